@@ -1,0 +1,1 @@
+"""Everything that judges: linearizability, model checking, invariants, trace validation, proofs."""

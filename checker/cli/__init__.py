@@ -1,0 +1,1 @@
+"""The `dscheck` command. Each verb lives in its own module, loaded only when it is used."""

@@ -1,0 +1,1 @@
+"""Executable specifications: pure, immutable, no I/O (see DESIGN.md section 2)."""
