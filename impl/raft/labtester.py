@@ -61,6 +61,7 @@ class RaftTester:
         trace: TraceWriter | None = None,
         config: RaftConfig | None = None,
         scenario: str = "",
+        drop_rate: float | None = None,
     ) -> None:
         if n < 1:
             raise ValueError("a Raft cluster needs at least one server")
@@ -76,6 +77,11 @@ class RaftTester:
         self.net = LabNetwork(self.loop, self.trace)
         self.net.set_reliable(not unreliable)
         self.net.set_long_delays(True)  # the Raft tester always turns long delays on
+        if drop_rate is not None:
+            self.net.drop_rate = drop_rate
+        #: Every (term -> leader) seen after any step of any server: Election Safety is
+        #: checked continuously, not only when check_one_leader happens to look.
+        self.leaders: dict[int, int] = {}
         self.rng = self.loop.rng
         self.snapshot_mode = snapshot
         self.rafts: list[RaftNode | None] = [None] * n
@@ -188,7 +194,17 @@ class RaftTester:
         else:
             saved = self.saved[i] = Persister()
         applier = self._snapshot_applier(i) if self.snapshot_mode else self._applier(i)
-        self.rafts[i] = RaftNode(i, range(self.n), self.net, saved, applier, self.config)
+        node = RaftNode(i, range(self.n), self.net, saved, applier, self.config)
+        node.observer = self._observe
+        self.rafts[i] = node
+
+    def _observe(self, node: RaftNode) -> None:
+        term, is_leader = node.core.get_state()
+        if is_leader:
+            other = self.leaders.setdefault(term, node.id)
+            if other != node.id:
+                raise self.fail(f"election safety: servers {other} and {node.id} both lead "
+                                f"term {term}")
 
     def connect(self, i: int) -> None:
         self.connected[i] = True
@@ -207,6 +223,15 @@ class RaftTester:
                 self.net.enable(j, i, False)
         if self.trace.enabled:
             self.trace.event("tester", "network", action="disconnect", args={"node": i})
+
+    def partition(self, groups: list[list[int]]) -> None:
+        """Only servers in the same group talk; every server in a group counts as connected."""
+        members = {i for group in groups for i in group}
+        for i in range(self.n):
+            self.connected[i] = i in members
+        self.net.partition(groups)
+        if self.trace.enabled:
+            self.trace.event("tester", "network", action="partition", args={"groups": groups})
 
     def set_unreliable(self, unreliable: bool) -> None:
         self.net.set_reliable(not unreliable)

@@ -51,6 +51,8 @@ class RaftNode:
         self._client = client_name
         self._calls = 0
         self.dead = False
+        #: Called after every step with this node (the tester's Election Safety watch).
+        self.observer: Callable[[RaftNode], None] | None = None
         self.core = RaftCore(node_id, peers, config, restored=persister.restore(),
                              snapshot=persister.read_snapshot())
         self.timers = Timers(self.loop, self._on_timer)
@@ -117,6 +119,8 @@ class RaftNode:
 
     # -- carrying out effects, in the core's order ---------------------------------------
     def _carry_out(self, effects: Effects) -> None:
+        if self.observer is not None:
+            self.observer(self)
         self._pending.append(effects)
         if self._busy:
             return  # re-entered from an apply callback: the outer loop will get to it

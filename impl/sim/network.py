@@ -81,6 +81,7 @@ class LabNetwork:
         self.reliable = True
         self.long_reordering = False
         self.long_delays = False
+        self.drop_rate = UNRELIABLE_DROP  # applies to requests and replies when unreliable
         self.stats = NetworkStats()
         self.rpc_count: dict[Node, int] = {}
         self._endpoints: dict[Node, Endpoint] = {}
@@ -161,7 +162,7 @@ class LabNetwork:
             delay = 0
             if not self.reliable:
                 delay = rng.randint(0, SHORT_DELAY_MAX_MS)
-                if rng.random() < UNRELIABLE_DROP:
+                if rng.random() < self.drop_rate:
                     self._drop(msg_id, src, dst, "unreliable")
                     self._fail_later(src, dst, message, delay)
                     return msg_id
@@ -172,7 +173,7 @@ class LabNetwork:
         if not self.enabled(dst, src):
             self._drop(msg_id, src, dst, "disconnected")
             return msg_id
-        if not self.reliable and rng.random() < UNRELIABLE_DROP:
+        if not self.reliable and rng.random() < self.drop_rate:
             self._drop(msg_id, src, dst, "unreliable")
             return msg_id
         delay = 0
