@@ -20,7 +20,7 @@ import click
 
 from checker.errors import BadInput
 from checker.verdict import Verdict
-from impl.raft.labtester import RaftTestFailure, RaftTester
+from impl.raft.labtester import RaftTester, RaftTestFailure
 from impl.raft.scenarios import SCENARIOS, Scenario, find
 from impl.raft.scenarios.chaos import random_faults
 from impl.trace import TraceWriter
@@ -74,7 +74,7 @@ def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: 
         label = "random faults"
         cfg = RaftTester(servers or 5, unreliable=bool(unreliable), snapshot=snapshots,
                          seed=seed, trace=trace, scenario="random", drop_rate=drop_rate)
-        task = random_faults(cfg, int(round((30.0 if duration is None else duration) * 1000)))
+        task = random_faults(cfg, round((30.0 if duration is None else duration) * 1000))
     started = time.perf_counter()
     failure: str | None = None
     try:

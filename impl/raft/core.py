@@ -316,16 +316,16 @@ class RaftCore:
 
     # ---------------------------------------------------------------- elections (§5.2, §5.4.1)
     def _on_request_vote(self, src: int, m: RequestVote) -> None:
-        granted = False
-        if m.term == self.term and self.voted_for in (None, m.candidate):
-            # §5.4.1: grant only if the candidate's log is at least as up to date as ours.
-            if (m.last_log_term, m.last_log_index) >= (self.last_term, self.last_index):
-                granted = True
-                self.voted_for = m.candidate
-                self._out.persist_needed = True
-                # Only a granted vote resets the timer, so a server with a stale log cannot
-                # keep a better candidate from timing out (the lab's students' guide).
-                self._reset_election_timer()
+        # §5.4.1: one vote per term, and only for a log at least as up to date as ours.
+        up_to_date = (m.last_log_term, m.last_log_index) >= (self.last_term, self.last_index)
+        granted = (m.term == self.term and self.voted_for in (None, m.candidate)
+                   and up_to_date)
+        if granted:
+            self.voted_for = m.candidate
+            self._out.persist_needed = True
+            # Only a granted vote resets the timer, so a server with a stale log cannot
+            # keep a better candidate from timing out (the lab's students' guide).
+            self._reset_election_timer()
         self._reply(src, RequestVoteReply(term=self.term, granted=granted))
 
     def _on_vote_reply(self, src: int, m: RequestVoteReply) -> None:

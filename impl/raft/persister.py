@@ -23,7 +23,8 @@ _MAGIC = "raft1"
 def encode_state(state: HardState) -> bytes:
     body = [_MAGIC, state.term, state.voted_for, state.snapshot_index, state.snapshot_term,
             [[e.index, e.term, e.command] for e in state.entries]]
-    return msgpack.packb(body, use_bin_type=True)
+    packed: bytes = msgpack.packb(body, use_bin_type=True)
+    return packed
 
 
 class CorruptState(ValueError):

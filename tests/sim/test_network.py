@@ -66,7 +66,7 @@ def test_short_failure_delay_without_long_delays() -> None:
 
 
 def test_a_reply_over_an_end_disabled_while_handling_is_discarded() -> None:
-    net, client, server = pair()
+    net, client, _server = pair()
 
     class Slow(Echo):
         def deliver(self, src: object, message: object, msg_id: int) -> None:
@@ -108,7 +108,7 @@ def test_long_reordering_delays_about_two_thirds_of_replies_200_to_2200_ms() -> 
 
 
 def test_messages_to_or_from_a_dead_incarnation_are_dropped() -> None:
-    net, client, server = pair()
+    net, _client, server = pair()
     net.set_long_reordering(True)
     for i in range(30):
         net.send("client", "server", Ping(i))
