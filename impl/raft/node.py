@@ -9,6 +9,11 @@ drawn here, from the simulator's one generator. It records the trace events of i
 
 A service may call `snapshot` (or `start`) from inside its `apply` callback, as the lab's
 snapshot tester does; the resulting effects are queued behind the bundle being carried out.
+
+A service that shares its server with Raft (the lab's KV server: both are services of one
+labrpc Server) builds the node with `attach=False`, attaches its own endpoint under the same
+node id, and forwards Raft's messages to `RaftNode.deliver`; Raft still sends through the
+network under that id, and a crash of the node ends both.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class RaftNode:
         apply: ApplyFn,
         config: RaftConfig | None = None,
         client_name: str = "tester",
+        attach: bool = True,
     ) -> None:
         self.id = node_id
         self.network = network
@@ -58,7 +64,8 @@ class RaftNode:
         self.timers = Timers(self.loop, self._on_timer)
         self._pending: deque[Effects] = deque()
         self._busy = False
-        network.attach(node_id, self)
+        if attach:
+            network.attach(node_id, self)
         effects = self.core.boot()
         if self.trace.enabled:
             self.trace.event(node_id, "restart", state=self._state())
