@@ -48,6 +48,7 @@ class TraceWriter:
         self._keep = keep or stream is None
         self.lines: list[str] = []
         self.seq = 0
+        self._calls = 0
 
     @classmethod
     def disabled(cls) -> TraceWriter:
@@ -55,6 +56,11 @@ class TraceWriter:
 
     def set_clock(self, clock: Callable[[], int]) -> None:
         self._clock = clock
+
+    def next_call(self) -> int:
+        """A fresh id for an invoke/return pair, unique within the trace."""
+        self._calls += 1
+        return self._calls
 
     def header(self, system: str, config: dict[str, Any], seed: int | None, **extra: Any) -> None:
         if not self.enabled:

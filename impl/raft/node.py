@@ -55,7 +55,6 @@ class RaftNode:
         self.persister = persister
         self._apply = apply
         self._client = client_name
-        self._calls = 0
         self.dead = False
         #: Called after every step with this node (the tester's Election Safety watch).
         self.observer: Callable[[RaftNode], None] | None = None
@@ -162,10 +161,11 @@ class RaftNode:
         return self.core.visible_state().to_json()
 
     def _invoke(self, op: dict[str, Any]) -> int:
-        self._calls += 1
-        if self.trace.enabled:
-            self.trace.event(self.id, "invoke", client=self._client, call=self._calls, op=op)
-        return self._calls
+        if not self.trace.enabled:
+            return 0
+        call = self.trace.next_call()
+        self.trace.event(self.id, "invoke", client=self._client, call=call, op=op)
+        return call
 
     def _trace_apply(self, msg: ApplyMsg) -> None:
         if isinstance(msg, ApplyCommand):
