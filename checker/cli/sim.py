@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,9 @@ import click
 
 from checker.errors import BadInput
 from checker.verdict import Verdict
-from impl.raft.labtester import RaftTester, RaftTestFailure
+from impl.raft.labtester import RaftTester
 from impl.raft.scenarios import SCENARIOS, Scenario, find
-from impl.raft.scenarios.chaos import random_faults
+from impl.raft.scenarios.chaos import simulate
 from impl.trace import TraceWriter
 
 
@@ -64,24 +63,12 @@ def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: 
     scenario = _resolve(scenario_name, servers, unreliable, duration, snapshots)
     stream, temp_name = _open_trace(trace_path)
     trace = TraceWriter(stream) if stream is not None else TraceWriter.disabled()
-    if scenario is not None:
-        label = scenario.name
-        cfg = scenario.tester(seed, trace)
-        if drop_rate is not None:
-            cfg.net.drop_rate = drop_rate
-        task = scenario.play(cfg)
-    else:
-        label = "random faults"
-        cfg = RaftTester(servers or 5, unreliable=bool(unreliable), snapshot=snapshots,
-                         seed=seed, trace=trace, scenario="random", drop_rate=drop_rate)
-        task = random_faults(cfg, round((30.0 if duration is None else duration) * 1000))
-    started = time.perf_counter()
-    failure: str | None = None
-    try:
-        cfg.run(task)
-    except RaftTestFailure as error:
-        failure = str(error)
-    wall = time.perf_counter() - started
+    label = scenario.name if scenario is not None else "random faults"
+    run = simulate(seed=seed, scenario=scenario, servers=servers or 5,
+                   unreliable=bool(unreliable), snapshots=snapshots,
+                   duration_ms=round((30.0 if duration is None else duration) * 1000),
+                   drop_rate=drop_rate, trace=trace)
+    cfg, failure, wall = run.tester, run.failure, run.wall_seconds
     if stream is not None and trace_path is not None and temp_name is not None:
         stream.close()
         os.chmod(temp_name, 0o644)
@@ -145,6 +132,7 @@ def _summary(cfg: RaftTester, label: str, seed: int, wall: float, verdict: Verdi
         "rpcs": cfg.rpc_total(),
         "rpcs_per_server": {str(s): cfg.rpc_count(s) for s in range(cfg.n)},
         "bytes": cfg.bytes_total(),
+        "bytes_sent_per_server": {str(s): cfg.net.bytes_sent.get(s, 0) for s in range(cfg.n)},
         "messages_dropped": cfg.net.stats.dropped,
         "max_raft_state_bytes": cfg.log_size(),
         "verdict": verdict.value,
@@ -166,10 +154,12 @@ def _print(s: dict[str, Any]) -> None:
     shown = ", ".join(f"t{t}→{leader}" for t, leader in list(leaders.items())[:12])
     more = f" … (+{len(leaders) - 12})" if len(leaders) > 12 else ""
     console.print(f"leaders per term ({len(leaders)} terms with a leader): {shown}{more}")
-    table = Table("server", "terms led", "RPCs received", box=None, pad_edge=False)
+    table = Table("server", "terms led", "RPCs received", "bytes sent", box=None,
+                  pad_edge=False)
     for server in range(s["servers"]):
-        table.add_row(str(server), str(s["terms_led_per_server"][str(server)]),
-                      str(s["rpcs_per_server"][str(server)]))
+        key = str(server)
+        table.add_row(key, str(s["terms_led_per_server"][key]), str(s["rpcs_per_server"][key]),
+                      f"{s['bytes_sent_per_server'][key]:,}")
     console.print(table)
     console.print(f"commits: {s['commits']} · RPCs: {s['rpcs']} · bytes: {s['bytes']:,} · "
                   f"dropped: {s['messages_dropped']} · max Raft state: "

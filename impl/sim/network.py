@@ -21,7 +21,8 @@ network applies labrpc's rules in virtual time:
 
 Counters follow labrpc: every request sent adds 1 to `total_rpcs` and its msgpack size to
 `total_bytes`; a delivered reply adds its size; `rpc_count[n]` counts requests whose handler ran
-at node n (the tester's `rpcCount`).
+at node n (the tester's `rpcCount`); `bytes_sent[n]` and `bytes_received[n]` count the msgpack
+bytes of every message node n put on the wire and had delivered.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ class LabNetwork:
         self.drop_rate = UNRELIABLE_DROP  # applies to requests and replies when unreliable
         self.stats = NetworkStats()
         self.rpc_count: dict[Node, int] = {}
+        self.bytes_sent: dict[Node, int] = {}  # per sender: every message put on the wire
+        self.bytes_received: dict[Node, int] = {}  # per receiver: every message delivered
         self._endpoints: dict[Node, Endpoint] = {}
         self._incarnation: dict[Node, int] = {}
         self._alive: dict[Node, bool] = {}
@@ -145,6 +148,7 @@ class LabNetwork:
         self._next_id += 1
         msg_id = self._next_id
         size = wire_size(message)
+        self.bytes_sent[src] = self.bytes_sent.get(src, 0) + size
         trace = self.trace
         if trace.enabled:
             trace.event(src, "send", to=dst, id=msg_id, rpc=message.rpc, bytes=size,
@@ -167,7 +171,7 @@ class LabNetwork:
                     self._fail_later(src, dst, message, delay)
                     return msg_id
             self.loop.call_later(delay, self._arrive, msg_id, src, src_inc, dst, dst_inc,
-                                 message, 0)
+                                 message, size)
             return msg_id
         # A reply: it answers a call made over the end (dst -> src).
         if not self.enabled(dst, src):
@@ -184,7 +188,7 @@ class LabNetwork:
         return msg_id
 
     def _arrive(self, msg_id: int, src: Node, src_inc: int, dst: Node, dst_inc: int,
-                message: WireMessage, reply_size: int) -> None:
+                message: WireMessage, size: int) -> None:
         if self._incarnation.get(dst) != dst_inc or not self._alive.get(dst, False):
             self._drop(msg_id, src, dst, "dead")
             return
@@ -195,8 +199,9 @@ class LabNetwork:
         if message.rpc == "request":
             self.rpc_count[dst] = self.rpc_count.get(dst, 0) + 1
         else:
-            self.stats.total_bytes += reply_size
+            self.stats.total_bytes += size  # labrpc counts a reply's bytes on delivery
         self.stats.delivered += 1
+        self.bytes_received[dst] = self.bytes_received.get(dst, 0) + size
         self._endpoints[dst].deliver(src, message, msg_id)
 
     def _drop(self, msg_id: int, src: Node, dst: Node, reason: str) -> None:

@@ -10,10 +10,18 @@ All along, the tester's apply checkers and its Election Safety watch are on.
 
 from __future__ import annotations
 
-from impl.raft.labtester import ELECTION_TIMEOUT_MS, RaftTester
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from impl.raft.labtester import ELECTION_TIMEOUT_MS, RaftTester, RaftTestFailure
 from impl.raft.scenarios.part2b import rand_int
 from impl.raft.scenarios.part2c import _churn_client
 from impl.sim.loop import Task
+from impl.trace import TraceWriter
+
+if TYPE_CHECKING:
+    from impl.raft.scenarios import Scenario
 
 FAULTS = ("disconnect", "connect", "crash", "restart", "partition", "heal")
 
@@ -71,3 +79,46 @@ def _heal(cfg: RaftTester, restart: bool = False) -> None:
     for i in range(cfg.n):
         if cfg.rafts[i] is not None:
             cfg.connect(i)
+
+
+@dataclass(frozen=True, slots=True)
+class SimRun:
+    """One simulated run: the tester (cluster, network, counters) and the lab check that
+    failed, if any (None: every check held)."""
+
+    tester: RaftTester
+    failure: str | None
+    wall_seconds: float
+
+
+def simulate(
+    *,
+    seed: int,
+    scenario: Scenario | None = None,
+    servers: int = 5,
+    unreliable: bool = False,
+    snapshots: bool = False,
+    duration_ms: int = 30_000,
+    drop_rate: float | None = None,
+    trace: TraceWriter | None = None,
+) -> SimRun:
+    """Run a lab scenario, or (scenario None) the random fault schedule, under `seed`.
+
+    This is the library form of `dscheck sim raft`: the demo and other tools call it to get
+    a recorded run (pass a `TraceWriter`) and its verdict."""
+    if scenario is not None:
+        cfg = scenario.tester(seed, trace)
+        if drop_rate is not None:
+            cfg.net.drop_rate = drop_rate
+        task = scenario.play(cfg)
+    else:
+        cfg = RaftTester(servers, unreliable=unreliable, snapshot=snapshots, seed=seed,
+                         trace=trace, scenario="random", drop_rate=drop_rate)
+        task = random_faults(cfg, duration_ms)
+    started = time.perf_counter()
+    failure: str | None = None
+    try:
+        cfg.run(task)
+    except RaftTestFailure as error:
+        failure = str(error)
+    return SimRun(cfg, failure, time.perf_counter() - started)
