@@ -68,7 +68,7 @@ def main() -> None:
     print(json.dumps({
         "bench": "raft_suite", "seeds": list(seeds), "python": platform.python_version(),
         "parts": {k: {"wall_s": round(v["wall"], 3), "virtual_s": round(v["virtual"], 1),
-                      "tests": int(v["tests"]), "go_lab_s": GO_LAB_SECONDS[k]}
+                      "tests": round(v["tests"]), "go_lab_s": GO_LAB_SECONDS[k]}
                   for k, v in parts.items()},
         "total_wall_s": round(total["wall"], 3), "total_virtual_s": round(total["virtual"], 1),
         "virtual_per_wall": round(total["virtual"] / total["wall"], 1),
