@@ -42,8 +42,9 @@ def command() -> None:
                    "random schedule  [default: reliable].")
 @click.option("--drop-rate", type=click.FloatRange(min=0.0, max=1.0), default=None,
               help="Probability a request or reply is lost when unreliable  [default: 0.1].")
-@click.option("--snapshots", is_flag=True, default=False,
-              help="Random schedule: use the lab's snapshot applier (snapshot every 10).")
+@click.option("--snapshots/--no-snapshots", default=None,
+              help="Random schedule: the lab's snapshot applier (a snapshot every 10 entries) "
+                   "keeps logs, and traces, short  [default: on].")
 @click.option("--duration", type=click.FloatRange(min=0.0, max=3600.0), default=None,
               help="Virtual seconds of faults for the random schedule  [default: 30].")
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -51,7 +52,7 @@ def command() -> None:
 @click.option("--json", "as_json", is_flag=True, default=False,
               help="Print the summary as one JSON object.")
 def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: bool | None,
-         drop_rate: float | None, snapshots: bool, duration: float | None,
+         drop_rate: float | None, snapshots: bool | None, duration: float | None,
          trace_path: Path | None, as_json: bool) -> None:
     """Simulate a Raft cluster: a lab scenario, or random faults; print a summary."""
     if scenario_name == "list":
@@ -65,7 +66,7 @@ def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: 
     trace = TraceWriter(stream) if stream is not None else TraceWriter.disabled()
     label = scenario.name if scenario is not None else "random faults"
     run = simulate(seed=seed, scenario=scenario, servers=servers or 5,
-                   unreliable=bool(unreliable), snapshots=snapshots,
+                   unreliable=bool(unreliable), snapshots=snapshots is not False,
                    duration_ms=round((30.0 if duration is None else duration) * 1000),
                    drop_rate=drop_rate, trace=trace)
     cfg, failure, wall = run.tester, run.failure, run.wall_seconds
@@ -83,7 +84,7 @@ def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: 
 
 
 def _resolve(name: str | None, servers: int | None, unreliable: bool | None,
-             duration: float | None, snapshots: bool) -> Scenario | None:
+             duration: float | None, snapshots: bool | None) -> Scenario | None:
     if name is None:
         return None
     scenario = find(name)
@@ -100,8 +101,9 @@ def _resolve(name: str | None, servers: int | None, unreliable: bool | None,
     if duration is not None:
         raise BadInput(f"--duration: scenario {scenario.name} has its own length; "
                        "--duration is for the random schedule")
-    if snapshots:
-        raise BadInput("--snapshots: is for the random schedule; a scenario fixes its applier")
+    if snapshots is not None:
+        raise BadInput("--snapshots/--no-snapshots: for the random schedule; a scenario fixes "
+                       "its applier")
     return scenario
 
 
