@@ -25,8 +25,9 @@ Rules this module keeps:
 * Log compaction (§7): the log keeps a sentinel at `snapshot_index` holding `snapshot_term`;
   a follower too far behind gets `InstallSnapshot`, delivered to its service as an
   `ApplySnapshot` unless it already committed past the snapshot.
-* Replication starts at once on `start` (no waiting for the next heartbeat), and a rejected
-  AppendEntries is retried at once with the next index backed up by a whole term using the
+* Replication starts at once on `start` (no waiting for the next heartbeat) to every follower
+  without an unanswered batch in flight; an answered batch is followed at once by the next
+  one; heartbeats retransmit whatever is unanswered. A rejected AppendEntries is retried at once with the next index backed up by a whole term using the
   follower's conflict hints (§5.3, "the leader can decrement nextIndex to bypass all of the
   conflicting entries in that term"). Heartbeats go out every `heartbeat_ms` (≤ 10/s).
 """
@@ -163,6 +164,10 @@ class RaftCore:
         self._votes: set[int] = set()
         self._next: dict[int, int] = {}
         self._match: dict[int, int] = {}
+        # Flow control: a follower with entries (or a snapshot) in flight and unanswered gets
+        # no more on Start; the next heartbeat retransmits. A follower that is down or cut off
+        # then costs one message per heartbeat, not one per command (like etcd's probe state).
+        self._in_flight: dict[int, bool] = {}
         self._out = EffectsBuilder()
 
     # ---------------------------------------------------------------- the log, compacted
@@ -233,7 +238,9 @@ class RaftCore:
         index = self.last_index + 1
         self._log.append(Entry(index=index, term=self.term, command=command))
         self._out.persist_needed = True
-        self._broadcast_append()
+        for peer in self.others:
+            if not self._in_flight[peer]:
+                self._send_append(peer)
         self._advance_commit()  # a cluster of one commits on its own
         return StartResult(index=index, term=self.term, is_leader=True), self._finish()
 
@@ -308,6 +315,7 @@ class RaftCore:
         self.leader_id = self.id
         self._next = {p: self.last_index + 1 for p in self.others}
         self._match = {p: 0 for p in self.others}
+        self._in_flight = {p: False for p in self.others}
         self._out.timers[ELECTION] = CancelTimer(name=ELECTION)
         # §5.2: announce leadership at once with (empty) AppendEntries, then every heartbeat.
         self._broadcast_append()
@@ -394,11 +402,14 @@ class RaftCore:
     def _on_append_reply(self, src: int, m: AppendEntriesReply) -> None:
         if self.role is not Role.LEADER or m.term != self.term:
             return  # a reply from an older term: its facts may no longer hold
+        self._in_flight[src] = False
         if m.success:
             if m.match_index > self._match[src]:
                 self._match[src] = m.match_index
                 self._advance_commit()
             self._next[src] = max(self._next[src], self._match[src] + 1)
+            if m.match_index >= m.prev_index + 1 and self._next[src] <= self.last_index:
+                self._send_append(src)  # it took a batch, and more has arrived since
             return
         if m.prev_index != self._next[src] - 1:
             return  # answers a request older than our current guess: ignore it
@@ -436,12 +447,15 @@ class RaftCore:
             self._out.messages.append(Send(to=peer, message=InstallSnapshot(
                 term=self.term, leader=self.id, last_index=self.snapshot_index,
                 last_term=self.snapshot_term, data=self._snapshot)))
+            self._in_flight[peer] = True
             return
         prev = next_index - 1
+        batch = self._entries_from(next_index, self.config.max_entries_per_message)
         self._out.messages.append(Send(to=peer, message=AppendEntries(
             term=self.term, leader=self.id, prev_index=prev, prev_term=self._term_at(prev),
-            entries=self._entries_from(next_index, self.config.max_entries_per_message),
-            leader_commit=self.commit_index)))
+            entries=batch, leader_commit=self.commit_index)))
+        if batch:
+            self._in_flight[peer] = True
 
     # ---------------------------------------------------------------- snapshots (§7)
     def _on_install_snapshot(self, src: int, m: InstallSnapshot) -> None:
@@ -466,10 +480,13 @@ class RaftCore:
     def _on_install_snapshot_reply(self, src: int, m: InstallSnapshotReply) -> None:
         if self.role is not Role.LEADER or m.term != self.term:
             return
+        self._in_flight[src] = False
         if m.last_index > self._match[src]:
             self._match[src] = m.last_index
             self._advance_commit()
         self._next[src] = max(self._next[src], self._match[src] + 1)
+        if self._next[src] <= self.last_index:
+            self._send_append(src)
 
     # ---------------------------------------------------------------- helpers
     def _has_quorum(self, count: int) -> bool:
