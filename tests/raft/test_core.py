@@ -207,3 +207,23 @@ def test_persisted_state_round_trips_and_garbage_is_refused() -> None:
     assert twin.raft_state_size() == len(encode_state(state))
     with pytest.raises(CorruptState):
         decode_state(b"\x93\x01\x02")
+
+
+def test_flow_control_one_unanswered_batch_per_follower() -> None:
+    c = core()
+    elect(c)
+    _, first = c.start("a")
+    assert {s.to for s in first.messages} == {1, 2}
+    _, second = c.start("b")
+    assert second.messages == ()  # both followers still owe an answer for "a"
+    # Follower 1 answers: it gets the rest at once; follower 2 stays silent (down?).
+    effects = c.step(1, AppendEntriesReply(term=c.term, success=True, prev_index=0,
+                                           match_index=1, conflict_term=None, conflict_index=0))
+    batch = [s for s in effects.messages if s.to == 1]
+    assert len(batch) == 1 and isinstance(batch[0].message, AppendEntries)
+    assert [e.command for e in batch[0].message.entries] == ["b"]
+    # The heartbeat retransmits everything unanswered to the silent follower.
+    beat = c.timeout("heartbeat")
+    to_2 = [s.message for s in beat.messages if s.to == 2]
+    assert len(to_2) == 1 and isinstance(to_2[0], AppendEntries)
+    assert [e.command for e in to_2[0].entries] == ["a", "b"]
