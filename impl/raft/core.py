@@ -241,7 +241,8 @@ class RaftCore:
         for peer in self.others:
             if not self._in_flight[peer]:
                 self._send_append(peer)
-        self._advance_commit()  # a cluster of one commits on its own
+        if not self.others:
+            self._advance_commit()  # a cluster of one commits on its own
         return StartResult(index=index, term=self.term, is_leader=True), self._finish()
 
     def snapshot(self, index: int, data: bytes) -> Effects:
@@ -426,15 +427,13 @@ class RaftCore:
         self._send_append(src)
 
     def _advance_commit(self) -> None:
-        for n in range(self.last_index, self.commit_index, -1):
-            term = self._term_at(n)
-            if term < self.term:
-                break  # §5.4.2: never commit an older term's entry by counting replicas
-            if term == self.term:
-                replicas = 1 + sum(1 for p in self.others if self._match[p] >= n)
-                if self._has_quorum(replicas):
-                    self.commit_index = n
-                    break
+        # The highest index a majority holds is the majority-th largest match index (the
+        # leader's own log counts as matched). §5.4.2: commit it only if it is from our own
+        # term; terms never decrease along a log, so no lower index would qualify either.
+        held = sorted((self.last_index, *self._match.values()), reverse=True)
+        n = held[len(self.peers) // 2]
+        if n > self.commit_index and self._term_at(n) == self.term:
+            self.commit_index = n
 
     def _broadcast_append(self) -> None:
         for peer in self.others:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from impl.raft.core import IllegalTransition, RaftConfig, RaftCore, Role
 from impl.raft.effects import ApplyCommand, ApplySnapshot, Effects, HardState, SetTimer
@@ -227,3 +229,37 @@ def test_flow_control_one_unanswered_batch_per_follower() -> None:
     to_2 = [s.message for s in beat.messages if s.to == 2]
     assert len(to_2) == 1 and isinstance(to_2[0], AppendEntries)
     assert [e.command for e in to_2[0].entries] == ["a", "b"]
+
+
+def _naive_commit(log_terms: list[int], term: int, commit: int, matches: list[int],
+                  servers: int) -> int:
+    """Figure 2 read literally: the largest N > commit with a majority of matchIndex >= N
+    and log[N].term == currentTerm (the leader counts itself)."""
+    for n in range(len(log_terms), commit, -1):
+        replicas = 1 + sum(1 for m in matches if m >= n)
+        if 2 * replicas > servers and log_terms[n - 1] == term:
+            return n
+    return commit
+
+
+@given(st.data())
+def test_commit_rule_agrees_with_figure_2_read_literally(data: st.DataObject) -> None:
+    servers = data.draw(st.sampled_from([1, 3, 5, 7]))
+    steps = data.draw(st.lists(st.integers(0, 2), min_size=1, max_size=12))
+    log_terms, t = [], 1
+    for step in steps:
+        t += step
+        log_terms.append(t)
+    term = max(log_terms) + data.draw(st.integers(0, 1))
+    commit = data.draw(st.integers(0, len(log_terms)))
+    matches = data.draw(st.lists(st.integers(0, len(log_terms)), min_size=servers - 1,
+                                 max_size=servers - 1))
+    c = RaftCore(0, tuple(range(servers)), restored=HardState(
+        term=term, voted_for=0, snapshot_index=0, snapshot_term=0,
+        entries=tuple(Entry(index=i + 1, term=lt, command=None)
+                      for i, lt in enumerate(log_terms))))
+    c.commit_index = c.last_applied = commit
+    c.role = Role.LEADER
+    c._match = dict(zip(c.others, matches, strict=True))
+    c._advance_commit()
+    assert c.commit_index == _naive_commit(log_terms, term, commit, matches, servers)
