@@ -1,0 +1,293 @@
+"""`dscheck mr`: the MapReduce coordinator, workers, the sequential oracle, and whole runs.
+
+The same commands as the lab's: `mr coordinator FILES...` and `mr worker APP` in one directory
+(they share it, as the lab's processes share theirs), `mr sequential APP FILES...` for the oracle,
+and `mr run APP FILES... --workers N` to start everything at once with a progress display.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from checker.errors import BadInput
+from checker.verdict import EXIT_VIOLATION
+
+CODEC = click.Choice(["msgpack", "json"])
+TIMEOUT = click.FloatRange(min=0.0, min_open=True)
+
+
+@click.group(name="mr")
+def command() -> None:
+    """MapReduce (lab 1): coordinator and workers as processes over RPC."""
+
+
+@command.command(name="coordinator")
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "--reduce",
+    "n_reduce",
+    type=click.IntRange(min=1, max=10_000),
+    default=10,
+    show_default=True,
+    help="Number of reduce tasks.",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Job directory (intermediate and output files, default socket).",
+)
+@click.option(
+    "--socket",
+    "socket_path",
+    default=None,
+    help="Unix socket to listen on [default: DIR/mr-coordinator.sock].",
+)
+@click.option(
+    "--tcp", default=None, metavar="HOST:PORT", help="Listen on TCP instead of a Unix socket."
+)
+@click.option(
+    "--task-timeout",
+    type=TIMEOUT,
+    default=10.0,
+    show_default=True,
+    help="Seconds before an unfinished task is re-issued.",
+)
+@click.option(
+    "--linger",
+    type=click.FloatRange(min=0.0),
+    default=1.0,
+    show_default=True,
+    help="Seconds to keep answering 'exit' after the job is done.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every hand-out and commit on stderr.")
+def coordinator_command(
+    files: tuple[str, ...],
+    n_reduce: int,
+    directory: Path,
+    socket_path: str | None,
+    tcp: str | None,
+    task_timeout: float,
+    linger: float,
+    verbose: bool,
+) -> None:
+    """Hand out one map task per FILE, then N reduce tasks; exit when every output is final."""
+    from impl.mapreduce.coordinator import Coordinator
+    from impl.mapreduce.core import CoordinatorCore
+    from impl.mapreduce.runner import check_inputs, remove_stale_outputs
+    from impl.mapreduce.transport import endpoint_from_options
+
+    paths = check_inputs(files)
+    _require_directory(directory)
+    endpoint = endpoint_from_options(socket_path, tcp, directory)
+    remove_stale_outputs(directory)
+    core = CoordinatorCore(list(files), n_reduce, task_timeout, paths=paths)
+    log = _stderr_logger(verbose)
+    coordinator = Coordinator(core, directory, endpoint, log=log)
+    asyncio.run(coordinator.serve(linger=linger))
+    progress = core.progress()
+    click.echo(
+        f"mr coordinator: done: {progress.n_map} map and {progress.n_reduce} reduce tasks, {progress.reissued} re-issued"
+    )
+
+
+@command.command(name="worker")
+@click.argument("app")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Job directory shared with the coordinator.",
+)
+@click.option(
+    "--socket",
+    "socket_path",
+    default=None,
+    help="Coordinator's Unix socket [default: DIR/mr-coordinator.sock].",
+)
+@click.option(
+    "--tcp",
+    default=None,
+    metavar="HOST:PORT",
+    help="Coordinator's TCP address instead of a Unix socket.",
+)
+@click.option("--codec", type=CODEC, default="msgpack", show_default=True, help="Message encoding.")
+@click.option(
+    "--wait",
+    "startup_wait",
+    type=click.FloatRange(min=0.0),
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait for a coordinator that is not up yet.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every task on stderr.")
+def worker_command(
+    app: str,
+    directory: Path,
+    socket_path: str | None,
+    tcp: str | None,
+    codec: str,
+    startup_wait: float,
+    verbose: bool,
+) -> None:
+    """Run tasks of application APP (a built-in name or a .py path) until the job is done."""
+    import os
+
+    from impl.mapreduce.apps import load_app
+    from impl.mapreduce.transport import endpoint_from_options
+    from impl.mapreduce.worker import work
+
+    application = load_app(app)
+    _require_directory(directory)
+    endpoint = endpoint_from_options(socket_path, tcp, directory)
+    # Applications use relative paths (marker files), as the lab's workers share one directory.
+    os.chdir(directory)
+    summary = work(
+        application,
+        endpoint,
+        Path("."),
+        codec="json" if codec == "json" else "msgpack",
+        startup_wait=startup_wait,
+        log=_stderr_logger(verbose),
+    )
+    if verbose:
+        click.echo(
+            f"worker: {summary.ending}: {summary.maps} maps, {summary.reduces} reduces, {summary.discarded} discarded",
+            err=True,
+        )
+
+
+@command.command(name="sequential")
+@click.argument("app")
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to write the output.",
+)
+@click.option(
+    "--output", default="mr-out-0", show_default=True, help="Output file name (inside --dir)."
+)
+def sequential_command(app: str, files: tuple[str, ...], directory: Path, output: str) -> None:
+    """The oracle: map every FILE, reduce every key, in one process, into one file."""
+    from impl.mapreduce.apps import load_app
+    from impl.mapreduce.execution import AppFailure, sequential
+    from impl.mapreduce.runner import check_inputs
+
+    application = load_app(app)
+    check_inputs(files)
+    _require_directory(directory)
+    try:
+        keys = sequential(application, list(files), directory / output)
+    except AppFailure as error:
+        raise BadInput(f"application failed: {error}", path=app) from error
+    click.echo(f"mr sequential: {keys} keys from {len(files)} files -> {directory / output}")
+
+
+@command.command(name="run")
+@click.argument("app")
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=2,
+    show_default=True,
+    help="Worker processes.",
+)
+@click.option(
+    "--reduce",
+    "n_reduce",
+    type=click.IntRange(min=1, max=10_000),
+    default=10,
+    show_default=True,
+    help="Number of reduce tasks.",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Job directory: mr-out-* are left here.",
+)
+@click.option(
+    "--task-timeout",
+    type=TIMEOUT,
+    default=10.0,
+    show_default=True,
+    help="Seconds before an unfinished task is re-issued.",
+)
+@click.option("--codec", type=CODEC, default="msgpack", show_default=True, help="Message encoding.")
+@click.option(
+    "--max-restarts",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Worker crashes tolerated before giving up.",
+)
+def run_command(
+    app: str,
+    files: tuple[str, ...],
+    workers: int,
+    n_reduce: int,
+    directory: Path,
+    task_timeout: float,
+    codec: str,
+    max_restarts: int,
+) -> None:
+    """Start a coordinator and N workers for APP over FILES; show progress; leave mr-out-*."""
+    from checker.cli.mr_progress import ProgressDisplay
+    from impl.mapreduce.runner import RunFailed, run_job
+
+    if directory.exists() and not directory.is_dir():
+        raise BadInput("--dir is not a directory", path=str(directory))
+    with ProgressDisplay(enabled=sys.stderr.isatty()) as display:
+        try:
+            summary = asyncio.run(
+                run_job(
+                    app,
+                    files,
+                    workers=workers,
+                    directory=directory,
+                    n_reduce=n_reduce,
+                    task_timeout=task_timeout,
+                    codec="json" if codec == "json" else "msgpack",
+                    max_restarts=max_restarts,
+                    on_progress=display.update,
+                )
+            )
+        except RunFailed as error:
+            display.stop()
+            click.echo(f"dscheck: mr run: {error}; partial files removed", err=True)
+            sys.exit(EXIT_VIOLATION)
+    progress = summary.progress
+    click.echo(
+        f"mr run {app}: {progress.maps_done}/{progress.n_map} map, {progress.reduces_done}/{progress.n_reduce} reduce tasks done "
+        f"in {summary.seconds:.2f} s by {workers} workers ({summary.workers_started} started, {summary.worker_crashes} crashed, "
+        f"{progress.reissued} tasks re-issued); output: {directory / 'mr-out-*'}"
+    )
+
+
+def _require_directory(directory: Path) -> None:
+    if not directory.is_dir():
+        raise BadInput("directory not found", path=str(directory))
+
+
+def _stderr_logger(verbose: bool) -> Callable[[str], None]:
+    def log(line: str) -> None:
+        if verbose:
+            click.echo(line, err=True)
+
+    return log
