@@ -74,6 +74,7 @@ class Coordinator:
         self._server: asyncio.AbstractServer | None = None
         self._changed = asyncio.Event()
         self._done = asyncio.Event()
+        self._handlers: set[asyncio.Task[None]] = set()
 
     # ---- life cycle ---------------------------------------------------------------------------
 
@@ -111,6 +112,12 @@ class Coordinator:
         await self._done.wait()
 
     async def close(self) -> None:
+        # Requests still held (workers waiting for work) are dropped: those workers find the
+        # coordinator gone on their next call and exit.
+        handlers = [task for task in self._handlers if task is not asyncio.current_task()]
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(Exception):
@@ -137,6 +144,17 @@ class Coordinator:
     # ---- one connection = one request ---------------------------------------------------------
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        try:
+            await self._exchange(reader, writer)
+        except asyncio.CancelledError:
+            writer.close()  # closing down: finish quietly rather than log a cancelled callback
+        finally:
+            self._handlers.discard(task)
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         codec: Codec = "msgpack"
         try:
             header = await asyncio.wait_for(reader.readexactly(HEADER.size), READ_TIMEOUT)

@@ -34,9 +34,17 @@ def mr_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "checker", "mr", *args]
 
 
-def run_mr(*args: str, cwd: Path, timeout: float = PROCESS_LIMIT) -> subprocess.CompletedProcess[str]:
+def run_mr(
+    *args: str, cwd: Path, timeout: float = PROCESS_LIMIT
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        mr_command(*args), cwd=cwd, env=environment(), capture_output=True, text=True, timeout=timeout, check=False
+        mr_command(*args),
+        cwd=cwd,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -44,7 +52,9 @@ def sorted_output(directory: Path) -> bytes:
     """`sort mr-out* | grep .`: every output line of every reduce file, sorted, no empty lines."""
     lines: list[bytes] = []
     for path in directory.glob("mr-out*"):
-        lines.extend(line for line in path.read_bytes().splitlines(keepends=True) if line.strip(b"\n"))
+        lines.extend(
+            line for line in path.read_bytes().splitlines(keepends=True) if line.strip(b"\n")
+        )
     return b"".join(sorted(lines))
 
 
@@ -53,7 +63,9 @@ def oracle(app: str, files: list[str], directory: Path) -> bytes:
     directory.mkdir(parents=True, exist_ok=True)
     output = directory / "mr-correct.txt"
     sequential(load_app(app), files, output)
-    return b"".join(sorted(line for line in output.read_bytes().splitlines(keepends=True) if line.strip(b"\n")))
+    return b"".join(
+        sorted(line for line in output.read_bytes().splitlines(keepends=True) if line.strip(b"\n"))
+    )
 
 
 class Job:
@@ -90,7 +102,9 @@ class Job:
             return process.wait(timeout=self.limit)
         except subprocess.TimeoutExpired as expired:
             process.kill()
-            raise AssertionError(f"process ran longer than {self.limit} s: {process.args}") from expired
+            raise AssertionError(
+                f"process ran longer than {self.limit} s: {process.args}"
+            ) from expired
 
     def kill_all(self) -> None:
         for process in self.processes:
