@@ -7,7 +7,6 @@ and `mr run APP FILES... --workers N` to start everything at once with a progres
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -79,6 +78,8 @@ def coordinator_command(
     verbose: bool,
 ) -> None:
     """Hand out one map task per FILE, then N reduce tasks; exit when every output is final."""
+    import asyncio
+
     from impl.mapreduce.coordinator import Coordinator
     from impl.mapreduce.core import CoordinatorCore
     from impl.mapreduce.runner import check_inputs, remove_stale_outputs
@@ -248,6 +249,8 @@ def run_command(
     max_restarts: int,
 ) -> None:
     """Start a coordinator and N workers for APP over FILES; show progress; leave mr-out-*."""
+    import asyncio
+
     from checker.cli.mr_progress import ProgressDisplay
     from impl.mapreduce.runner import RunFailed, run_job
 

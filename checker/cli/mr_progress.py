@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+if TYPE_CHECKING:  # rich is imported only when the display is shown: it costs start-up time
+    from rich.progress import Progress, TaskID
 
-from impl.mapreduce.core import Progress as JobProgress
+    from impl.mapreduce.core import Progress as JobProgress
 
 
 class ProgressDisplay:
-    """Two bars, map and reduce, plus worker crashes; silent when stderr is not a terminal."""
+    """Two live bars (map, reduce) with running tasks and worker crashes on a terminal; where
+    stderr is not a terminal (logs, CI), one line each time a phase completes instead."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._bars: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
+        self._started = time.monotonic()
+        self._phase = "map"
 
     def __enter__(self) -> ProgressDisplay:
         if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self._bars = Progress(
                 TextColumn("{task.description:>7}"),
                 BarColumn(),
@@ -41,6 +49,20 @@ class ProgressDisplay:
 
     def update(self, job: JobProgress, crashes: int) -> None:
         if self._bars is None:
+            if not self.enabled and job.phase != self._phase:
+                elapsed = time.monotonic() - self._started
+                done, total = (
+                    (job.maps_done, job.n_map)
+                    if self._phase == "map"
+                    else (job.reduces_done, job.n_reduce)
+                )
+                print(
+                    f"mr run: {self._phase} phase: {done}/{total} tasks done at {elapsed:.2f} s "
+                    f"({job.reissued} re-issued, {crashes} worker crashes so far)",
+                    file=sys.stderr,
+                )
+                self._phase = "reduce" if self._phase == "map" else "done"
+                self.update(job, crashes)  # both phases may have ended since the last look
             return
         if not self._tasks:
             self._tasks["map"] = self._bars.add_task("map", total=job.n_map, note="")

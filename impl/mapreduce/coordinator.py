@@ -64,12 +64,14 @@ class Coordinator:
         *,
         hold: float = 0.5,
         log: Callable[[str], None] = lambda line: None,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.core = core
         self.directory = directory
         self.endpoint = endpoint
         self.hold = hold
         self.log = log
+        self.on_change = on_change  # called after every report, e.g. to redraw progress
         self.committed: list[Path] = []  # final files this coordinator created, in order
         self._server: asyncio.AbstractServer | None = None
         self._changed = asyncio.Event()
@@ -230,6 +232,7 @@ class Coordinator:
         self._changed = asyncio.Event()
         if self.core.done:
             self._done.set()
+        self.on_change()
         return Ack(committed=isinstance(decision, Commit))
 
 

@@ -51,26 +51,34 @@ def call_reduce(app: App, key: str, values: list[str]) -> str:
     return result
 
 
-def partition_pairs(pairs: Iterable[tuple[str, str]], n_reduce: int) -> list[dict[str, list[str]]]:
-    buckets: list[dict[str, list[str]]] = [{} for _ in range(n_reduce)]
-    where: dict[str, dict[str, list[str]]] = {}  # key -> its bucket; hashes each key once
+def group_pairs(pairs: Iterable[tuple[str, str]], origin: str) -> dict[str, list[str]]:
+    """Every key's values, in emission order: one dictionary operation per pair."""
+    groups: dict[str, list[str]] = {}
     try:
         for key, value in pairs:
-            bucket = where.get(key)
-            if bucket is None:
-                if not isinstance(key, str):
-                    raise AppFailure(
-                        f"map emitted a key of type {type(key).__name__}, expected str"
-                    )
-                bucket = where[key] = buckets[partition(key, n_reduce)]
-                bucket[key] = []
-            if not isinstance(value, str):
-                raise AppFailure(
-                    f"map emitted a value of type {type(value).__name__} for key {key!r}, expected str"
-                )
-            bucket[key].append(value)
+            known = groups.get(key)
+            if known is None:
+                groups[key] = [value]
+            else:
+                known.append(value)
     except (TypeError, ValueError) as error:
-        raise AppFailure(f"map must return (key, value) pairs of strings: {error}") from error
+        raise AppFailure(f"{origin} must return (key, value) pairs of strings: {error}") from error
+    # Checked per distinct key, with the per-value scan done in C: the hot loop stays small.
+    for key, values in groups.items():
+        if type(key) is not str or set(map(type, values)) != {str}:
+            bad = key if type(key) is not str else next(v for v in values if type(v) is not str)
+            raise AppFailure(
+                f"{origin} emitted {type(bad).__name__} {bad!r}; keys and values must be str"
+            )
+    return groups
+
+
+def partition_pairs(
+    pairs: Iterable[tuple[str, str]], n_reduce: int, origin: str = "map"
+) -> list[dict[str, list[str]]]:
+    buckets: list[dict[str, list[str]]] = [{} for _ in range(n_reduce)]
+    for key, values in group_pairs(pairs, origin).items():
+        buckets[partition(key, n_reduce)][key] = values
     return buckets
 
 
@@ -83,7 +91,8 @@ def run_map(
     app: App, *, task: int, attempt: int, filename: str, path: str, n_reduce: int, directory: Path
 ) -> list[Path]:
     """Write the temporary intermediate files of one map attempt; return their paths."""
-    buckets = partition_pairs(call_map(app, filename, read_input(path)), n_reduce)
+    pairs = call_map(app, filename, read_input(path))
+    buckets = partition_pairs(pairs, n_reduce, origin=f"map({filename!r})")
     written = []
     for reduce_task, bucket in enumerate(buckets):
         temp = directory / map_temp_name(task, attempt, reduce_task)
@@ -121,16 +130,13 @@ def sequential(app: App, files: list[str], output: Path) -> int:
     """
     groups: dict[str, list[str]] = {}
     for filename in files:
-        for key, value in call_map(app, filename, read_input(filename)):
-            if not isinstance(key, str) or not isinstance(value, str):
-                raise AppFailure(
-                    f"map({filename!r}) emitted a non-string key or value: {(key, value)!r}"
-                )
+        emitted = group_pairs(call_map(app, filename, read_input(filename)), f"map({filename!r})")
+        for key, values in emitted.items():
             known = groups.get(key)
             if known is None:
-                groups[key] = [value]
+                groups[key] = values
             else:
-                known.append(value)
+                known.extend(values)
     temp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
     try:
         write_file(temp, format_output(app, groups))

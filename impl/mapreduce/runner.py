@@ -122,8 +122,13 @@ async def run_job(
         else Endpoint(host="127.0.0.1", port=0)
     )
     core = CoordinatorCore(list(files), n_reduce, task_timeout, paths=paths)
-    coordinator = Coordinator(core, directory, endpoint)
     started = time.monotonic()
+    supervisor: _Supervisor | None = None
+
+    def changed() -> None:
+        on_progress(core.progress(), supervisor.crashes if supervisor is not None else 0)
+
+    coordinator = Coordinator(core, directory, endpoint, on_change=changed)
     await coordinator.start()
     supervisor = _Supervisor(
         worker_command(app_arg, coordinator.endpoint, directory, codec), max_restarts
