@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # rich is imported only when the display is shown: it costs s
 
 class ProgressDisplay:
     """Two live bars (map, reduce) with running tasks and worker crashes on a terminal; where
-    stderr is not a terminal (logs, CI), one line each time a phase completes instead."""
+    stderr is not a terminal (logs, CI), one line on stdout each time a phase completes instead
+    (stdout: stderr keeps the single line of an error)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -59,7 +60,8 @@ class ProgressDisplay:
                 print(
                     f"mr run: {self._phase} phase: {done}/{total} tasks done at {elapsed:.2f} s "
                     f"({job.reissued} re-issued, {crashes} worker crashes so far)",
-                    file=sys.stderr,
+                    file=sys.stdout,
+                    flush=True,
                 )
                 self._phase = "reduce" if self._phase == "map" else "done"
                 self.update(job, crashes)  # both phases may have ended since the last look

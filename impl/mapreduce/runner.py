@@ -32,7 +32,7 @@ from impl.mapreduce.transport import DEFAULT_SOCKET_NAME, MAX_UNIX_PATH, Endpoin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_PATTERN = re.compile(r"mr-out-\d+")
-EXIT_GRACE = 3.0  # seconds the workers get to hear "exit" before they are killed
+EXIT_GRACE = 1.0  # seconds the workers get to hear "exit" before the stalled ones are killed
 
 
 class RunFailed(Exception):
