@@ -122,3 +122,37 @@ def test_sequential_cli_writes_mr_out_0_mr(shared_data: Path, tmp_path: Path) ->
     counts = dict(line.split(" ") for line in lines)
     assert (counts["the"], counts["and"], counts["a"]) == ("29748", "23612", "13382")
     assert len(lines) == 22107 and sum(int(v) for v in counts.values()) == 623948
+
+
+def test_run_that_cannot_finish_removes_what_it_committed_mr(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """Workers that always die on one reduce key: after --max-restarts the run gives up (exit 1)
+    and removes the intermediate and output files it had already committed."""
+    app = tmp_path / "dies.py"
+    app.write_text(
+        "import os\n"
+        "def map(filename, contents):\n    return [(k, '1') for k in 'abcdefghij']\n"
+        "def reduce(key, values):\n"
+        "    if key == 'j':\n        os._exit(1)\n"
+        "    return str(len(values))\n"
+    )
+    work = tmp_path / "job"
+    result = run_mr(
+        "run",
+        str(app),
+        *inputs(shared_data)[:2],
+        "--workers",
+        "2",
+        "--max-restarts",
+        "2",
+        "--task-timeout",
+        "0.5",
+        "--dir",
+        str(work),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1, result
+    assert "partial files removed" in result.stderr
+    assert "reduce phase" not in result.stdout  # it never completed
+    assert no_outputs(work)
