@@ -66,6 +66,13 @@ def command() -> None:
     show_default=True,
     help="Seconds to keep answering 'exit' after the job is done.",
 )
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the coordinator's trace (JSON Lines) here; check it with 'dscheck mr check-trace'.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every hand-out and commit on stderr.")
 def coordinator_command(
     files: tuple[str, ...],
@@ -75,6 +82,7 @@ def coordinator_command(
     tcp: str | None,
     task_timeout: float,
     linger: float,
+    trace_path: Path | None,
     verbose: bool,
 ) -> None:
     """Hand out one map task per FILE, then N reduce tasks; exit when every output is final."""
@@ -91,8 +99,28 @@ def coordinator_command(
     remove_stale_outputs(directory)
     core = CoordinatorCore(list(files), n_reduce, task_timeout, paths=paths)
     log = _stderr_logger(verbose)
-    coordinator = Coordinator(core, directory, endpoint, log=log)
-    asyncio.run(coordinator.serve(linger=linger))
+    trace = None
+    if trace_path is not None:
+        from impl.mapreduce.trace import TraceWriter
+
+        try:
+            trace = TraceWriter(trace_path, core, list(files))
+        except OSError as error:
+            raise BadInput(
+                f"cannot write the trace: {error.strerror}", path=str(trace_path)
+            ) from error
+    coordinator = Coordinator(core, directory, endpoint, log=log, trace=trace)
+    try:
+        stopped_by = asyncio.run(coordinator.serve(linger=linger))
+    finally:
+        if trace is not None:
+            trace.close()
+    if stopped_by is not None:
+        click.echo(
+            f"dscheck: mr coordinator: stopped by signal {stopped_by} before the job was done",
+            err=True,
+        )
+        sys.exit(128 + stopped_by)
     progress = core.progress()
     click.echo(
         f"mr coordinator: done: {progress.n_map} map and {progress.n_reduce} reduce tasks, {progress.reissued} re-issued"
@@ -345,4 +373,21 @@ def check_spec_command(
             "internal error: the counterexample does not replay through the spec"
         )
     click.echo(result.describe())
+    sys.exit(result.verdict.exit_status)
+
+
+@command.command(name="check-trace")
+@click.argument("trace_file", type=click.Path(dir_okay=False, path_type=Path))
+def check_trace_command(trace_file: Path) -> None:
+    """Check a coordinator trace (from --trace) against the spec's rules.
+
+    Exit status 0 when every step follows them, 1 with the offending lines when one does not,
+    2 when the file is not a MapReduce trace.
+    """
+    from checker.mapreduce_trace_check import check_trace
+
+    if not trace_file.is_file():
+        raise BadInput("trace file not found", path=str(trace_file))
+    result = check_trace(trace_file)
+    click.echo(result.describe(str(trace_file)))
     sys.exit(result.verdict.exit_status)

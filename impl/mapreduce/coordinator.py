@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -47,7 +48,9 @@ from impl.mapreduce.protocol import (
     frame_length,
     reply_to_map,
     request_from_map,
+    request_to_map,
 )
+from impl.mapreduce.trace import TraceWriter
 from impl.mapreduce.transport import Endpoint
 
 DEFAULT_TASK_TIMEOUT = 10.0  # the lab's re-issue timeout
@@ -65,6 +68,7 @@ class Coordinator:
         hold: float = 0.5,
         log: Callable[[str], None] = lambda line: None,
         on_change: Callable[[], None] = lambda: None,
+        trace: TraceWriter | None = None,
     ) -> None:
         self.core = core
         self.directory = directory
@@ -72,6 +76,8 @@ class Coordinator:
         self.hold = hold
         self.log = log
         self.on_change = on_change  # called after every report, e.g. to redraw progress
+        self.trace = trace
+        self._started = 0.0
         self.committed: list[Path] = []  # final files this coordinator created, in order
         self._server: asyncio.AbstractServer | None = None
         self._changed = asyncio.Event()
@@ -81,6 +87,7 @@ class Coordinator:
     # ---- life cycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._started = asyncio.get_running_loop().time()
         if self.endpoint.unix_path is not None:
             path = self.endpoint.unix_path
             if path.exists() or path.is_symlink():
@@ -133,14 +140,36 @@ class Coordinator:
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
 
-    async def serve(self, linger: float = DEFAULT_LINGER) -> None:
-        """Run the whole job: listen, hand out tasks until done, linger, close."""
+    async def serve(self, linger: float = DEFAULT_LINGER) -> int | None:
+        """Run the whole job: listen, hand out tasks until done, linger, close.
+
+        Returns None when the job is done, or the number of the signal (SIGTERM, SIGINT) that
+        stopped it first; either way the socket and stray temporary files are removed.
+        """
+        loop = asyncio.get_running_loop()
+        stopped_by: list[int] = []
+        stop = asyncio.Event()
+
+        def on_signal(signum: int) -> None:
+            stopped_by.append(signum)
+            stop.set()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, on_signal, signum)
         await self.start()
         try:
-            await self.wait_done()
+            done, stopper = asyncio.create_task(self.wait_done()), asyncio.create_task(stop.wait())
+            await asyncio.wait({done, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in (done, stopper):
+                waiter.cancel()
+            if stopped_by:
+                return stopped_by[0]
             self.log("coordinator: job done")
             await asyncio.sleep(linger)
+            return None
         finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
             await self.close()
 
     # ---- one connection = one request ---------------------------------------------------------
@@ -162,7 +191,16 @@ class Coordinator:
             header = await asyncio.wait_for(reader.readexactly(HEADER.size), READ_TIMEOUT)
             payload = await asyncio.wait_for(reader.readexactly(frame_length(header)), READ_TIMEOUT)
             value, codec = decode_payload(payload)
-            reply = await self._answer(request_from_map(value))
+            request = request_from_map(value)
+            reply = await self._answer(request)
+            if self.trace is not None:
+                elapsed = asyncio.get_running_loop().time() - self._started
+                self.trace.step(
+                    int(elapsed * 1000),
+                    request.worker,
+                    request_to_map(request),
+                    reply_to_map(reply),
+                )
         except WireError as error:
             reply = ErrorReply(message=str(error))
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):

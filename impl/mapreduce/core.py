@@ -177,6 +177,9 @@ class CoordinatorCore:
     def attempts_issued(self, kind: TaskKind, task: int) -> int:
         return self._tasks(kind)[task].attempts_issued
 
+    def committed_attempt(self, kind: TaskKind, task: int) -> int | None:
+        return self._tasks(kind)[task].committed_attempt
+
     def request(self, now: float) -> Assignment:
         """A worker asks for work. Hands out an idle task of the current phase, if any."""
         if self.done:

@@ -13,6 +13,8 @@ import threading
 import time
 from pathlib import Path
 
+from checker.mapreduce_trace_check import check_trace
+from checker.verdict import Verdict
 from tests.mapreduce.harness import (
     CRASH_PROCESS_LIMIT,
     inputs,
@@ -86,8 +88,9 @@ def test_job_count_mr(shared_data: Path, tmp_path: Path) -> None:
     coordinator that re-issued early would make the count exceed 8.
     """
     files = inputs(shared_data)
+    trace = tmp_path / "coordinator.trace.jsonl"
     with job(tmp_path) as running:
-        coordinator = running.coordinator(files)
+        coordinator = running.coordinator(files, "--trace", str(trace))
         background = running.worker("jobcount")
         assert running.wait(running.worker("jobcount")) == 0
         later = running.worker("jobcount")
@@ -95,6 +98,9 @@ def test_job_count_mr(shared_data: Path, tmp_path: Path) -> None:
         for process in (coordinator, background, later):
             running.wait(process)
     assert sorted_output(tmp_path) == b"a 8\n"
+    # The coordinator's own record agrees: every step followed the rules, nothing re-issued.
+    checked = check_trace(trace)
+    assert checked.verdict is Verdict.OK and checked.finished and checked.reissues == 0, checked
 
 
 def test_early_exit_mr(shared_data: Path, tmp_path: Path) -> None:
@@ -130,7 +136,8 @@ def test_crash_mr(shared_data: Path, tmp_path: Path) -> None:
     work = tmp_path / "mr-tmp"
     work.mkdir()
     with job(work, limit=CRASH_PROCESS_LIMIT) as running:
-        coordinator = running.coordinator(files, "--task-timeout", "2")
+        trace = tmp_path / "coordinator.trace.jsonl"
+        coordinator = running.coordinator(files, "--task-timeout", "2", "--trace", str(trace))
         first = running.worker("crash")
         statuses: list[int] = []
 
@@ -155,3 +162,6 @@ def test_crash_mr(shared_data: Path, tmp_path: Path) -> None:
     # Workers really died (the crash app exits with status 1), and new ones replaced them.
     assert statuses.count(1) >= 1 and len(statuses) >= 2, statuses
     assert not list(work.glob(".mr-tmp-*")), "temporary files left behind"
+    # Every hand-out, re-issue and commit of this run followed the spec's rules.
+    checked = check_trace(trace)
+    assert checked.verdict is Verdict.OK and checked.finished, checked.describe(str(trace))

@@ -75,3 +75,15 @@ def test_application_loaded_from_a_path_mr(shared_data: Path, tmp_path: Path) ->
     result = run_mr("run", str(app), *files, "--workers", "2", "--dir", str(work), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted_output(work) == oracle(str(app), files, tmp_path / "oracle")
+
+
+def test_coordinator_stopped_by_sigterm_cleans_up_mr(shared_data: Path, tmp_path: Path) -> None:
+    with job(tmp_path) as running:
+        coordinator = running.coordinator(inputs(shared_data))
+        assert (tmp_path / "mr-coordinator.sock").exists()
+        coordinator.terminate()
+        assert running.wait(coordinator) == 128 + 15
+        assert coordinator.stderr is not None
+        assert b"stopped by signal 15" in coordinator.stderr.read()
+    assert not (tmp_path / "mr-coordinator.sock").exists()
+    assert not list(tmp_path.glob("mr-out-*"))
