@@ -266,6 +266,13 @@ def sequential_command(app: str, files: tuple[str, ...], directory: Path, output
     show_default=True,
     help="Worker crashes tolerated before giving up.",
 )
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the coordinator's trace (JSON Lines) here; check it with 'dscheck mr check-trace'.",
+)
 def run_command(
     app: str,
     files: tuple[str, ...],
@@ -275,6 +282,7 @@ def run_command(
     task_timeout: float,
     codec: str,
     max_restarts: int,
+    trace_path: Path | None,
 ) -> None:
     """Start a coordinator and N workers for APP over FILES; show progress; leave mr-out-*."""
     import asyncio
@@ -296,6 +304,7 @@ def run_command(
                     task_timeout=task_timeout,
                     codec="json" if codec == "json" else "msgpack",
                     max_restarts=max_restarts,
+                    trace_path=trace_path,
                     on_progress=display.update,
                 )
             )

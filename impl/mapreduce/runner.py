@@ -28,6 +28,7 @@ from impl.mapreduce.apps import is_path, load_app
 from impl.mapreduce.coordinator import DEFAULT_TASK_TIMEOUT, Coordinator
 from impl.mapreduce.core import CoordinatorCore, Progress
 from impl.mapreduce.protocol import Codec
+from impl.mapreduce.trace import TraceWriter
 from impl.mapreduce.transport import DEFAULT_SOCKET_NAME, MAX_UNIX_PATH, Endpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -107,6 +108,7 @@ async def run_job(
     task_timeout: float = DEFAULT_TASK_TIMEOUT,
     codec: Codec = "msgpack",
     max_restarts: int = 100,
+    trace_path: Path | None = None,
     on_progress: Callable[[Progress, int], None] = lambda progress, crashes: None,
 ) -> RunSummary:
     load_app(app_spec)  # bad applications are reported here, once, not by every worker
@@ -128,7 +130,8 @@ async def run_job(
     def changed() -> None:
         on_progress(core.progress(), supervisor.crashes if supervisor is not None else 0)
 
-    coordinator = Coordinator(core, directory, endpoint, on_change=changed)
+    trace = TraceWriter(trace_path, core, list(files)) if trace_path is not None else None
+    coordinator = Coordinator(core, directory, endpoint, on_change=changed, trace=trace)
     await coordinator.start()
     supervisor = _Supervisor(
         worker_command(app_arg, coordinator.endpoint, directory, codec), max_restarts
@@ -162,6 +165,8 @@ async def run_job(
             slot.cancel()
         await asyncio.gather(*slots, return_exceptions=True)
         await coordinator.close()
+        if trace is not None:
+            trace.close()
         if not finished:
             for path in coordinator.committed:
                 with contextlib.suppress(FileNotFoundError):

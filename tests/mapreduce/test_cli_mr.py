@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from checker.verdict import EXIT_BAD_INPUT
+from checker.mapreduce_trace_check import check_trace
+from checker.verdict import EXIT_BAD_INPUT, Verdict
 from tests.mapreduce.harness import inputs, oracle, run_mr, sorted_output
 
 
@@ -106,11 +107,15 @@ def test_run_restarts_crashed_workers_mr(shared_data: Path, tmp_path: Path) -> N
         "1",
         "--dir",
         str(work),
+        "--trace",
+        str(tmp_path / "run.trace.jsonl"),
         cwd=tmp_path,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert sorted_output(work) == oracle("nocrash", files, tmp_path / "oracle")
+    checked = check_trace(tmp_path / "run.trace.jsonl")
+    assert checked.verdict is Verdict.OK and checked.finished, checked.describe("run.trace.jsonl")
 
 
 def test_sequential_cli_writes_mr_out_0_mr(shared_data: Path, tmp_path: Path) -> None:
