@@ -130,7 +130,14 @@ async def run_job(
     def changed() -> None:
         on_progress(core.progress(), supervisor.crashes if supervisor is not None else 0)
 
-    trace = TraceWriter(trace_path, core, list(files)) if trace_path is not None else None
+    trace = None
+    if trace_path is not None:
+        try:
+            trace = TraceWriter(trace_path, core, list(files))
+        except OSError as error:
+            raise BadInput(
+                f"cannot write the trace: {error.strerror}", path=str(trace_path)
+            ) from error
     coordinator = Coordinator(core, directory, endpoint, on_change=changed, trace=trace)
     await coordinator.start()
     supervisor = _Supervisor(
@@ -150,11 +157,12 @@ async def run_job(
         if not core.done:
             raise supervisor.failure or RunFailed("the job did not finish")
         finished = True
+        seconds = time.monotonic() - started  # until every output was final
         # Workers hear "exit" on their next request; stalled ones (crash app) are killed.
         await asyncio.wait(slots, timeout=EXIT_GRACE)
         return RunSummary(
             progress=core.progress(),
-            seconds=time.monotonic() - started,
+            seconds=seconds,
             workers_started=supervisor.started,
             worker_crashes=supervisor.crashes,
             outputs=sorted(p for p in coordinator.committed if OUTPUT_PATTERN.fullmatch(p.name)),
