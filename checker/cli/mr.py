@@ -15,6 +15,7 @@ import click
 
 from checker.errors import BadInput
 from checker.verdict import EXIT_VIOLATION
+from spec.mapreduce import MUTATIONS  # pure and small: cheap to import for the option's choices
 
 CODEC = click.Choice(["msgpack", "json"])
 TIMEOUT = click.FloatRange(min=0.0, min_open=True)
@@ -348,9 +349,7 @@ def _stderr_logger(verbose: bool) -> Callable[[str], None]:
 )
 @click.option(
     "--mutation",
-    type=click.Choice(
-        ["commit_every_report", "reduce_before_maps_done", "done_when_reduces_issued"]
-    ),
+    type=click.Choice(list(MUTATIONS)),
     default=None,
     help="Check a deliberately wrong coordinator instead (it must fail).",
 )
@@ -370,7 +369,7 @@ def check_spec_command(
     counterexample when one fails, 3 when --max-states stopped the search first.
     """
     from checker.mapreduce_spec_check import check, replay
-    from spec.mapreduce import MUTATIONS, Config
+    from spec.mapreduce import Config
 
     chosen = next((m for m in MUTATIONS if m == mutation), None)
     config = Config(
