@@ -1,0 +1,129 @@
+"""The coordinator's trace, and the checker that judges it against the spec's rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from checker.errors import BadInput
+from checker.mapreduce_trace_check import check_trace
+from checker.verdict import EXIT_BAD_INPUT, EXIT_VIOLATION, Verdict
+from impl.mapreduce.core import CoordinatorCore, MapAssignment, ReduceAssignment
+from impl.mapreduce.protocol import reply_to_map
+from impl.mapreduce.trace import TraceWriter
+from tests.mapreduce.harness import run_mr
+
+
+def write_trace(path: Path) -> None:
+    """A whole job in virtual time: a re-issued map whose late first attempt wins, a discarded
+    backup, then the reduces."""
+    core = CoordinatorCore(["a", "b"], 2, task_timeout=10.0)
+    writer = TraceWriter(path, core, ["a", "b"])
+
+    def ask(now: float, worker: str) -> MapAssignment | ReduceAssignment:
+        reply = core.request(now)
+        writer.step(int(now * 1000), worker, {"op": "ask", "worker": worker}, reply_to_map(reply))
+        assert isinstance(reply, MapAssignment | ReduceAssignment)
+        return reply
+
+    def report(now: float, worker: str, task: MapAssignment | ReduceAssignment) -> None:
+        kind = "map" if isinstance(task, MapAssignment) else "reduce"
+        decision = core.complete(kind, task.task, task.attempt)
+        msg = {
+            "op": "done",
+            "worker": worker,
+            "kind": kind,
+            "task": task.task,
+            "attempt": task.attempt,
+        }
+        writer.step(
+            int(now * 1000),
+            worker,
+            msg,
+            {"type": "ack", "committed": type(decision).__name__ == "Commit"},
+        )
+
+    slow, other = ask(0.0, "w1"), ask(0.5, "w2")
+    report(3.0, "w2", other)
+    backup = ask(10.0, "w3")  # map 0 re-issued at its timeout
+    report(11.0, "w1", slow)  # the slow first attempt wins ...
+    report(12.0, "w3", backup)  # ... and the backup is discarded
+    for now in (13.0, 14.0):
+        report(now + 0.5, "w2", ask(now, "w2"))
+    writer.close()
+
+
+def edit(path: Path, seq: int, change: dict[str, object], where: str = "") -> None:
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[seq])
+    target = record[where] if where else record
+    target.update(change)
+    lines[seq] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_real_schedule_passes_mr(tmp_path: Path) -> None:
+    write_trace(tmp_path / "t.jsonl")
+    result = check_trace(tmp_path / "t.jsonl")
+    assert result.verdict is Verdict.OK, result.describe("t")
+    assert result.finished and result.reissues == 1
+
+
+def test_early_reissue_is_caught_mr(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    write_trace(path)
+    edit(path, 0, {"task_timeout_ms": 10_500}, where="config")  # the re-issue came 0.5 s early
+    result = check_trace(path)
+    assert result.verdict is Verdict.VIOLATION
+    assert [f.rule for f in result.findings] == ["never re-issued before the timeout"]
+    assert result.findings[0].line == 5  # header, ask, ask, report, then the backup's hand-out
+
+
+def test_second_commit_is_caught_mr(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    write_trace(path)
+    edit(path, 6, {"committed": True}, where="reply")  # the backup overwrote the winner
+    rules = [f.rule for f in check_trace(path).findings]
+    assert "each intermediate file reflects exactly one completed map execution" in rules
+
+
+def test_done_too_early_is_caught_mr(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    write_trace(path)
+    edit(path, 8, {"done": True}, where="state")  # claims done with a reduce unfinished
+    result = check_trace(path)
+    assert result.verdict is Verdict.VIOLATION
+    assert result.findings[0].line == 9 and "done" in result.findings[0].detail
+
+
+def test_reduce_before_maps_is_caught_mr(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    write_trace(path)
+    edit(path, 1, {"type": "reduce", "task": 0, "attempt": 0, "n_map": 2}, where="reply")
+    rules = {f.rule for f in check_trace(path).findings}
+    assert "reduces only after every map is committed" in rules
+
+
+def test_malformed_trace_is_bad_input_mr(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    write_trace(path)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines[:3], "{not json", *lines[3:]]) + "\n")
+    with pytest.raises(BadInput) as error:
+        check_trace(path)
+    assert error.value.line == 4
+    result = run_mr("check-trace", str(path), cwd=tmp_path)
+    assert result.returncode == EXIT_BAD_INPUT
+    assert result.stderr.strip().count("\n") == 0 and f"{path}:4:" in result.stderr
+
+
+def test_cli_exit_status_follows_the_verdict_mr(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    write_trace(path)
+    assert run_mr("check-trace", str(path), cwd=tmp_path).returncode == 0
+    edit(path, 0, {"task_timeout_ms": 10_500}, where="config")
+    result = run_mr("check-trace", str(path), cwd=tmp_path)
+    assert result.returncode == EXIT_VIOLATION
+    assert "never re-issued before the timeout" in result.stdout
