@@ -1,0 +1,130 @@
+"""`check(history, model)`: split the history into independent parts and search each.
+
+Parts are independent (P-compositionality: a history is linearizable iff each part is,
+Herlihy & Wing 1990, locality), so a violation in any part is a violation of the whole, and
+parts can be searched on several cores. A time limit turns every part not finished into
+UNKNOWN: a search that did not finish never says OK.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Hashable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from checker.errors import BadInput
+from checker.linearizability.history import Operation
+from checker.linearizability.model import Model
+from checker.linearizability.result import LinResult, PartitionResult
+from checker.linearizability.search import search
+from checker.verdict import Verdict
+
+# Below this many operations a worker process costs more than it saves.
+_PARALLEL_MIN_OPERATIONS = 4000
+
+
+def partitions(history: Sequence[Operation], model: Model) -> list[tuple[Hashable, list[Operation]]]:
+    """The independent parts, sorted by key (one part, key None, for unpartitioned models)."""
+    if model.partition is None:
+        return [(None, list(history))]
+    parts: dict[Hashable, list[Operation]] = {}
+    for op in history:
+        parts.setdefault(model.partition(op.input), []).append(op)
+    return sorted(parts.items(), key=lambda item: repr(item[0]))
+
+
+def check(
+    history: Sequence[Operation],
+    model: Model,
+    *,
+    timeout: float | None = None,
+    workers: int = 1,
+    partitioned: bool = True,
+) -> LinResult:
+    """Is `history` linearizable with respect to `model`? Never OK unless proven.
+
+    `timeout` is in seconds of wall time for the whole check (None: no limit); on expiry the
+    verdict is UNKNOWN (unless some part already showed a violation, which stands).
+    `workers` > 1 searches parts in that many processes when the history is large.
+    `partitioned=False` checks the history as one whole (for comparisons and benchmarks).
+    """
+    if not partitioned:
+        model = model.unpartitioned()
+    _validate(history, model)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    parts = partitions(history, model)
+    if workers > 1 and len(parts) > 1 and len(history) >= _PARALLEL_MIN_OPERATIONS:
+        results = _search_in_processes(parts, model, deadline, workers)
+    else:
+        results = []
+        for key, ops in parts:
+            if deadline is not None and time.monotonic() > deadline:
+                results.append(_not_started(key, ops, model))
+            else:
+                results.append(search(key, ops, model, deadline))
+    verdict = Verdict.worst([r.verdict for r in results])
+    return LinResult(
+        verdict=verdict,
+        model=model.name,
+        operations=len(history),
+        seconds=sum(r.seconds for r in results),
+        partitions=tuple(results),
+        timed_out=any(r.verdict is Verdict.UNKNOWN for r in results),
+    )
+
+
+def _validate(history: Sequence[Operation], model: Model) -> None:
+    """Every input must be one the model understands: say which line is wrong, up front."""
+    init = model.init()
+    for op in history:
+        try:
+            model.step(init, op.input)
+        except (ValueError, TypeError, KeyError) as error:
+            where = f"line {op.line}: " if op.line is not None else ""
+            raise BadInput(f"{where}{op.describe()}: {error}") from None
+
+
+def _not_started(key: Hashable, ops: list[Operation], model: Model) -> PartitionResult:
+    return PartitionResult(
+        key=key,
+        verdict=Verdict.UNKNOWN,
+        operations=tuple(ops),
+        linearization=(),
+        state=model.init(),
+    )
+
+
+# Worker processes are forked with the parts and the model already in memory (initializer
+# arguments are not pickled under fork), so models built from lambdas work too; only the
+# part's index goes out and its result comes back.
+_WORK: dict[str, Any] = {}
+
+
+def _init_worker(parts: list[tuple[Hashable, list[Operation]]], model: Model, deadline: float | None) -> None:
+    _WORK.update(parts=parts, model=model, deadline=deadline)
+
+
+def _search_part(index: int) -> PartitionResult:
+    key, ops = _WORK["parts"][index]
+    deadline = _WORK["deadline"]
+    if deadline is not None and time.monotonic() > deadline:
+        return _not_started(key, ops, _WORK["model"])
+    return search(key, ops, _WORK["model"], deadline)
+
+
+def _search_in_processes(
+    parts: list[tuple[Hashable, list[Operation]]], model: Model, deadline: float | None, workers: int
+) -> list[PartitionResult]:
+    # Largest parts first, so one long part does not start last.
+    order = sorted(range(len(parts)), key=lambda i: -len(parts[i][1]))
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(parts)),
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(parts, model, deadline),
+    ) as pool:
+        done = dict(zip(order, pool.map(_search_part, order), strict=True))
+    return [done[i] for i in range(len(parts))]

@@ -1,0 +1,242 @@
+"""Wing & Gong's search with Lowe's memoisation, for one independent part of a history.
+
+Theory of operation. A node of the search is (D, s): D the set of operations linearized so
+far, s the model state after them. An operation x may be linearized next iff it is not in D
+and it was called before every operation outside D returned (real-time order: nothing can be
+placed after an operation that returned before it was called). The search is a depth-first
+walk over nodes; a node that failed once fails again, so each (D, s) is visited at most once
+(Lowe, "Testing for linearizability", 2017). The history is linearizable iff a node holding
+every operation that returned is reached: operations that never returned can all be placed
+last, where nobody observes them.
+
+Encoding. Operations are numbered in call order; D is a Python int used as a bitset. A second
+bitset holds D in return order, so "the earliest return still pending" is its lowest zero bit,
+and the candidates are the zero bits of D below a precomputed limit: no linked list, no scan.
+
+Pruning that keeps the answer exact:
+- A read-only operation (the model's `read_only`) that fits at the current node is placed at
+  once, without branching: if any completion exists, one exists with that read moved to the
+  front, since the read changes nothing and nothing pending returned before it was called.
+- A read-only operation whose output is unknown constrains nothing and is dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from checker.linearizability.history import Operation
+from checker.linearizability.model import Model
+from checker.linearizability.result import PartitionResult, Placed, Refusal
+from checker.verdict import Verdict
+
+_CHECK_CLOCK_EVERY = 2048  # search steps between two looks at the clock
+
+
+class _Prepared:
+    """One part's operations, renumbered in call order, with the tables the search uses."""
+
+    def __init__(self, ops: Sequence[Operation], model: Model) -> None:
+        read_only = model.read_only
+        self.ignored = tuple(op for op in ops if not op.output_known and read_only(op.input))
+        live = [op for op in ops if op.output_known or not read_only(op.input)]
+        events: list[tuple[float, int, int]] = []
+        for i, op in enumerate(live):
+            events.append((op.call, 0, i))  # calls sort before returns at equal times
+            if op.ret is not None:
+                events.append((op.ret, 1, i))
+        events.sort()
+        call_rank = [0] * len(live)
+        ret_rank = [len(events) + 1] * len(live)  # never returned: after everything
+        for rank, (_t, kind, i) in enumerate(events):
+            if kind == 0:
+                call_rank[i] = rank
+            else:
+                ret_rank[i] = rank
+        order = sorted(range(len(live)), key=call_rank.__getitem__)
+        self.ops = [live[i] for i in order]
+        self.call_rank = [call_rank[i] for i in order]
+        self.ret_rank = [ret_rank[i] for i in order]
+        n = len(self.ops)
+        self.by_ret = sorted(range(n), key=self.ret_rank.__getitem__)
+        self.rbit = [0] * n
+        for pos, j in enumerate(self.by_ret):
+            self.rbit[j] = 1 << pos
+        self.n_returned = sum(1 for op in self.ops if op.ret is not None)
+        # lim[k]: how many operations (a prefix in call order) were called before the k-th
+        # return; those not yet linearized are exactly the candidates.
+        self.lim = [bisect_left(self.call_rank, self.ret_rank[j]) for j in self.by_ret]
+        self.inputs = [op.input for op in self.ops]
+        self.outputs = [op.output for op in self.ops]
+        # A call that never returned cannot have a known output.
+        self.known = [op.output_known and op.ret is not None for op in self.ops]
+        self.read_mask = 0
+        for j, op in enumerate(self.ops):
+            if read_only(op.input):
+                self.read_mask |= 1 << j
+
+    def candidates(self, done: int, done_r: int) -> int | None:
+        """The candidate bitset at node `done`, or None when every returned op is placed."""
+        k = (~done_r & (done_r + 1)).bit_length() - 1
+        if k >= self.n_returned:
+            return None
+        return ~done & ((1 << self.lim[k]) - 1)
+
+
+def search(
+    key: Hashable, ops: Sequence[Operation], model: Model, deadline: float | None
+) -> PartitionResult:
+    """Check one part; `deadline` is a `time.monotonic()` instant, or None for no limit."""
+    started = time.process_time()
+    p = _Prepared(ops, model)
+    step = model.step
+    inputs, outputs, known, rbit = p.inputs, p.outputs, p.known, p.rbit
+    read_mask, candidates = p.read_mask, p.candidates
+
+    visited: set[tuple[int, Any]] = set()
+    # The current path, one frame per placed operation: (op, state before it, its untried
+    # siblings, D and D-in-return-order before it). A greedily placed read has no siblings.
+    stack: list[tuple[int, Any, int, int, int]] = []
+    state: Any = model.init()
+    done = done_r = 0
+    best: tuple[int, list[int], Any, int, int] = (-1, [], state, 0, 0)
+    steps = 0
+    rem = 0
+    entering = True
+    verdict = Verdict.VIOLATION
+    while True:
+        if entering:
+            c = candidates(done, done_r)
+            greedy = False
+            while c is not None and c & read_mask:
+                r = c & read_mask
+                progressed = False
+                while r:
+                    low = r & -r
+                    r ^= low
+                    j = low.bit_length() - 1
+                    new_state, out = step(state, inputs[j])
+                    if out == outputs[j]:
+                        stack.append((j, state, 0, done, done_r))
+                        done, done_r, state = done | low, done_r | rbit[j], new_state
+                        progressed = True
+                if not progressed:
+                    break
+                greedy = True
+                c = candidates(done, done_r)
+            if c is None:
+                verdict = Verdict.OK
+                break
+            rem = c & ~read_mask
+            if greedy:
+                node = (done, state)
+                if node in visited:
+                    rem = 0
+                else:
+                    visited.add(node)
+        entering = False
+        while rem:
+            low = rem & -rem
+            rem ^= low
+            j = low.bit_length() - 1
+            new_state, out = step(state, inputs[j])
+            if known[j] and out != outputs[j]:
+                continue
+            nd = done | low
+            node = (nd, new_state)
+            if node in visited:
+                continue
+            visited.add(node)
+            stack.append((j, state, rem, done, done_r))
+            done, done_r, state = nd, done_r | rbit[j], new_state
+            entering = True
+            break
+        if entering:
+            steps += 1
+            if (
+                deadline is not None
+                and steps % _CHECK_CLOCK_EVERY == 0
+                and time.monotonic() > deadline
+            ):
+                verdict = Verdict.UNKNOWN
+                break
+            continue
+        # A dead end: remember the deepest, then go back to the nearest untried sibling.
+        if len(stack) > best[0]:
+            best = (len(stack), [frame[0] for frame in stack], state, done, done_r)
+        while stack:
+            _j, state, rem, done, done_r = stack.pop()
+            if rem:
+                break
+        if not rem:
+            break  # the root has no untried child left: not linearizable
+    if verdict is Verdict.UNKNOWN and len(stack) > best[0]:
+        best = (len(stack), [frame[0] for frame in stack], state, done, done_r)
+    return _result(key, p, model, verdict, stack, best, steps, started, len(visited))
+
+
+def _replay(p: _Prepared, model: Model, path: Sequence[int]) -> tuple[list[Placed], Any]:
+    state = model.init()
+    placed = []
+    for j in path:
+        state, _out = model.step(state, p.inputs[j])
+        placed.append(Placed(p.ops[j], state))
+    return placed, state
+
+
+def _result(
+    key: Hashable,
+    p: _Prepared,
+    model: Model,
+    verdict: Verdict,
+    stack: list[tuple[int, Any, int, int, int]],
+    best: tuple[int, list[int], Any, int, int],
+    steps: int,
+    started: float,
+    explored: int,
+) -> PartitionResult:
+    refusals: list[Refusal] = []
+    must_precede = None
+    if verdict is Verdict.OK:
+        path = [frame[0] for frame in stack]
+        placed_set = set(path)
+        # Calls that never returned go last, where nothing observes them.
+        path += [j for j in range(len(p.ops)) if j not in placed_set]
+        linearization, state = _replay(p, model, path)
+    else:
+        _depth, path, state, done, done_r = best
+        linearization, state = _replay(p, model, path)
+        if verdict is Verdict.VIOLATION:
+            refusals, must_precede = _explain(p, model, state, done, done_r)
+    return PartitionResult(
+        key=key,
+        verdict=verdict,
+        operations=tuple(p.ops) + p.ignored,
+        linearization=tuple(linearization),
+        state=state,
+        refusals=tuple(refusals),
+        must_precede=must_precede,
+        seconds=time.process_time() - started,
+        explored=explored,
+        ignored=p.ignored,
+    )
+
+
+def _explain(
+    p: _Prepared, model: Model, state: Any, done: int, done_r: int
+) -> tuple[list[Refusal], Operation | None]:
+    """Why nothing can be placed after the longest prefix: each candidate, and what it got."""
+    cands = p.candidates(done, done_r) or 0
+    refusals = []
+    while cands:
+        low = cands & -cands
+        cands ^= low
+        j = low.bit_length() - 1
+        _new, out = model.step(state, p.inputs[j])
+        mismatch = p.known[j] and out != p.outputs[j]
+        refusals.append(Refusal(p.ops[j], out if mismatch else None, mismatch))
+    k = (~done_r & (done_r + 1)).bit_length() - 1
+    must = p.ops[p.by_ret[k]] if k < p.n_returned else None
+    return refusals, must
