@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Generator, Hashable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from checker.errors import BadInput
 from checker.linearizability.history import Operation
 from checker.linearizability.model import Model
 from checker.linearizability.result import LinResult, PartitionResult
-from checker.linearizability.search import search
+from checker.linearizability.search import search, searching
 from checker.verdict import Verdict
 
 # Below this many operations a worker process costs more than it saves.
 _PARALLEL_MIN_OPERATIONS = 4000
+# Slices of search each remaining part gets once another part showed a violation.
+_SLICES_AFTER_VIOLATION = 1
 
 
 def partitions(history: Sequence[Operation], model: Model) -> list[tuple[Hashable, list[Operation]]]:
@@ -58,12 +61,7 @@ def check(
     if workers > 1 and len(parts) > 1 and len(history) >= _PARALLEL_MIN_OPERATIONS:
         results = _search_in_processes(parts, model, deadline, workers)
     else:
-        results = []
-        for key, ops in parts:
-            if deadline is not None and time.monotonic() > deadline:
-                results.append(_not_started(key, ops, model))
-            else:
-                results.append(search(key, ops, model, deadline))
+        results = _search_round_robin(parts, model, deadline)
     verdict = Verdict.worst([r.verdict for r in results])
     return LinResult(
         verdict=verdict,
@@ -73,6 +71,52 @@ def check(
         partitions=tuple(results),
         timed_out=any(r.verdict is Verdict.UNKNOWN for r in results),
     )
+
+
+def _search_round_robin(
+    parts: list[tuple[Hashable, list[Operation]]], model: Model, deadline: float | None
+) -> list[PartitionResult]:
+    """Share one core among the parts, a slice of search at a time.
+
+    A violation in any part decides the verdict, and parts differ wildly in cost: a part
+    that refutes in a millisecond must not wait behind one that needs minutes. Once a part
+    shows a violation, the others get a few more slices (to report their own violations if
+    they are quick) and are then stopped as UNKNOWN.
+    """
+    runs = {i: searching(key, ops, model) for i, (key, ops) in enumerate(parts)}
+    results: dict[int, PartitionResult] = {}
+    cpu = dict.fromkeys(runs, 0.0)
+    slices_after_violation = _SLICES_AFTER_VIOLATION
+    while runs:
+        for i, run in list(runs.items()):
+            started = time.process_time()
+            try:
+                next(run)
+            except StopIteration as finished:
+                results[i] = finished.value
+                del runs[i]
+            cpu[i] += time.process_time() - started
+        violated = any(r.verdict is Verdict.VIOLATION for r in results.values())
+        if violated:
+            slices_after_violation -= 1
+        expired = deadline is not None and time.monotonic() > deadline
+        if runs and (expired or slices_after_violation < 0):
+            why = "time limit reached" if expired else "stopped: another part is not linearizable"
+            for i, run in runs.items():
+                started = time.process_time()
+                results[i] = _stop(run, why)
+                cpu[i] += time.process_time() - started
+            runs.clear()
+    return [replace(results[i], seconds=cpu[i]) for i in range(len(parts))]
+
+
+def _stop(run: Generator[None, bool | None, PartitionResult], why: str) -> PartitionResult:
+    try:
+        run.send(True)
+    except StopIteration as finished:
+        result: PartitionResult = finished.value
+        return replace(result, note=why)
+    raise AssertionError("a search asked to stop must finish")
 
 
 def _validate(history: Sequence[Operation], model: Model) -> None:
@@ -93,6 +137,7 @@ def _not_started(key: Hashable, ops: list[Operation], model: Model) -> Partition
         operations=tuple(ops),
         linearization=(),
         state=model.init(),
+        note="time limit reached before this part was searched",
     )
 
 

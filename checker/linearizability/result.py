@@ -54,6 +54,7 @@ class PartitionResult:
     seconds: float = 0.0  # CPU seconds
     explored: int = 0  # search nodes visited
     ignored: tuple[Operation, ...] = ()  # read-only operations with unknown outputs
+    note: str = ""  # why an UNKNOWN part stopped
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
-from collections.abc import Hashable, Sequence
+from collections.abc import Generator, Hashable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from checker.linearizability.history import Operation
@@ -32,7 +33,10 @@ from checker.linearizability.model import Model
 from checker.linearizability.result import PartitionResult, Placed, Refusal
 from checker.verdict import Verdict
 
-_CHECK_CLOCK_EVERY = 2048  # search steps between two looks at the clock
+# The search yields to its driver after a slice of steps; slices start short and double, so
+# that a part which refutes quickly does so before its siblings have used much time.
+_FIRST_SLICE = 128
+_LONGEST_SLICE = 8192
 
 
 class _Prepared:
@@ -72,6 +76,10 @@ class _Prepared:
         self.outputs = [op.output for op in self.ops]
         # A call that never returned cannot have a known output.
         self.known = [op.output_known and op.ret is not None for op in self.ops]
+        self.unreturned_mask = 0
+        for j, op in enumerate(self.ops):
+            if op.ret is None:
+                self.unreturned_mask |= 1 << j
         self.read_mask = 0
         for j, op in enumerate(self.ops):
             if read_only(op.input):
@@ -90,19 +98,47 @@ def search(
 ) -> PartitionResult:
     """Check one part; `deadline` is a `time.monotonic()` instant, or None for no limit."""
     started = time.process_time()
+    run = searching(key, ops, model)
+    try:
+        while True:
+            next(run)
+            if deadline is not None and time.monotonic() > deadline:
+                run.send(True)
+    except StopIteration as finished:
+        result: PartitionResult = finished.value
+        return replace(result, seconds=time.process_time() - started)
+
+
+def searching(
+    key: Hashable, ops: Sequence[Operation], model: Model
+) -> Generator[None, bool | None, PartitionResult]:
+    """The search as a resumable generator: it yields every few thousand steps so that a
+    caller can share one core among parts and enforce a time limit. Sending it True stops it
+    with an UNKNOWN verdict (a search that did not finish never says OK). The driver measures
+    the CPU time, since only it knows which slices belong to this part.
+    """
     p = _Prepared(ops, model)
     step = model.step
     inputs, outputs, known, rbit = p.inputs, p.outputs, p.known, p.rbit
     read_mask, candidates = p.read_mask, p.candidates
+    unreturned = p.unreturned_mask
+    keep = ~unreturned
 
+    # Memo. Without calls that never returned, a plain set of (D, state). With them, a node
+    # (D, s) is dominated by an explored (D', s) where D' has the same returned operations
+    # and uses a subset of the never-returned ones: unused, such a call can still be placed
+    # later or never, so D' can do everything D can. The memo maps (returned part of D, s)
+    # to the never-returned subsets seen with it.
     visited: set[tuple[int, Any]] = set()
+    seen_with: dict[tuple[int, Any], list[int]] = {}
     # The current path, one frame per placed operation: (op, state before it, its untried
     # siblings, D and D-in-return-order before it). A greedily placed read has no siblings.
     stack: list[tuple[int, Any, int, int, int]] = []
     state: Any = model.init()
     done = done_r = 0
     best: tuple[int, list[int], Any, int, int] = (-1, [], state, 0, 0)
-    steps = 0
+    steps = explored = 0
+    slice_steps = next_yield = _FIRST_SLICE
     rem = 0
     entering = True
     verdict = Verdict.VIOLATION
@@ -131,37 +167,47 @@ def search(
                 break
             rem = c & ~read_mask
             if greedy:
-                node = (done, state)
-                if node in visited:
-                    rem = 0
+                if unreturned:
+                    if _dominated(seen_with, done & keep, state, done & unreturned):
+                        rem = 0
                 else:
-                    visited.add(node)
+                    node = (done, state)
+                    if node in visited:
+                        rem = 0
+                    else:
+                        visited.add(node)
         entering = False
         while rem:
-            low = rem & -rem
+            # Calls that returned first, then those that never did: a node that uses fewer
+            # never-returned calls dominates, so exploring it first prunes the others.
+            fin = rem & keep
+            low = fin & -fin if fin else rem & -rem
             rem ^= low
             j = low.bit_length() - 1
             new_state, out = step(state, inputs[j])
             if known[j] and out != outputs[j]:
                 continue
             nd = done | low
-            node = (nd, new_state)
-            if node in visited:
-                continue
-            visited.add(node)
+            if unreturned:
+                if _dominated(seen_with, nd & keep, new_state, nd & unreturned):
+                    continue
+            else:
+                node = (nd, new_state)
+                if node in visited:
+                    continue
+                visited.add(node)
             stack.append((j, state, rem, done, done_r))
             done, done_r, state = nd, done_r | rbit[j], new_state
             entering = True
             break
         if entering:
             steps += 1
-            if (
-                deadline is not None
-                and steps % _CHECK_CLOCK_EVERY == 0
-                and time.monotonic() > deadline
-            ):
-                verdict = Verdict.UNKNOWN
-                break
+            if steps >= next_yield:
+                slice_steps = min(2 * slice_steps, _LONGEST_SLICE)
+                next_yield = steps + slice_steps
+                if (yield):
+                    verdict = Verdict.UNKNOWN
+                    break
             continue
         # A dead end: remember the deepest, then go back to the nearest untried sibling.
         if len(stack) > best[0]:
@@ -174,7 +220,23 @@ def search(
             break  # the root has no untried child left: not linearizable
     if verdict is Verdict.UNKNOWN and len(stack) > best[0]:
         best = (len(stack), [frame[0] for frame in stack], state, done, done_r)
-    return _result(key, p, model, verdict, stack, best, steps, started, len(visited))
+    explored = len(visited) + sum(len(v) for v in seen_with.values())
+    return _result(key, p, model, verdict, stack, best, explored)
+
+
+def _dominated(seen_with: dict[tuple[int, Any], list[int]], fin: int, state: Any, inf: int) -> bool:
+    """Was (fin + inf, state) or a node that dominates it explored? Record it if not."""
+    masks = seen_with.get((fin, state))
+    if masks is None:
+        seen_with[(fin, state)] = [inf]
+        return False
+    for m in masks:
+        if m & inf == m:  # m is a subset of inf: the explored node used fewer
+            return True
+    # Drop recorded supersets: the new node dominates them.
+    masks[:] = [m for m in masks if m & inf != inf]
+    masks.append(inf)
+    return False
 
 
 def _replay(p: _Prepared, model: Model, path: Sequence[int]) -> tuple[list[Placed], Any]:
@@ -193,8 +255,6 @@ def _result(
     verdict: Verdict,
     stack: list[tuple[int, Any, int, int, int]],
     best: tuple[int, list[int], Any, int, int],
-    steps: int,
-    started: float,
     explored: int,
 ) -> PartitionResult:
     refusals: list[Refusal] = []
@@ -218,7 +278,6 @@ def _result(
         state=state,
         refusals=tuple(refusals),
         must_precede=must_precede,
-        seconds=time.process_time() - started,
         explored=explored,
         ignored=p.ignored,
     )
