@@ -1,8 +1,8 @@
 """Linearizability checking: Wing & Gong's search with Lowe's memoisation, per independent part.
 
-    from checker.linearizability import Operation, check, KV
-    result = check(history, KV, timeout=1.0)
-    assert result.verdict is Verdict.OK, render_text(result)
+from checker.linearizability import Operation, check, KV
+result = check(history, KV, timeout=1.0)
+assert result.verdict is Verdict.OK, render_text(result)
 """
 
 from checker.linearizability.check import check, partitions

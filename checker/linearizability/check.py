@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Generator, Hashable, Sequence
+from collections.abc import Callable, Generator, Hashable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -28,7 +28,9 @@ _PARALLEL_MIN_OPERATIONS = 4000
 _SLICES_AFTER_VIOLATION = 1
 
 
-def partitions(history: Sequence[Operation], model: Model) -> list[tuple[Hashable, list[Operation]]]:
+def partitions(
+    history: Sequence[Operation], model: Model
+) -> list[tuple[Hashable, list[Operation]]]:
     """The independent parts, sorted by key (one part, key None, for unpartitioned models)."""
     if model.partition is None:
         return [(None, list(history))]
@@ -45,6 +47,7 @@ def check(
     timeout: float | None = None,
     workers: int = 1,
     partitioned: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> LinResult:
     """Is `history` linearizable with respect to `model`? Never OK unless proven.
 
@@ -52,6 +55,7 @@ def check(
     verdict is UNKNOWN (unless some part already showed a violation, which stands).
     `workers` > 1 searches parts in that many processes when the history is large.
     `partitioned=False` checks the history as one whole (for comparisons and benchmarks).
+    `progress(parts finished, parts)` is called between slices of search (for a progress bar).
     """
     if not partitioned:
         model = model.unpartitioned()
@@ -61,7 +65,7 @@ def check(
     if workers > 1 and len(parts) > 1 and len(history) >= _PARALLEL_MIN_OPERATIONS:
         results = _search_in_processes(parts, model, deadline, workers)
     else:
-        results = _search_round_robin(parts, model, deadline)
+        results = _search_round_robin(parts, model, deadline, progress)
     verdict = Verdict.worst([r.verdict for r in results])
     return LinResult(
         verdict=verdict,
@@ -74,7 +78,10 @@ def check(
 
 
 def _search_round_robin(
-    parts: list[tuple[Hashable, list[Operation]]], model: Model, deadline: float | None
+    parts: list[tuple[Hashable, list[Operation]]],
+    model: Model,
+    deadline: float | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[PartitionResult]:
     """Share one core among the parts, a slice of search at a time.
 
@@ -96,6 +103,8 @@ def _search_round_robin(
                 results[i] = finished.value
                 del runs[i]
             cpu[i] += time.process_time() - started
+        if progress is not None:
+            progress(len(results), len(parts))
         violated = any(r.verdict is Verdict.VIOLATION for r in results.values())
         if violated:
             slices_after_violation -= 1
@@ -147,7 +156,9 @@ def _not_started(key: Hashable, ops: list[Operation], model: Model) -> Partition
 _WORK: dict[str, Any] = {}
 
 
-def _init_worker(parts: list[tuple[Hashable, list[Operation]]], model: Model, deadline: float | None) -> None:
+def _init_worker(
+    parts: list[tuple[Hashable, list[Operation]]], model: Model, deadline: float | None
+) -> None:
     _WORK.update(parts=parts, model=model, deadline=deadline)
 
 
@@ -160,7 +171,10 @@ def _search_part(index: int) -> PartitionResult:
 
 
 def _search_in_processes(
-    parts: list[tuple[Hashable, list[Operation]]], model: Model, deadline: float | None, workers: int
+    parts: list[tuple[Hashable, list[Operation]]],
+    model: Model,
+    deadline: float | None,
+    workers: int,
 ) -> list[PartitionResult]:
     # Largest parts first, so one long part does not start last.
     order = sorted(range(len(parts)), key=lambda i: -len(parts[i][1]))

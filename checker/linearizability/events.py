@@ -99,7 +99,9 @@ class Pairing:
                 line,
             )
 
-    def _add(self, client: Any, call: _Pending, output: Any, ret: float | None, *, known: bool) -> None:
+    def _add(
+        self, client: Any, call: _Pending, output: Any, ret: float | None, *, known: bool
+    ) -> None:
         self.ops.append(
             Operation(
                 client=client if isinstance(client, int) else len(self.ops),

@@ -38,7 +38,9 @@ def load(path: str, fmt: str | None = None) -> Loaded:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except UnicodeDecodeError as error:
-        raise BadInput(f"not UTF-8 text (byte {error.start}); expected a history file", path) from None
+        raise BadInput(
+            f"not UTF-8 text (byte {error.start}); expected a history file", path
+        ) from None
     except OSError as error:
         raise BadInput(f"cannot read the file ({error.strerror})", path) from None
     return parse(text, path, fmt)
@@ -82,7 +84,11 @@ def _read_jsonl(text: str, path: str) -> Loaded:
         try:
             event = json.loads(raw)
         except json.JSONDecodeError as error:
-            raise BadInput(f"not JSON ({error.msg} at column {error.colno}); expected one JSON object per line", path, number) from None
+            raise BadInput(
+                f"not JSON ({error.msg} at column {error.colno}); expected one JSON object per line",
+                path,
+                number,
+            ) from None
         if not isinstance(event, dict):
             raise BadInput("expected a JSON object", path, number)
         if not header_seen:
@@ -93,7 +99,9 @@ def _read_jsonl(text: str, path: str) -> Loaded:
                     number,
                 )
             if event.get("version") != HISTORY_FORMAT_VERSION:
-                raise BadInput(f"unsupported version {event.get('version')!r} (expected 1)", path, number)
+                raise BadInput(
+                    f"unsupported version {event.get('version')!r} (expected 1)", path, number
+                )
             model = event.get("model")
             if model is not None and not isinstance(model, str):
                 raise BadInput("the header's model must be a string", path, number)
@@ -160,7 +168,9 @@ def _read_edn(fmt: str) -> Callable[[str, str], Loaded]:
             try:
                 values = read_values(raw)
             except EdnError as error:
-                raise BadInput(f"{error}; expected one EDN map per operation event", path, number) from None
+                raise BadInput(
+                    f"{error}; expected one EDN map per operation event", path, number
+                ) from None
             for event in values:
                 seq += 1
                 has_cas |= _edn_event(pairing, event, seq, path, number, fmt)
@@ -177,14 +187,20 @@ def _strip_outer_vector(lines: list[str], path: str) -> None:
         return
     first, last = nonblank[0], nonblank[-1]
     if not lines[last].rstrip().endswith("]"):
-        raise BadInput("the history vector is not closed (expected ']' at the end; truncated?)", path, last + 1)
+        raise BadInput(
+            "the history vector is not closed (expected ']' at the end; truncated?)", path, last + 1
+        )
     lines[first] = lines[first].lstrip()[1:]
     lines[last] = lines[last].rstrip()[:-1]
 
 
 def _edn_event(pairing: Pairing, event: Any, seq: int, path: str, number: int, fmt: str) -> bool:
     if not isinstance(event, dict):
-        raise BadInput("expected an EDN map like {:process 0, :type :invoke, :f :read, :value nil}", path, number)
+        raise BadInput(
+            "expected an EDN map like {:process 0, :type :invoke, :f :read, :value nil}",
+            path,
+            number,
+        )
     process = event.get(":process")
     if process == ":nemesis" or (isinstance(process, str) and process.startswith(":")):
         return False  # fault injection, not a client operation
@@ -239,7 +255,9 @@ def _read_etcd(text: str, path: str) -> Loaded:
             )
         process, kind, fname, value_text = int(fields[0]), fields[1][1:], fields[2], fields[3]
         if not fname.startswith(":"):
-            raise BadInput(f"expected a function keyword such as :read, not {fname!r}", path, number)
+            raise BadInput(
+                f"expected a function keyword such as :read, not {fname!r}", path, number
+            )
         if fname[1:] not in _ETCD_FUNCTIONS:
             continue  # not about the register
         f = fname[1:]
@@ -255,7 +273,11 @@ def _read_etcd(text: str, path: str) -> Loaded:
             pairing.invoke(process, _etcd_input(f, value, path, number), seq, number)
         else:
             if kind == "ok" and f == "read" and not (value is None or isinstance(value, int)):
-                raise BadInput(f"a read's :ok value must be an integer or nil, not {value_text!r}", path, number)
+                raise BadInput(
+                    f"a read's :ok value must be an integer or nil, not {value_text!r}",
+                    path,
+                    number,
+                )
             pairing.complete(process, kind, f, value, seq, number)
     return Loaded(pairing.operations(), "jepsen-etcd", "cas-register")
 

@@ -210,18 +210,39 @@ def searching(
                     break
             continue
         # A dead end: remember the deepest, then go back to the nearest untried sibling.
-        if len(stack) > best[0]:
-            best = (len(stack), [frame[0] for frame in stack], state, done, done_r)
+        # Depth counts returned calls only: never-returned ones placed at a dead end say
+        # nothing about where the history breaks.
+        depth = (done & keep).bit_count()
+        if depth > best[0]:
+            best = _deepest(stack, depth, state, done, done_r, unreturned)
         while stack:
             _j, state, rem, done, done_r = stack.pop()
             if rem:
                 break
         if not rem:
             break  # the root has no untried child left: not linearizable
-    if verdict is Verdict.UNKNOWN and len(stack) > best[0]:
-        best = (len(stack), [frame[0] for frame in stack], state, done, done_r)
+    if verdict is Verdict.UNKNOWN and (done & keep).bit_count() > best[0]:
+        best = _deepest(stack, (done & keep).bit_count(), state, done, done_r, unreturned)
     explored = len(visited) + sum(len(v) for v in seen_with.values())
     return _result(key, p, model, verdict, stack, best, explored)
+
+
+def _deepest(
+    stack: list[tuple[int, Any, int, int, int]],
+    depth: int,
+    state: Any,
+    done: int,
+    done_r: int,
+    unreturned: int,
+) -> tuple[int, list[int], Any, int, int]:
+    """The path to a dead end, less the never-returned calls placed at its tail (they only
+    obscure where the history breaks; the explanation lists them as candidates instead)."""
+    end = len(stack)
+    while end and unreturned >> stack[end - 1][0] & 1:
+        end -= 1
+    if end < len(stack):
+        _j, state, _rem, done, done_r = stack[end]
+    return (depth, [frame[0] for frame in stack[:end]], state, done, done_r)
 
 
 def _dominated(seen_with: dict[tuple[int, Any], list[int]], fin: int, state: Any, inf: int) -> bool:
