@@ -156,3 +156,17 @@ def test_unknown_operation_for_the_model_is_bad_input() -> None:
     loaded = parse(KNOSSOS, "h")
     with pytest.raises(BadInput, match="kv model"):
         check(loaded.operations, KV)
+
+
+def test_golden_json_histories_follow_the_schema() -> None:
+    import json
+
+    import jsonschema
+
+    schema = json.loads((GOLDEN.parents[1] / "history.schema.json").read_text())
+    files = sorted(GOLDEN.glob("*.jsonl"))
+    assert files
+    for path in files:
+        for line in path.read_text().splitlines():
+            jsonschema.validate(json.loads(line), schema)
+        load(str(path))  # and our reader accepts them
