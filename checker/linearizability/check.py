@@ -57,8 +57,8 @@ def check(
     `partitioned=False` checks the history as one whole (for comparisons and benchmarks).
     `progress(parts finished, parts)` is called between slices of search (for a progress bar).
     """
-    if not partitioned:
-        model = model.unpartitioned()
+    if not partitioned and model.partition is not None:
+        model = model.unpartitioned([key for key, _ops in partitions(history, model)])
     _validate(history, model)
     deadline = None if timeout is None else time.monotonic() + timeout
     parts = partitions(history, model)

@@ -22,7 +22,7 @@ A new model, e.g. a counter:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,29 +42,39 @@ class Model:
     read_only: Callable[[Input], bool] = _never
     describe_state: Callable[[Any], str] = repr
 
-    def unpartitioned(self) -> Model:
-        """The same object checked as one whole: the state maps every part's key to its state.
+    def unpartitioned(self, keys: Sequence[Hashable] = ()) -> Model:
+        """The same object checked as one whole: the state is a tuple of every part's state.
 
         Used to check that partitioned and whole-history searches agree, and to measure the
         search on the harder unpartitioned problem (Porcupine's "no partition" benchmark).
+        `keys` lists the parts' keys in advance (a fixed tuple is cheaper than a mapping);
+        keys not listed are added as they appear.
         """
         if self.partition is None:
             return self
-        part, step, init = self.partition, self.step, self.init
+        part, step, init, describe_state = self.partition, self.step, self.init, self.describe_state
+        known = tuple(keys)
+        slot = {key: i for i, key in enumerate(known)}
 
         def whole_step(state: Any, inp: Input) -> tuple[Hashable, Any]:
             key = part(inp)
-            parts = dict(state)
-            new, out = step(parts.get(key, init()), inp)
-            parts[key] = new
-            return tuple(sorted(parts.items(), key=lambda kv: repr(kv[0]))), out
+            i = slot.get(key)
+            if i is None:  # a key not listed in advance: look for it in the extra pairs
+                extra = dict(state[len(known) :])
+                new, out = step(extra.get(key, init()), inp)
+                extra[key] = new
+                ordered = tuple(sorted(extra.items(), key=lambda kv: repr(kv[0])))
+                return state[: len(known)] + ordered, out
+            new, out = step(state[i], inp)
+            return state[:i] + (new,) + state[i + 1 :], out
 
         def describe(state: Any) -> str:
-            return "{" + ", ".join(f"{k!r}: {self.describe_state(s)}" for k, s in state) + "}"
+            pairs = list(zip(known, state, strict=False)) + list(state[len(known) :])
+            return "{" + ", ".join(f"{k!r}: {describe_state(s)}" for k, s in pairs) + "}"
 
         return Model(
             name=f"{self.name} (unpartitioned)",
-            init=tuple,
+            init=lambda: tuple(init() for _ in known),
             step=whole_step,
             partition=None,
             read_only=self.read_only,
