@@ -57,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     with (CORPUS / "expected.tsv").open() as handle:
         rows = [r for r in csv.DictReader(handle, delimiter="\t") if args.files in r["file"]]
-    table = Table(title="dscheck lin on the corpus (CPU s, best of %d)" % args.repeat)
+    table = Table(title=f"dscheck lin on the corpus (CPU s, best of {args.repeat})")
     for column in ("file", "ops", "verdict", "expected", "read s", "check s", "Porcupine s", "ratio"):
         table.add_column(column, justify="right" if column not in ("file", "verdict", "expected") else "left")
     per_file = {}

@@ -66,7 +66,7 @@ class Model:
                 ordered = tuple(sorted(extra.items(), key=lambda kv: repr(kv[0])))
                 return state[: len(known)] + ordered, out
             new, out = step(state[i], inp)
-            return state[:i] + (new,) + state[i + 1 :], out
+            return (*state[:i], new, *state[i + 1 :]), out
 
         def describe(state: Any) -> str:
             pairs = list(zip(known, state, strict=False)) + list(state[len(known) :])
