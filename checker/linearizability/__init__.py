@@ -9,6 +9,8 @@ from checker.linearizability.check import check, partitions
 from checker.linearizability.history import Input, Operation, history
 from checker.linearizability.model import Model
 from checker.linearizability.models import CAS_REGISTER, KV, MODELS, REGISTER, model_named
+from checker.linearizability.record import Recorder
+from checker.linearizability.render import render_text
 from checker.linearizability.result import LinResult, PartitionResult, Placed, Refusal
 
 __all__ = [
@@ -22,9 +24,11 @@ __all__ = [
     "Operation",
     "PartitionResult",
     "Placed",
+    "Recorder",
     "Refusal",
     "check",
     "history",
     "model_named",
     "partitions",
+    "render_text",
 ]

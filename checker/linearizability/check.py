@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable, Generator, Hashable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from typing import Any
 
@@ -22,8 +22,7 @@ from checker.linearizability.result import LinResult, PartitionResult
 from checker.linearizability.search import search, searching
 from checker.verdict import Verdict
 
-# Below this many operations a worker process costs more than it saves.
-_PARALLEL_MIN_OPERATIONS = 4000
+_STOPPED = "stopped: another part is not linearizable"
 # Slices of search each remaining part gets once another part showed a violation.
 _SLICES_AFTER_VIOLATION = 1
 
@@ -53,7 +52,8 @@ def check(
 
     `timeout` is in seconds of wall time for the whole check (None: no limit); on expiry the
     verdict is UNKNOWN (unless some part already showed a violation, which stands).
-    `workers` > 1 searches parts in that many processes when the history is large.
+    `workers` > 1 searches parts in that many forked processes (worth it for large
+    histories only: a process costs tens of milliseconds to start).
     `partitioned=False` checks the history as one whole (for comparisons and benchmarks).
     `progress(parts finished, parts)` is called between slices of search (for a progress bar).
     """
@@ -62,7 +62,7 @@ def check(
     _validate(history, model)
     deadline = None if timeout is None else time.monotonic() + timeout
     parts = partitions(history, model)
-    if workers > 1 and len(parts) > 1 and len(history) >= _PARALLEL_MIN_OPERATIONS:
+    if workers > 1 and len(parts) > 1:
         results = _search_in_processes(parts, model, deadline, workers)
     else:
         results = _search_round_robin(parts, model, deadline, progress)
@@ -110,7 +110,7 @@ def _search_round_robin(
             slices_after_violation -= 1
         expired = deadline is not None and time.monotonic() > deadline
         if runs and (expired or slices_after_violation < 0):
-            why = "time limit reached" if expired else "stopped: another part is not linearizable"
+            why = "time limit reached" if expired else _STOPPED
             for i, run in runs.items():
                 started = time.process_time()
                 results[i] = _stop(run, why)
@@ -152,22 +152,28 @@ def _not_started(key: Hashable, ops: list[Operation], model: Model) -> Partition
 
 # Worker processes are forked with the parts and the model already in memory (initializer
 # arguments are not pickled under fork), so models built from lambdas work too; only the
-# part's index goes out and its result comes back.
+# part's index goes out and its result comes back. An event shared by the workers stops the
+# remaining searches once one part shows a violation.
 _WORK: dict[str, Any] = {}
 
 
 def _init_worker(
-    parts: list[tuple[Hashable, list[Operation]]], model: Model, deadline: float | None
+    parts: list[tuple[Hashable, list[Operation]]],
+    model: Model,
+    deadline: float | None,
+    stop: Any,
 ) -> None:
-    _WORK.update(parts=parts, model=model, deadline=deadline)
+    _WORK.update(parts=parts, model=model, deadline=deadline, stop=stop)
 
 
 def _search_part(index: int) -> PartitionResult:
     key, ops = _WORK["parts"][index]
-    deadline = _WORK["deadline"]
+    deadline, stop = _WORK["deadline"], _WORK["stop"]
+    if stop.is_set():
+        return replace(_not_started(key, ops, _WORK["model"]), note=_STOPPED)
     if deadline is not None and time.monotonic() > deadline:
         return _not_started(key, ops, _WORK["model"])
-    return search(key, ops, _WORK["model"], deadline)
+    return search(key, ops, _WORK["model"], deadline, stop=stop.is_set)
 
 
 def _search_in_processes(
@@ -179,11 +185,18 @@ def _search_in_processes(
     # Largest parts first, so one long part does not start last.
     order = sorted(range(len(parts)), key=lambda i: -len(parts[i][1]))
     context = multiprocessing.get_context("fork")
+    stop = context.Event()
+    results: dict[int, PartitionResult] = {}
     with ProcessPoolExecutor(
         max_workers=min(workers, len(parts)),
         mp_context=context,
         initializer=_init_worker,
-        initargs=(parts, model, deadline),
+        initargs=(parts, model, deadline, stop),
     ) as pool:
-        done = dict(zip(order, pool.map(_search_part, order), strict=True))
-    return [done[i] for i in range(len(parts))]
+        futures = {pool.submit(_search_part, i): i for i in order}
+        for future in as_completed(futures):
+            result = future.result()
+            results[futures[future]] = result
+            if result.verdict is Verdict.VIOLATION:
+                stop.set()
+    return [results[i] for i in range(len(parts))]

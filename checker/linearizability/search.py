@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
-from collections.abc import Generator, Hashable, Sequence
+from collections.abc import Callable, Generator, Hashable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -94,9 +94,14 @@ class _Prepared:
 
 
 def search(
-    key: Hashable, ops: Sequence[Operation], model: Model, deadline: float | None
+    key: Hashable,
+    ops: Sequence[Operation],
+    model: Model,
+    deadline: float | None,
+    stop: Callable[[], bool] | None = None,
 ) -> PartitionResult:
-    """Check one part; `deadline` is a `time.monotonic()` instant, or None for no limit."""
+    """Check one part; `deadline` is a `time.monotonic()` instant, or None for no limit;
+    `stop()` true between slices ends the search as UNKNOWN too."""
     started = time.process_time()
     run = searching(key, ops, model)
     try:
@@ -104,6 +109,13 @@ def search(
             next(run)
             if deadline is not None and time.monotonic() > deadline:
                 run.send(True)
+            if stop is not None and stop():
+                note = "stopped: another part is not linearizable"
+                try:
+                    run.send(True)
+                except StopIteration as stopped:
+                    cut: PartitionResult = stopped.value
+                    return replace(cut, seconds=time.process_time() - started, note=note)
     except StopIteration as finished:
         result: PartitionResult = finished.value
         return replace(result, seconds=time.process_time() - started)
