@@ -132,7 +132,7 @@ def searching(
     p = _Prepared(ops, model)
     step = model.step
     inputs, outputs, known, rbit = p.inputs, p.outputs, p.known, p.rbit
-    read_mask, candidates = p.read_mask, p.candidates
+    read_mask, lim, n_returned = p.read_mask, p.lim, p.n_returned
     unreturned = p.unreturned_mask
     keep = ~unreturned
 
@@ -156,7 +156,8 @@ def searching(
     verdict = Verdict.VIOLATION
     while True:
         if entering:
-            c = candidates(done, done_r)
+            k = (~done_r & (done_r + 1)).bit_length() - 1
+            c = None if k >= n_returned else ~done & ((1 << lim[k]) - 1)
             greedy = False
             while c is not None and c & read_mask:
                 r = c & read_mask
@@ -173,7 +174,8 @@ def searching(
                 if not progressed:
                     break
                 greedy = True
-                c = candidates(done, done_r)
+                k = (~done_r & (done_r + 1)).bit_length() - 1
+                c = None if k >= n_returned else ~done & ((1 << lim[k]) - 1)
             if c is None:
                 verdict = Verdict.OK
                 break
@@ -204,10 +206,10 @@ def searching(
                 if _dominated(seen_with, nd & keep, new_state, nd & unreturned):
                     continue
             else:
-                node = (nd, new_state)
-                if node in visited:
+                size = len(visited)
+                visited.add((nd, new_state))  # one hash for "seen?" and "now seen"
+                if len(visited) == size:
                     continue
-                visited.add(node)
             stack.append((j, state, rem, done, done_r))
             done, done_r, state = nd, done_r | rbit[j], new_state
             entering = True
