@@ -41,9 +41,13 @@ class _Pending:
 class Pairing:
     """Feed events in file order; `operations()` gives the history."""
 
-    def __init__(self, path: str, semantics: Semantics) -> None:
+    def __init__(self, path: str, semantics: Semantics, *, literal_outputs: bool = False) -> None:
+        """`literal_outputs`: an ok's value is the output as it is (our formats, any model);
+        otherwise Jepsen's convention: reads carry the value read, writes repeat their
+        argument (no output), a cas's ok means it swapped."""
         self.path = path
         self.semantics = semantics
+        self.literal_outputs = literal_outputs
         self.pending: dict[Any, _Pending] = {}
         self.ops: list[Operation] = []
 
@@ -81,7 +85,7 @@ class Pairing:
             self._add(client, call, None, None, known=False)
         elif kind == "ok":
             output: Any = None
-            if f in READS:
+            if self.literal_outputs or f in READS:
                 output = value
             elif f == "cas":
                 output = True

@@ -75,7 +75,7 @@ def detect(text: str, path: str) -> str:
 
 
 def _read_jsonl(text: str, path: str) -> Loaded:
-    pairing = Pairing(path, Semantics.DROP_FAILED)
+    pairing = Pairing(path, Semantics.DROP_FAILED, literal_outputs=True)
     model: str | None = None
     header_seen = False
     for number, raw in enumerate(text.splitlines(), start=1):

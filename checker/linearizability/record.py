@@ -25,7 +25,7 @@ from checker.linearizability.history import Operation
 
 class Recorder:
     def __init__(self) -> None:
-        self._pairing = Pairing("<recorder>", Semantics.DROP_FAILED)
+        self._pairing = Pairing("<recorder>", Semantics.DROP_FAILED, literal_outputs=True)
         self._events = 0
 
     def invoke(

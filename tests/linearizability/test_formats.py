@@ -170,3 +170,15 @@ def test_golden_json_histories_follow_the_schema() -> None:
         for line in path.read_text().splitlines():
             jsonschema.validate(json.loads(line), schema)
         load(str(path))  # and our reader accepts them
+
+
+def test_json_outputs_are_literal_so_user_models_get_them() -> None:
+    text = (
+        '{"format": "dscheck-history", "version": 1}\n'
+        '{"type": "invoke", "client": 0, "f": "dequeue"}\n'
+        '{"type": "ok", "client": 0, "value": [1, 2]}\n'
+        '{"type": "invoke", "client": 0, "f": "cas", "value": [1, 2]}\n'
+        '{"type": "ok", "client": 0, "value": false}\n'
+    )
+    ops = parse(text, "h").operations
+    assert [(op.f, op.output) for op in ops] == [("dequeue", (1, 2)), ("cas", False)]
