@@ -46,6 +46,11 @@ _PROGRESS_AFTER = 0.5  # seconds of checking before a progress line appears
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file per line.")
 @click.option(
+    "--all-parts",
+    is_flag=True,
+    help="Search every part to the end and report each failing one (default: stop at the first).",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(min=1),
     default=1,
@@ -60,6 +65,7 @@ def command(
     html_out: str | None,
     as_json: bool,
     jobs: int,
+    all_parts: bool,
 ) -> None:
     """Check that each history FILE is linearizable.
 
@@ -71,7 +77,7 @@ def command(
     checks = [(path, item, _model_for(path, item, model)) for path, item in loaded]
     results: list[tuple[str, Loaded, LinResult]] = []
     for path, item, chosen in checks:
-        result = _check_with_progress(path, item, chosen, timeout, jobs)
+        result = _check_with_progress(path, item, chosen, timeout, jobs, all_parts)
         results.append((path, item, result))
         if as_json:
             click.echo(result_json_line(path, result, fmt=item.format))
@@ -97,7 +103,7 @@ def _model_for(path: str, item: Loaded, name: str | None) -> str:
 
 
 def _check_with_progress(
-    path: str, item: Loaded, model: str, timeout: float | None, jobs: int
+    path: str, item: Loaded, model: str, timeout: float | None, jobs: int, all_parts: bool
 ) -> LinResult:
     from rich.console import Console
     from rich.progress import Progress
@@ -121,7 +127,12 @@ def _check_with_progress(
 
     try:
         return check(
-            item.operations, model_named(model), timeout=timeout, workers=jobs, progress=progress
+            item.operations,
+            model_named(model),
+            timeout=timeout,
+            workers=jobs,
+            progress=progress,
+            all_parts=all_parts,
         )
     finally:
         if "bar" in bar:

@@ -23,8 +23,6 @@ from checker.linearizability.search import search, searching
 from checker.verdict import Verdict
 
 _STOPPED = "stopped: another part is not linearizable"
-# Slices of search each remaining part gets once another part showed a violation.
-_SLICES_AFTER_VIOLATION = 1
 
 
 def partitions(
@@ -47,6 +45,7 @@ def check(
     workers: int = 1,
     partitioned: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    all_parts: bool = False,
 ) -> LinResult:
     """Is `history` linearizable with respect to `model`? Never OK unless proven.
 
@@ -56,6 +55,9 @@ def check(
     histories only: a process costs tens of milliseconds to start).
     `partitioned=False` checks the history as one whole (for comparisons and benchmarks).
     `progress(parts finished, parts)` is called between slices of search (for a progress bar).
+    `all_parts`: search every part to the end even after one shows a violation, so that every
+    failing part is reported with its evidence (by default, as Porcupine does, the first
+    violation ends the check and the parts not finished are UNKNOWN, "stopped").
     """
     if not partitioned and model.partition is not None:
         model = model.unpartitioned([key for key, _ops in partitions(history, model)])
@@ -63,9 +65,9 @@ def check(
     deadline = None if timeout is None else time.monotonic() + timeout
     parts = partitions(history, model)
     if workers > 1 and len(parts) > 1:
-        results = _search_in_processes(parts, model, deadline, workers)
+        results = _search_in_processes(parts, model, deadline, workers, all_parts)
     else:
-        results = _search_round_robin(parts, model, deadline, progress)
+        results = _search_round_robin(parts, model, deadline, progress, all_parts)
     verdict = Verdict.worst([r.verdict for r in results])
     return LinResult(
         verdict=verdict,
@@ -82,19 +84,19 @@ def _search_round_robin(
     model: Model,
     deadline: float | None,
     progress: Callable[[int, int], None] | None = None,
+    all_parts: bool = False,
 ) -> list[PartitionResult]:
     """Share one core among the parts, a slice of search at a time.
 
     A violation in any part decides the verdict, and parts differ wildly in cost: a part
     that refutes in a millisecond must not wait behind one that needs minutes. Once a part
-    shows a violation, the others get a few more slices (to report their own violations if
-    they are quick) and are then stopped as UNKNOWN.
+    shows a violation the others are stopped as UNKNOWN, unless `all_parts`.
     """
     runs = {i: searching(key, ops, model) for i, (key, ops) in enumerate(parts)}
     results: dict[int, PartitionResult] = {}
     cpu = dict.fromkeys(runs, 0.0)
-    slices_after_violation = _SLICES_AFTER_VIOLATION
     while runs:
+        violated = False
         for i, run in list(runs.items()):
             started = time.process_time()
             try:
@@ -102,14 +104,14 @@ def _search_round_robin(
             except StopIteration as finished:
                 results[i] = finished.value
                 del runs[i]
+                violated = results[i].verdict is Verdict.VIOLATION
             cpu[i] += time.process_time() - started
+            if violated and not all_parts:
+                break
         if progress is not None:
             progress(len(results), len(parts))
-        violated = any(r.verdict is Verdict.VIOLATION for r in results.values())
-        if violated:
-            slices_after_violation -= 1
         expired = deadline is not None and time.monotonic() > deadline
-        if runs and (expired or slices_after_violation < 0):
+        if runs and (expired or (violated and not all_parts)):
             why = "time limit reached" if expired else _STOPPED
             for i, run in runs.items():
                 started = time.process_time()
@@ -181,6 +183,7 @@ def _search_in_processes(
     model: Model,
     deadline: float | None,
     workers: int,
+    all_parts: bool = False,
 ) -> list[PartitionResult]:
     # Largest parts first, so one long part does not start last.
     order = sorted(range(len(parts)), key=lambda i: -len(parts[i][1]))
@@ -197,6 +200,6 @@ def _search_in_processes(
         for future in as_completed(futures):
             result = future.result()
             results[futures[future]] = result
-            if result.verdict is Verdict.VIOLATION:
+            if result.verdict is Verdict.VIOLATION and not all_parts:
                 stop.set()
     return [results[i] for i in range(len(parts))]

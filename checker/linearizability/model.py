@@ -12,6 +12,7 @@ Optional hooks make the search faster without changing its answers:
 - `read_only(input)`: the operation never changes the state, whatever the state. The search
   then places such an operation as soon as it fits instead of branching on it, and drops
   read-only operations with unknown outputs altogether (they constrain nothing).
+- `reads_return_state`: read-only operations return exactly the state (see below).
 
 A new model, e.g. a counter:
 
@@ -41,6 +42,10 @@ class Model:
     partition: Callable[[Input], Hashable] | None = None
     read_only: Callable[[Input], bool] = _never
     describe_state: Callable[[Any], str] = repr
+    # The model's promise that a read-only operation returns the whole state (kv per key,
+    # registers): the search then finds the reads that fit a state by one dictionary lookup
+    # instead of stepping every pending read at every node.
+    reads_return_state: bool = False
 
     def unpartitioned(self, keys: Sequence[Hashable] = ()) -> Model:
         """The same object checked as one whole: the state is a tuple of every part's state.

@@ -36,6 +36,7 @@ KV = Model(
     partition=_kv_partition,
     read_only=lambda inp: inp[0] == "get",
     describe_state=repr,
+    reads_return_state=True,
 )
 
 # --- register: read and write one value, initially nil.
@@ -60,6 +61,7 @@ REGISTER = Model(
     step=_register_step,
     read_only=lambda inp: inp[0] == "read",
     describe_state=_show,
+    reads_return_state=True,
 )
 
 # --- compare-and-set register (the etcd corpus): cas's output is whether it swapped.
@@ -81,6 +83,7 @@ CAS_REGISTER = Model(
     step=_cas_step,
     read_only=lambda inp: inp[0] == "read",
     describe_state=_show,
+    reads_return_state=True,
 )
 
 MODELS: dict[str, Model] = {m.name: m for m in (KV, REGISTER, CAS_REGISTER)}

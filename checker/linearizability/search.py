@@ -84,6 +84,17 @@ class _Prepared:
         for j, op in enumerate(self.ops):
             if read_only(op.input):
                 self.read_mask |= 1 << j
+        # Reads by the state they return, when the model promises reads return the state.
+        self.reads_by_state: dict[Any, int] | None = None
+        if model.reads_return_state:
+            try:
+                by_state: dict[Any, int] = {}
+                for j in range(n):
+                    if self.read_mask >> j & 1:
+                        by_state[self.outputs[j]] = by_state.get(self.outputs[j], 0) | 1 << j
+                self.reads_by_state = by_state
+            except TypeError:  # an unhashable output: step the reads instead
+                self.reads_by_state = None
 
     def candidates(self, done: int, done_r: int) -> int | None:
         """The candidate bitset at node `done`, or None when every returned op is placed."""
@@ -133,6 +144,7 @@ def searching(
     step = model.step
     inputs, outputs, known, rbit = p.inputs, p.outputs, p.known, p.rbit
     read_mask, lim, n_returned = p.read_mask, p.lim, p.n_returned
+    reads_by_state = p.reads_by_state
     unreturned = p.unreturned_mask
     keep = ~unreturned
 
@@ -159,7 +171,21 @@ def searching(
             k = (~done_r & (done_r + 1)).bit_length() - 1
             c = None if k >= n_returned else ~done & ((1 << lim[k]) - 1)
             greedy = False
-            while c is not None and c & read_mask:
+            if reads_by_state is not None:
+                while c is not None:
+                    fit = reads_by_state.get(state, 0) & c
+                    if not fit:
+                        break
+                    while fit:  # reads change nothing: place every one that fits
+                        low = fit & -fit
+                        fit ^= low
+                        j = low.bit_length() - 1
+                        stack.append((j, state, 0, done, done_r))
+                        done, done_r = done | low, done_r | rbit[j]
+                    greedy = True
+                    k = (~done_r & (done_r + 1)).bit_length() - 1
+                    c = None if k >= n_returned else ~done & ((1 << lim[k]) - 1)
+            while reads_by_state is None and c is not None and c & read_mask:
                 r = c & read_mask
                 progressed = False
                 while r:

@@ -87,3 +87,13 @@ def test_worker_processes_agree_with_one_core(shared_data: Path) -> None:
             alone = [op for op in ops if op.input[1] == part.key]
             assert check(alone, KV).verdict is Verdict.VIOLATION
         assert two.seconds > 0
+
+
+def test_first_violation_stops_the_rest_unless_all_parts(shared_data: Path) -> None:
+    ops = load(str(shared_data / "histories" / "porcupine-kv" / "c10-bad.txt")).operations
+    first = check(ops, KV)
+    assert len(first.failing) == 1
+    assert all(p.note.startswith("stopped") for p in first.partitions if p.verdict is Verdict.UNKNOWN)
+    every = check(ops, KV, all_parts=True, timeout=60)
+    assert len(every.failing) > 1  # c10-bad breaks on several keys
+    assert all(p.verdict is not Verdict.UNKNOWN for p in every.partitions)
