@@ -8,6 +8,7 @@ UNKNOWN: a search that did not finish never says OK.
 
 from __future__ import annotations
 
+import inspect
 import multiprocessing
 import time
 from collections.abc import Callable, Generator, Hashable, Sequence
@@ -115,13 +116,21 @@ def _search_round_robin(
             why = "time limit reached" if expired else _STOPPED
             for i, run in runs.items():
                 started = time.process_time()
-                results[i] = _stop(run, why)
+                results[i] = _stop(run, why, parts[i], model)
                 cpu[i] += time.process_time() - started
             runs.clear()
     return [replace(results[i], seconds=cpu[i]) for i in range(len(parts))]
 
 
-def _stop(run: Generator[None, bool | None, PartitionResult], why: str) -> PartitionResult:
+def _stop(
+    run: Generator[None, bool | None, PartitionResult],
+    why: str,
+    part: tuple[Hashable, list[Operation]],
+    model: Model,
+) -> PartitionResult:
+    if inspect.getgeneratorstate(run) == inspect.GEN_CREATED:  # never given a slice
+        run.close()
+        return replace(_not_started(part[0], part[1], model), note=why)
     try:
         run.send(True)
     except StopIteration as finished:
