@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -121,3 +122,12 @@ def test_a_generated_history_without_tampering_is_linearizable(data: st.DataObje
     ops = data.draw(histories(model))
     if linearizable(ops, model.unpartitioned()):
         assert check(ops, model).verdict is Verdict.OK
+
+
+@pytest.mark.campaign
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_campaign_larger_histories_agree_with_the_oracle(data: st.DataObject) -> None:
+    model = data.draw(st.sampled_from([REGISTER, CAS_REGISTER, KV]))
+    ops = data.draw(histories(model, max_ops=9))
+    _agrees(ops, model)
