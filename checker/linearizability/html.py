@@ -27,7 +27,9 @@ def report_data(results: Sequence[tuple[str, LinResult]]) -> list[dict[str, Any]
             "model": result.model,
             "operations": result.operations,
             "seconds": round(result.seconds, 6),
-            "partitions": [part_json(p, with_operations=True) for p in result.partitions],
+            "partitions": [
+                part_json(p, with_operations=True, with_states=True) for p in result.partitions
+            ],
         }
         for path, result in results
     ]
@@ -93,10 +95,11 @@ function show(v) { return v === null ? "nil" : JSON.stringify(v); }
 function drawPart(file, part, parent) {
   const box = el("details", {"class": "part", "data-key": show(part.key), "data-verdict": part.verdict,
     "data-operations": part.history.length, "data-placed": part.linearization.length}, parent);
-  if (part.verdict !== "ok") box.open = true;
+  if (part.verdict === "violation") box.open = true;
   el("summary", {"class": "verdict-" + part.verdict}, box,
      (part.key === null ? "whole history" : "key " + show(part.key)) + ": " + part.verdict.toUpperCase() +
-     " — " + part.history.length + " operations, " + part.linearization.length + " placed");
+     " — " + part.history.length + " operations, " + part.linearization.length + " placed" +
+     (part.note ? " (" + part.note + ")" : ""));
   const ops = part.history;
   // Time axis: the ranks of the distinct times, so that long idle gaps do not squash the ops.
   const times = [...new Set(ops.flatMap(o => o["return"] === null ? [o.call] : [o.call, o["return"]]))].sort((a, b) => a - b);
@@ -171,7 +174,8 @@ for (const file of DATA) {
      file.file + ": " + file.verdict.toUpperCase() + " (" + file.model + ", " + file.operations + " operations, " +
      file.seconds.toFixed(3) + " s CPU)");
   // Failing parts first; at most 50 parts drawn, the rest listed.
-  const parts = [...file.partitions].sort((a, b) => (a.verdict === "ok") - (b.verdict === "ok"));
+  const order = {violation: 0, unknown: 1, ok: 2};
+  const parts = [...file.partitions].sort((a, b) => order[a.verdict] - order[b.verdict]);
   parts.slice(0, 50).forEach(p => drawPart(file, p, section));
   if (parts.length > 50) el("p", {}, section, (parts.length - 50) + " more parts not drawn.");
 }

@@ -98,7 +98,14 @@ def op_json(op: Operation) -> dict[str, Any]:
     }
 
 
-def part_json(part: PartitionResult, *, with_operations: bool = False) -> dict[str, Any]:
+def part_json(
+    part: PartitionResult, *, with_operations: bool = False, with_states: bool | None = None
+) -> dict[str, Any]:
+    """A part as JSON. The linearization is [operation index, state after] pairs; states are
+    left out (null) of an OK part's unless asked for, as they can run to megabytes (a key/value
+    state is the whole string)."""
+    if with_states is None:
+        with_states = part.verdict is not Verdict.OK
     data: dict[str, Any] = {
         "key": jsonable(part.key),
         "verdict": part.verdict.value,
@@ -107,7 +114,10 @@ def part_json(part: PartitionResult, *, with_operations: bool = False) -> dict[s
         "explored": part.explored,
         # For OK the linearization, otherwise the longest linearizable prefix found:
         # [operation index, state after it] pairs.
-        "linearization": [[p.op.index, jsonable(p.state_after)] for p in part.linearization],
+        "linearization": [
+            [p.op.index, jsonable(p.state_after) if with_states else None]
+            for p in part.linearization
+        ],
         "state": jsonable(part.state),
     }
     if part.verdict is Verdict.VIOLATION:
