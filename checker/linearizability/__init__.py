@@ -1,0 +1,34 @@
+"""Linearizability checking: Wing & Gong's search with Lowe's memoisation, per independent part.
+
+from checker.linearizability import Operation, check, KV
+result = check(history, KV, timeout=1.0)
+assert result.verdict is Verdict.OK, render_text(result)
+"""
+
+from checker.linearizability.check import check, partitions
+from checker.linearizability.history import Input, Operation, history
+from checker.linearizability.model import Model
+from checker.linearizability.models import CAS_REGISTER, KV, MODELS, REGISTER, model_named
+from checker.linearizability.record import Recorder
+from checker.linearizability.render import render_text
+from checker.linearizability.result import LinResult, PartitionResult, Placed, Refusal
+
+__all__ = [
+    "CAS_REGISTER",
+    "KV",
+    "MODELS",
+    "REGISTER",
+    "Input",
+    "LinResult",
+    "Model",
+    "Operation",
+    "PartitionResult",
+    "Placed",
+    "Recorder",
+    "Refusal",
+    "check",
+    "history",
+    "model_named",
+    "partitions",
+    "render_text",
+]

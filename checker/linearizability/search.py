@@ -1,0 +1,374 @@
+"""Wing & Gong's search with Lowe's memoisation, for one independent part of a history.
+
+Theory of operation. A node of the search is (D, s): D the set of operations linearized so
+far, s the model state after them. An operation x may be linearized next iff it is not in D
+and it was called before every operation outside D returned (real-time order: nothing can be
+placed after an operation that returned before it was called). The search is a depth-first
+walk over nodes; a node that failed once fails again, so each (D, s) is visited at most once
+(Lowe, "Testing for linearizability", 2017). The history is linearizable iff a node holding
+every operation that returned is reached: operations that never returned can all be placed
+last, where nobody observes them.
+
+Encoding. Operations are numbered in call order; D is a Python int used as a bitset. A second
+bitset holds D in return order, so "the earliest return still pending" is its lowest zero bit,
+and the candidates are the zero bits of D below a precomputed limit: no linked list, no scan.
+
+Pruning that keeps the answer exact:
+- A read-only operation (the model's `read_only`) that fits at the current node is placed at
+  once, without branching: if any completion exists, one exists with that read moved to the
+  front, since the read changes nothing and nothing pending returned before it was called.
+- A read-only operation whose output is unknown constrains nothing and is dropped.
+- Never-returned calls (Jepsen `:info`): a node using a subset of them dominates one with
+  the same returned set and state that uses more (the unused ones can still go anywhere
+  later, or nowhere), so the memo compares those subsets, and children that returned are
+  tried first. This is what makes the etcd corpus cheap: its `:info` writes and cas would
+  otherwise multiply the nodes by every subset of them.
+- Where the model promises that reads return the state (`reads_return_state`), the reads
+  that fit a state are found by one dictionary lookup (reads indexed by output) instead of
+  stepping every pending read at every node.
+
+Measured on the corpus (bench/lin_corpus.py), each of these paid; ordering candidates by
+return time, or first trying the ones after which a pending read fits, did not (more nodes
+or more time per node), and was left out.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Generator, Hashable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from checker.linearizability.history import Operation
+from checker.linearizability.model import Model
+from checker.linearizability.result import PartitionResult, Placed, Refusal
+from checker.verdict import Verdict
+
+# The search yields to its driver after a slice of steps; slices start short and double, so
+# that a part which refutes quickly does so before its siblings have used much time.
+_FIRST_SLICE = 128
+_LONGEST_SLICE = 8192
+
+
+class _Prepared:
+    """One part's operations, renumbered in call order, with the tables the search uses."""
+
+    def __init__(self, ops: Sequence[Operation], model: Model) -> None:
+        read_only = model.read_only
+        self.ignored = tuple(op for op in ops if not op.output_known and read_only(op.input))
+        live = [op for op in ops if op.output_known or not read_only(op.input)]
+        events: list[tuple[float, int, int]] = []
+        for i, op in enumerate(live):
+            events.append((op.call, 0, i))  # calls sort before returns at equal times
+            if op.ret is not None:
+                events.append((op.ret, 1, i))
+        events.sort()
+        call_rank = [0] * len(live)
+        ret_rank = [len(events) + 1] * len(live)  # never returned: after everything
+        for rank, (_t, kind, i) in enumerate(events):
+            if kind == 0:
+                call_rank[i] = rank
+            else:
+                ret_rank[i] = rank
+        order = sorted(range(len(live)), key=call_rank.__getitem__)
+        self.ops = [live[i] for i in order]
+        self.call_rank = [call_rank[i] for i in order]
+        self.ret_rank = [ret_rank[i] for i in order]
+        n = len(self.ops)
+        self.by_ret = sorted(range(n), key=self.ret_rank.__getitem__)
+        self.rbit = [0] * n
+        for pos, j in enumerate(self.by_ret):
+            self.rbit[j] = 1 << pos
+        self.n_returned = sum(1 for op in self.ops if op.ret is not None)
+        # lim[k]: how many operations (a prefix in call order) were called before the k-th
+        # return; those not yet linearized are exactly the candidates.
+        self.lim = [bisect_left(self.call_rank, self.ret_rank[j]) for j in self.by_ret]
+        self.inputs = [op.input for op in self.ops]
+        self.outputs = [op.output for op in self.ops]
+        # A call that never returned cannot have a known output.
+        self.known = [op.output_known and op.ret is not None for op in self.ops]
+        self.unreturned_mask = 0
+        for j, op in enumerate(self.ops):
+            if op.ret is None:
+                self.unreturned_mask |= 1 << j
+        self.read_mask = 0
+        for j, op in enumerate(self.ops):
+            if read_only(op.input):
+                self.read_mask |= 1 << j
+        # Reads by the state they return, when the model promises reads return the state.
+        self.reads_by_state: dict[Any, int] | None = None
+        if model.reads_return_state:
+            try:
+                by_state: dict[Any, int] = {}
+                for j in range(n):
+                    if self.read_mask >> j & 1:
+                        by_state[self.outputs[j]] = by_state.get(self.outputs[j], 0) | 1 << j
+                self.reads_by_state = by_state
+            except TypeError:  # an unhashable output: step the reads instead
+                self.reads_by_state = None
+
+    def candidates(self, done: int, done_r: int) -> int | None:
+        """The candidate bitset at node `done`, or None when every returned op is placed."""
+        k = (~done_r & (done_r + 1)).bit_length() - 1
+        if k >= self.n_returned:
+            return None
+        return ~done & ((1 << self.lim[k]) - 1)
+
+
+def search(
+    key: Hashable,
+    ops: Sequence[Operation],
+    model: Model,
+    deadline: float | None,
+    stop: Callable[[], bool] | None = None,
+) -> PartitionResult:
+    """Check one part; `deadline` is a `time.monotonic()` instant, or None for no limit;
+    `stop()` true between slices ends the search as UNKNOWN too."""
+    started = time.process_time()
+    run = searching(key, ops, model)
+    try:
+        while True:
+            next(run)
+            if deadline is not None and time.monotonic() > deadline:
+                run.send(True)
+            if stop is not None and stop():
+                note = "stopped: another part is not linearizable"
+                try:
+                    run.send(True)
+                except StopIteration as stopped:
+                    cut: PartitionResult = stopped.value
+                    return replace(cut, seconds=time.process_time() - started, note=note)
+    except StopIteration as finished:
+        result: PartitionResult = finished.value
+        return replace(result, seconds=time.process_time() - started)
+
+
+def searching(
+    key: Hashable, ops: Sequence[Operation], model: Model
+) -> Generator[None, bool | None, PartitionResult]:
+    """The search as a resumable generator: it yields every few thousand steps so that a
+    caller can share one core among parts and enforce a time limit. Sending it True stops it
+    with an UNKNOWN verdict (a search that did not finish never says OK). The driver measures
+    the CPU time, since only it knows which slices belong to this part.
+    """
+    p = _Prepared(ops, model)
+    step = model.step
+    inputs, outputs, known, rbit = p.inputs, p.outputs, p.known, p.rbit
+    read_mask, lim, n_returned = p.read_mask, p.lim, p.n_returned
+    reads_by_state = p.reads_by_state
+    unreturned = p.unreturned_mask
+    keep = ~unreturned
+
+    # Memo. Without calls that never returned, a plain set of (D, state). With them, a node
+    # (D, s) is dominated by an explored (D', s) where D' has the same returned operations
+    # and uses a subset of the never-returned ones: unused, such a call can still be placed
+    # later or never, so D' can do everything D can. The memo maps (returned part of D, s)
+    # to the never-returned subsets seen with it.
+    visited: set[tuple[int, Any]] = set()
+    seen_with: dict[tuple[int, Any], list[int]] = {}
+    # The current path, one frame per placed operation: (op, state before it, its untried
+    # siblings, D and D-in-return-order before it). A greedily placed read has no siblings.
+    stack: list[tuple[int, Any, int, int, int]] = []
+    state: Any = model.init()
+    done = done_r = 0
+    best: tuple[int, list[int], Any, int, int] = (-1, [], state, 0, 0)
+    steps = explored = 0
+    slice_steps = next_yield = _FIRST_SLICE
+    rem = 0
+    entering = True
+    verdict = Verdict.VIOLATION
+    while True:
+        if entering:
+            k = (~done_r & (done_r + 1)).bit_length() - 1
+            c = None if k >= n_returned else ~done & ((1 << lim[k]) - 1)
+            greedy = False
+            if reads_by_state is not None:
+                while c is not None:
+                    fit = reads_by_state.get(state, 0) & c
+                    if not fit:
+                        break
+                    while fit:  # reads change nothing: place every one that fits
+                        low = fit & -fit
+                        fit ^= low
+                        j = low.bit_length() - 1
+                        stack.append((j, state, 0, done, done_r))
+                        done, done_r = done | low, done_r | rbit[j]
+                    greedy = True
+                    k = (~done_r & (done_r + 1)).bit_length() - 1
+                    c = None if k >= n_returned else ~done & ((1 << lim[k]) - 1)
+            while reads_by_state is None and c is not None and c & read_mask:
+                r = c & read_mask
+                progressed = False
+                while r:
+                    low = r & -r
+                    r ^= low
+                    j = low.bit_length() - 1
+                    new_state, out = step(state, inputs[j])
+                    if out == outputs[j]:
+                        stack.append((j, state, 0, done, done_r))
+                        done, done_r, state = done | low, done_r | rbit[j], new_state
+                        progressed = True
+                if not progressed:
+                    break
+                greedy = True
+                k = (~done_r & (done_r + 1)).bit_length() - 1
+                c = None if k >= n_returned else ~done & ((1 << lim[k]) - 1)
+            if c is None:
+                verdict = Verdict.OK
+                break
+            rem = c & ~read_mask
+            if greedy:
+                if unreturned:
+                    if _dominated(seen_with, done & keep, state, done & unreturned):
+                        rem = 0
+                else:
+                    node = (done, state)
+                    if node in visited:
+                        rem = 0
+                    else:
+                        visited.add(node)
+        entering = False
+        while rem:
+            # Calls that returned first, then those that never did: a node that uses fewer
+            # never-returned calls dominates, so exploring it first prunes the others.
+            fin = rem & keep
+            low = fin & -fin if fin else rem & -rem
+            rem ^= low
+            j = low.bit_length() - 1
+            new_state, out = step(state, inputs[j])
+            if known[j] and out != outputs[j]:
+                continue
+            nd = done | low
+            if unreturned:
+                if _dominated(seen_with, nd & keep, new_state, nd & unreturned):
+                    continue
+            else:
+                size = len(visited)
+                visited.add((nd, new_state))  # one hash for "seen?" and "now seen"
+                if len(visited) == size:
+                    continue
+            stack.append((j, state, rem, done, done_r))
+            done, done_r, state = nd, done_r | rbit[j], new_state
+            entering = True
+            break
+        if entering:
+            steps += 1
+            if steps >= next_yield:
+                slice_steps = min(2 * slice_steps, _LONGEST_SLICE)
+                next_yield = steps + slice_steps
+                if (yield):
+                    verdict = Verdict.UNKNOWN
+                    break
+            continue
+        # A dead end: remember the deepest, then go back to the nearest untried sibling.
+        # Depth counts returned calls only: never-returned ones placed at a dead end say
+        # nothing about where the history breaks.
+        depth = (done & keep).bit_count()
+        if depth > best[0]:
+            best = _deepest(stack, depth, state, done, done_r, unreturned)
+        while stack:
+            _j, state, rem, done, done_r = stack.pop()
+            if rem:
+                break
+        if not rem:
+            break  # the root has no untried child left: not linearizable
+    if verdict is Verdict.UNKNOWN and (done & keep).bit_count() > best[0]:
+        best = _deepest(stack, (done & keep).bit_count(), state, done, done_r, unreturned)
+    explored = len(visited) + sum(len(v) for v in seen_with.values())
+    return _result(key, p, model, verdict, stack, best, explored)
+
+
+def _deepest(
+    stack: list[tuple[int, Any, int, int, int]],
+    depth: int,
+    state: Any,
+    done: int,
+    done_r: int,
+    unreturned: int,
+) -> tuple[int, list[int], Any, int, int]:
+    """The path to a dead end, less the never-returned calls placed at its tail (they only
+    obscure where the history breaks; the explanation lists them as candidates instead)."""
+    end = len(stack)
+    while end and unreturned >> stack[end - 1][0] & 1:
+        end -= 1
+    if end < len(stack):
+        _j, state, _rem, done, done_r = stack[end]
+    return (depth, [frame[0] for frame in stack[:end]], state, done, done_r)
+
+
+def _dominated(seen_with: dict[tuple[int, Any], list[int]], fin: int, state: Any, inf: int) -> bool:
+    """Was (fin + inf, state) or a node that dominates it explored? Record it if not."""
+    masks = seen_with.get((fin, state))
+    if masks is None:
+        seen_with[(fin, state)] = [inf]
+        return False
+    for m in masks:
+        if m & inf == m:  # m is a subset of inf: the explored node used fewer
+            return True
+    # Drop recorded supersets: the new node dominates them.
+    masks[:] = [m for m in masks if m & inf != inf]
+    masks.append(inf)
+    return False
+
+
+def _replay(p: _Prepared, model: Model, path: Sequence[int]) -> tuple[list[Placed], Any]:
+    state = model.init()
+    placed = []
+    for j in path:
+        state, _out = model.step(state, p.inputs[j])
+        placed.append(Placed(p.ops[j], state))
+    return placed, state
+
+
+def _result(
+    key: Hashable,
+    p: _Prepared,
+    model: Model,
+    verdict: Verdict,
+    stack: list[tuple[int, Any, int, int, int]],
+    best: tuple[int, list[int], Any, int, int],
+    explored: int,
+) -> PartitionResult:
+    refusals: list[Refusal] = []
+    must_precede = None
+    if verdict is Verdict.OK:
+        path = [frame[0] for frame in stack]
+        placed_set = set(path)
+        # Calls that never returned go last, where nothing observes them.
+        path += [j for j in range(len(p.ops)) if j not in placed_set]
+        linearization, state = _replay(p, model, path)
+    else:
+        _depth, path, state, done, done_r = best
+        linearization, state = _replay(p, model, path)
+        if verdict is Verdict.VIOLATION:
+            refusals, must_precede = _explain(p, model, state, done, done_r)
+    return PartitionResult(
+        key=key,
+        verdict=verdict,
+        operations=tuple(p.ops) + p.ignored,
+        linearization=tuple(linearization),
+        state=state,
+        refusals=tuple(refusals),
+        must_precede=must_precede,
+        explored=explored,
+        ignored=p.ignored,
+    )
+
+
+def _explain(
+    p: _Prepared, model: Model, state: Any, done: int, done_r: int
+) -> tuple[list[Refusal], Operation | None]:
+    """Why nothing can be placed after the longest prefix: each candidate, and what it got."""
+    cands = p.candidates(done, done_r) or 0
+    refusals = []
+    while cands:
+        low = cands & -cands
+        cands ^= low
+        j = low.bit_length() - 1
+        _new, out = model.step(state, p.inputs[j])
+        mismatch = p.known[j] and out != p.outputs[j]
+        refusals.append(Refusal(p.ops[j], out if mismatch else None, mismatch))
+    k = (~done_r & (done_r + 1)).bit_length() - 1
+    must = p.ops[p.by_ret[k]] if k < p.n_returned else None
+    return refusals, must
