@@ -1,0 +1,182 @@
+"""`dscheck sim`: run a system on the deterministic simulator and summarise what happened.
+
+`dscheck sim raft` plays one of the lab's 28 Raft scenarios by name (`--scenario`), or a
+random fault schedule (the default), under one seed, in virtual time; with `--trace OUT` it
+records the run in the trace format of traces/README.md. The lab's checks run throughout;
+a failed check is a violation (exit 1), shown with the seed that reproduces it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+
+from checker.errors import BadInput
+from checker.verdict import Verdict
+from impl.raft.labtester import RaftTester, RaftTestFailure
+from impl.raft.scenarios import SCENARIOS, Scenario, find
+from impl.raft.scenarios.chaos import random_faults
+from impl.trace import TraceWriter
+
+
+@click.group(name="sim")
+def command() -> None:
+    """Run a system on the deterministic simulator (virtual time, one seed)."""
+
+
+@command.command(name="raft")
+@click.option("--scenario", "scenario_name", metavar="NAME", default=None,
+              help="A lab scenario (e.g. figure8_unreliable_2C, or TestFigure8Unreliable2C); "
+                   "default: a random fault schedule. 'list' lists them.")
+@click.option("--seed", type=int, default=1, show_default=True, help="The run's one seed.")
+@click.option("--servers", type=click.IntRange(min=1, max=15), default=None,
+              help="Cluster size for the random schedule  [default: 5].")
+@click.option("--unreliable/--reliable", default=None,
+              help="Lossy network (requests and replies dropped, 0-26 ms delays) for the "
+                   "random schedule  [default: reliable].")
+@click.option("--drop-rate", type=click.FloatRange(min=0.0, max=1.0), default=None,
+              help="Probability a request or reply is lost when unreliable  [default: 0.1].")
+@click.option("--snapshots", is_flag=True, default=False,
+              help="Random schedule: use the lab's snapshot applier (snapshot every 10).")
+@click.option("--duration", type=click.FloatRange(min=0.0, max=3600.0), default=None,
+              help="Virtual seconds of faults for the random schedule  [default: 30].")
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write the run's trace (JSON Lines) to this file.")
+@click.option("--json", "as_json", is_flag=True, default=False,
+              help="Print the summary as one JSON object.")
+def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: bool | None,
+         drop_rate: float | None, snapshots: bool, duration: float | None,
+         trace_path: Path | None, as_json: bool) -> None:
+    """Simulate a Raft cluster: a lab scenario, or random faults; print a summary."""
+    if scenario_name == "list":
+        for s in SCENARIOS:
+            click.echo(f"{s.name:32} {s.go_name:34} {s.servers} servers"
+                       f"{', unreliable' if s.unreliable else ''}"
+                       f"{', snapshots' if s.snapshot else ''}")
+        return
+    scenario = _resolve(scenario_name, servers, unreliable, duration, snapshots)
+    stream, temp_name = _open_trace(trace_path)
+    trace = TraceWriter(stream) if stream is not None else TraceWriter.disabled()
+    if scenario is not None:
+        label = scenario.name
+        cfg = scenario.tester(seed, trace)
+        if drop_rate is not None:
+            cfg.net.drop_rate = drop_rate
+        task = scenario.play(cfg)
+    else:
+        label = "random faults"
+        cfg = RaftTester(servers or 5, unreliable=bool(unreliable), snapshot=snapshots,
+                         seed=seed, trace=trace, scenario="random", drop_rate=drop_rate)
+        task = random_faults(cfg, round((30.0 if duration is None else duration) * 1000))
+    started = time.perf_counter()
+    failure: str | None = None
+    try:
+        cfg.run(task)
+    except RaftTestFailure as error:
+        failure = str(error)
+    wall = time.perf_counter() - started
+    if stream is not None and trace_path is not None and temp_name is not None:
+        stream.close()
+        os.chmod(temp_name, 0o644)
+        os.replace(temp_name, trace_path)  # complete traces only, never a partial file
+    verdict = Verdict.VIOLATION if failure else Verdict.OK
+    summary = _summary(cfg, label, seed, wall, verdict, failure, trace_path)
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True))
+    else:
+        _print(summary)
+    raise click.exceptions.Exit(verdict.exit_status)
+
+
+def _resolve(name: str | None, servers: int | None, unreliable: bool | None,
+             duration: float | None, snapshots: bool) -> Scenario | None:
+    if name is None:
+        return None
+    scenario = find(name)
+    if scenario is None:
+        raise BadInput(f"--scenario: no Raft scenario named {name!r} "
+                       "(expected a name from 'dscheck sim raft --scenario list')")
+    if servers is not None and servers != scenario.servers:
+        raise BadInput(f"--servers: scenario {scenario.name} runs with {scenario.servers} "
+                       f"servers, not {servers}")
+    if unreliable is not None and unreliable != scenario.unreliable:
+        kind = "an unreliable" if scenario.unreliable else "a reliable"
+        raise BadInput(f"--unreliable/--reliable: scenario {scenario.name} runs on {kind} "
+                       "network")
+    if duration is not None:
+        raise BadInput(f"--duration: scenario {scenario.name} has its own length; "
+                       "--duration is for the random schedule")
+    if snapshots:
+        raise BadInput("--snapshots: is for the random schedule; a scenario fixes its applier")
+    return scenario
+
+
+def _open_trace(path: Path | None) -> tuple[Any, str | None]:
+    if path is None:
+        return None, None
+    directory = path.resolve().parent
+    if not directory.is_dir():
+        raise BadInput(f"--trace: directory {directory} does not exist", path=str(path))
+    fd, name = tempfile.mkstemp(prefix=".trace-", suffix=".jsonl", dir=directory)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="\n"), name
+
+
+def _summary(cfg: RaftTester, label: str, seed: int, wall: float, verdict: Verdict,
+             failure: str | None, trace_path: Path | None) -> dict[str, Any]:
+    per_term = Counter(cfg.leaders.values())
+    return {
+        "system": "raft",
+        "scenario": label,
+        "seed": seed,
+        "servers": cfg.n,
+        "unreliable": not cfg.net.reliable,
+        "virtual_seconds": cfg.now / 1000,
+        "wall_seconds": round(wall, 3),
+        "leaders_per_term": {str(t): leader for t, leader in sorted(cfg.leaders.items())},
+        "terms_led_per_server": {str(s): per_term.get(s, 0) for s in range(cfg.n)},
+        "commits": cfg.max_index,
+        "rpcs": cfg.rpc_total(),
+        "rpcs_per_server": {str(s): cfg.rpc_count(s) for s in range(cfg.n)},
+        "bytes": cfg.bytes_total(),
+        "messages_dropped": cfg.net.stats.dropped,
+        "max_raft_state_bytes": cfg.log_size(),
+        "verdict": verdict.value,
+        "failure": failure,
+        "trace": str(trace_path) if trace_path is not None else None,
+    }
+
+
+def _print(s: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, soft_wrap=True)
+    network = "unreliable" if s["unreliable"] else "reliable"
+    console.print(f"[bold]raft[/bold] · {s['scenario']} · seed {s['seed']} · {s['servers']} "
+                  f"servers · {network} network · {s['virtual_seconds']:.1f} s virtual in "
+                  f"{s['wall_seconds']:.2f} s wall")
+    leaders = s["leaders_per_term"]
+    shown = ", ".join(f"t{t}→{leader}" for t, leader in list(leaders.items())[:12])
+    more = f" … (+{len(leaders) - 12})" if len(leaders) > 12 else ""
+    console.print(f"leaders per term ({len(leaders)} terms with a leader): {shown}{more}")
+    table = Table("server", "terms led", "RPCs received", box=None, pad_edge=False)
+    for server in range(s["servers"]):
+        table.add_row(str(server), str(s["terms_led_per_server"][str(server)]),
+                      str(s["rpcs_per_server"][str(server)]))
+    console.print(table)
+    console.print(f"commits: {s['commits']} · RPCs: {s['rpcs']} · bytes: {s['bytes']:,} · "
+                  f"dropped: {s['messages_dropped']} · max Raft state: "
+                  f"{s['max_raft_state_bytes']:,} B")
+    if s["trace"]:
+        console.print(f"trace: {s['trace']}")
+    if s["failure"]:
+        console.print(f"[bold red]VIOLATION[/bold red]: {s['failure']}")
+    else:
+        console.print("[bold green]OK[/bold green]: every lab check held")

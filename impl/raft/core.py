@@ -1,0 +1,502 @@
+"""The Raft core: one server's protocol logic, sans I/O (Raft paper, Figure 2, §5–§7).
+
+Theory of operation
+-------------------
+A `RaftCore` is a deterministic state machine. Its driver feeds it inputs — a delivered
+message (`step`), a timer that fired (`timeout`), a command from the service (`start`), a
+snapshot taken by the service (`snapshot`) — and carries out the `Effects` each returns, in
+the order documented in `impl.raft.effects` (persist, then send, then apply, then timers).
+The core has no clock, no randomness and no threads: election timeouts are drawn by the
+driver from the range in `RaftConfig` (§5.2 "randomized election timeouts").
+
+Rules this module keeps:
+
+* Roles change only in `_become_follower`, `_become_candidate` and `_become_leader`, through
+  `_change_role`, which rejects transitions Figure 2 does not allow (a follower never becomes
+  leader without an election; a leader never becomes a candidate).
+* A message carrying a higher term makes the server a follower of that term *before* the
+  message is dispatched on its role (Figure 2, "Rules for Servers, All Servers").
+* Persistent state (term, vote, log, snapshot bounds) is marked dirty whenever it changes and
+  handed out as one `Persist` at the end of the step, before the messages that depend on it.
+* A leader commits only entries of its own term by counting replicas (§5.4.2, Figure 8);
+  earlier entries commit indirectly.
+* Everything committed is handed to the service at the end of the same step, so after each
+  step `last_applied == commit_index`.
+* Log compaction (§7): the log keeps a sentinel at `snapshot_index` holding `snapshot_term`;
+  a follower too far behind gets `InstallSnapshot`, delivered to its service as an
+  `ApplySnapshot` unless it already committed past the snapshot.
+* Replication starts at once on `start` (no waiting for the next heartbeat), and a rejected
+  AppendEntries is retried at once with the next index backed up by a whole term using the
+  follower's conflict hints (§5.3, "the leader can decrement nextIndex to bypass all of the
+  conflicting entries in that term"). Heartbeats go out every `heartbeat_ms` (≤ 10/s).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from impl.raft.effects import (
+    ApplyCommand,
+    ApplySnapshot,
+    CancelTimer,
+    Effects,
+    EffectsBuilder,
+    HardState,
+    Persist,
+    Send,
+    SetTimer,
+)
+from impl.raft.messages import (
+    AppendEntries,
+    AppendEntriesReply,
+    Command,
+    Entry,
+    InstallSnapshot,
+    InstallSnapshotReply,
+    Message,
+    RequestVote,
+    RequestVoteReply,
+)
+
+ELECTION = "election"
+HEARTBEAT = "heartbeat"
+
+
+class Role(enum.Enum):
+    FOLLOWER = "follower"
+    CANDIDATE = "candidate"
+    LEADER = "leader"
+
+
+class IllegalTransition(RuntimeError):
+    """A role change Figure 2 does not allow: a bug in the core, never a network event."""
+
+
+_ALLOWED = {
+    (Role.FOLLOWER, Role.FOLLOWER), (Role.FOLLOWER, Role.CANDIDATE),
+    (Role.CANDIDATE, Role.CANDIDATE), (Role.CANDIDATE, Role.FOLLOWER),
+    (Role.CANDIDATE, Role.LEADER), (Role.LEADER, Role.FOLLOWER),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RaftConfig:
+    # The lab asks for timeouts above the paper's 150–300 ms because heartbeats are limited
+    # to 10/s; a new leader must still appear within 5 s of a failure.
+    election_timeout_ms: tuple[int, int] = (300, 600)
+    heartbeat_ms: int = 100
+    max_entries_per_message: int = 512  # bounds a message's size on a long catch-up
+
+    def __post_init__(self) -> None:
+        low, high = self.election_timeout_ms
+        if not 0 < low <= high:
+            raise ValueError(f"election timeout range must satisfy 0 < low <= high: {low}, {high}")
+        if not 0 < self.heartbeat_ms < low:
+            raise ValueError("heartbeat interval must be positive and below the election timeout")
+        if self.max_entries_per_message < 1:
+            raise ValueError("max_entries_per_message must be at least 1")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartResult:
+    """The lab's Start() result: where the command will appear if it is ever committed."""
+
+    index: int
+    term: int
+    is_leader: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VisibleState:
+    """The spec-visible state of one server (the trace's `state` object)."""
+
+    term: int
+    voted_for: int | None
+    role: Role
+    log: tuple[tuple[int, int], ...]
+    snapshot_index: int
+    snapshot_term: int
+    commit_index: int
+    last_applied: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"term": self.term, "voted_for": self.voted_for, "role": self.role.value,
+                "log": [list(pair) for pair in self.log],
+                "snapshot_index": self.snapshot_index, "snapshot_term": self.snapshot_term,
+                "commit_index": self.commit_index, "last_applied": self.last_applied}
+
+
+class RaftCore:
+    """One Raft server. Construct it (fresh or from persisted state), call `boot()`, then
+    feed it inputs; each input returns the `Effects` the driver must carry out."""
+
+    def __init__(
+        self,
+        node_id: int,
+        peers: Sequence[int],
+        config: RaftConfig | None = None,
+        restored: HardState | None = None,
+        snapshot: bytes = b"",
+    ) -> None:
+        if node_id not in peers:
+            raise ValueError(f"node {node_id} is not among the peers {list(peers)}")
+        self.id = node_id
+        self.peers = tuple(peers)
+        self.others = tuple(p for p in self.peers if p != node_id)
+        self.config = config or RaftConfig()
+        # Persistent state (Figure 2), restored as a whole or fresh.
+        hard = restored or HardState(term=0, voted_for=None, snapshot_index=0,
+                                     snapshot_term=0, entries=())
+        self.term = hard.term
+        self.voted_for = hard.voted_for
+        self._log: list[Entry] = [Entry(index=hard.snapshot_index, term=hard.snapshot_term,
+                                        command=None), *hard.entries]
+        self._snapshot = snapshot
+        # Volatile state: the service already holds the snapshot on restart (§1.3 of the
+        # scenarios: the tester reads it back itself), so applying resumes after it.
+        self.commit_index = hard.snapshot_index
+        self.last_applied = hard.snapshot_index
+        self.role = Role.FOLLOWER
+        self.leader_id: int | None = None
+        self._votes: set[int] = set()
+        self._next: dict[int, int] = {}
+        self._match: dict[int, int] = {}
+        self._out = EffectsBuilder()
+
+    # ---------------------------------------------------------------- the log, compacted
+    @property
+    def snapshot_index(self) -> int:
+        return self._log[0].index
+
+    @property
+    def snapshot_term(self) -> int:
+        return self._log[0].term
+
+    @property
+    def last_index(self) -> int:
+        return self._log[-1].index
+
+    @property
+    def last_term(self) -> int:
+        return self._log[-1].term
+
+    def _term_at(self, index: int) -> int:
+        """Term of the entry at `index`; valid for snapshot_index <= index <= last_index."""
+        return self._log[index - self._log[0].index].term
+
+    def _entries_from(self, index: int, limit: int) -> tuple[Entry, ...]:
+        start = index - self._log[0].index
+        return tuple(self._log[start:start + limit])
+
+    # ---------------------------------------------------------------- the driving surface
+    def boot(self) -> Effects:
+        """First input after construction (fresh start or restart): arm the election timer."""
+        self._reset_election_timer()
+        return self._finish()
+
+    def step(self, src: int, message: Message) -> Effects:
+        """Deliver one message from peer `src`."""
+        if message.term > self.term:
+            # Figure 2, all servers: a higher term means we are out of date; follow it.
+            self._become_follower(message.term, leader=None)
+        match message:
+            case RequestVote():
+                self._on_request_vote(src, message)
+            case RequestVoteReply():
+                self._on_vote_reply(src, message)
+            case AppendEntries():
+                self._on_append(src, message)
+            case AppendEntriesReply():
+                self._on_append_reply(src, message)
+            case InstallSnapshot():
+                self._on_install_snapshot(src, message)
+            case InstallSnapshotReply():
+                self._on_install_snapshot_reply(src, message)
+        return self._finish()
+
+    def timeout(self, name: str) -> Effects:
+        """A timer set by an earlier `SetTimer` fired."""
+        if name == ELECTION and self.role is not Role.LEADER:
+            self._become_candidate()
+        elif name == HEARTBEAT and self.role is Role.LEADER:
+            self._broadcast_append()
+            self._out.timers[HEARTBEAT] = SetTimer(name=HEARTBEAT, low_ms=self.config.heartbeat_ms,
+                                                   high_ms=self.config.heartbeat_ms)
+        return self._finish()
+
+    def start(self, command: Command) -> tuple[StartResult, Effects]:
+        """The lab's Start(): append `command` if leader and begin replicating it at once."""
+        if self.role is not Role.LEADER:
+            return StartResult(index=-1, term=self.term, is_leader=False), self._finish()
+        index = self.last_index + 1
+        self._log.append(Entry(index=index, term=self.term, command=command))
+        self._out.persist_needed = True
+        self._broadcast_append()
+        self._advance_commit()  # a cluster of one commits on its own
+        return StartResult(index=index, term=self.term, is_leader=True), self._finish()
+
+    def snapshot(self, index: int, data: bytes) -> Effects:
+        """The service's Snapshot(): everything through `index` is in `data`; trim the log."""
+        if index <= self.snapshot_index or index > self.last_applied:
+            return self._finish()  # stale, or not yet applied: nothing to trim
+        keep = self._log[index - self.snapshot_index:]
+        self._log = [Entry(index=index, term=keep[0].term, command=None), *keep[1:]]
+        self._snapshot = data
+        self._out.persist_needed = True
+        self._out.snapshot_changed = True
+        return self._finish()
+
+    def get_state(self) -> tuple[int, bool]:
+        """The lab's GetState(): (current term, whether this server believes it leads)."""
+        return self.term, self.role is Role.LEADER
+
+    def hard_state(self) -> HardState:
+        return HardState(term=self.term, voted_for=self.voted_for,
+                         snapshot_index=self.snapshot_index, snapshot_term=self.snapshot_term,
+                         entries=tuple(self._log[1:]))
+
+    @property
+    def snapshot_data(self) -> bytes:
+        return self._snapshot
+
+    def visible_state(self) -> VisibleState:
+        return VisibleState(term=self.term, voted_for=self.voted_for, role=self.role,
+                            log=tuple((e.index, e.term) for e in self._log[1:]),
+                            snapshot_index=self.snapshot_index, snapshot_term=self.snapshot_term,
+                            commit_index=self.commit_index, last_applied=self.last_applied)
+
+    # ---------------------------------------------------------------- roles (one place)
+    def _change_role(self, new: Role) -> None:
+        if (self.role, new) not in _ALLOWED:
+            raise IllegalTransition(f"server {self.id}: {self.role.value} -> {new.value} "
+                                    f"in term {self.term}")
+        self.role = new
+
+    def _become_follower(self, term: int, leader: int | None) -> None:
+        was_leader = self.role is Role.LEADER
+        self._change_role(Role.FOLLOWER)
+        if term > self.term:
+            self.term = term
+            self.voted_for = None
+            self._out.persist_needed = True
+        self.leader_id = leader
+        if was_leader:
+            self._out.timers[HEARTBEAT] = CancelTimer(name=HEARTBEAT)
+            self._reset_election_timer()
+
+    def _become_candidate(self) -> None:
+        # §5.2: increment the term, vote for yourself, ask everyone else, restart the timer.
+        self._change_role(Role.CANDIDATE)
+        self.term += 1
+        self.voted_for = self.id
+        self.leader_id = None
+        self._votes = {self.id}
+        self._out.persist_needed = True
+        self._reset_election_timer()
+        if self._has_quorum(len(self._votes)):
+            self._become_leader()
+            return
+        request = RequestVote(term=self.term, candidate=self.id,
+                              last_log_index=self.last_index, last_log_term=self.last_term)
+        for peer in self.others:
+            self._out.messages.append(Send(to=peer, message=request))
+
+    def _become_leader(self) -> None:
+        self._change_role(Role.LEADER)
+        self.leader_id = self.id
+        self._next = {p: self.last_index + 1 for p in self.others}
+        self._match = {p: 0 for p in self.others}
+        self._out.timers[ELECTION] = CancelTimer(name=ELECTION)
+        # §5.2: announce leadership at once with (empty) AppendEntries, then every heartbeat.
+        self._broadcast_append()
+        self._out.timers[HEARTBEAT] = SetTimer(name=HEARTBEAT, low_ms=self.config.heartbeat_ms,
+                                               high_ms=self.config.heartbeat_ms)
+
+    # ---------------------------------------------------------------- elections (§5.2, §5.4.1)
+    def _on_request_vote(self, src: int, m: RequestVote) -> None:
+        # §5.4.1: one vote per term, and only for a log at least as up to date as ours.
+        up_to_date = (m.last_log_term, m.last_log_index) >= (self.last_term, self.last_index)
+        granted = (m.term == self.term and self.voted_for in (None, m.candidate)
+                   and up_to_date)
+        if granted:
+            self.voted_for = m.candidate
+            self._out.persist_needed = True
+            # Only a granted vote resets the timer, so a server with a stale log cannot
+            # keep a better candidate from timing out (the lab's students' guide).
+            self._reset_election_timer()
+        self._reply(src, RequestVoteReply(term=self.term, granted=granted))
+
+    def _on_vote_reply(self, src: int, m: RequestVoteReply) -> None:
+        if self.role is not Role.CANDIDATE or m.term != self.term or not m.granted:
+            return
+        self._votes.add(src)
+        if self._has_quorum(len(self._votes)):
+            self._become_leader()
+
+    # ---------------------------------------------------------------- replication (§5.3)
+    def _accept_leader(self, src: int) -> None:
+        """A current-term AppendEntries/InstallSnapshot: `src` is this term's leader."""
+        if self.role is Role.LEADER:
+            raise IllegalTransition(f"two leaders in term {self.term}: {self.id} and {src}")
+        if self.role is Role.CANDIDATE:
+            self._become_follower(self.term, leader=src)
+        self.leader_id = src
+        self._reset_election_timer()
+
+    def _on_append(self, src: int, m: AppendEntries) -> None:
+        if m.term < self.term:
+            self._reply(src, AppendEntriesReply(term=self.term, success=False,
+                                                prev_index=m.prev_index, match_index=0,
+                                                conflict_term=None, conflict_index=0))
+            return
+        self._accept_leader(src)
+        prev_index, prev_term, entries = m.prev_index, m.prev_term, m.entries
+        last_new = m.prev_index + len(m.entries)
+        if prev_index < self.snapshot_index:
+            # The start of the request is inside our snapshot: those entries are committed,
+            # hence identical to the leader's (Leader Completeness); skip them.
+            skip = self.snapshot_index - prev_index
+            entries = entries[skip:]
+            prev_index, prev_term = self.snapshot_index, self.snapshot_term
+            last_new = max(last_new, self.snapshot_index)
+        if prev_index > self.last_index:
+            self._reject(src, m, conflict_term=None, conflict_index=self.last_index + 1)
+            return
+        here = self._term_at(prev_index)
+        if here != prev_term:
+            first = prev_index
+            while first - 1 > self.snapshot_index and self._term_at(first - 1) == here:
+                first -= 1
+            self._reject(src, m, conflict_term=here, conflict_index=first)
+            return
+        for entry in entries:
+            if entry.index <= self.last_index:
+                if self._term_at(entry.index) == entry.term:
+                    continue  # already there: never truncate on a stale, reordered request
+                del self._log[entry.index - self.snapshot_index:]
+            self._log.append(entry)
+            self._out.persist_needed = True
+        # Figure 2, AppendEntries 5: commit what the leader committed, but only as far as
+        # this request proved our log matches (an older, shorter request proves less).
+        self.commit_index = max(self.commit_index, min(m.leader_commit, last_new))
+        self._reply(src, AppendEntriesReply(term=self.term, success=True, prev_index=m.prev_index,
+                                            match_index=last_new, conflict_term=None,
+                                            conflict_index=0))
+
+    def _reject(self, src: int, m: AppendEntries, *, conflict_term: int | None,
+                conflict_index: int) -> None:
+        self._reply(src, AppendEntriesReply(term=self.term, success=False, prev_index=m.prev_index,
+                                            match_index=0, conflict_term=conflict_term,
+                                            conflict_index=conflict_index))
+
+    def _on_append_reply(self, src: int, m: AppendEntriesReply) -> None:
+        if self.role is not Role.LEADER or m.term != self.term:
+            return  # a reply from an older term: its facts may no longer hold
+        if m.success:
+            if m.match_index > self._match[src]:
+                self._match[src] = m.match_index
+                self._advance_commit()
+            self._next[src] = max(self._next[src], self._match[src] + 1)
+            return
+        if m.prev_index != self._next[src] - 1:
+            return  # answers a request older than our current guess: ignore it
+        if m.conflict_term is None:
+            guess = m.conflict_index
+        else:
+            guess = m.conflict_index
+            probe = min(m.prev_index, self.last_index)
+            while probe > self.snapshot_index and self._term_at(probe) > m.conflict_term:
+                probe -= 1
+            if probe > self.snapshot_index and self._term_at(probe) == m.conflict_term:
+                guess = probe + 1  # we hold that term too: resume after our last entry of it
+        self._next[src] = max(self._match[src] + 1, min(guess, self.last_index + 1))
+        self._send_append(src)
+
+    def _advance_commit(self) -> None:
+        for n in range(self.last_index, self.commit_index, -1):
+            term = self._term_at(n)
+            if term < self.term:
+                break  # §5.4.2: never commit an older term's entry by counting replicas
+            if term == self.term:
+                replicas = 1 + sum(1 for p in self.others if self._match[p] >= n)
+                if self._has_quorum(replicas):
+                    self.commit_index = n
+                    break
+
+    def _broadcast_append(self) -> None:
+        for peer in self.others:
+            self._send_append(peer)
+
+    def _send_append(self, peer: int) -> None:
+        next_index = self._next[peer]
+        if next_index <= self.snapshot_index:
+            # §7: the entries this follower needs are gone; send the snapshot instead.
+            self._out.messages.append(Send(to=peer, message=InstallSnapshot(
+                term=self.term, leader=self.id, last_index=self.snapshot_index,
+                last_term=self.snapshot_term, data=self._snapshot)))
+            return
+        prev = next_index - 1
+        self._out.messages.append(Send(to=peer, message=AppendEntries(
+            term=self.term, leader=self.id, prev_index=prev, prev_term=self._term_at(prev),
+            entries=self._entries_from(next_index, self.config.max_entries_per_message),
+            leader_commit=self.commit_index)))
+
+    # ---------------------------------------------------------------- snapshots (§7)
+    def _on_install_snapshot(self, src: int, m: InstallSnapshot) -> None:
+        if m.term < self.term:
+            self._reply(src, InstallSnapshotReply(term=self.term, last_index=0))
+            return
+        self._accept_leader(src)
+        if m.last_index > self.commit_index:
+            if m.last_index <= self.last_index and self._term_at(m.last_index) == m.last_term:
+                tail = self._log[m.last_index - self.snapshot_index + 1:]
+            else:
+                tail = []  # our log disagrees with, or ends before, the snapshot: drop it
+            self._log = [Entry(index=m.last_index, term=m.last_term, command=None), *tail]
+            self._snapshot = m.data
+            self.commit_index = self.last_applied = m.last_index
+            self._out.persist_needed = True
+            self._out.snapshot_changed = True
+            self._out.applies.append(ApplySnapshot(index=m.last_index, term=m.last_term,
+                                                   data=m.data))
+        self._reply(src, InstallSnapshotReply(term=self.term, last_index=m.last_index))
+
+    def _on_install_snapshot_reply(self, src: int, m: InstallSnapshotReply) -> None:
+        if self.role is not Role.LEADER or m.term != self.term:
+            return
+        if m.last_index > self._match[src]:
+            self._match[src] = m.last_index
+            self._advance_commit()
+        self._next[src] = max(self._next[src], self._match[src] + 1)
+
+    # ---------------------------------------------------------------- helpers
+    def _has_quorum(self, count: int) -> bool:
+        return 2 * count > len(self.peers)
+
+    def _reply(self, to: int, message: Message) -> None:
+        self._out.messages.append(Send(to=to, message=message))
+
+    def _reset_election_timer(self) -> None:
+        low, high = self.config.election_timeout_ms
+        self._out.timers[ELECTION] = SetTimer(name=ELECTION, low_ms=low, high_ms=high)
+
+    def _finish(self) -> Effects:
+        """Close the step: apply what is newly committed, freeze the effects bundle."""
+        out = self._out
+        if self.commit_index > self.last_applied:
+            base = self.snapshot_index
+            for index in range(self.last_applied + 1, self.commit_index + 1):
+                entry = self._log[index - base]
+                out.applies.append(ApplyCommand(index=index, term=entry.term,
+                                                command=entry.command))
+            self.last_applied = self.commit_index
+        persist = None
+        if out.persist_needed:
+            persist = Persist(state=self.hard_state(),
+                              snapshot=self._snapshot if out.snapshot_changed else None)
+        effects = Effects(persist=persist, messages=tuple(out.messages),
+                          applies=tuple(out.applies), timers=tuple(out.timers.values()))
+        self._out = EffectsBuilder()
+        return effects

@@ -1,0 +1,110 @@
+"""What one step of the Raft core asks its driver to do, and in which order.
+
+The ordering contract (like etcd's `Ready`), which every driver keeps:
+
+1. `persist` — if present, make it durable **before** anything else. A vote granted or an
+   entry acknowledged in a message must survive a crash of the sender (Figure 2: "persistent
+   state, updated on stable storage before responding to RPCs").
+2. `messages` — then send them, in order. They may depend on what was just persisted.
+3. `applies` — then hand them to the service, in order. They are committed entries (and
+   snapshots received from the leader) that the service has not seen; the core has already
+   counted them as applied. The service may call back into the core (e.g. `snapshot`) while
+   handling one; the driver queues whatever that returns behind the current bundle.
+4. `timers` — set or cancel named timers. A `SetTimer` with `low_ms < high_ms` asks the
+   driver to draw the delay uniformly from [low_ms, high_ms] with its own seeded generator:
+   the core never draws random numbers (the model checker enumerates instead).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from impl.raft.messages import Command, Entry, Message
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HardState:
+    """Everything Raft persists (Figure 2's persistent state plus the snapshot's bounds),
+    saved together so a crash can never separate a log from the snapshot it continues."""
+
+    term: int
+    voted_for: int | None
+    snapshot_index: int
+    snapshot_term: int
+    entries: tuple[Entry, ...]  # the log after snapshot_index
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Persist:
+    state: HardState
+    snapshot: bytes | None  # None: the snapshot is unchanged since the last Persist
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Send:
+    to: int
+    message: Message
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplyCommand:
+    """The lab's ApplyMsg with CommandValid: a committed entry, in index order."""
+
+    index: int
+    term: int
+    command: Command
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplySnapshot:
+    """The lab's ApplyMsg with SnapshotValid: a snapshot received from the leader."""
+
+    index: int
+    term: int
+    data: bytes
+
+
+ApplyMsg = ApplyCommand | ApplySnapshot
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetTimer:
+    name: str
+    low_ms: int
+    high_ms: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelTimer:
+    name: str
+
+
+TimerOp = SetTimer | CancelTimer
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Effects:
+    """One step's output; see the module docstring for the order to carry it out in."""
+
+    persist: Persist | None = None
+    messages: tuple[Send, ...] = ()
+    applies: tuple[ApplyMsg, ...] = ()
+    timers: tuple[TimerOp, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.persist or self.messages or self.applies or self.timers)
+
+
+NO_EFFECTS = Effects()
+
+
+@dataclass(slots=True)
+class EffectsBuilder:
+    """Collects a step's effects inside the core; `build()` freezes them."""
+
+    persist_needed: bool = False
+    snapshot_changed: bool = False
+    messages: list[Send] = field(default_factory=list)
+    applies: list[ApplyMsg] = field(default_factory=list)
+    timers: dict[str, TimerOp] = field(default_factory=dict)  # the last op per timer wins

@@ -1,0 +1,175 @@
+"""A Raft server on the simulator: the lab's service-facing API (scenarios §1.4).
+
+`RaftNode` is the driver of one `RaftCore` incarnation. It is what the lab calls a `*Raft`
+returned by `Make`: `start(command) -> StartResult(index, term, is_leader)`, `get_state()`,
+`snapshot(index, data)`, `kill()`, and an ordered stream of `ApplyCommand`/`ApplySnapshot`
+handed to the service's `apply` callback. It carries out each effects bundle in the order the
+core requires (`impl.raft.effects`): persist, send, apply, timers. Election timeouts are
+drawn here, from the simulator's one generator. It records the trace events of its steps.
+
+A service may call `snapshot` (or `start`) from inside its `apply` callback, as the lab's
+snapshot tester does; the resulting effects are queued behind the bundle being carried out.
+
+A service that shares its server with Raft (the lab's KV server: both are services of one
+labrpc Server) builds the node with `attach=False`, attaches its own endpoint under the same
+node id, and forwards Raft's messages to `RaftNode.deliver`; Raft still sends through the
+network under that id, and a crash of the node ends both.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from impl.raft.core import RaftConfig, RaftCore, StartResult
+from impl.raft.effects import ApplyCommand, ApplyMsg, ApplySnapshot, Effects, SetTimer
+from impl.raft.messages import Command, Message
+from impl.raft.persister import Persister
+from impl.sim.loop import EventLoop
+from impl.sim.network import LabNetwork
+from impl.sim.timers import Timers
+from impl.trace import TraceWriter
+
+ApplyFn = Callable[[ApplyMsg], None]
+
+
+class RaftNode:
+    """One incarnation of Raft server `node_id`, attached to `network` (the lab's Make)."""
+
+    def __init__(
+        self,
+        node_id: int,
+        peers: Sequence[int],
+        network: LabNetwork,
+        persister: Persister,
+        apply: ApplyFn,
+        config: RaftConfig | None = None,
+        client_name: str = "tester",
+        attach: bool = True,
+    ) -> None:
+        self.id = node_id
+        self.network = network
+        self.loop: EventLoop = network.loop
+        self.trace: TraceWriter = network.trace
+        self.persister = persister
+        self._apply = apply
+        self._client = client_name
+        self.dead = False
+        #: Called after every step with this node (the tester's Election Safety watch).
+        self.observer: Callable[[RaftNode], None] | None = None
+        self.core = RaftCore(node_id, peers, config, restored=persister.restore(),
+                             snapshot=persister.read_snapshot())
+        self.timers = Timers(self.loop, self._on_timer)
+        self._pending: deque[Effects] = deque()
+        self._busy = False
+        if attach:
+            network.attach(node_id, self)
+        effects = self.core.boot()
+        if self.trace.enabled:
+            self.trace.event(node_id, "restart", state=self._state())
+        self._carry_out(effects)
+
+    # -- the lab's API -----------------------------------------------------------------
+    def start(self, command: Command) -> StartResult:
+        if self.dead:
+            return StartResult(index=-1, term=0, is_leader=False)
+        call = self._invoke({"type": "start", "command": command})
+        result, effects = self.core.start(command)
+        if self.trace.enabled:
+            self.trace.event(self.id, "return", client=self._client, call=call,
+                             output={"index": result.index, "term": result.term,
+                                     "is_leader": result.is_leader}, state=self._state())
+        self._carry_out(effects)
+        return result
+
+    def get_state(self) -> tuple[int, bool]:
+        return self.core.get_state()
+
+    def snapshot(self, index: int, data: bytes) -> None:
+        if self.dead:
+            return
+        call = self._invoke({"type": "snapshot", "index": index})
+        effects = self.core.snapshot(index, data)
+        if self.trace.enabled:
+            self.trace.event(self.id, "return", client=self._client, call=call, output=None,
+                             state=self._state())
+        self._carry_out(effects)
+
+    def kill(self) -> None:
+        """The lab's Kill(): this instance does nothing more (timers void, inputs ignored)."""
+        self.dead = True
+        self.timers.stop()
+        self._pending.clear()
+
+    def raft_state_size(self) -> int:
+        return self.persister.raft_state_size()
+
+    # -- inputs from the simulator -------------------------------------------------------
+    def deliver(self, src: Any, message: Message, msg_id: int) -> None:
+        if self.dead:
+            return
+        effects = self.core.step(src, message)
+        if self.trace.enabled:
+            self.trace.event(self.id, "receive", **{"from": src}, id=msg_id, msg=message.trace(),
+                             state=self._state())
+        self._carry_out(effects)
+
+    def _on_timer(self, name: str) -> None:
+        if self.dead:
+            return
+        effects = self.core.timeout(name)
+        if self.trace.enabled:
+            self.trace.event(self.id, "timer", timer=name, state=self._state())
+        self._carry_out(effects)
+
+    # -- carrying out effects, in the core's order ---------------------------------------
+    def _carry_out(self, effects: Effects) -> None:
+        if self.observer is not None:
+            self.observer(self)
+        self._pending.append(effects)
+        if self._busy:
+            return  # re-entered from an apply callback: the outer loop will get to it
+        self._busy = True
+        try:
+            while self._pending and not self.dead:
+                self._carry_out_one(self._pending.popleft())
+        finally:
+            self._busy = False
+
+    def _carry_out_one(self, effects: Effects) -> None:
+        if effects.persist is not None:
+            self.persister.save(effects.persist.state, effects.persist.snapshot)
+        for send in effects.messages:
+            self.network.send(self.id, send.to, send.message)
+        for msg in effects.applies:
+            if self.dead:
+                return
+            if self.trace.enabled:
+                self._trace_apply(msg)
+            self._apply(msg)
+        for op in effects.timers:
+            if isinstance(op, SetTimer):
+                low, high = op.low_ms, op.high_ms
+                delay = low if low == high else self.loop.rng.randint(low, high)
+                self.timers.set(op.name, delay)
+            else:
+                self.timers.cancel(op.name)
+
+    # -- tracing -----------------------------------------------------------------------
+    def _state(self) -> dict[str, object]:
+        return self.core.visible_state().to_json()
+
+    def _invoke(self, op: dict[str, Any]) -> int:
+        if not self.trace.enabled:
+            return 0
+        call = self.trace.next_call()
+        self.trace.event(self.id, "invoke", client=self._client, call=call, op=op)
+        return call
+
+    def _trace_apply(self, msg: ApplyMsg) -> None:
+        if isinstance(msg, ApplyCommand):
+            self.trace.event(self.id, "apply", kind="command", index=msg.index, term=msg.term,
+                             command=msg.command)
+        elif isinstance(msg, ApplySnapshot):
+            self.trace.event(self.id, "apply", kind="snapshot", index=msg.index, term=msg.term)

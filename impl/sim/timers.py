@@ -1,0 +1,39 @@
+"""Named one-shot timers for a node's driver, on the event loop.
+
+Setting a timer that is already set re-arms it; cancelled or re-armed timers are voided by a
+generation number rather than removed from the heap (cheaper, and just as deterministic).
+`stop()` voids all of them at once — what a crash does to a node's timers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from impl.sim.loop import EventLoop
+
+
+class Timers:
+    def __init__(self, loop: EventLoop, fire: Callable[[str], None]) -> None:
+        self._loop = loop
+        self._fire = fire
+        self._generation: dict[str, int] = {}
+        self._stopped = False
+
+    def set(self, name: str, delay_ms: int) -> None:
+        if self._stopped:
+            return
+        generation = self._generation.get(name, 0) + 1
+        self._generation[name] = generation
+        self._loop.call_later(delay_ms, self._expire, name, generation)
+
+    def cancel(self, name: str) -> None:
+        self._generation[name] = self._generation.get(name, 0) + 1
+
+    def stop(self) -> None:
+        self._stopped = True
+        for name in self._generation:
+            self._generation[name] += 1
+
+    def _expire(self, name: str, generation: int) -> None:
+        if not self._stopped and self._generation.get(name) == generation:
+            self._fire(name)
