@@ -37,6 +37,8 @@ class Invariant:
     # (votes granted, nextIndex/matchIndex), "network" (messages in flight). A trace records
     # neither, so trace checking evaluates only invariants that need neither.
     needs: frozenset[str] = field(default_factory=frozenset)
+    # a clause about the whole state (not per instance), conjoined by `holds`
+    whole: Body | None = None
 
     def instances(self, v: V) -> Iterator[tuple[Any, ...]]:
         ids = range(v.n)
@@ -63,7 +65,10 @@ class Invariant:
                 ops.implies(ops.all(m.present for m in ms), self.body(v, ops, *ms))
                 for ms in self.instances(v)
             )
-        return ops.all(self.body(v, ops, *args) for args in self.instances(v))
+        each = ops.all(self.body(v, ops, *args) for args in self.instances(v))
+        if self.whole is None:
+            return each
+        return ops.all([each, self.whole(v, ops)])
 
     def failing(self, v: V, ops: Ops) -> list[tuple[Any, ...]]:
         """The concrete instances that do not hold (servers or messages)."""
@@ -88,24 +93,21 @@ def _min(ops: Ops, x: Any, y: Any) -> Any:
 # ---------------------------------------------------------------- the spec's properties
 
 
-def _type_ok(v: V, o: Ops) -> Any:
-    def server(i: int) -> Any:
-        return o.all([
-            v.term(i) >= 0, v.role(i) >= 0, v.role(i) <= 2,
-            v.voted_for(i) >= NONE, v.voted_for(i) < v.n, v.commit(i) >= 0,
-            o.forall_upto(v.last(i), v.cap,
-                          lambda k: o.implies(v.known(i, k), lambda: v.term_at(i, k) <= v.term(i))),
-            o.all(o.implies(v.granted(i, j), v.responded(i, j)) for j in range(v.n)),
-            o.all(v.next(i, j) >= 1 for j in range(v.n)),
-            o.all(v.match(i, j) >= 0 for j in range(v.n)),
-        ])
-
-    def message(m: Any) -> Any:
-        return o.implies(m.present, lambda: o.all([m.src >= 0, m.src < v.n, m.dst >= 0, m.dst < v.n]))
-
+def _type_ok(v: V, o: Ops, i: int) -> Any:
     return o.all([
-        o.all(server(i) for i in range(v.n)),
-        o.all(message(m) for m in v.messages),
+        v.term(i) >= 0, v.role(i) >= 0, v.role(i) <= 2,
+        v.voted_for(i) >= NONE, v.voted_for(i) < v.n, v.commit(i) >= 0,
+        v.log_terms_at_most(i, v.term(i)),
+        o.all(o.implies(v.granted(i, j), v.responded(i, j)) for j in range(v.n)),
+        o.all(v.next(i, j) >= 1 for j in range(v.n)),
+        o.all(v.match(i, j) >= 0 for j in range(v.n)),
+    ])
+
+
+def _type_ok_network(v: V, o: Ops) -> Any:
+    return o.all([
+        o.all(o.implies(m.present, o.all([m.src >= 0, m.src < v.n, m.dst >= 0, m.dst < v.n]))
+              for m in v.messages),
         v.restarts >= 0,
     ])
 
@@ -122,9 +124,7 @@ def _log_matching(v: V, o: Ops, i: int, j: int) -> Any:
     # The highest index at which both logs hold an entry of the same term; the prefixes
     # through it must be identical (checking the highest one suffices: agreement on 1..k
     # implies agreement on every shorter prefix).
-    top = _min(o, v.last(i), v.last(j))
-    k = o.max_where(top, v.cap, lambda k: o.all(
-        [v.known(i, k), v.known(j, k), v.term_at(i, k) == v.term_at(j, k)]))
+    k = v.last_common(i, j, _min(o, v.last(i), v.last(j)))
     return v.agree(i, v, j, k)
 
 
@@ -149,7 +149,7 @@ SAFETY: tuple[Invariant, ...] = (
               "and votes name real servers, no log entry of a term above its holder's, votes "
               "granted only by servers that responded.",
               "∀i. term[i] ≥ 0 ∧ log[i][k].term ≤ term[i] ∧ granted[i] ⊆ responded[i] ∧ …",
-              "state", _type_ok),
+              "server", _type_ok, whole=_type_ok_network),
     Invariant("CommitIndexInLog", "No server has committed an entry it does not hold.",
               "∀i. snapshotIndex[i] ≤ commitIndex[i] ≤ lastIndex[i]", "server", _commit_index_in_log),
     Invariant("ElectionSafety", "At most one leader per term (§5.2, Figure 3).",

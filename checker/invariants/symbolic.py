@@ -230,6 +230,18 @@ class SymState:
     def match(self, i: int, j: int) -> Expr:
         return self.mtc[i][j]
 
+    def log_terms_at_most(self, i: int, bound: Expr) -> Expr:
+        return z3.And([z3.Implies(self.known(i, k), self.term_at(i, k) <= bound)
+                       for k in range(1, self.cap + 1)])
+
+    def last_common(self, i: int, j: int, hi: Expr) -> Expr:
+        out: Expr = z3.IntVal(0)
+        for k in range(1, self.cap + 1):  # the outermost If is the largest k
+            both = z3.And(k <= hi, self.known(i, k), self.known(j, k),
+                          self.term_at(i, k) == self.term_at(j, k))
+            out = z3.If(both, k, out)
+        return out
+
     def agree(self, i: int, other: SymState, j: int, hi: Expr) -> Expr:
         cells = []
         for k in range(1, self.cap + 1):
@@ -342,8 +354,8 @@ def encode(state: State, bounds: Bounds) -> SymState:
     s.voted = [iv(r.voted_for) for r in recs]
     s.commits = [iv(r.commit) for r in recs]
     s.lasts = [iv(r.last) for r in recs]
-    s.lterm = [[iv(t) for t in (*r.terms, *(0,) * (L - r.last))] for r in recs]
-    s.lval = [[iv(v) for v in (*r.values, *(0,) * (L - r.last))] for r in recs]
+    s.lterm = [[iv(t) for t in (*r.log_terms, *(0,) * (L - r.last))] for r in recs]
+    s.lval = [[iv(v) for v in (*(r.values or ()), *(0,) * (L - r.last))] for r in recs]
     s.grant = [[z3.BoolVal(j in r.granted) for j in range(s.n)] for r in recs]
     s.resp = [[z3.BoolVal(j in r.responded) for j in range(s.n)] for r in recs]
     s.nxt = [[iv(x) for x in r.next_index] for r in recs]

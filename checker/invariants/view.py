@@ -35,16 +35,18 @@ KIND_NAMES = ("RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntries
 
 @dataclass(frozen=True, slots=True)
 class ServerRec:
-    """One server's variables. `terms[k-1]` is the term of entry k (None where compacted away:
-    below the snapshot's last index, whose term the snapshot keeps, §7); `values[k-1]` its value."""
+    """One server's variables. The log is its snapshot (last index and term, §7) and the terms
+    of the entries after it; `values` are the values of entries 1..last, or None when unknown
+    (a trace records no commands: they read as 0)."""
 
     term: int
     role: int
     voted_for: int
     commit: int
     snap_index: int
-    terms: tuple[int | None, ...]
-    values: tuple[int, ...]
+    snap_term: int
+    log_terms: tuple[int, ...]
+    values: tuple[int, ...] | None
     granted: frozenset[int] = frozenset()
     responded: frozenset[int] = frozenset()
     next_index: tuple[int, ...] = ()
@@ -52,7 +54,14 @@ class ServerRec:
 
     @property
     def last(self) -> int:
-        return len(self.terms)
+        return self.snap_index + len(self.log_terms)
+
+    def terms(self, lo: int, hi: int) -> tuple[int, ...]:
+        """Terms of entries lo..hi, all known (snap_index ≤ lo, hi ≤ last)."""
+        base = self.snap_index
+        if lo == base:
+            return (self.snap_term, *self.log_terms[: hi - base])
+        return self.log_terms[lo - base - 1 : hi - base]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +119,7 @@ class ConcreteView:
         return self.recs[i].commit
 
     def last(self, i: int) -> int:
-        return len(self.recs[i].terms)
+        return self.recs[i].last
 
     def snap(self, i: int) -> int:
         return self.recs[i].snap_index
@@ -119,20 +128,23 @@ class ConcreteView:
     def known(self, i: int, k: int) -> bool:
         """The term of entry k is known (not compacted away, not beyond the end)."""
         r = self.recs[i]
-        return r.snap_index <= k <= len(r.terms)
+        return r.snap_index <= k <= r.last
 
     def term_at(self, i: int, k: int) -> int:
         """The term of entry k, NONE where unknown (so that a conjunction with `known` may be
         evaluated eagerly, as its Z3 form is)."""
         r = self.recs[i]
-        if 1 <= k <= len(r.terms):
-            t = r.terms[k - 1]
-            return NONE if t is None else t
+        if k == r.snap_index:
+            return r.snap_term
+        if r.snap_index < k <= r.last:
+            return r.log_terms[k - r.snap_index - 1]
         return NONE
 
     def value_at(self, i: int, k: int) -> int:
         r = self.recs[i]
-        return r.values[k - 1] if 1 <= k <= len(r.values) else NONE
+        if not 1 <= k <= r.last:
+            return NONE
+        return 0 if r.values is None else r.values[k - 1]
 
     # leader and candidate state
     def granted(self, i: int, j: int) -> bool:
@@ -147,22 +159,49 @@ class ConcreteView:
     def match(self, i: int, j: int) -> int:
         return self.recs[i].match_index[j]
 
+    # array primitives (their Z3 twins are in checker.invariants.symbolic)
+    def log_terms_at_most(self, i: int, bound: int) -> bool:
+        """Every known term of i's log is ≤ bound."""
+        r = self.recs[i]
+        return r.snap_term <= bound and (not r.log_terms or max(r.log_terms) <= bound)
+
+    def last_common(self, i: int, j: int, hi: int) -> int:
+        """The largest k ≤ hi at which both logs know the term of entry k and it is the same;
+        0 if there is none."""
+        a, b = self.recs[i], self.recs[j]
+        lo = max(a.snap_index, b.snap_index, 1)
+        hi = min(hi, a.last, b.last)
+        if hi < lo:
+            return 0
+        ta, tb = a.terms(lo, hi), b.terms(lo, hi)
+        if ta[-1] == tb[-1]:
+            return hi  # the usual case: the logs agree at their common end
+        for k in range(len(ta) - 2, -1, -1):
+            if ta[k] == tb[k]:
+                return lo + k
+        return 0
+
     def agree(self, i: int, other: ConcreteView, j: int, hi: int) -> bool:
         """Entries 1..hi are the same in i's log (here) and j's log (in `other`): equal values
         (absent beyond the end) and equal terms where both know them."""
-        if hi <= 0:
-            return True
         a, b = self.recs[i], other.recs[j]
-        if a.values[:hi] != b.values[:hi]:
-            return False
-        ta, tb = a.terms[:hi], b.terms[:hi]
-        return ta == tb or all(x is None or y is None or x == y for x, y in zip(ta, tb, strict=True))
+        common = min(hi, a.last, b.last)
+        if hi > common and a.last != b.last:
+            return False  # one log holds entry common+1 ≤ hi, the other does not
+        if common <= 0:
+            return True
+        if a.values is not None or b.values is not None:
+            va = a.values[:common] if a.values is not None else (0,) * common
+            vb = b.values[:common] if b.values is not None else (0,) * common
+            if va != vb:
+                return False
+        lo = max(a.snap_index, b.snap_index, 1)
+        return lo > common or a.terms(lo, common) == b.terms(lo, common)
 
 
 def rec_from_spec(state: State, i: int) -> ServerRec:
     snap = state.snapshot[i]
     log = state.log[i]
-    below: tuple[int | None, ...] = (*((None,) * (snap.index - 1)), snap.term) if snap.index else ()
     voted = state.voted_for[i]
     return ServerRec(
         term=state.current_term[i],
@@ -170,7 +209,8 @@ def rec_from_spec(state: State, i: int) -> ServerRec:
         voted_for=NONE if voted is None else voted,
         commit=state.commit_index[i],
         snap_index=snap.index,
-        terms=below + tuple(e.term for e in log),
+        snap_term=snap.term,
+        log_terms=tuple(e.term for e in log),
         values=snap.values + tuple(e.value for e in log),
         granted=state.votes_granted[i],
         responded=state.votes_responded[i],
