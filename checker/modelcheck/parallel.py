@@ -1,0 +1,1 @@
+"""Parallel exploration: placeholder replaced below."""
