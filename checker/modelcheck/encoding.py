@@ -28,6 +28,7 @@ from spec.raft import (
     Role,
     State,
 )
+from spec.raft_tla import TlaState, as_raft_state, bag_key
 
 Encoding = tuple[object, ...]
 
@@ -187,3 +188,66 @@ def _decode_message(m: tuple[object, ...]) -> Message:
     if kind == _AER:
         return AppendEntriesResponse(src, dst, term, bool(rest[0]), rest[1])  # type: ignore[arg-type]
     return InstallSnapshotRequest(src, dst, term, *rest)  # type: ignore[arg-type]
+
+
+# ---- raft.tla mode (spec.raft_tla.TlaState): the same scheme, with the bag's counts ----
+
+
+def canonical_tla(state: TlaState, symmetry: bool = True) -> Encoding:
+    """Canonical encoding of a raft.tla-mode state (bag counts, count-0 entries included)."""
+    n = state.servers
+    if not symmetry:
+        return _encode_tla_as(state, list(range(n)))
+    return min(_encode_tla_as(state, order) for order in _sorting_orders(as_raft_state(state)))
+
+
+def _encode_tla_as(state: TlaState, order: Sequence[int]) -> Encoding:
+    n = len(order)
+    new_id = [0] * n
+    for new, old in enumerate(order):
+        new_id[old] = new
+    servers = []
+    for old in order:
+        vote = state.voted_for[old]
+        responded = sum(1 << new_id[j] for j in state.votes_responded[old])
+        granted = sum(1 << new_id[j] for j in state.votes_granted[old])
+        row_n, row_m = state.next_index[old], state.match_index[old]
+        servers.append(
+            (
+                state.current_term[old],
+                int(state.role[old]),
+                -1 if vote is None else new_id[vote],
+                state.log[old],
+                state.commit_index[old],
+                responded,
+                granted,
+                tuple([row_n[o] for o in order]),
+                tuple([row_m[o] for o in order]),
+            )
+        )
+    bag = tuple(sorted([(_encode_message(m, new_id), c) for m, c in state.messages]))
+    return (tuple(servers), bag, state.restarts)
+
+
+def decode_tla(encoding: Encoding) -> TlaState:
+    servers, bag, restarts = encoding
+    assert isinstance(servers, tuple) and isinstance(bag, tuple) and isinstance(restarts, int)
+    n = len(servers)
+
+    def members(mask: int) -> frozenset[int]:
+        return frozenset(j for j in range(n) if mask >> j & 1)
+
+    messages = tuple(sorted(((_decode_message(m), c) for m, c in bag), key=bag_key))
+    return TlaState(
+        current_term=tuple(s[0] for s in servers),
+        role=tuple(_ROLES[s[1]] for s in servers),
+        voted_for=tuple(None if s[2] < 0 else s[2] for s in servers),
+        log=tuple(s[3] for s in servers),
+        commit_index=tuple(s[4] for s in servers),
+        votes_responded=tuple(members(s[5]) for s in servers),
+        votes_granted=tuple(members(s[6]) for s in servers),
+        next_index=tuple(s[7] for s in servers),
+        match_index=tuple(s[8] for s in servers),
+        messages=messages,
+        restarts=restarts,
+    )

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from checker.modelcheck.encoding import Encoding, canonical, decode, fingerprint
+from checker.modelcheck.encoding import Encoding, fingerprint
+from checker.modelcheck.model import MODELS, Model
 from checker.modelcheck.result import ModelCheckResult, Options, Progress
 from checker.modelcheck.search import (
     Budget,
@@ -35,7 +36,7 @@ from checker.modelcheck.search import (
     violated_transition,
 )
 from checker.modelcheck.trace import Violation
-from spec.raft import SOMETIMES, Config, State, initial_states, successors
+from spec.raft import SOMETIMES, Config
 
 Record = tuple[int, int | None, Encoding]  # (fingerprint, parent fingerprint, encoding)
 
@@ -46,12 +47,13 @@ class Partition:
 
     index: int
     count: int
+    model: Model
     parent: dict[int, int | None] = field(default_factory=dict)
-    frontier: list[tuple[int, State]] = field(default_factory=list)
+    frontier: list[tuple[int, Any]] = field(default_factory=list)
     # Fingerprints already shipped to their owner: shipping one again cannot add a state.
     shipped: set[int] = field(default_factory=set)
     # This level's successors that this partition owns itself, kept as states (not decoded).
-    local: list[tuple[int, int, State]] = field(default_factory=list)
+    local: list[tuple[int, int, Any]] = field(default_factory=list)
     reached: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(SOMETIMES, False))
 
 
@@ -67,14 +69,15 @@ def expand_partition(
 ) -> list[list[Record]]:
     """Phase 1: successors of the partition's frontier, bucketed by owning partition."""
     buckets: list[list[Record]] = [[] for _ in range(part.count)]
+    model = part.model
     for fp, state in part.frontier:
-        for action, nxt in successors(state, config):
+        for action, nxt in model.successors(state, config):
             report.generated += 1
-            name = violated_transition(state, nxt)
+            name = violated_transition(model.view(state), model.view(nxt))
             if name is not None:
                 report.violation = report.violation or Violation(name, fp, action)
                 continue
-            enc = canonical(nxt, symmetry)
+            enc = model.canonical(nxt, symmetry)
             nfp = fingerprint(enc)
             owner = nfp % part.count
             if owner == part.index:
@@ -90,30 +93,32 @@ def expand_partition(
 def merge_partition(part: Partition, incoming: list[Record], report: LevelReport) -> None:
     """Phase 2: keep the unseen records as the next frontier, checking state invariants.
     The partition's own successors come first, as states, so they need no decoding."""
-    records: list[tuple[int, int | None, Encoding | State]] = [*part.local, *incoming]
-    part.local = []
-    for nfp, parent_fp, item in records:
+    decode, view = part.model.decode, part.model.view
+    for k, (nfp, parent_fp, item) in enumerate([*part.local, *incoming]):
         if nfp in part.parent:
             continue
         part.parent[nfp] = parent_fp
-        state = item if isinstance(item, State) else decode(item)
+        state = item if k < len(part.local) else decode(item)
         part.frontier.append((nfp, state))
         report.new += 1
-        reached_sometimes(state, part.reached)
-        name = violated_invariant(state)
+        seen_view = view(state)
+        reached_sometimes(seen_view, part.reached)
+        name = violated_invariant(seen_view)
         if name is not None and report.violation is None:
             report.violation = Violation(name, nfp, None)
+    part.local = []
 
 
 def _worker(
     index: int,
     count: int,
     config: Config,
-    symmetry: bool,
+    options: Options,
     control: Connection,
     inboxes: list[Any],
 ) -> None:
-    part = Partition(index, count)
+    part = Partition(index, count, MODELS[options.model]())
+    symmetry = options.symmetry
     inbox = inboxes[index]
     while True:
         command, arg = control.recv()
@@ -149,7 +154,7 @@ def check_parallel(
     procs = [
         ctx.Process(
             target=_worker,
-            args=(k, count, config, options.symmetry, pipes[k][1], inboxes),
+            args=(k, count, config, options, pipes[k][1], inboxes),
             daemon=True,
         )
         for k in range(count)
@@ -160,9 +165,10 @@ def check_parallel(
     try:
         seeds: list[list[Record]] = [[] for _ in range(count)]
         generated = 0
-        for state in initial_states(config):
+        model = MODELS[options.model]()
+        for state in model.initial_states(config):
             generated += 1
-            enc = canonical(state, options.symmetry)
+            enc = model.canonical(state, options.symmetry)
             fp = fingerprint(enc)
             seeds[fp % count].append((fp, None, enc))
         for k in range(count):

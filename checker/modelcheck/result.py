@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from checker.verdict import Verdict
-from spec.raft import Action, Config, State
+from spec.raft import Action, Config
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,8 @@ class Options:
     time_limit   stop after this many seconds; None: no limit
     symmetry     keep one state per orbit of server-id renamings
     workers      processes exploring in parallel (1: in this process)
+    model        which spec: "raft" (spec.raft) or "raft-tla" / "raft-tla-clean-bag"
+                 (spec.raft_tla, raft.tla's semantics; see checker.modelcheck.model)
     """
 
     max_depth: int | None = None
@@ -24,6 +27,7 @@ class Options:
     time_limit: float | None = None
     symmetry: bool = True
     workers: int = 1
+    model: str = "raft"
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class Step:
     """One step of a counterexample: the action taken and the state it led to."""
 
     action: Action
-    state: State
+    state: Any  # a spec.raft.State (or a spec.raft_tla.TlaState in raft.tla mode)
 
 
 @dataclass(frozen=True)
@@ -41,11 +45,11 @@ class Counterexample:
     LeaderAppendOnly, by the last step)."""
 
     invariant: str
-    initial: State
+    initial: Any
     steps: tuple[Step, ...]
 
     @property
-    def states(self) -> list[State]:
+    def states(self) -> list[Any]:
         return [self.initial, *(s.state for s in self.steps)]
 
 

@@ -12,13 +12,15 @@ The parallel search (`parallel.py`) runs the same level step over partitions of 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from typing import Any
 
-from checker.modelcheck.encoding import canonical, fingerprint
+from checker.modelcheck.encoding import fingerprint
+from checker.modelcheck.model import MODELS
 from checker.modelcheck.result import ModelCheckResult, Options, Progress
 from checker.modelcheck.trace import Violation, rebuild
 from checker.verdict import Verdict
-from spec.raft import INVARIANTS, SOMETIMES, TRANSITION_INVARIANTS, Config, State, successors
+from spec.raft import INVARIANTS, SOMETIMES, TRANSITION_INVARIANTS, Config, State
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -79,21 +81,23 @@ def check(
         return result
     budget = Budget(options)
     symmetry = options.symmetry
+    model = MODELS[options.model]()
+    canonical, successors, view = model.canonical, model.successors, model.view
     parent: dict[int, int | None] = {}
     reached = dict.fromkeys(SOMETIMES, False)
-    frontier: list[tuple[int, State]] = []
+    frontier: list[tuple[int, Any]] = []
     generated = 0
     violation: Violation | None = None
 
-    for state in config_initial_states(config):
+    for state in model.initial_states(config):
         generated += 1
         fp = fingerprint(canonical(state, symmetry))
         if fp in parent:
             continue
         parent[fp] = NO_PARENT
         frontier.append((fp, state))
-        reached_sometimes(state, reached)
-        name = violated_invariant(state)
+        reached_sometimes(view(state), reached)
+        name = violated_invariant(view(state))
         if name is not None and violation is None:
             violation = Violation(name, fp, None)
 
@@ -104,11 +108,11 @@ def check(
         reason = budget.exceeded(len(parent), depth) or ""
         if reason:
             break
-        next_frontier: list[tuple[int, State]] = []
+        next_frontier: list[tuple[int, Any]] = []
         for fp, state in frontier:
             for action, nxt in successors(state, config):
                 generated += 1
-                name = violated_transition(state, nxt)
+                name = violated_transition(view(state), view(nxt))
                 if name is not None:
                     violation = Violation(name, fp, action)
                     break
@@ -117,8 +121,9 @@ def check(
                     continue
                 parent[nfp] = fp
                 next_frontier.append((nfp, nxt))
-                reached_sometimes(nxt, reached)
-                name = violated_invariant(nxt)
+                seen_view = view(nxt)
+                reached_sometimes(seen_view, reached)
+                name = violated_invariant(seen_view)
                 if name is not None:
                     violation = Violation(name, nfp, None)
                     break
@@ -153,12 +158,6 @@ def check(
     )
 
 
-def config_initial_states(config: Config) -> Iterable[State]:
-    from spec.raft import initial_states
-
-    return initial_states(config)
-
-
 def finish(
     config: Config,
     options: Options,
@@ -178,7 +177,7 @@ def finish(
         while (up := parent_of(path[-1])) is not None:
             path.append(up)
         path.reverse()
-        trace = rebuild(config, options.symmetry, path, violation)
+        trace = rebuild(config, MODELS[options.model](), options.symmetry, path, violation)
         return ModelCheckResult(
             Verdict.VIOLATION,
             config,

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checker.modelcheck.encoding import canonical, fingerprint
+from checker.modelcheck.encoding import fingerprint
+from checker.modelcheck.model import Model
 from checker.modelcheck.result import Counterexample, Step
 from spec.raft import (
     INVARIANTS,
@@ -44,14 +45,15 @@ class ReplayError(AssertionError):
 
 
 def rebuild(
-    config: Config, symmetry: bool, path: list[int], violation: Violation
+    config: Config, model: Model, symmetry: bool, path: list[int], violation: Violation
 ) -> Counterexample:
     """Replay `path` (fingerprints from an initial state) and the violating step, if any."""
+    successors, view = model.successors, model.view
 
-    def fp(state: State) -> int:
-        return fingerprint(canonical(state, symmetry))
+    def fp(state: Any) -> int:
+        return fingerprint(model.canonical(state, symmetry))
 
-    current = next((s for s in initial_states(config) if fp(s) == path[0]), None)
+    current = next((s for s in model.initial_states(config) if fp(s) == path[0]), None)
     if current is None:
         raise ReplayError("no initial state has the path's first fingerprint")
     initial = current
@@ -68,7 +70,7 @@ def rebuild(
         if last is None:
             raise ReplayError(f"replayed step does not violate {violation.invariant}")
         steps.append(Step(*last))
-    elif INVARIANTS[violation.invariant](current):
+    elif INVARIANTS[violation.invariant](view(current)):
         raise ReplayError(f"replayed state does not violate {violation.invariant}")
     return Counterexample(violation.invariant, initial, tuple(steps))
 
