@@ -104,6 +104,16 @@ NEEDS_RESTART = frozenset({"unpersisted-vote"})
     show_default=True,
     help="Processes exploring in parallel.",
 )
+@click.option(
+    "--semantics",
+    type=click.Choice(["raft", "raft-tla", "raft-tla-clean-bag"]),
+    default="raft",
+    show_default=True,
+    help="raft: spec.raft (atomic message handling, network as a set); raft-tla: raft.tla's "
+    "actions and message bag (count-0 messages kept, as raft.tla does); raft-tla-clean-bag: "
+    "the same with count-0 messages removed. The raft-tla modes start terms at 1 and have no "
+    "bug flags or snapshots.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option(
     "--itf",
@@ -132,6 +142,7 @@ def command(
     max_states: int | None,
     time_limit: float | None,
     workers: int,
+    semantics: str,
     as_json: bool,
     itf_path: Path | None,
 ) -> None:
@@ -163,7 +174,11 @@ def command(
         snapshots=snapshots,
         bugs=frozenset(bugs),
     )
-    options = Options(max_depth, max_states, time_limit, symmetry, workers)
+    if semantics != "raft" and (bugs or snapshots):
+        raise BadInput(
+            f"--semantics {semantics} has no bug flags or snapshots; use --semantics raft"
+        )
+    options = Options(max_depth, max_states, time_limit, symmetry, workers, semantics)
     result = _run(config, options)
     if itf_path is not None and result.counterexample is not None:
         _write_atomically(itf_path, json.dumps(to_itf(result.counterexample, config), indent=1))

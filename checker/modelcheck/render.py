@@ -40,6 +40,7 @@ def to_json(result: ModelCheckResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "verdict": result.verdict.value,
         "spec": "raft",
+        "semantics": result.options.model,
         "config": config_dict(result),
         "symmetry": result.options.symmetry,
         "workers": result.options.workers,
@@ -80,7 +81,7 @@ def print_result(result: ModelCheckResult, console: Console) -> None:
         console.print(
             f"[bold red]Counterexample[/] ({len(trace.steps)} steps) to {trace.invariant}:"
         )
-        console.print("  0. Init: every server a follower in term 0, empty logs, nothing in flight")
+        console.print("  0. Init: every server a follower, empty logs, nothing in flight")
         for k, (before, step) in enumerate(zip(trace.states, trace.steps, strict=False), 1):
             console.print(f"  {k}. [bold]{step.action}[/]", highlight=False, soft_wrap=True)
             for name, value in changes(before, step.state).items():

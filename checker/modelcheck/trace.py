@@ -15,6 +15,7 @@ from typing import Any
 from checker.modelcheck.encoding import fingerprint
 from checker.modelcheck.model import Model
 from checker.modelcheck.result import Counterexample, Step
+from spec.raft_tla import TlaState, as_raft_state
 from spec.raft import (
     INVARIANTS,
     TRANSITION_INVARIANTS,
@@ -93,8 +94,11 @@ def replay_holds(config: Config, trace: Counterexample) -> bool:
 # ---------------------------------------------------------------- rendering
 
 
-def variables(state: State) -> dict[str, Any]:
-    """The state as named variables of plain JSON values (per-server ones as lists by id)."""
+def variables(state: Any) -> dict[str, Any]:
+    """The state as named variables of plain JSON values (per-server ones as lists by id).
+    A raft.tla-mode state is shown through its `spec.raft.State` view."""
+    if isinstance(state, TlaState):
+        state = as_raft_state(state)
     return {
         "currentTerm": list(state.current_term),
         "role": [r.name.lower() for r in state.role],
@@ -119,7 +123,7 @@ def _snapshot(s: Snapshot) -> dict[str, Any]:
     return {"index": s.index, "term": s.term, "values": list(s.values)}
 
 
-def changes(before: State, after: State) -> dict[str, Any]:
+def changes(before: Any, after: Any) -> dict[str, Any]:
     """Only the variables that changed in a step; per-server ones as {server: new value}."""
     old, new = variables(before), variables(after)
     out: dict[str, Any] = {}
