@@ -15,7 +15,6 @@ from typing import Any
 from checker.modelcheck.encoding import fingerprint
 from checker.modelcheck.model import Model
 from checker.modelcheck.result import Counterexample, Step
-from spec.raft_tla import TlaState, as_raft_state
 from spec.raft import (
     INVARIANTS,
     TRANSITION_INVARIANTS,
@@ -23,11 +22,11 @@ from spec.raft import (
     Config,
     Entry,
     Snapshot,
-    State,
     describe_message,
     initial_states,
     successors,
 )
+from spec.raft_tla import TlaState, as_raft_state
 
 
 @dataclass(frozen=True)
