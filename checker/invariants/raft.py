@@ -1,0 +1,285 @@
+"""Raft's invariants, each written once (theory of operation: `checker.invariants.ops`).
+
+Each `Invariant` has a name, the property in words, a formula in the paper's notation, a
+scope (what its body quantifies over: one server, a pair of servers, a message in flight, a
+pair of messages, or the whole state) and a body over a view and a backend. `holds(view, ops)`
+closes the quantifiers: with `CONCRETE` over a `ConcreteView` it evaluates, with `Z3` over a
+`SymState` it is the formula.
+
+`SAFETY` are the spec's own properties (`spec.raft_invariants.INVARIANTS`, same names, shown to
+agree by tests/invariants); `AUXILIARY` are the lemmas an inductive proof needs about votes,
+terms and messages in flight (Raft's proof in §5.4 argues with them in words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import combinations, permutations
+from typing import Any
+
+from checker.invariants.ops import Ops
+from checker.invariants.view import AE, AER, FOLLOWER, LEADER, NONE, RVR
+
+V = Any  # a ConcreteView or a SymState (the same vocabulary)
+Body = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Invariant:
+    name: str
+    words: str
+    formula: str
+    scope: str  # "state", "server", "pair" (unordered), "ordered" (i ≠ j), "message", "messages"
+    body: Body
+    auxiliary: bool = False
+    # what the body reads beyond terms, roles, votes, logs and commit indexes: "volatile"
+    # (votes granted, nextIndex/matchIndex), "network" (messages in flight). A trace records
+    # neither, so trace checking evaluates only invariants that need neither.
+    needs: frozenset[str] = field(default_factory=frozenset)
+    # a clause about the whole state (not per instance), conjoined by `holds`
+    whole: Body | None = None
+
+    def instances(self, v: V) -> Iterator[tuple[Any, ...]]:
+        ids = range(v.n)
+        match self.scope:
+            case "state":
+                yield ()
+            case "server":
+                yield from ((i,) for i in ids)
+            case "pair":
+                yield from combinations(ids, 2)
+            case "ordered":
+                yield from permutations(ids, 2)
+            case "message":
+                yield from ((m,) for m in v.messages)
+            case "messages":
+                yield from combinations(v.messages, 2)
+            case _:  # pragma: no cover
+                raise AssertionError(self.scope)
+
+    def holds(self, v: V, ops: Ops) -> Any:
+        if self.scope in ("message", "messages"):
+            # A slot that holds no message constrains nothing.
+            return ops.all(
+                ops.implies(ops.all(m.present for m in ms), self.body(v, ops, *ms))
+                for ms in self.instances(v)
+            )
+        each = ops.all(self.body(v, ops, *args) for args in self.instances(v))
+        if self.whole is None:
+            return each
+        return ops.all([each, self.whole(v, ops)])
+
+    def failing(self, v: V, ops: Ops) -> list[tuple[Any, ...]]:
+        """The concrete instances that do not hold (servers or messages)."""
+        return [args for args in self.instances(v) if not self.body(v, ops, *args)]
+
+
+@dataclass(frozen=True)
+class TransitionInvariant:
+    name: str
+    words: str
+    formula: str
+    body: Body  # (before, after, ops, i)
+
+    def holds(self, before: V, after: V, ops: Ops) -> Any:
+        return ops.all(self.body(before, after, ops, i) for i in range(before.n))
+
+
+def _min(ops: Ops, x: Any, y: Any) -> Any:
+    return ops.ite(x <= y, x, y)
+
+
+# ---------------------------------------------------------------- the spec's properties
+
+
+def _type_ok(v: V, o: Ops, i: int) -> Any:
+    return o.all([
+        v.term(i) >= 0, v.role(i) >= 0, v.role(i) <= 2,
+        v.voted_for(i) >= NONE, v.voted_for(i) < v.n, v.commit(i) >= 0,
+        v.log_terms_at_most(i, v.term(i)),
+        o.all(o.implies(v.granted(i, j), v.responded(i, j)) for j in range(v.n)),
+        o.all(v.next(i, j) >= 1 for j in range(v.n)),
+        o.all(v.match(i, j) >= 0 for j in range(v.n)),
+    ])
+
+
+def _type_ok_network(v: V, o: Ops) -> Any:
+    return o.all([
+        o.all(o.implies(m.present, o.all([m.src >= 0, m.src < v.n, m.dst >= 0, m.dst < v.n]))
+              for m in v.messages),
+        v.restarts >= 0,
+    ])
+
+
+def _commit_index_in_log(v: V, o: Ops, i: int) -> Any:
+    return o.all([v.snap(i) <= v.commit(i), v.commit(i) <= v.last(i)])
+
+
+def _election_safety(v: V, o: Ops, i: int, j: int) -> Any:
+    return o.not_(o.all([v.role(i) == LEADER, v.role(j) == LEADER, v.term(i) == v.term(j)]))
+
+
+def _log_matching(v: V, o: Ops, i: int, j: int) -> Any:
+    # The highest index at which both logs hold an entry of the same term; the prefixes
+    # through it must be identical (checking the highest one suffices: agreement on 1..k
+    # implies agreement on every shorter prefix).
+    k = v.last_common(i, j, _min(o, v.last(i), v.last(j)))
+    return v.agree(i, v, j, k)
+
+
+def _leader_completeness(v: V, o: Ops, leader: int, i: int) -> Any:
+    return o.implies(o.all([v.role(leader) == LEADER, v.term(leader) > v.term(i)]),
+                     lambda: v.agree(leader, v, i, v.commit(i)))
+
+
+def _state_machine_safety(v: V, o: Ops, i: int, j: int) -> Any:
+    return v.agree(i, v, j, _min(o, v.commit(i), v.commit(j)))
+
+
+def _leader_append_only(before: V, after: V, o: Ops, i: int) -> Any:
+    return o.implies(
+        o.all([before.role(i) == LEADER, after.role(i) == LEADER, before.term(i) == after.term(i)]),
+        lambda: o.all([after.last(i) >= before.last(i), before.agree(i, after, i, before.last(i))]),
+    )
+
+
+SAFETY: tuple[Invariant, ...] = (
+    Invariant("TypeOK", "Every variable is in its type: terms and indexes non-negative, roles "
+              "and votes name real servers, no log entry of a term above its holder's, votes "
+              "granted only by servers that responded.",
+              "∀i. term[i] ≥ 0 ∧ log[i][k].term ≤ term[i] ∧ granted[i] ⊆ responded[i] ∧ …",
+              "server", _type_ok, whole=_type_ok_network),
+    Invariant("CommitIndexInLog", "No server has committed an entry it does not hold.",
+              "∀i. snapshotIndex[i] ≤ commitIndex[i] ≤ lastIndex[i]", "server", _commit_index_in_log),
+    Invariant("ElectionSafety", "At most one leader per term (§5.2, Figure 3).",
+              "∀i≠j. role[i] = role[j] = Leader ⇒ term[i] ≠ term[j]", "pair", _election_safety),
+    Invariant("LogMatching", "Two logs with an entry of the same index and term are identical "
+              "up to that index (§5.3, Figure 3).",
+              "∀i,j,k. log[i][k].term = log[j][k].term ⇒ log[i][1..k] = log[j][1..k]", "pair",
+              _log_matching),
+    Invariant("LeaderCompleteness", "A leader holds every entry committed by a server of a lower "
+              "term (§5.4, Figure 3).",
+              "∀l,i. role[l] = Leader ∧ term[l] > term[i] ⇒ log[l][1..commitIndex[i]] = "
+              "log[i][1..commitIndex[i]]", "ordered", _leader_completeness),
+    Invariant("StateMachineSafety", "Committed prefixes agree: no two servers apply different "
+              "entries at one index (§5.4.3, Figure 3).",
+              "∀i,j. log[i][1..c] = log[j][1..c] where c = min(commitIndex[i], commitIndex[j])",
+              "pair", _state_machine_safety),
+)
+
+LEADER_APPEND_ONLY = TransitionInvariant(
+    "LeaderAppendOnly", "A leader never overwrites or deletes its entries; it only appends "
+    "(§5.3, Figure 3).",
+    "∀i. role[i] = role'[i] = Leader ∧ term[i] = term'[i] ⇒ log[i] is a prefix of log'[i]",
+    _leader_append_only,
+)
+
+
+# ---------------------------------------------------------------- auxiliary invariants
+
+
+def _not_follower(v: V, i: int) -> Any:
+    return v.role(i) != FOLLOWER
+
+
+def _voted_for_self(v: V, o: Ops, i: int) -> Any:
+    return o.implies(_not_follower(v, i), lambda: o.all([v.voted_for(i) == i, v.granted(i, i)]))
+
+
+def _granted_votes(v: V, o: Ops, i: int, j: int) -> Any:
+    return o.implies(o.all([_not_follower(v, i), v.granted(i, j)]), lambda: o.all([
+        v.term(j) >= v.term(i),
+        o.implies(v.term(j) == v.term(i), lambda: v.voted_for(j) == i)]))
+
+
+def _disjoint_votes(v: V, o: Ops, i: int, k: int) -> Any:
+    return o.implies(
+        o.all([_not_follower(v, i), _not_follower(v, k), v.term(i) == v.term(k)]),
+        lambda: o.all(o.not_(o.all([v.granted(i, j), v.granted(k, j)])) for j in range(v.n)))
+
+
+def _leader_has_quorum(v: V, o: Ops, i: int) -> Any:
+    return o.implies(v.role(i) == LEADER,
+                     lambda: o.count(v.granted(i, j) for j in range(v.n)) >= v.n // 2 + 1)
+
+
+def _is_grant(m: Any, o: Ops) -> Any:
+    return o.all([m.kind == RVR, m.flag])
+
+
+def _grant_message(v: V, o: Ops, m: Any) -> Any:
+    # A granted vote in flight: its sender voted for its receiver in that term, or moved on.
+    return o.implies(_is_grant(m, o), lambda: o.all(
+        o.implies(m.src == x, o.all([
+            v.term(x) >= m.term,
+            o.implies(v.term(x) == m.term, v.voted_for(x) == m.dst)]))
+        for x in range(v.n)))
+
+
+def _grant_message_exclusive(v: V, o: Ops, m: Any) -> Any:
+    # ... and no other candidate of that term has counted the same voter.
+    return o.implies(_is_grant(m, o), lambda: o.all(
+        o.implies(o.all([m.dst != k, _not_follower(v, k), v.term(k) == m.term, m.src == x]),
+                  o.not_(v.granted(k, x)))
+        for k in range(v.n) for x in range(v.n)))
+
+
+def _one_grant_per_term(v: V, o: Ops, m1: Any, m2: Any) -> Any:
+    return o.implies(o.all([_is_grant(m1, o), _is_grant(m2, o), m1.src == m2.src,
+                            m1.term == m2.term]), lambda: m1.dst == m2.dst)
+
+
+def _message_term_bound(v: V, o: Ops, m: Any) -> Any:
+    # Messages carry their sender's term at sending, and terms only grow (§5.1).
+    return o.all(o.implies(m.src == x, m.term <= v.term(x)) for x in range(v.n))
+
+
+AUXILIARY: tuple[Invariant, ...] = (
+    Invariant("VotedForSelf", "A candidate or leader voted for itself and counts its own vote "
+              "(§5.2).", "∀i. role[i] ≠ Follower ⇒ votedFor[i] = i ∧ i ∈ granted[i]", "server",
+              _voted_for_self, True, frozenset({"volatile"})),
+    Invariant("GrantedVotes", "A vote a candidate or leader counts was given to it in its term: "
+              "the voter is in that term and voted for it, or has moved to a later term.",
+              "∀i,j. role[i] ≠ Follower ∧ j ∈ granted[i] ⇒ term[j] > term[i] ∨ (term[j] = "
+              "term[i] ∧ votedFor[j] = i)", "ordered", _granted_votes, True,
+              frozenset({"volatile"})),
+    Invariant("DisjointVotes", "Two candidates or leaders of one term never count the same "
+              "voter.", "∀i≠k. role[i],role[k] ≠ Follower ∧ term[i] = term[k] ⇒ granted[i] ∩ "
+              "granted[k] = ∅", "pair", _disjoint_votes, True, frozenset({"volatile"})),
+    Invariant("LeaderHasQuorum", "A leader counted votes from a majority (§5.2).",
+              "∀i. role[i] = Leader ⇒ |granted[i]| > n/2", "server", _leader_has_quorum, True,
+              frozenset({"volatile"})),
+    Invariant("MessageTermBound", "No message carries a term above its sender's current term "
+              "(§5.1: terms only grow).", "∀m ∈ network. m.term ≤ term[m.src]", "message",
+              _message_term_bound, True, frozenset({"network"})),
+    Invariant("GrantMessage", "A granted vote in flight was given by a voter that voted for the "
+              "receiver in that term, or has moved on to a later term.",
+              "∀m ∈ network. m granted ⇒ term[m.src] > m.term ∨ votedFor[m.src] = m.dst",
+              "message", _grant_message, True, frozenset({"network"})),
+    Invariant("GrantMessageExclusive", "A voter whose granted vote is in flight is not counted "
+              "by another candidate or leader of that term.",
+              "∀m ∈ network, k ≠ m.dst. m granted ∧ role[k] ≠ Follower ∧ term[k] = m.term ⇒ "
+              "m.src ∉ granted[k]", "message", _grant_message_exclusive, True,
+              frozenset({"network", "volatile"})),
+    Invariant("OneGrantPerTerm", "A voter's granted votes in flight of one term all go to the "
+              "same candidate.", "∀m1,m2 ∈ network. granted, same src and term ⇒ same dst",
+              "messages", _one_grant_per_term, True, frozenset({"network"})),
+)
+
+ALL: tuple[Invariant, ...] = SAFETY + AUXILIARY
+BY_NAME: dict[str, Invariant] = {inv.name: inv for inv in ALL}
+TRACEABLE: tuple[Invariant, ...] = tuple(inv for inv in SAFETY if not inv.needs)
+
+__all__ = [
+    "AE",
+    "AER",
+    "ALL",
+    "AUXILIARY",
+    "BY_NAME",
+    "LEADER_APPEND_ONLY",
+    "SAFETY",
+    "TRACEABLE",
+    "Invariant",
+    "TransitionInvariant",
+]

@@ -1,0 +1,230 @@
+"""Trace checking: rebuild the global state after every event and judge it.
+
+Theory of operation
+-------------------
+The global state of a Raft trace is each server's latest `state` (traces/README.md). A
+server not yet booted is in its first-boot state; a crashed one keeps only what it persisted
+(term, vote, log, snapshot) and is a follower with commitIndex at its snapshot until it
+restarts, so that it is judged by what survives the crash. After every event that changes it, every
+invariant of `checker.invariants.raft.TRACEABLE` — the spec's safety properties that read only
+what a trace records — is evaluated by the same definitions the Z3 proofs use, plus Leader
+Append-Only on the server's step, plus State Machine Safety on what servers *applied* (a trace
+carries commands only in `apply` events).
+
+Only instances that involve the server that stepped are re-evaluated: every other instance
+reads only unchanged variables, so its verdict is the one already established. An event that
+leaves its server's state as it was (a heartbeat, a send) leaves the global state as it was.
+Each state is therefore checked completely, once.
+
+A violation names the event (line and seq), the invariant, the servers of the failing instance,
+and the shortest excerpt that shows it: for each server involved, the line that gave it the
+state in which the invariant fails (and, for a step property, the line before).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checker.errors import BadInput
+from checker.invariants import CONCRETE, LEADER_APPEND_ONLY, TRACEABLE, ConcreteView, ServerRec
+from checker.trace_check.reader import (
+    STATE_EVENTS,
+    crashed_rec,
+    initial_rec,
+    read_events,
+    read_header,
+    server_rec,
+)
+from checker.verdict import Verdict
+
+APPLIED_SMS = "StateMachineSafety"
+
+
+@dataclass
+class Violation:
+    invariant: str
+    line: int
+    seq: int
+    servers: tuple[int, ...]
+    detail: str
+    excerpt_lines: tuple[int, ...]
+    excerpt: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"invariant": self.invariant, "line": self.line, "seq": self.seq,
+                "servers": list(self.servers), "detail": self.detail,
+                "excerpt": [{"line": n, "text": t}
+                            for n, t in zip(self.excerpt_lines, self.excerpt, strict=True)]}
+
+
+@dataclass
+class TraceResult:
+    path: str
+    verdict: Verdict
+    servers: int
+    events: int
+    states: int  # global states the trace passes through (one per state-changing event kind)
+    evaluated: int  # of which changed a server's state and were re-evaluated
+    seconds: float
+    invariants: list[str]
+    violations: list[Violation]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "verdict": self.verdict.value, "servers": self.servers,
+                "events": self.events, "states": self.states, "evaluated": self.evaluated,
+                "seconds": round(self.seconds, 4), "invariants": self.invariants,
+                "violations": [v.to_json() for v in self.violations]}
+
+
+class _Checker:
+    def __init__(self, path: str, servers: int, max_violations: int) -> None:
+        self.path = path
+        self.n = servers
+        self.recs: list[ServerRec] = [initial_rec(servers)] * servers
+        self.state_line: list[int] = [0] * servers  # line that set each server's state
+        self.applied: dict[int, tuple[Any, Any, int, int]] = {}  # index → term, cmd, node, line
+        self.violations: list[Violation] = []
+        self.seen: set[tuple[str, tuple[int, ...]]] = set()
+        self.max_violations = max_violations
+        self.states = self.evaluated = 0
+        # For each server, the instances of each invariant that involve it.
+        self.mine = [[(inv, _instances_with(inv.scope, node, servers)) for inv in TRACEABLE]
+                     for node in range(servers)]
+
+    def unchanged(self, node: int, line: int) -> None:
+        """A state event that repeats the server's state: the global state is as it was."""
+        self.state_line[node] = line
+        self.states += 1
+
+    def step(self, node: int, rec: ServerRec, line: int, seq: int) -> None:
+        old = self.recs[node]
+        prev_line = self.state_line[node]
+        self.state_line[node] = line
+        self.states += 1
+        if rec == old:
+            return  # the global state is unchanged: already checked
+        self.recs[node] = rec
+        self.evaluated += 1
+        if not LEADER_APPEND_ONLY.holds(
+                ConcreteView((old,)), ConcreteView((rec,)), CONCRETE):
+            self._report(LEADER_APPEND_ONLY.name, line, seq, (node,),
+                         f"leader s{node} of term {rec.term} lost or changed entries "
+                         f"(last index {old.last} → {rec.last})", (prev_line, line))
+        self._judge(node, line, seq)
+
+    def _judge(self, node: int, line: int, seq: int) -> None:
+        view = ConcreteView(self.recs)
+        for inv, instances in self.mine[node]:
+            if inv.whole is not None and not inv.whole(view, CONCRETE):
+                self._report(inv.name, line, seq, (node,), inv.words, (line,))
+            for args in instances:
+                if not inv.body(view, CONCRETE, *args):
+                    ids = args or (node,)
+                    self._report(inv.name, line, seq, ids, inv.words,
+                                 tuple(self.state_line[s] for s in ids))
+
+    def crash(self, node: int, line: int, seq: int) -> None:
+        self.states += 1
+        rec = crashed_rec(self.recs[node])
+        self.state_line[node] = line
+        if rec != self.recs[node]:
+            self.recs[node] = rec
+            self.evaluated += 1
+            self._judge(node, line, seq)
+
+    def apply(self, node: int, rec: dict[str, Any], line: int, seq: int) -> None:
+        if rec.get("kind") != "command":
+            return
+        index, term, command = rec.get("index"), rec.get("term"), rec.get("command")
+        if not isinstance(index, int):
+            raise BadInput("apply: index must be an integer", self.path, line)
+        first = self.applied.setdefault(index, (term, command, node, line))
+        if first[:2] != (term, command):
+            self._report(APPLIED_SMS, line, seq, (first[2], node),
+                         f"s{first[2]} applied (term {first[0]}, command {first[1]!r}) at index "
+                         f"{index} but s{node} applied (term {term}, command {command!r})",
+                         (first[3], line))
+
+    def _report(self, name: str, line: int, seq: int, servers: tuple[int, ...], detail: str,
+                lines: tuple[int, ...]) -> None:
+        key = (name, tuple(sorted(servers)))
+        if key in self.seen or len(self.violations) >= self.max_violations:
+            return
+        self.seen.add(key)
+        excerpt = tuple(sorted({n for n in lines if n > 0} | {line}))
+        self.violations.append(Violation(name, line, seq, servers, detail, excerpt))
+
+
+def _instances_with(scope: str, me: int, n: int) -> list[tuple[int, ...]]:
+    others = [j for j in range(n) if j != me]
+    out: list[tuple[int, ...]] = []
+    match scope:
+        case "server":
+            out.append((me,))
+        case "pair":
+            out.extend((min(me, j), max(me, j)) for j in others)
+        case "ordered":
+            out.extend((me, j) for j in others)
+            out.extend((j, me) for j in others)
+        case "state":
+            out.append(())
+    if out:
+        return out
+    raise AssertionError(scope)  # pragma: no cover
+
+
+def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
+    """Check every state of the trace at `path`; BadInput if it is malformed."""
+    name = str(path)
+    start = time.perf_counter()
+    try:
+        stream = path.open(encoding="utf-8")
+    except OSError as e:
+        raise BadInput(f"cannot read: {e.strerror}", name) from None
+    with stream:
+        try:
+            header = read_header(stream, name)
+            checker = _Checker(name, header.servers, max_violations)
+            events = 0
+            raw: list[object] = [None] * header.servers  # each server's last `state` object
+            for ev in read_events(stream, name, header):
+                events += 1
+                if not isinstance(ev.node, int):
+                    continue
+                if ev.event in STATE_EVENTS and "state" in ev.record:
+                    state = ev.record["state"]
+                    if state == raw[ev.node]:
+                        checker.unchanged(ev.node, ev.line)
+                        continue
+                    rec = server_rec(state, name, ev.line, header.servers)
+                    raw[ev.node] = state
+                    checker.step(ev.node, rec, ev.line, ev.seq)
+                elif ev.event == "crash":
+                    raw[ev.node] = None
+                    checker.crash(ev.node, ev.line, ev.seq)
+                elif ev.event == "apply":
+                    checker.apply(ev.node, ev.record, ev.line, ev.seq)
+        except UnicodeDecodeError:
+            raise BadInput("not UTF-8 text; expected JSON Lines", name) from None
+    seconds = time.perf_counter() - start
+    _fill_excerpts(path, checker.violations)
+    verdict = Verdict.VIOLATION if checker.violations else Verdict.OK
+    names = [inv.name for inv in TRACEABLE] + [LEADER_APPEND_ONLY.name, f"{APPLIED_SMS} (applied)"]
+    return TraceResult(name, verdict, header.servers, events, checker.states, checker.evaluated,
+                       seconds, names, checker.violations)
+
+
+def _fill_excerpts(path: Path, violations: list[Violation]) -> None:
+    wanted = {n for v in violations for n in v.excerpt_lines}
+    if not wanted:
+        return
+    text: dict[int, str] = {}
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if number in wanted:
+                text[number] = line.rstrip("\n")
+    for v in violations:
+        v.excerpt = [text[n] for n in v.excerpt_lines]

@@ -1,0 +1,303 @@
+"""The data of the Raft spec: configuration, state, log entries, messages, actions.
+
+Everything here is immutable and hashable (frozen dataclasses, tuples, frozensets of ints), so
+that a model checker can keep states in sets and a Z3 encoding can read every field. The
+theory of operation is in `spec/raft.py`; this module only says what the variables *are*.
+
+Servers are the integers `0 .. servers-1`. Log indexes are 1-based as in the paper (index 0 is
+"before the first entry", term 0), and they are absolute: after log compaction (§7) a server's
+`log` holds only the entries after its snapshot, and the helpers below translate.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+# The fault flags: classic Raft mistakes the spec can re-create (see `Config.bugs`).
+BUGS: dict[str, str] = {
+    "figure8-commit": (
+        "a leader commits an entry of an earlier term by counting replicas "
+        "(the paper's Figure 8; §5.4.2 forbids it)"
+    ),
+    "vote-without-log-check": (
+        "a vote is granted without checking that the candidate's log is at least as "
+        "up-to-date as the voter's (§5.4.1)"
+    ),
+    "unpersisted-vote": "votedFor is not persisted, so a restarted server can vote twice in a term",
+    "stale-append-truncates": (
+        "a follower truncates its log to the end of every accepted AppendEntries, even a stale "
+        "or duplicated one whose entries it already has (Figure 2, receiver rule 3 says only on "
+        "a conflict)"
+    ),
+    "no-step-down": (
+        "a leader that sees a higher term adopts it but stays leader (§5.1: it must step down)"
+    ),
+}
+
+
+class Role(enum.IntEnum):
+    """A server's role (Figure 2, "Rules for Servers"). An IntEnum so that hashing is stable
+    across processes (a str Enum would hash by name, which Python randomises)."""
+
+    FOLLOWER = 0
+    CANDIDATE = 1
+    LEADER = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The bounds of one model. Every bound is enforced as a guard on the action that would
+    exceed it, so a bounded state space is a sub-space of the real one, never a distortion.
+
+    servers        number of servers (ids 0..servers-1)
+    max_term       no server times out past this term (terms start at 0, Figure 2)
+    max_log        a leader accepts a client request only while its last index < max_log
+    values         client requests carry values 1..values
+    max_messages   at most this many distinct messages in flight (the network is a set)
+    max_restarts   total number of crash/restarts in a behaviour
+    drops          the network may lose a message
+    duplicates     the network may deliver a message and keep it (duplication)
+    snapshots      servers compact committed prefixes and leaders send InstallSnapshot (§7)
+    bugs           names from BUGS to switch on
+    """
+
+    servers: int = 3
+    max_term: int = 3
+    max_log: int = 1
+    values: int = 1
+    max_messages: int = 2
+    max_restarts: int = 0
+    drops: bool = False
+    duplicates: bool = False
+    snapshots: bool = False
+    bugs: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.bugs) - set(BUGS))
+        if unknown:
+            raise ValueError(f"unknown bug flag(s) {unknown}; known: {sorted(BUGS)}")
+        if self.servers < 1:
+            raise ValueError("servers must be at least 1")
+        for name in ("max_term", "max_log", "values", "max_messages", "max_restarts"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be non-negative")
+
+    @property
+    def quorum(self) -> int:
+        """Smallest majority: any two quorums intersect (§5.2, §5.4)."""
+        return self.servers // 2 + 1
+
+    def has_bug(self, name: str) -> bool:
+        return name in self.bugs
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Entry:
+    """A log entry: the term in which a leader created it, and the client's value."""
+
+    term: int
+    value: int
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Snapshot:
+    """A compacted prefix (§7): the last included index and term, and the state machine's
+    state at that point. The state machine of this spec appends each applied value to a list,
+    so its state is the tuple of the values of entries 1..index."""
+
+    index: int = 0
+    term: int = 0
+    values: tuple[int, ...] = ()
+
+
+# ---- messages (Figure 2's RPCs; `src`/`dst` are server ids, `term` the sender's term) ----
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RequestVoteRequest:
+    src: int
+    dst: int
+    term: int
+    last_log_index: int
+    last_log_term: int
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RequestVoteResponse:
+    src: int
+    dst: int
+    term: int
+    granted: bool
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class AppendEntriesRequest:
+    src: int
+    dst: int
+    term: int
+    prev_log_index: int
+    prev_log_term: int
+    entries: tuple[Entry, ...]
+    leader_commit: int
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class AppendEntriesResponse:
+    """Also the reply to InstallSnapshot (success, match_index = the snapshot's last index)."""
+
+    src: int
+    dst: int
+    term: int
+    success: bool
+    match_index: int
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class InstallSnapshotRequest:
+    src: int
+    dst: int
+    term: int
+    last_index: int
+    last_term: int
+    values: tuple[int, ...]
+
+
+Message = (
+    RequestVoteRequest
+    | RequestVoteResponse
+    | AppendEntriesRequest
+    | AppendEntriesResponse
+    | InstallSnapshotRequest
+)
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """One global state. Per-server variables are tuples indexed by server id (TLA+ style), so
+    a permutation of server ids is a permutation of every tuple (plus the ids inside).
+
+    Persistent on each server (survive Restart, Figure 2): current_term, voted_for, log,
+    snapshot. Volatile: role, commit_index, votes_responded, votes_granted, next_index,
+    match_index. Global: network (the set of messages in flight) and restarts (how many
+    Restart steps were taken, to bound them).
+    """
+
+    current_term: tuple[int, ...]
+    role: tuple[Role, ...]
+    voted_for: tuple[int | None, ...]
+    log: tuple[tuple[Entry, ...], ...]
+    snapshot: tuple[Snapshot, ...]
+    commit_index: tuple[int, ...]
+    votes_responded: tuple[frozenset[int], ...]
+    votes_granted: tuple[frozenset[int], ...]
+    next_index: tuple[tuple[int, ...], ...]
+    match_index: tuple[tuple[int, ...], ...]
+    network: frozenset[Message]
+    restarts: int = 0
+
+    @property
+    def servers(self) -> int:
+        return len(self.current_term)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A named step: `name` is the spec action (Timeout, Restart, RequestVote, AppendEntries,
+    InstallSnapshot, ClientRequest, Compact, Receive, Drop, Duplicate), `server` the server
+    that takes it (for network actions the message's destination), `peer` the other server
+    when there is one, `value` a client request's value, `message` the message sent,
+    received, dropped or duplicated."""
+
+    name: str
+    server: int
+    peer: int | None = None
+    value: int | None = None
+    message: Message | None = None
+
+    def __str__(self) -> str:
+        if self.message is not None and self.name in ("Receive", "Drop", "Duplicate"):
+            return f"{self.name}({describe_message(self.message)})"
+        if self.name == "ClientRequest":
+            return f"ClientRequest(s{self.server}, v{self.value})"
+        if self.peer is not None:
+            return f"{self.name}(s{self.server}→s{self.peer})"
+        return f"{self.name}(s{self.server})"
+
+
+def describe_message(m: Message) -> str:
+    """A short human rendering, e.g. `AppendEntries s0→s1 t2 prev=(1,t1) [2:t2 v1] commit=1`."""
+    head = f"s{m.src}→s{m.dst} t{m.term}"
+    match m:
+        case RequestVoteRequest():
+            return f"RequestVote {head} last=({m.last_log_index},t{m.last_log_term})"
+        case RequestVoteResponse():
+            return f"RequestVoteReply {head} {'granted' if m.granted else 'refused'}"
+        case AppendEntriesRequest():
+            entries = " ".join(
+                f"{m.prev_log_index + k + 1}:t{e.term} v{e.value}" for k, e in enumerate(m.entries)
+            )
+            return (
+                f"AppendEntries {head} prev=({m.prev_log_index},t{m.prev_log_term}) "
+                f"[{entries}] commit={m.leader_commit}"
+            )
+        case AppendEntriesResponse():
+            verdict = "ok" if m.success else "fail"
+            return f"AppendEntriesReply {head} {verdict} match={m.match_index}"
+        case InstallSnapshotRequest():
+            return f"InstallSnapshot {head} last=({m.last_index},t{m.last_term})"
+    raise AssertionError(f"not a message: {m!r}")  # pragma: no cover
+
+
+# ---- log helpers: absolute indexes over (snapshot, log) ----
+
+
+def last_index(state: State, i: int) -> int:
+    """Index of server i's last entry (0 for an empty log), counting the snapshot."""
+    return state.snapshot[i].index + len(state.log[i])
+
+
+def last_term(state: State, i: int) -> int:
+    """Term of server i's last entry, 0 if it has none (§5.4.1's "up-to-date" uses it)."""
+    if state.log[i]:
+        return state.log[i][-1].term
+    return state.snapshot[i].term
+
+
+def term_at(state: State, i: int, index: int) -> int | None:
+    """The term of server i's entry at `index`; None when unknown (compacted away or beyond
+    the end). Index 0 has term 0 by convention, as does an empty snapshot's last index."""
+    snap = state.snapshot[i]
+    if index == snap.index:
+        return snap.term
+    if snap.index < index <= snap.index + len(state.log[i]):
+        return state.log[i][index - snap.index - 1].term
+    return None
+
+
+def value_at(state: State, i: int, index: int) -> int | None:
+    """The value at `index` in server i's log or snapshot; None beyond the end or at 0."""
+    snap = state.snapshot[i]
+    if 1 <= index <= snap.index:
+        return snap.values[index - 1]
+    if snap.index < index <= snap.index + len(state.log[i]):
+        return state.log[i][index - snap.index - 1].value
+    return None
+
+
+# ---- building new states (the successor function's hot path) ----
+
+
+def updated(state: State, **changes: object) -> State:
+    """`dataclasses.replace` without its per-call introspection."""
+    fields = {name: getattr(state, name) for name in _STATE_FIELDS}
+    fields.update(changes)
+    return State(**fields)
+
+
+def tuple_set(t: tuple[object, ...], i: int, v: object) -> tuple[object, ...]:
+    """t with position i replaced by v (TLA+'s [t EXCEPT ![i] = v])."""
+    return (*t[:i], v, *t[i + 1 :])
+
+
+_STATE_FIELDS: tuple[str, ...] = tuple(State.__dataclass_fields__)

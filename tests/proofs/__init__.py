@@ -1,0 +1,1 @@
+"""Tests of dscheck's proofs layer."""
