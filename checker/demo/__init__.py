@@ -1,0 +1,1 @@
+"""`dscheck demo`: a simulated Raft cluster under faults, recorded, then every checker run on it."""
