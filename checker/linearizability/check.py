@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from checker.errors import BadInput
+from checker.linearizability.confirm import confirm_violation
 from checker.linearizability.history import Operation
 from checker.linearizability.model import Model
 from checker.linearizability.result import LinResult, PartitionResult
@@ -69,6 +70,9 @@ def check(
         results = _search_in_processes(parts, model, deadline, workers, all_parts)
     else:
         results = _search_round_robin(parts, model, deadline, progress, all_parts)
+    for part in results:
+        if part.verdict is Verdict.VIOLATION:
+            confirm_violation(part, model)
     verdict = Verdict.worst([r.verdict for r in results])
     return LinResult(
         verdict=verdict,
