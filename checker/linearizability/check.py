@@ -63,7 +63,7 @@ def check(
     """
     if not partitioned and model.partition is not None:
         model = model.unpartitioned([key for key, _ops in partitions(history, model)])
-    _validate(history, model)
+    validate(history, model)
     deadline = None if timeout is None else time.monotonic() + timeout
     parts = partitions(history, model)
     if workers > 1 and len(parts) > 1:
@@ -143,15 +143,21 @@ def _stop(
     raise AssertionError("a search asked to stop must finish")
 
 
-def _validate(history: Sequence[Operation], model: Model) -> None:
-    """Every input must be one the model understands: say which line is wrong, up front."""
+def validate(history: Sequence[Operation], model: Model) -> None:
+    """Every input must be one the model understands and every return follow its call: say
+    which line is wrong, up front (BadInput)."""
     init = model.init()
     for op in history:
+        if op.ret is not None and op.ret < op.call:
+            raise BadInput(
+                f"{op.describe()} returns at {op.ret}, before its call at {op.call}",
+                "history",
+                op.line,
+            )
         try:
             model.step(init, op.input)
         except (ValueError, TypeError, KeyError) as error:
-            where = f"line {op.line}: " if op.line is not None else ""
-            raise BadInput(f"{where}{op.describe()}: {error}") from None
+            raise BadInput(f"{op.describe()}: {error}", "history", op.line) from None
 
 
 def _not_started(key: Hashable, ops: list[Operation], model: Model) -> PartitionResult:
