@@ -56,8 +56,12 @@ class _Prepared:
 
     def __init__(self, ops: Sequence[Operation], model: Model) -> None:
         read_only = model.read_only
-        self.ignored = tuple(op for op in ops if not op.output_known and read_only(op.input))
-        live = [op for op in ops if op.output_known or not read_only(op.input)]
+        # A read whose output is unknown (or that never returned) constrains nothing.
+        unseen = [
+            not (op.output_known and op.ret is not None) and read_only(op.input) for op in ops
+        ]
+        self.ignored = tuple(op for op, drop in zip(ops, unseen, strict=True) if drop)
+        live = [op for op, drop in zip(ops, unseen, strict=True) if not drop]
         events: list[tuple[float, int, int]] = []
         for i, op in enumerate(live):
             events.append((op.call, 0, i))  # calls sort before returns at equal times
