@@ -12,7 +12,7 @@ import time
 import click
 
 from checker.errors import BadInput
-from checker.linearizability.check import check
+from checker.linearizability.check import check, validate
 from checker.linearizability.formats import FORMATS, Loaded, load
 from checker.linearizability.models import MODELS, model_named
 from checker.linearizability.render import render_text, result_json_line
@@ -75,6 +75,11 @@ def command(
     """
     loaded = [(path, load(path, fmt)) for path in files]
     checks = [(path, item, _model_for(path, item, model)) for path, item in loaded]
+    for path, item, chosen in checks:  # all bad input is found before anything is printed
+        try:
+            validate(item.operations, model_named(chosen))
+        except BadInput as error:
+            raise BadInput(error.message, path, error.line) from None
     results: list[tuple[str, Loaded, LinResult]] = []
     for path, item, chosen in checks:
         result = _check_with_progress(path, item, chosen, timeout, jobs, all_parts)

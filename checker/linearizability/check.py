@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from checker.errors import BadInput
+from checker.linearizability.confirm import confirm_violation
 from checker.linearizability.history import Operation
 from checker.linearizability.model import Model
 from checker.linearizability.result import LinResult, PartitionResult
@@ -62,13 +63,16 @@ def check(
     """
     if not partitioned and model.partition is not None:
         model = model.unpartitioned([key for key, _ops in partitions(history, model)])
-    _validate(history, model)
+    validate(history, model)
     deadline = None if timeout is None else time.monotonic() + timeout
     parts = partitions(history, model)
     if workers > 1 and len(parts) > 1:
         results = _search_in_processes(parts, model, deadline, workers, all_parts)
     else:
         results = _search_round_robin(parts, model, deadline, progress, all_parts)
+    for part in results:
+        if part.verdict is Verdict.VIOLATION:
+            confirm_violation(part, model)
     verdict = Verdict.worst([r.verdict for r in results])
     return LinResult(
         verdict=verdict,
@@ -139,15 +143,21 @@ def _stop(
     raise AssertionError("a search asked to stop must finish")
 
 
-def _validate(history: Sequence[Operation], model: Model) -> None:
-    """Every input must be one the model understands: say which line is wrong, up front."""
+def validate(history: Sequence[Operation], model: Model) -> None:
+    """Every input must be one the model understands and every return follow its call: say
+    which line is wrong, up front (BadInput)."""
     init = model.init()
     for op in history:
+        if op.ret is not None and op.ret < op.call:
+            raise BadInput(
+                f"{op.describe()} returns at {op.ret}, before its call at {op.call}",
+                "history",
+                op.line,
+            )
         try:
             model.step(init, op.input)
         except (ValueError, TypeError, KeyError) as error:
-            where = f"line {op.line}: " if op.line is not None else ""
-            raise BadInput(f"{where}{op.describe()}: {error}") from None
+            raise BadInput(f"{op.describe()}: {error}", "history", op.line) from None
 
 
 def _not_started(key: Hashable, ops: list[Operation], model: Model) -> PartitionResult:

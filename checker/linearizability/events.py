@@ -108,7 +108,7 @@ class Pairing:
     ) -> None:
         self.ops.append(
             Operation(
-                client=client if isinstance(client, int) else len(self.ops),
+                client=client if isinstance(client, int | str) else repr(client),
                 input=call.input,
                 output=output,
                 call=call.call,

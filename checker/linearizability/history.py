@@ -27,7 +27,7 @@ Input = tuple[str, Hashable, Any]
 class Operation:
     """One client call. `ret is None`: no return was seen; `output_known=False`: any output."""
 
-    client: int
+    client: int | str
     input: Input
     output: Any
     call: float

@@ -97,3 +97,20 @@ def test_first_violation_stops_the_rest_unless_all_parts(shared_data: Path) -> N
     every = check(ops, KV, all_parts=True, timeout=60)
     assert len(every.failing) > 1  # c10-bad breaks on several keys
     assert all(p.verdict is not Verdict.UNKNOWN for p in every.partitions)
+
+
+def test_a_wrong_violation_would_be_caught_by_the_naive_twin() -> None:
+    import pytest
+
+    from checker.linearizability.confirm import CheckerBug, confirm_violation
+    from checker.linearizability.result import PartitionResult
+
+    ops = [
+        Operation(client=0, input=("write", None, 1), output=None, call=0, ret=1, index=0),
+        Operation(client=1, input=("read", None, None), output=1, call=2, ret=3, index=1),
+    ]
+    bogus = PartitionResult(
+        key=None, verdict=Verdict.VIOLATION, operations=tuple(ops), linearization=(), state=None
+    )
+    with pytest.raises(CheckerBug):
+        confirm_violation(bogus, REGISTER)

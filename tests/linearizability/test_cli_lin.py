@@ -103,3 +103,16 @@ def test_missing_file_and_bad_option_exit_2(tmp_path: Path) -> None:
     assert lin(str(tmp_path / "nope")).returncode == EXIT_BAD_INPUT
     assert lin(OK_FILE, "--model", "queue").returncode == EXIT_BAD_INPUT
     assert lin(OK_FILE, "--timeout", "-1").returncode == EXIT_BAD_INPUT
+
+
+def test_an_operation_the_model_does_not_know_is_bad_input_before_any_output(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.jsonl"
+    wrong.write_text(
+        '{"format": "dscheck-history", "version": 1, "model": "kv"}\n'
+        '{"type": "invoke", "client": 0, "f": "increment", "key": "k", "value": 1}\n'
+        '{"type": "ok", "client": 0}\n'
+    )
+    result = lin(OK_FILE, str(wrong))
+    assert result.returncode == EXIT_BAD_INPUT
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"dscheck: {wrong}:2: c0 increment['k'](1) -> nil: kv model")

@@ -182,3 +182,15 @@ def test_json_outputs_are_literal_so_user_models_get_them() -> None:
     )
     ops = parse(text, "h").operations
     assert [(op.f, op.output) for op in ops] == [("dequeue", (1, 2)), ("cas", False)]
+
+
+def test_string_clients_are_kept_and_a_return_before_its_call_is_bad_input() -> None:
+    text = (
+        '{"format": "dscheck-history", "version": 1, "model": "register"}\n'
+        '{"type": "invoke", "client": "alice", "f": "write", "value": 1, "time": 5}\n'
+        '{"type": "ok", "client": "alice", "time": 3}\n'
+    )
+    loaded = parse(text, "h")
+    assert loaded.operations[0].client == "alice"
+    with pytest.raises(BadInput, match="before its call"):
+        check(loaded.operations, CAS_REGISTER)
