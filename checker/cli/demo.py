@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from checker.demo.run import DemoSettings, Stage, run_demo
+from checker.files import write_atomically
 from checker.verdict import Verdict
 
 _STYLE = {Verdict.OK: "green", Verdict.VIOLATION: "bold red", Verdict.UNKNOWN: "yellow"}
@@ -47,9 +48,7 @@ def command(seed: int, servers: int, duration: float, reliable: bool, out: Path,
         "stages": [_stage_json(stage) for stage in stages],
     }
     report_path = out / "report.json"
-    partial = report_path.with_name(report_path.name + ".partial")
-    partial.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    partial.replace(report_path)
+    write_atomically(report_path, json.dumps(report, indent=2) + "\n")
     if as_json:
         click.echo(json.dumps(report))
     else:

@@ -15,27 +15,14 @@ never), which the checker treats soundly.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+import json
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
-from checker.linearizability.history import Input, Operation
-from checker.linearizability.model import Model
+from checker.linearizability.history import Operation
+from checker.linearizability.models import LOG
 
-
-def _append(length: int, inp: Input) -> tuple[Hashable, Any]:
-    # The log's state is its length: the output of an append is the index it lands at. The
-    # command itself does not affect the index, so it need not be part of the state.
-    if inp[0] != "append":
-        raise ValueError(f"log model: unknown operation {inp[0]!r} (expected append)")
-    return length + 1, length + 1
-
-
-LOG = Model(
-    name="raft-log",
-    init=lambda: 0,
-    step=_append,
-    describe_state=lambda length: f"log of {length} entries",
-)
+__all__ = ["LOG", "history_lines", "log_history"]
 
 
 def log_history(events: Iterable[Mapping[str, Any]]) -> list[Operation]:
@@ -72,6 +59,21 @@ def log_history(events: Iterable[Mapping[str, Any]]) -> list[Operation]:
         )
     operations.sort(key=lambda op: op.call)
     return operations
+
+
+def history_lines(operations: Iterable[Operation]) -> Iterator[str]:
+    """The operations as a `dscheck-history` (traces/HISTORY.md), so `dscheck lin` can re-audit
+    them: invokes and returns in time order; an append never applied has no return line."""
+    yield json.dumps({"format": "dscheck-history", "version": 1, "model": LOG.name})
+    events: list[tuple[float, int, dict[str, Any]]] = []
+    for op in operations:
+        events.append((op.call, 0, {"type": "invoke", "client": op.client, "time": op.call,
+                                    "f": "append", "value": op.input[2]}))
+        if op.ret is not None:
+            events.append((op.ret, 1, {"type": "ok", "client": op.client, "time": op.ret,
+                                       "value": op.output}))
+    for _time, _order, event in sorted(events, key=lambda e: (e[0], e[1])):
+        yield json.dumps(event)
 
 
 def _hashable(value: Any) -> Hashable:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.demo.raftlog import LOG, log_history
+from checker.demo.raftlog import LOG, history_lines, log_history
+from checker.files import write_atomically
 from checker.linearizability import check as check_linearizable
 from checker.linearizability import history
 from checker.linearizability.html import write_html
@@ -128,16 +129,18 @@ def _linearizability(settings: DemoSettings, trace_path: Path) -> Stage:
         next(lines)  # the header
         operations = history(log_history(json.loads(line) for line in lines))
     result = check_linearizable(operations, LOG, timeout=60.0)
+    history_path = settings.out / "raft-log-history.jsonl"
+    write_atomically(history_path, "".join(line + "\n" for line in history_lines(operations)))
     html_path = settings.out / "linearizability.html"
-    write_html(str(html_path), [(str(trace_path), result)])
+    write_html(str(html_path), [(str(history_path), result)])
     unknown_outcome = sum(1 for op in operations if op.ret is None)
     finding = (f"{len(operations):,} appends ({unknown_outcome} never committed): "
                + ("linearizable" if result.verdict is Verdict.OK else result.verdict.value))
     return Stage("linearizability", result.verdict, finding, time.perf_counter() - started,
                  {"operations": len(operations), "unknown_outcome": unknown_outcome,
                   "cpu_seconds": round(result.seconds, 6)},
-                 (str(html_path),),
-                 "" if result.verdict is Verdict.OK else render_lin_text(result, str(trace_path)))
+                 (str(history_path), str(html_path)),
+                 "" if result.verdict is Verdict.OK else render_lin_text(result, str(history_path)))
 
 
 def _model_check(bounds: Config) -> Stage:

@@ -8,7 +8,7 @@ assert result.verdict is Verdict.OK, render_text(result)
 from checker.linearizability.check import check, partitions
 from checker.linearizability.history import Input, Operation, history
 from checker.linearizability.model import Model
-from checker.linearizability.models import CAS_REGISTER, KV, MODELS, REGISTER, model_named
+from checker.linearizability.models import CAS_REGISTER, KV, LOG, MODELS, REGISTER, model_named
 from checker.linearizability.record import Recorder
 from checker.linearizability.render import render_text
 from checker.linearizability.result import LinResult, PartitionResult, Placed, Refusal
@@ -16,6 +16,7 @@ from checker.linearizability.result import LinResult, PartitionResult, Placed, R
 __all__ = [
     "CAS_REGISTER",
     "KV",
+    "LOG",
     "MODELS",
     "REGISTER",
     "Input",

@@ -12,9 +12,9 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+from checker.files import write_atomically
 from checker.linearizability.render import part_json
 from checker.linearizability.result import LinResult
 
@@ -45,10 +45,7 @@ def render_html(results: Sequence[tuple[str, LinResult]]) -> str:
 
 def write_html(path: str, results: Sequence[tuple[str, LinResult]]) -> None:
     """Write the page atomically: a reader never sees half a report."""
-    target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(render_html(results), encoding="utf-8")
-    partial.replace(target)
+    write_atomically(path, render_html(results))
 
 
 _PAGE = """<!DOCTYPE html>

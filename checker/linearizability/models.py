@@ -86,7 +86,25 @@ CAS_REGISTER = Model(
     reads_return_state=True,
 )
 
-MODELS: dict[str, Model] = {m.name: m for m in (KV, REGISTER, CAS_REGISTER)}
+# --- log: an append-only log whose append returns the index the entry landed at, as a
+# replicated log (Raft seen by its clients) answers. The state is the log's length: the
+# index an append gets does not depend on what earlier entries hold.
+
+
+def _log_step(length: int, inp: Input) -> tuple[int, Any]:
+    if inp[0] != "append":
+        raise ValueError(f"log model: unknown operation {inp[0]!r} (expected append)")
+    return length + 1, length + 1
+
+
+LOG = Model(
+    name="log",
+    init=int,
+    step=_log_step,
+    describe_state=lambda length: f"{length} entries",
+)
+
+MODELS: dict[str, Model] = {m.name: m for m in (KV, REGISTER, CAS_REGISTER, LOG)}
 
 
 def model_named(name: str) -> Model:

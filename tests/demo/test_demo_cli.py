@@ -27,6 +27,14 @@ def test_demo_runs_every_checker_on_the_recorded_run(tmp_path: Path) -> None:
     lin = next(s for s in report["stages"] if s["stage"] == "linearizability")
     assert lin["figures"]["operations"] > 0
     assert (out / "linearizability.html").read_text().startswith("<!DOCTYPE html>")
+    # The recorded history is a file of its own that `dscheck lin` audits to the same verdict.
+    audit = subprocess.run(
+        [sys.executable, "-m", "checker", "lin", str(out / "raft-log-history.jsonl"), "--json"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert audit.returncode == 0, audit.stderr
+    audited = json.loads(audit.stdout)
+    assert (audited["verdict"], audited["operations"]) == ("ok", lin["figures"]["operations"])
 
 
 def test_demo_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
