@@ -15,12 +15,13 @@ Every file is first written under a temporary name; see `naming` and `core` for 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import msgpack
 
+from checker.errors import BadInput
 from impl.mapreduce.apps import App
 from impl.mapreduce.naming import (
     intermediate_name,
@@ -32,6 +33,21 @@ from impl.mapreduce.naming import (
 
 class AppFailure(Exception):
     """The application's map or reduce raised or returned something it must not."""
+
+
+def check_inputs(files: Sequence[str]) -> list[str]:
+    """Every input must be a readable file; returns their absolute paths."""
+    if not files:
+        raise BadInput("no input files given (expected one or more text files, one map task each)")
+    resolved = []
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            raise BadInput("input file not found (expected a readable text file)", path=name)
+        if not os.access(path, os.R_OK):
+            raise BadInput("input file is not readable", path=name)
+        resolved.append(str(path.resolve()))
+    return resolved
 
 
 def read_input(path: str | Path) -> str:

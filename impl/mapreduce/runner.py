@@ -28,6 +28,7 @@ from checker.errors import BadInput
 from impl.mapreduce.apps import is_path, load_app
 from impl.mapreduce.coordinator import DEFAULT_TASK_TIMEOUT, Coordinator
 from impl.mapreduce.core import CoordinatorCore, Progress
+from impl.mapreduce.execution import check_inputs
 from impl.mapreduce.forked import fork_worker
 from impl.mapreduce.protocol import Codec
 from impl.mapreduce.trace import TraceWriter
@@ -48,21 +49,6 @@ class RunSummary:
     workers_started: int
     worker_crashes: int
     outputs: list[Path] = field(default_factory=list)
-
-
-def check_inputs(files: Sequence[str]) -> list[str]:
-    """Every input must be a readable file; returns their absolute paths."""
-    if not files:
-        raise BadInput("no input files given (expected one or more text files, one map task each)")
-    resolved = []
-    for name in files:
-        path = Path(name)
-        if not path.is_file():
-            raise BadInput("input file not found (expected a readable text file)", path=name)
-        if not os.access(path, os.R_OK):
-            raise BadInput("input file is not readable", path=name)
-        resolved.append(str(path.resolve()))
-    return resolved
 
 
 def remove_stale_outputs(directory: Path) -> None:
