@@ -109,7 +109,11 @@ async def run_job(
         failed_waiter = asyncio.create_task(supervisor.failed.wait())
         while not (done_waiter.done() or failed_waiter.done()):
             on_progress(core.progress(), supervisor.crashes)
-            await asyncio.wait({done_waiter, failed_waiter}, timeout=0.1)
+            # FIRST_COMPLETED: the default waits for both (or the time-out), so the end of every
+            # job was noticed up to 0.1 s late (measured: 38 ms of a 0.2 s one-file run).
+            await asyncio.wait(
+                {done_waiter, failed_waiter}, timeout=0.1, return_when=asyncio.FIRST_COMPLETED
+            )
         on_progress(core.progress(), supervisor.crashes)
         failed_waiter.cancel()
         if not core.done:
