@@ -9,6 +9,12 @@ after is printed: figures taken while other work shares the CPUs are not a quiet
     python bench/mr_speed.py                      # the eight texts, as the issue asks
     python bench/mr_speed.py --scale 4            # each text 4 times: 32 map tasks
     python bench/mr_speed.py --workers 1,2 --repeat 7
+    python bench/mr_speed.py --fixed-cost         # also both commands on a one-line input
+
+`--fixed-cost` adds two rows: `sequential` and `2 workers` on a one-line input, i.e. what each
+command costs before any real work (interpreter, imports, for `run` also the coordinator, the
+forks and the RPCs). With the full rows it bounds the speed-up (Amdahl): `run` can never be
+faster than its fixed cost plus half of the sequential run's work.
 
 The target (issue 4): 2 workers at least 1.6x faster than sequential on the eight texts.
 """
@@ -69,6 +75,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4", help="comma-separated worker counts")
     parser.add_argument("--repeat", type=int, default=5, help="runs per configuration")
     parser.add_argument("--scale", type=int, default=1, help="pass each text this many times")
+    parser.add_argument(
+        "--fixed-cost", action="store_true", help="also time both commands on a one-line input"
+    )
     args = parser.parse_args()
     files = sorted(str(p) for p in PG.glob("pg-*.txt")) * args.scale
     if not files:
@@ -79,9 +88,13 @@ def main() -> None:
 
     times: dict[str, list[float]] = {"sequential": []}
     times.update({f"{n} workers": [] for n in counts})
+    if args.fixed_cost:
+        times.update({"sequential, 1 line": [], "2 workers, 1 line": []})
     cpu: dict[str, list[float]] = {name: [] for name in times}
     with tempfile.TemporaryDirectory(prefix="mr-speed-") as scratch:
         base = Path(scratch)
+        tiny = base / "one-line.txt"
+        tiny.write_text("a one line input\n")
         # Interleave the configurations so that a burst of load hits them alike.
         for _ in range(args.repeat):
             seq_dir = base / "seq"
@@ -107,6 +120,26 @@ def main() -> None:
                     raise SystemExit(
                         f"mr_speed: {n}-worker output differs from the sequential oracle"
                     )
+            if args.fixed_cost:
+                name = "sequential, 1 line"
+                command = [*mr, "sequential", "wc", str(tiny), "--dir", str(seq_dir)]
+                times[name].append(timed(command, base, cpu[name]))
+                name = "2 workers, 1 line"
+                command = [
+                    *mr,
+                    "run",
+                    "wc",
+                    str(tiny),
+                    "--workers",
+                    "2",
+                    "--dir",
+                    str(base / "run2"),
+                ]
+                times[name].append(timed(command, base, cpu[name]))
+                if sorted_lines(base / "run2", "mr-out-*") != sorted_lines(seq_dir, "mr-out-0"):
+                    raise SystemExit(
+                        "mr_speed: 1-line run output differs from the sequential oracle"
+                    )
     load_after = os.getloadavg()
 
     sequential_median = statistics.median(times["sequential"])
@@ -125,17 +158,23 @@ def main() -> None:
     for name, samples in times.items():
         median = statistics.median(samples)
         cpu_median = statistics.median(cpu[name])
+        # A one-line row is compared with the one-line sequential row, not the full one.
+        baseline = (
+            statistics.median(times["sequential, 1 line"])
+            if "1 line" in name
+            else sequential_median
+        )
         rows[name] = {
             "median_s": round(median, 3),
             "best_s": round(min(samples), 3),
-            "speedup": round(sequential_median / median, 2),
+            "speedup": round(baseline / median, 2),
             "cpu_s": round(cpu_median, 3),
         }
         table.add_row(
             name,
             f"{median:.3f}",
             f"{min(samples):.3f}",
-            f"{sequential_median / median:.2f}x",
+            f"{baseline / median:.2f}x",
             f"{cpu_median:.3f}",
         )
     console = Console()

@@ -91,7 +91,8 @@ def coordinator_command(
 
     from impl.mapreduce.coordinator import Coordinator
     from impl.mapreduce.core import CoordinatorCore
-    from impl.mapreduce.runner import check_inputs, remove_stale_outputs
+    from impl.mapreduce.execution import check_inputs
+    from impl.mapreduce.runner import remove_stale_outputs
     from impl.mapreduce.transport import endpoint_from_options
 
     paths = check_inputs(files)
@@ -212,9 +213,10 @@ def worker_command(
 )
 def sequential_command(app: str, files: tuple[str, ...], directory: Path, output: str) -> None:
     """The oracle: map every FILE, reduce every key, in one process, into one file."""
+    # Only what the oracle needs: `runner` would pull in asyncio and the coordinator, start-up
+    # cost that has nothing to do with a sequential run (and would flatter `run` against it).
     from impl.mapreduce.apps import load_app
-    from impl.mapreduce.execution import AppFailure, sequential
-    from impl.mapreduce.runner import check_inputs
+    from impl.mapreduce.execution import AppFailure, check_inputs, sequential
 
     application = load_app(app)
     check_inputs(files)

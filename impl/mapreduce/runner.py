@@ -3,7 +3,8 @@
 This is what `dscheck mr run` does, and what the lab's scripts do by hand: start a coordinator,
 start N workers in the same directory, wait for the coordinator to finish. Workers are real
 processes talking to the coordinator over its socket, exactly as `dscheck mr worker` started
-from a shell would. A worker that dies (the crash application exits on purpose) is replaced, as
+from a shell would; they are forked from this process rather than started as fresh
+interpreters (see `forked`), which saves each one the interpreter's start-up. A worker that dies (the crash application exits on purpose) is replaced, as
 the lab's crash test restarts them, up to `max_restarts` times. A worker that reports bad input
 (an application that raises) stops the whole run.
 
@@ -17,7 +18,7 @@ import asyncio
 import contextlib
 import os
 import re
-import sys
+import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,11 +28,12 @@ from checker.errors import BadInput
 from impl.mapreduce.apps import is_path, load_app
 from impl.mapreduce.coordinator import DEFAULT_TASK_TIMEOUT, Coordinator
 from impl.mapreduce.core import CoordinatorCore, Progress
+from impl.mapreduce.execution import check_inputs
+from impl.mapreduce.forked import fork_worker
 from impl.mapreduce.protocol import Codec
 from impl.mapreduce.trace import TraceWriter
 from impl.mapreduce.transport import DEFAULT_SOCKET_NAME, MAX_UNIX_PATH, Endpoint
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_PATTERN = re.compile(r"mr-out-\d+")
 EXIT_GRACE = 1.0  # seconds the workers get to hear "exit" before the stalled ones are killed
 
@@ -49,53 +51,11 @@ class RunSummary:
     outputs: list[Path] = field(default_factory=list)
 
 
-def check_inputs(files: Sequence[str]) -> list[str]:
-    """Every input must be a readable file; returns their absolute paths."""
-    if not files:
-        raise BadInput("no input files given (expected one or more text files, one map task each)")
-    resolved = []
-    for name in files:
-        path = Path(name)
-        if not path.is_file():
-            raise BadInput("input file not found (expected a readable text file)", path=name)
-        if not os.access(path, os.R_OK):
-            raise BadInput("input file is not readable", path=name)
-        resolved.append(str(path.resolve()))
-    return resolved
-
-
 def remove_stale_outputs(directory: Path) -> None:
     """An `mr-out-*` from an earlier job (say with more reduce tasks) would pass for output."""
     for path in directory.glob("mr-out-*"):
         if OUTPUT_PATTERN.fullmatch(path.name):
             path.unlink()
-
-
-def worker_command(app: str, endpoint: Endpoint, directory: Path, codec: Codec) -> list[str]:
-    where = (
-        ["--socket", str(endpoint.unix_path)]
-        if endpoint.unix_path is not None
-        else ["--tcp", f"{endpoint.host}:{endpoint.port}"]
-    )
-    return [
-        sys.executable,
-        "-m",
-        "checker",
-        "mr",
-        "worker",
-        app,
-        "--dir",
-        str(directory),
-        "--codec",
-        codec,
-        *where,
-    ]
-
-
-def child_environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
-    return env
 
 
 async def run_job(
@@ -140,9 +100,7 @@ async def run_job(
             ) from error
     coordinator = Coordinator(core, directory, endpoint, on_change=changed, trace=trace)
     await coordinator.start()
-    supervisor = _Supervisor(
-        worker_command(app_arg, coordinator.endpoint, directory, codec), max_restarts
-    )
+    supervisor = _Supervisor(app_arg, coordinator.endpoint, directory, codec, max_restarts)
     finished = False
     slots: list[asyncio.Task[None]] = []
     try:
@@ -151,7 +109,11 @@ async def run_job(
         failed_waiter = asyncio.create_task(supervisor.failed.wait())
         while not (done_waiter.done() or failed_waiter.done()):
             on_progress(core.progress(), supervisor.crashes)
-            await asyncio.wait({done_waiter, failed_waiter}, timeout=0.1)
+            # FIRST_COMPLETED: the default waits for both (or the time-out), so the end of every
+            # job was noticed up to 0.1 s late (measured: 38 ms of a 0.2 s one-file run).
+            await asyncio.wait(
+                {done_waiter, failed_waiter}, timeout=0.1, return_when=asyncio.FIRST_COMPLETED
+            )
         on_progress(core.progress(), supervisor.crashes)
         failed_waiter.cancel()
         if not core.done:
@@ -182,34 +144,40 @@ async def run_job(
 
 
 class _Supervisor:
-    """Keeps worker processes running until the job is done; restarts the ones that crash."""
+    """Keeps worker processes running until the job is done; restarts the ones that crash.
 
-    def __init__(self, command: list[str], max_restarts: int) -> None:
-        self.command = command
+    Workers are forked from this process (see `forked`): separate processes that reach the
+    coordinator only through its socket, without a fresh interpreter's start-up cost each.
+    """
+
+    def __init__(
+        self, app: str, endpoint: Endpoint, directory: Path, codec: Codec, max_restarts: int
+    ) -> None:
+        self.app = app
+        self.endpoint = endpoint
+        self.directory = directory
+        self.codec: Codec = codec
         self.max_restarts = max_restarts
         self.started = 0
         self.crashes = 0
         self.failed = asyncio.Event()
         self.failure: Exception | None = None
-        self._running: set[asyncio.subprocess.Process] = set()
+        self._running: set[int] = set()
         self._stopping = False
 
     async def keep_one_running(self, core: CoordinatorCore) -> None:
+        loop = asyncio.get_running_loop()
         while not (core.done or self._stopping or self.failed.is_set()):
-            process = await asyncio.create_subprocess_exec(
-                *self.command,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-                env=child_environment(),
-            )
+            pid, stderr_fd = fork_worker(self.app, self.endpoint, self.directory, self.codec)
             self.started += 1
-            self._running.add(process)
+            self._running.add(pid)
             try:
-                _, stderr = await process.communicate()
+                stderr = await _read_to_end(loop, stderr_fd)  # end of file: the worker exited
+                if pid not in self._running:
+                    return  # stop() killed and reaped it
+                status = _reap(pid)
             finally:
-                self._running.discard(process)
-            status = process.returncode
+                self._running.discard(pid)
             if core.done or self._stopping or status == 0:
                 return
             message = stderr.decode(errors="replace").strip().splitlines()
@@ -233,10 +201,29 @@ class _Supervisor:
 
     async def stop(self) -> None:
         self._stopping = True
-        for process in list(self._running):
-            if process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()  # our own child, by its pid
-        for process in list(self._running):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(process.wait(), 5.0)
+        for pid in list(self._running):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # our own child, by its pid
+        for pid in list(self._running):
+            _reap(pid)
+            self._running.discard(pid)
+
+
+async def _read_to_end(loop: asyncio.AbstractEventLoop, fd: int) -> bytes:
+    reader = asyncio.StreamReader()
+    pipe = open(fd, "rb", buffering=0)  # noqa: SIM115 - the transport closes it
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    try:
+        return await reader.read()
+    finally:
+        transport.close()
+
+
+def _reap(pid: int) -> int:
+    """The exit status of our exited child (its stderr pipe is closed, so it is exiting)."""
+    try:
+        _, wait_status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return -signal.SIGKILL
+
+    return os.waitstatus_to_exitcode(wait_status)

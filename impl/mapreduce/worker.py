@@ -143,6 +143,8 @@ def _execute(app: App, assignment: MapAssignment | ReduceAssignment, directory: 
         ]
     except AppFailure as error:
         raise BadInput(f"application failed: {error}", path=app.name) from error
+    except ValueError as error:  # an intermediate file that is not one of ours
+        raise BadInput(f"{assignment.describe()}: {error}") from error
     except OSError as error:
         raise BadInput(
             f"{assignment.describe()}: {error.strerror or error}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from checker.mapreduce_trace_check import check_trace
@@ -161,3 +162,17 @@ def test_run_that_cannot_finish_removes_what_it_committed_mr(
     assert "partial files removed" in result.stderr
     assert "reduce phase" not in result.stdout  # it never completed
     assert no_outputs(work)
+
+
+def test_run_forks_separate_concurrent_worker_processes_mr(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """`run` forks its workers: they must still be separate processes (two distinct pids) that
+    run maps at the same time, as the map-parallelism case asks."""
+    files = inputs(shared_data)[:4]
+    work = tmp_path / "job"
+    result = run_mr("run", "mtiming", *files, "--workers", "2", "--dir", str(work), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    output = sorted_output(work).decode()
+    assert len(re.findall(r"^times-", output, re.MULTILINE)) == 2, output
+    assert re.search(r"^parallel.* 2", output, re.MULTILINE), output

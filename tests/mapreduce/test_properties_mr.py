@@ -8,7 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from impl.mapreduce.apps.wc import words
-from impl.mapreduce.execution import group_pairs, partition_pairs
+from impl.mapreduce.execution import (
+    decode_partition,
+    decode_runs,
+    encode_partition,
+    group_pairs,
+    partition_pairs,
+)
 from impl.mapreduce.naming import partition
 from impl.mapreduce.protocol import WireError, decode_payload, request_from_map
 
@@ -49,3 +55,29 @@ def test_decoding_arbitrary_bytes_never_crashes_mr(payload: bytes) -> None:
         request_from_map(value)
     except WireError:
         pass
+
+
+@given(
+    st.dictionaries(
+        st.text(alphabet=st.sampled_from("ab\udcff é")),
+        st.lists(st.sampled_from(["1", "", "x", "\udcfe"]), min_size=1),
+    )
+)
+def test_intermediate_encoding_restores_every_value_in_order_mr(
+    bucket: dict[str, list[str]],
+) -> None:
+    """The run-length msgpack intermediate file is not a combiner: decoding it gives back every
+    value of every key, in emission order (keys from undecodable input bytes included)."""
+    decoded = decode_partition(encode_partition(bucket), "mr-0-0")
+    assert {key: decode_runs(runs, "mr-0-0") for key, runs in decoded.items()} == bucket
+
+
+@given(st.binary(max_size=64))
+def test_malformed_intermediate_file_is_a_value_error_mr(payload: bytes) -> None:
+    """Arbitrary bytes in place of an intermediate file: a map of keys, or ValueError (which the
+    worker reports as one line of bad input), never another exception."""
+    try:
+        decoded = decode_partition(payload, "mr-0-0")
+    except ValueError:
+        return
+    assert isinstance(decoded, dict)
