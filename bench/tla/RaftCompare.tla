@@ -4,10 +4,12 @@
    AppendEntries with at most one entry, UpdateTerm as its own step, one conflicting entry
    removed per step, the message bag). Written for a side-by-side TLC run of the same work:
    bench/modelcheck_tlc.sh. KeepZero = TRUE keeps count-0 messages in the bag's domain (as
-   raft.tla does); FALSE removes them. Bounds are state constraints (MCConstraint). *)
+   raft.tla does); FALSE removes them. VoterLog = TRUE adds the voter's log to RequestVote
+   responses, as raft.tla's history field mlog does (a VIEW that drops history variables does
+   not drop a message field). Bounds are state constraints (MCConstraint). *)
 EXTENDS Naturals, FiniteSets, Sequences, TLC
 
-CONSTANTS Server, Value, MaxTerm, MaxLog, MaxInFlight, KeepZero
+CONSTANTS Server, Value, MaxTerm, MaxLog, MaxInFlight, KeepZero, VoterLog
 CONSTANTS Follower, Candidate, Leader, Nil
 CONSTANTS RVReq, RVResp, AEReq, AEResp
 
@@ -105,7 +107,9 @@ HandleRVReq(m) ==
       grant == m.term = term[i] /\ logOk /\ vote[i] \in {Nil, j}
   IN /\ m.term <= term[i]
      /\ vote' = IF grant THEN [vote EXCEPT ![i] = j] ELSE vote
-     /\ Reply([type |-> RVResp, src |-> i, dst |-> j, term |-> term[i], granted |-> grant], m)
+     /\ Reply([type |-> RVResp, src |-> i, dst |-> j, term |-> term[i], granted |-> grant,
+               \* VoterLog = TRUE: the voter's log rides along, as raft.tla's history field mlog
+               voterLog |-> IF VoterLog THEN log[i] ELSE <<>>], m)
      /\ UNCHANGED <<term, role, log, commit, responded, granted, nextIdx, matchIdx>>
 
 HandleRVResp(m) ==
