@@ -138,7 +138,8 @@ HandleAEReq(m) ==
            /\ UNCHANGED <<msgs, term, vote, log, commit>>
         \/ /\ m.term = term[i] /\ role[i] = Follower /\ logOk
            /\ \/ /\ \/ m.entries = <<>>
-                    \/ Len(log[i]) >= index /\ log[i][index].term = m.entries[1].term
+                    \/ /\ m.entries /= <<>> /\ Len(log[i]) >= index
+                       /\ log[i][index].term = m.entries[1].term
                  /\ commit' = [commit EXCEPT ![i] = m.commit]
                  /\ Reply([type |-> AEResp, src |-> i, dst |-> j, term |-> term[i],
                            success |-> TRUE, matchIndex |-> m.prevIndex + Len(m.entries)], m)
