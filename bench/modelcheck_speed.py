@@ -86,7 +86,7 @@ def main() -> None:
     table.add_row(
         "TLC on raft.tla (reference)", "2", "ok", "2,187,261", "18.7 M", "54", "215", "10,173"
     )
-    Console().print(table)
+    Console(width=140).print(table)
     print(
         json.dumps(
             {
