@@ -192,6 +192,8 @@ def leader_append_only(before: State, after: State) -> bool:
     """§5.3, Figure 3: a leader never overwrites or deletes entries in its log; it only
     appends. A property of a step: a server that is leader of the same term before and after
     keeps every entry it had (values, and terms where known; compaction keeps values)."""
+    if Role.LEADER not in before.role:
+        return True
     for i in range(before.servers):
         if not (
             before.role[i] == Role.LEADER

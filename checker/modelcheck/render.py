@@ -99,7 +99,7 @@ def print_result(result: ModelCheckResult, console: Console) -> None:
         + (f", bugs: {', '.join(sorted(c.bugs))}" if c.bugs else "")
     )
     console.print(f"bounds: {bounds}", soft_wrap=True)
-    table = Table(show_header=False, box=None, padding=(0, 2), expand=False)
+    table = Table.grid(padding=(0, 2))
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True)
     table.add_row("verdict", f"[{_STYLE[result.verdict]}]{result.verdict.name}[/]")
