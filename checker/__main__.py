@@ -1,5 +1,7 @@
 """`python -m checker` is the `dscheck` command."""
 
+import sys
+
 from checker.cli.main import main
 
-main()
+sys.exit(main())
