@@ -36,8 +36,10 @@ a send that would exceed it waits (it is disabled) until something is delivered 
 
 Properties (`spec.raft_invariants`): state invariants `INVARIANTS` — TypeOK, ElectionSafety,
 LogMatching, LeaderCompleteness, StateMachineSafety (Figure 3) — each a predicate
-`State -> bool` (plus CommitIndexInLog, an auxiliary invariant: no server has committed an
-entry it does not hold); `TRANSITION_INVARIANTS` — LeaderAppendOnly, a predicate over a step
+`State -> bool` — plus two auxiliary invariants: CommitIndexInLog (no server has committed
+an entry it does not hold) and CommittedEntriesOutvoteRivals (a server lacking a committed
+entry faces a quorum of more up-to-date logs, so it cannot be elected: the heart of §5.4.3's
+proof, and what the Figure 8 mistake breaks at the moment of the bad commit); `TRANSITION_INVARIANTS` — LeaderAppendOnly, a predicate over a step
 `(before, after) -> bool`; and `SOMETIMES` — LeaderElected, EntryCommittedEverywhere — that a
 checker reports as reached or not, to show the bounds are not vacuous.
 
@@ -57,6 +59,7 @@ from spec.raft_invariants import (
     StateInvariant,
     TransitionInvariant,
     commit_index_in_log,
+    committed_entries_outvote_rivals,
     election_safety,
     entry_committed_everywhere,
     leader_append_only,
@@ -122,6 +125,7 @@ __all__ = [
     "append_entries",
     "client_request",
     "commit_index_in_log",
+    "committed_entries_outvote_rivals",
     "compact",
     "describe_message",
     "election_safety",

@@ -20,6 +20,7 @@ from spec.raft_types import (
     Role,
     State,
     last_index,
+    last_term,
     term_at,
     value_at,
 )
@@ -155,10 +156,44 @@ def state_machine_safety(state: State) -> bool:
     return True
 
 
+def committed_entries_outvote_rivals(state: State) -> bool:
+    """Auxiliary invariant (the core of §5.4.3's argument): a server that lacks a committed
+    entry cannot win an election, because a quorum of servers has logs strictly more
+    up-to-date than its own (§5.4.1's order: last term, then last index), and each of them
+    would refuse it a vote.
+
+    Why it holds: the entry at k became committed when a leader of some term c had an entry of
+    term c at an index N ≥ k replicated on a quorum Q; committed entries are never removed, so
+    every server of Q keeps a log whose last entry is at least (c, N). A server j without the
+    entry at k has no entry of term ≥ c at an index ≥ k (by Leader Completeness and Log
+    Matching that entry would carry the committed one along), so j's log is less up-to-date
+    than (c, N). This is what an implementation that commits an earlier term's entry by
+    counting replicas breaks (Figure 8), and it breaks at the commit, before any later
+    election exposes it."""
+    n = state.servers
+    rank = [(last_term(state, j), last_index(state, j)) for j in range(n)]
+    quorum = n // 2 + 1
+    for i in range(n):
+        for k in range(1, state.commit_index[i] + 1):
+            value, term = value_at(state, i, k), term_at(state, i, k)
+            for j in range(n):
+                tj = term_at(state, j, k)
+                holds = value_at(state, j, k) == value and (
+                    tj is None or term is None or tj == term
+                )
+                if holds:
+                    continue
+                if sum(1 for m in range(n) if rank[m] > rank[j]) < quorum:
+                    return False
+    return True
+
+
 def leader_append_only(before: State, after: State) -> bool:
     """§5.3, Figure 3: a leader never overwrites or deletes entries in its log; it only
     appends. A property of a step: a server that is leader of the same term before and after
     keeps every entry it had (values, and terms where known; compaction keeps values)."""
+    if Role.LEADER not in before.role:
+        return True
     for i in range(before.servers):
         if not (
             before.role[i] == Role.LEADER
@@ -197,6 +232,7 @@ INVARIANTS: dict[str, StateInvariant] = {
     "LogMatching": log_matching,
     "LeaderCompleteness": leader_completeness,
     "StateMachineSafety": state_machine_safety,
+    "CommittedEntriesOutvoteRivals": committed_entries_outvote_rivals,
 }
 
 TRANSITION_INVARIANTS: dict[str, TransitionInvariant] = {

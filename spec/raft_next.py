@@ -135,6 +135,10 @@ def restart(state: State, config: Config, i: int) -> State | None:
     voted_for = state.voted_for
     if config.has_bug("unpersisted-vote"):
         voted_for = tuple_set(voted_for, i, None)  # type: ignore[assignment]
+    elif state.role[i] == Role.FOLLOWER and state.commit_index[i] == state.snapshot[i].index:
+        # Nothing volatile to lose: the restart would only use up the restart budget, and any
+        # behaviour through it is the same behaviour without it, so it is not a step.
+        return None
     return updated(
         state,
         role=tuple_set(state.role, i, Role.FOLLOWER),

@@ -58,14 +58,29 @@ def _adopt_term(s: State, config: Config, i: int, term: int) -> State:
     convert to follower." votedFor is per term, so it is cleared."""
     if term <= s.current_term[i]:
         return s
-    role = s.role[i]
-    if not (role == Role.LEADER and config.has_bug("no-step-down")):
-        role = Role.FOLLOWER
-    return updated(
+    s = updated(
         s,
         current_term=tuple_set(s.current_term, i, term),
-        role=tuple_set(s.role, i, role),
         voted_for=tuple_set(s.voted_for, i, None),
+    )
+    if s.role[i] == Role.LEADER and config.has_bug("no-step-down"):
+        return s
+    return become_follower(s, config, i)
+
+
+def become_follower(s: State, config: Config, i: int) -> State:
+    """Server i becomes (or stays) a follower. The candidate and leader variables are reset to
+    their initial values: no rule reads them until Timeout or winning an election
+    re-initialises them (Figure 2), so states that differ only in them are the same state for
+    every behaviour and property; resetting them merges those states."""
+    n = config.servers
+    return updated(
+        s,
+        role=tuple_set(s.role, i, Role.FOLLOWER),
+        votes_responded=tuple_set(s.votes_responded, i, frozenset()),
+        votes_granted=tuple_set(s.votes_granted, i, frozenset()),
+        next_index=tuple_set(s.next_index, i, (1,) * n),
+        match_index=tuple_set(s.match_index, i, (0,) * n),
     )
 
 
@@ -104,6 +119,8 @@ def _handle_request_vote_response(s: State, config: Config, m: RequestVoteRespon
     return updated(
         s,
         role=tuple_set(s.role, i, Role.LEADER),
+        votes_responded=tuple_set(s.votes_responded, i, frozenset()),
+        votes_granted=tuple_set(s.votes_granted, i, frozenset()),
         next_index=tuple_set(s.next_index, i, (last_index(s, i) + 1,) * n),
         match_index=tuple_set(s.match_index, i, (0,) * n),
     )
@@ -122,7 +139,7 @@ def _handle_append_entries(
         return s, fail
     if s.role[i] == Role.CANDIDATE:
         # §5.2: a candidate that hears from a leader of its term steps down.
-        s = updated(s, role=tuple_set(s.role, i, Role.FOLLOWER))
+        s = become_follower(s, config, i)
     elif s.role[i] == Role.LEADER:
         # Only reachable with a bug (two leaders in a term): a leader does not take orders.
         return s, fail
@@ -202,7 +219,7 @@ def _handle_install_snapshot(
     if m.term < term:
         return s, AppendEntriesResponse(i, m.src, term, False, 0)
     if s.role[i] == Role.CANDIDATE:
-        s = updated(s, role=tuple_set(s.role, i, Role.FOLLOWER))
+        s = become_follower(s, config, i)
     elif s.role[i] == Role.LEADER:
         return s, AppendEntriesResponse(i, m.src, term, False, 0)
     snap = s.snapshot[i]

@@ -290,9 +290,7 @@ def value_at(state: State, i: int, index: int) -> int | None:
 
 def updated(state: State, **changes: object) -> State:
     """`dataclasses.replace` without its per-call introspection."""
-    fields = {name: getattr(state, name) for name in _STATE_FIELDS}
-    fields.update(changes)
-    return State(**fields)
+    return State(*[changes[f] if f in changes else getattr(state, f) for f in _STATE_FIELDS])  # type: ignore[arg-type]
 
 
 def tuple_set(t: tuple[object, ...], i: int, v: object) -> tuple[object, ...]:

@@ -19,12 +19,24 @@ from checker.verdict import EXIT_BAD_INPUT
 
 # verb -> (module, one-line help shown by `dscheck --help`)
 VERBS: dict[str, tuple[str, str]] = {
-    "demo": ("checker.cli.demo", "Simulate a Raft cluster under faults, then run every checker on it."),
+    "demo": (
+        "checker.cli.demo",
+        "Simulate a Raft cluster under faults, then run every checker on it.",
+    ),
     "sim": ("checker.cli.sim", "Run a system on the deterministic simulator and summarise it."),
     "lin": ("checker.cli.lin", "Audit histories for linearizability."),
-    "model-check": ("checker.cli.model_check", "Exhaustively model-check a small cluster of a spec."),
-    "check-trace": ("checker.cli.check_trace", "Check every state of a recorded trace against the invariants."),
-    "prove": ("checker.cli.prove", "Prove invariants inductive with Z3, or bounded-model-check them."),
+    "model-check": (
+        "checker.cli.model_check",
+        "Exhaustively model-check a small cluster of a spec.",
+    ),
+    "check-trace": (
+        "checker.cli.check_trace",
+        "Check every state of a recorded trace against the invariants.",
+    ),
+    "prove": (
+        "checker.cli.prove",
+        "Prove invariants inductive with Z3, or bounded-model-check them.",
+    ),
     "mr": ("checker.cli.mr", "MapReduce: coordinator, workers, sequential oracle, whole runs."),
 }
 

@@ -1,0 +1,104 @@
+"""Model-checking speed: distinct states per second (1 process, all cores), time to exhaust
+the default configuration, and the raft.tla comparison configuration (TLC: 2,187,261 distinct
+states, depth 54, 215 s with 2 workers).
+
+    python bench/modelcheck_speed.py            # everything (long: many minutes)
+    python bench/modelcheck_speed.py --quick    # a small configuration only
+
+Prints a rich table and one JSON line. Figures depend on the machine's load: say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rich.console import Console
+from rich.table import Table
+
+from checker.modelcheck import Options, check
+from spec import raft
+
+TLC_REFERENCE = {"distinct_states": 2_187_261, "depth": 54, "seconds": 215.0, "workers": 2}
+
+
+def run(label: str, config: raft.Config, options: Options) -> dict[str, object]:
+    result = check(config, options)
+    return {
+        "label": label,
+        "model": options.model,
+        "workers": options.workers,
+        "verdict": result.verdict.value,
+        "distinct_states": result.distinct_states,
+        "states_generated": result.states_generated,
+        "depth": result.depth,
+        "seconds": round(result.seconds, 2),
+        "distinct_per_second": round(result.distinct_states / max(result.seconds, 1e-9)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="small configuration only")
+    parser.add_argument("--skip-tla", action="store_true", help="skip the raft.tla comparison")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    rows = []
+    small = raft.Config(max_term=2)
+    rows.append(run("terms ≤ 2 (1 process)", small, Options(workers=1)))
+    if cores > 1:
+        rows.append(run(f"terms ≤ 2 ({cores} processes)", small, Options(workers=cores)))
+    if not args.quick:
+        rows.append(run("default config, exhaust (1 process)", raft.Config(), Options(workers=1)))
+        if not args.skip_tla:
+            tla = raft.Config(servers=3, max_term=2, max_log=1, values=1, max_messages=2)
+            rows.append(
+                run("raft.tla config (clean bag)", tla, Options(model="raft-tla-clean-bag"))
+            )
+    table = Table(title=f"dscheck model-check speed ({cores} cores, load {os.getloadavg()[0]:.1f})")
+    for column in (
+        "run",
+        "workers",
+        "verdict",
+        "distinct",
+        "generated",
+        "depth",
+        "s",
+        "distinct/s",
+    ):
+        table.add_column(column, justify="right" if column != "run" else "left")
+    for r in rows:
+        table.add_row(
+            str(r["label"]),
+            str(r["workers"]),
+            str(r["verdict"]),
+            f"{r['distinct_states']:,}",
+            f"{r['states_generated']:,}",
+            str(r["depth"]),
+            str(r["seconds"]),
+            f"{r['distinct_per_second']:,}",
+        )
+    table.add_row(
+        "TLC on raft.tla (reference)", "2", "ok", "2,187,261", "18.7 M", "54", "215", "10,173"
+    )
+    Console().print(table)
+    print(
+        json.dumps(
+            {
+                "bench": "modelcheck_speed",
+                "cores": cores,
+                "load": os.getloadavg()[0],
+                "runs": rows,
+                "tlc_reference": TLC_REFERENCE,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

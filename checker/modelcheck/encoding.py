@@ -1,0 +1,253 @@
+"""A compact, canonical encoding of Raft spec states: nested tuples of ints (and the spec's
+own frozen log entries and snapshots, which hold no server ids).
+
+The readable spec (`spec.raft`) stays the source of truth; this module only derives from it a
+representation the search can store and compare cheaply, and `decode(encode(s)) == s` is
+tested. Symmetry reduction (TLC's SYMMETRY over server ids) is done here: `canonical(state)`
+is the least encoding over the renamings of server ids, so two states in one orbit get the
+same encoding, and hence the same fingerprint.
+
+Only renamings that sort the servers by an id-free signature (term, role, log, snapshot,
+commit index) are tried: the sorted signature sequence is the same for every state of an
+orbit, so the minimum over those renamings is still an orbit invariant, and in most states the
+servers differ and a single renaming is tried instead of n!.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+
+from spec.raft import (
+    AppendEntriesRequest,
+    AppendEntriesResponse,
+    InstallSnapshotRequest,
+    Message,
+    RequestVoteRequest,
+    RequestVoteResponse,
+    Role,
+    State,
+)
+from spec.raft_tla import TlaState, as_raft_state, bag_key
+
+Encoding = tuple[object, ...]
+
+_RV, _RVR, _AE, _AER, _IS = range(5)
+_ROLES = tuple(Role)
+
+
+def encode(state: State) -> Encoding:
+    """The encoding of `state` with server ids as they are (no symmetry)."""
+    return _encode_as(state, list(range(state.servers)))
+
+
+def canonical(state: State, symmetry: bool = True) -> Encoding:
+    """The orbit's representative encoding (or `encode(state)` without symmetry)."""
+    if not symmetry:
+        return encode(state)
+    return min(_encode_as(state, order) for order in _sorting_orders(state))
+
+
+def fingerprint(encoding: Encoding) -> int:
+    """A 64-bit fingerprint. CPython's hash of a tuple of ints is deterministic across
+    processes (no string hashing is involved), so workers agree on partitions."""
+    return hash(encoding)
+
+
+def _sorting_orders(state: State) -> Iterator[list[int]]:
+    """Lists `order` (order[new] = old id) that sort servers by their id-free signature."""
+    n = state.servers
+    sig = [
+        (
+            state.current_term[i],
+            int(state.role[i]),
+            state.log[i],
+            state.snapshot[i],
+            state.commit_index[i],
+        )
+        for i in range(n)
+    ]
+    ordered = sorted(range(n), key=lambda i: sig[i])
+    groups: list[list[int]] = []
+    for i in ordered:
+        if groups and sig[groups[-1][0]] == sig[i]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    if all(len(g) == 1 for g in groups):
+        yield ordered
+        return
+    for choice in itertools.product(*(itertools.permutations(g) for g in groups)):
+        yield [i for group in choice for i in group]
+
+
+def _encode_as(state: State, order: Sequence[int]) -> Encoding:
+    """Encode with server `order[new]` renamed to `new`. Logs, entries and snapshots are kept
+    as the spec's own frozen objects (hashable, ordered, no server ids inside); only what
+    names servers is rewritten."""
+    n = len(order)
+    new_id = [0] * n
+    for new, old in enumerate(order):
+        new_id[old] = new
+    identity = all(old == new for new, old in enumerate(order))
+    servers = []
+    voted_for = state.voted_for
+    for old in order:
+        vote = voted_for[old]
+        responded = 0
+        for j in state.votes_responded[old]:
+            responded |= 1 << new_id[j]
+        granted = 0
+        for j in state.votes_granted[old]:
+            granted |= 1 << new_id[j]
+        if identity:
+            nxt, match = state.next_index[old], state.match_index[old]
+        else:
+            row_n, row_m = state.next_index[old], state.match_index[old]
+            nxt = tuple([row_n[o] for o in order])
+            match = tuple([row_m[o] for o in order])
+        servers.append(
+            (
+                state.current_term[old],
+                int(state.role[old]),
+                -1 if vote is None else new_id[vote],
+                state.log[old],
+                state.snapshot[old],
+                state.commit_index[old],
+                responded,
+                granted,
+                nxt,
+                match,
+            )
+        )
+    network = tuple(sorted([_encode_message(m, new_id) for m in state.network]))
+    return (tuple(servers), network, state.restarts)
+
+
+def _encode_message(m: Message, new_id: Sequence[int]) -> tuple[object, ...]:
+    src, dst = new_id[m.src], new_id[m.dst]
+    match m:
+        case RequestVoteRequest():
+            return (_RV, src, dst, m.term, m.last_log_index, m.last_log_term)
+        case RequestVoteResponse():
+            return (_RVR, src, dst, m.term, int(m.granted))
+        case AppendEntriesRequest():
+            return (
+                _AE,
+                src,
+                dst,
+                m.term,
+                m.prev_log_index,
+                m.prev_log_term,
+                m.entries,
+                m.leader_commit,
+            )
+        case AppendEntriesResponse():
+            return (_AER, src, dst, m.term, int(m.success), m.match_index)
+        case InstallSnapshotRequest():
+            return (_IS, src, dst, m.term, m.last_index, m.last_term, m.values)
+    raise AssertionError(f"not a message: {m!r}")  # pragma: no cover
+
+
+def decode(encoding: Encoding) -> State:
+    """The state an encoding stands for (inverse of `encode`)."""
+    servers, network, restarts = encoding
+    assert isinstance(servers, tuple) and isinstance(network, tuple) and isinstance(restarts, int)
+    n = len(servers)
+
+    def members(mask: int) -> frozenset[int]:
+        return frozenset(j for j in range(n) if mask >> j & 1)
+
+    return State(
+        current_term=tuple(s[0] for s in servers),
+        role=tuple(_ROLES[s[1]] for s in servers),
+        voted_for=tuple(None if s[2] < 0 else s[2] for s in servers),
+        log=tuple(s[3] for s in servers),
+        snapshot=tuple(s[4] for s in servers),
+        commit_index=tuple(s[5] for s in servers),
+        votes_responded=tuple(members(s[6]) for s in servers),
+        votes_granted=tuple(members(s[7]) for s in servers),
+        next_index=tuple(s[8] for s in servers),
+        match_index=tuple(s[9] for s in servers),
+        network=frozenset(_decode_message(m) for m in network),
+        restarts=restarts,
+    )
+
+
+def _decode_message(m: tuple[object, ...]) -> Message:
+    kind, src, dst, term, *rest = m
+    assert isinstance(src, int) and isinstance(dst, int) and isinstance(term, int)
+    if kind == _RV:
+        return RequestVoteRequest(src, dst, term, *rest)  # type: ignore[arg-type]
+    if kind == _RVR:
+        return RequestVoteResponse(src, dst, term, bool(rest[0]))
+    if kind == _AE:
+        prev, prev_term, entries, commit = rest
+        assert isinstance(entries, tuple)
+        return AppendEntriesRequest(src, dst, term, prev, prev_term, entries, commit)  # type: ignore[arg-type]
+    if kind == _AER:
+        return AppendEntriesResponse(src, dst, term, bool(rest[0]), rest[1])  # type: ignore[arg-type]
+    return InstallSnapshotRequest(src, dst, term, *rest)  # type: ignore[arg-type]
+
+
+# ---- raft.tla mode (spec.raft_tla.TlaState): the same scheme, with the bag's counts ----
+
+
+def canonical_tla(state: TlaState, symmetry: bool = True) -> Encoding:
+    """Canonical encoding of a raft.tla-mode state (bag counts, count-0 entries included)."""
+    n = state.servers
+    if not symmetry:
+        return _encode_tla_as(state, list(range(n)))
+    return min(_encode_tla_as(state, order) for order in _sorting_orders(as_raft_state(state)))
+
+
+def _encode_tla_as(state: TlaState, order: Sequence[int]) -> Encoding:
+    n = len(order)
+    new_id = [0] * n
+    for new, old in enumerate(order):
+        new_id[old] = new
+    servers = []
+    for old in order:
+        vote = state.voted_for[old]
+        responded = sum(1 << new_id[j] for j in state.votes_responded[old])
+        granted = sum(1 << new_id[j] for j in state.votes_granted[old])
+        row_n, row_m = state.next_index[old], state.match_index[old]
+        servers.append(
+            (
+                state.current_term[old],
+                int(state.role[old]),
+                -1 if vote is None else new_id[vote],
+                state.log[old],
+                state.commit_index[old],
+                responded,
+                granted,
+                tuple([row_n[o] for o in order]),
+                tuple([row_m[o] for o in order]),
+            )
+        )
+    bag = tuple(sorted([(_encode_message(m, new_id), c) for m, c in state.messages]))
+    return (tuple(servers), bag, state.restarts)
+
+
+def decode_tla(encoding: Encoding) -> TlaState:
+    servers, bag, restarts = encoding
+    assert isinstance(servers, tuple) and isinstance(bag, tuple) and isinstance(restarts, int)
+    n = len(servers)
+
+    def members(mask: int) -> frozenset[int]:
+        return frozenset(j for j in range(n) if mask >> j & 1)
+
+    messages = tuple(sorted(((_decode_message(m), c) for m, c in bag), key=bag_key))
+    return TlaState(
+        current_term=tuple(s[0] for s in servers),
+        role=tuple(_ROLES[s[1]] for s in servers),
+        voted_for=tuple(None if s[2] < 0 else s[2] for s in servers),
+        log=tuple(s[3] for s in servers),
+        commit_index=tuple(s[4] for s in servers),
+        votes_responded=tuple(members(s[5]) for s in servers),
+        votes_granted=tuple(members(s[6]) for s in servers),
+        next_index=tuple(s[7] for s in servers),
+        match_index=tuple(s[8] for s in servers),
+        messages=messages,
+        restarts=restarts,
+    )

@@ -1,0 +1,352 @@
+"""Raft with the semantics of Ongaro's raft.tla, to compare with TLC on the same work.
+
+`spec.raft` handles a message in one atomic step and keeps messages in a set. raft.tla is
+finer-grained; this module follows it action for action so that a distinct-state count can be
+compared with TLC's:
+
+- terms start at 1; Timeout does not vote for itself — a candidate sends RequestVote to every
+  server *including itself* and votes for itself on receipt;
+- adopting a higher term (UpdateTerm) is a step of its own, the message is handled by a later
+  step; BecomeLeader and AdvanceCommitIndex are steps of their own;
+- AppendEntries carries at most one entry, and a conflicting entry is removed one per step;
+- the network is a bag (message -> count). raft.tla keeps a message in the bag's domain when its
+  count drops to 0; with `keep_zero=True` this module does the same (the count-0 entries are
+  part of the state, as in TLC's fingerprint), with `keep_zero=False` they are removed. A
+  message is received only while its count is positive.
+
+Bounds as TLC's state constraints: currentTerm ≤ max_term, Len(log) ≤ max_log, bag
+cardinality (sum of counts) ≤ max_messages, restarts ≤ max_restarts. A step whose target
+violates a constraint is not taken (TLC does not store such states). The invariants are those of
+`spec.raft`, evaluated on `as_raft_state(s)` — the same definitions, on the same variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from spec.raft_types import (
+    Action,
+    AppendEntriesRequest,
+    AppendEntriesResponse,
+    Config,
+    Entry,
+    Message,
+    RequestVoteRequest,
+    RequestVoteResponse,
+    Role,
+    Snapshot,
+    State,
+    tuple_set,
+)
+
+Bag = tuple[tuple[Message, int], ...]  # sorted by message
+
+
+@dataclass(frozen=True, slots=True)
+class TlaState:
+    """raft.tla's variables (history variables left out, as in the TLC comparison)."""
+
+    current_term: tuple[int, ...]
+    role: tuple[Role, ...]
+    voted_for: tuple[int | None, ...]
+    log: tuple[tuple[Entry, ...], ...]
+    commit_index: tuple[int, ...]
+    votes_responded: tuple[frozenset[int], ...]
+    votes_granted: tuple[frozenset[int], ...]
+    next_index: tuple[tuple[int, ...], ...]
+    match_index: tuple[tuple[int, ...], ...]
+    messages: Bag
+    restarts: int = 0
+
+    @property
+    def servers(self) -> int:
+        return len(self.current_term)
+
+
+def _upd(s: TlaState, **changes: object) -> TlaState:
+    fields = {name: getattr(s, name) for name in TlaState.__dataclass_fields__}
+    fields.update(changes)
+    return TlaState(**fields)
+
+
+def initial_states(config: Config) -> list[TlaState]:
+    n = config.servers
+    return [
+        TlaState(
+            current_term=(1,) * n,
+            role=(Role.FOLLOWER,) * n,
+            voted_for=(None,) * n,
+            log=((),) * n,
+            commit_index=(0,) * n,
+            votes_responded=(frozenset(),) * n,
+            votes_granted=(frozenset(),) * n,
+            next_index=((1,) * n,) * n,
+            match_index=((0,) * n,) * n,
+            messages=(),
+        )
+    ]
+
+
+def as_raft_state(s: TlaState) -> State:
+    """The same variables as a `spec.raft.State` (no snapshots; messages with count > 0), so
+    that `spec.raft`'s invariants apply unchanged."""
+    n = s.servers
+    return State(
+        current_term=s.current_term,
+        role=s.role,
+        voted_for=s.voted_for,
+        log=s.log,
+        snapshot=(Snapshot(),) * n,
+        commit_index=s.commit_index,
+        votes_responded=s.votes_responded,
+        votes_granted=s.votes_granted,
+        next_index=s.next_index,
+        match_index=s.match_index,
+        network=frozenset(m for m, c in s.messages if c > 0),
+        restarts=s.restarts,
+    )
+
+
+# ---- the bag ----
+
+
+def _with(bag: Bag, m: Message) -> Bag:
+    d = dict(bag)
+    d[m] = d.get(m, 0) + 1
+    return tuple(sorted(d.items(), key=bag_key))
+
+
+def _without(bag: Bag, m: Message, keep_zero: bool) -> Bag:
+    d = dict(bag)
+    d[m] -= 1
+    if d[m] == 0 and not keep_zero:
+        del d[m]
+    return tuple(sorted(d.items(), key=bag_key))
+
+
+def bag_key(item: tuple[Message, int]) -> tuple[str, tuple[object, ...]]:
+    m = item[0]
+    return type(m).__name__, tuple(getattr(m, f) for f in m.__slots__)
+
+
+def in_flight(s: TlaState) -> int:
+    return sum(c for _, c in s.messages)
+
+
+def _last_term(log: tuple[Entry, ...]) -> int:
+    return log[-1].term if log else 0
+
+
+# ---- Next ----
+
+
+def successors(
+    s: TlaState, config: Config, keep_zero: bool = True
+) -> Iterator[tuple[Action, TlaState]]:
+    """raft.tla's Next (without DuplicateMessage/DropMessage unless the config allows them),
+    filtered by the state constraints."""
+    for action, t in _next(s, config, keep_zero):
+        if (
+            max(t.current_term) <= config.max_term
+            and all(len(log) <= config.max_log for log in t.log)
+            and in_flight(t) <= config.max_messages
+            and t.restarts <= config.max_restarts
+        ):
+            yield action, t
+
+
+def _next(s: TlaState, config: Config, keep_zero: bool) -> Iterator[tuple[Action, TlaState]]:
+    n = config.servers
+    quorum = config.quorum
+    for i in range(n):
+        if s.role[i] != Role.LEADER:  # Timeout
+            yield (
+                Action("Timeout", i),
+                _upd(
+                    s,
+                    role=tuple_set(s.role, i, Role.CANDIDATE),
+                    current_term=tuple_set(s.current_term, i, s.current_term[i] + 1),
+                    voted_for=tuple_set(s.voted_for, i, None),
+                    votes_responded=tuple_set(s.votes_responded, i, frozenset()),
+                    votes_granted=tuple_set(s.votes_granted, i, frozenset()),
+                ),
+            )
+        if config.max_restarts > 0:
+            yield (
+                Action("Restart", i),
+                _upd(
+                    s,
+                    role=tuple_set(s.role, i, Role.FOLLOWER),
+                    votes_responded=tuple_set(s.votes_responded, i, frozenset()),
+                    votes_granted=tuple_set(s.votes_granted, i, frozenset()),
+                    next_index=tuple_set(s.next_index, i, (1,) * n),
+                    match_index=tuple_set(s.match_index, i, (0,) * n),
+                    commit_index=tuple_set(s.commit_index, i, 0),
+                    restarts=s.restarts + 1,
+                ),
+            )
+        if s.role[i] == Role.CANDIDATE:
+            for j in range(n):
+                if j not in s.votes_responded[i]:
+                    m = RequestVoteRequest(
+                        i, j, s.current_term[i], len(s.log[i]), _last_term(s.log[i])
+                    )
+                    yield (
+                        Action("RequestVote", i, peer=j, message=m),
+                        _upd(s, messages=_with(s.messages, m)),
+                    )
+            if len(s.votes_granted[i]) >= quorum:
+                yield (
+                    Action("BecomeLeader", i),
+                    _upd(
+                        s,
+                        role=tuple_set(s.role, i, Role.LEADER),
+                        next_index=tuple_set(s.next_index, i, (len(s.log[i]) + 1,) * n),
+                        match_index=tuple_set(s.match_index, i, (0,) * n),
+                    ),
+                )
+        if s.role[i] == Role.LEADER:
+            for v in range(1, config.values + 1):
+                entry = Entry(s.current_term[i], v)
+                yield (
+                    Action("ClientRequest", i, value=v),
+                    _upd(s, log=tuple_set(s.log, i, (*s.log[i], entry))),
+                )
+            yield Action("AdvanceCommitIndex", i), _advance_commit(s, config, i)
+            for j in range(n):
+                if j != i:
+                    ae = _append_entries(s, i, j)
+                    yield (
+                        Action("AppendEntries", i, peer=j, message=ae),
+                        _upd(s, messages=_with(s.messages, ae)),
+                    )
+    for msg, count in s.messages:
+        if count <= 0:
+            continue
+        for t in _receive(s, config, msg, keep_zero):
+            yield Action("Receive", msg.dst, peer=msg.src, message=msg), t
+        if config.duplicates:
+            yield (
+                Action("Duplicate", msg.dst, peer=msg.src, message=msg),
+                _upd(s, messages=_with(s.messages, msg)),
+            )
+        if config.drops:
+            yield (
+                Action("Drop", msg.dst, peer=msg.src, message=msg),
+                _upd(s, messages=_without(s.messages, msg, keep_zero)),
+            )
+
+
+def _append_entries(s: TlaState, i: int, j: int) -> AppendEntriesRequest:
+    nxt = s.next_index[i][j]
+    prev = nxt - 1
+    prev_term = s.log[i][prev - 1].term if prev > 0 else 0
+    last_entry = min(len(s.log[i]), nxt)
+    entries = s.log[i][nxt - 1 : last_entry]
+    return AppendEntriesRequest(
+        i, j, s.current_term[i], prev, prev_term, entries, min(s.commit_index[i], last_entry)
+    )
+
+
+def _advance_commit(s: TlaState, config: Config, i: int) -> TlaState:
+    n = config.servers
+    agree = [
+        k
+        for k in range(1, len(s.log[i]) + 1)
+        if 1 + sum(1 for j in range(n) if j != i and s.match_index[i][j] >= k) >= config.quorum
+    ]
+    commit = s.commit_index[i]
+    if agree and s.log[i][max(agree) - 1].term == s.current_term[i]:
+        commit = max(agree)
+    return _upd(s, commit_index=tuple_set(s.commit_index, i, commit))
+
+
+def _receive(s: TlaState, config: Config, m: Message, keep_zero: bool) -> Iterator[TlaState]:
+    i, j = m.dst, m.src
+    term = s.current_term[i]
+    if m.term > term:  # UpdateTerm: the message stays for a later step
+        yield _upd(
+            s,
+            current_term=tuple_set(s.current_term, i, m.term),
+            role=tuple_set(s.role, i, Role.FOLLOWER),
+            voted_for=tuple_set(s.voted_for, i, None),
+        )
+        return
+
+    def reply(t: TlaState, response: Message) -> TlaState:
+        return _upd(t, messages=_without(_with(t.messages, response), m, keep_zero))
+
+    def discard(t: TlaState) -> TlaState:
+        return _upd(t, messages=_without(t.messages, m, keep_zero))
+
+    if isinstance(m, RequestVoteRequest):
+        log = s.log[i]
+        log_ok = m.last_log_term > _last_term(log) or (
+            m.last_log_term == _last_term(log) and m.last_log_index >= len(log)
+        )
+        grant = m.term == term and log_ok and s.voted_for[i] in (None, j)
+        t = _upd(s, voted_for=tuple_set(s.voted_for, i, j)) if grant else s
+        yield reply(t, RequestVoteResponse(i, j, term, grant))
+    elif isinstance(m, RequestVoteResponse):
+        if m.term < term:
+            yield discard(s)
+        else:
+            granted = s.votes_granted[i] | {j} if m.granted else s.votes_granted[i]
+            yield discard(
+                _upd(
+                    s,
+                    votes_responded=tuple_set(s.votes_responded, i, s.votes_responded[i] | {j}),
+                    votes_granted=tuple_set(s.votes_granted, i, granted),
+                )
+            )
+    elif isinstance(m, AppendEntriesRequest):
+        yield from _handle_append_entries(s, m, reply)
+    elif isinstance(m, AppendEntriesResponse):
+        if m.term < term:
+            yield discard(s)
+        elif m.success:
+            yield discard(
+                _upd(
+                    s,
+                    next_index=tuple_set(
+                        s.next_index, i, tuple_set(s.next_index[i], j, m.match_index + 1)
+                    ),
+                    match_index=tuple_set(
+                        s.match_index, i, tuple_set(s.match_index[i], j, m.match_index)
+                    ),
+                )
+            )
+        else:
+            nxt = max(s.next_index[i][j] - 1, 1)
+            yield discard(
+                _upd(s, next_index=tuple_set(s.next_index, i, tuple_set(s.next_index[i], j, nxt)))
+            )
+
+
+def _handle_append_entries(
+    s: TlaState, m: AppendEntriesRequest, reply: object
+) -> Iterator[TlaState]:
+    assert callable(reply)
+    i, j = m.dst, m.src
+    term = s.current_term[i]
+    log = s.log[i]
+    prev = m.prev_log_index
+    log_ok = prev == 0 or (0 < prev <= len(log) and m.prev_log_term == log[prev - 1].term)
+    if m.term < term or (m.term == term and s.role[i] == Role.FOLLOWER and not log_ok):
+        yield reply(s, AppendEntriesResponse(i, j, term, False, 0))
+        return
+    if m.term == term and s.role[i] == Role.CANDIDATE:
+        yield _upd(s, role=tuple_set(s.role, i, Role.FOLLOWER))
+        return
+    if not (m.term == term and s.role[i] == Role.FOLLOWER and log_ok):
+        return
+    index = prev + 1
+    if not m.entries or (len(log) >= index and log[index - 1].term == m.entries[0].term):
+        # already done with the request (may lower commitIndex on a stale copy, as raft.tla)
+        t = _upd(s, commit_index=tuple_set(s.commit_index, i, m.leader_commit))
+        yield reply(t, AppendEntriesResponse(i, j, term, True, prev + len(m.entries)))
+    elif len(log) >= index:  # conflict: remove one entry
+        yield _upd(s, log=tuple_set(s.log, i, log[:-1]))
+    elif len(log) == prev:  # no conflict: append the entry
+        yield _upd(s, log=tuple_set(s.log, i, (*log, m.entries[0])))
