@@ -140,6 +140,10 @@ class ConcreteView:
             return r.log_terms[k - r.snap_index - 1]
         return NONE
 
+    def last_term(self, i: int) -> int:
+        r = self.recs[i]
+        return r.log_terms[-1] if r.log_terms else r.snap_term
+
     def term_at_sym(self, i: int, k: int) -> int:
         """`term_at` where the index is computed (the symbolic view needs If-chains there)."""
         return self.term_at(i, k)

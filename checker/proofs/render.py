@@ -62,7 +62,10 @@ def cti_lines(cti: CTI) -> list[str]:
 
 def bmc_lines(b: BMCResult) -> list[str]:
     if not b.trace:
-        return [f"no violation of a safety property within {b.reached} steps ({b.reason})"]
+        if b.reason.startswith("no violation"):
+            return [f"no violation of a safety property within {b.reached} steps (bound "
+                    "reached: not a proof)"]
+        return [f"stopped after {b.reached} steps: {b.reason}"]
     out = [f"{b.invariant} broken after {len(b.trace) - 1} steps "
            f"({'replayed through the spec' if b.confirmed else 'NOT confirmed by the spec'}):"]
     prev: State | None = None
