@@ -386,6 +386,13 @@ def _ae_committed(v: V, o: Ops, m: Any) -> Any:
     return o.implies(_is_ae(m, o), lambda: o.all(server(x) for x in range(v.n)))
 
 
+def _success_reply_term(v: V, o: Ops, m: Any) -> Any:
+    # A granted vote or a successful append answers a request of the receiver's own term then;
+    # terms only grow (§5.1).
+    return o.implies(o.all([o.any([m.kind == AER, m.kind == RVR]), m.flag]), o.all(
+        o.implies(m.dst == x, m.term <= v.term(x)) for x in range(v.n)))
+
+
 def _failed_reply(v: V, o: Ops, m: Any) -> Any:
     return o.implies(o.all([m.kind == AER, o.not_(m.flag)]), m.a == 0)
 
@@ -477,6 +484,10 @@ AUXILIARY: tuple[Invariant, ...] = (
               "role[m.src] ≠ Candidate; ∀m ∈ AER. m.success ∧ term[m.dst] = m.term ⇒ role[m.dst] ≠ "
               "Candidate",
               "message", _leader_messages, True, frozenset({"network"})),
+    Invariant("SuccessReplyTermBound", "A granted vote or successful append in flight carries a "
+              "term no greater than its receiver's.", "∀m ∈ RVR ∪ AER. m granted/success ⇒ "
+              "m.term ≤ term[m.dst]", "message", _success_reply_term, True,
+              frozenset({"network"})),
     Invariant("FailedReplyShape", "A failed AppendEntries reply carries matchIndex 0.",
               "∀m ∈ AER. ¬m.success ⇒ m.matchIndex = 0", "message", _failed_reply, True,
               frozenset({"network"})),
