@@ -24,6 +24,7 @@ from rich.table import Table
 from checker.errors import BadInput
 from checker.invariants import ALL, LEADER_APPEND_ONLY
 from checker.proofs.induction import BMCResult, bmc, prove
+from checker.proofs.propose import propose as propose_from_ctis
 from checker.proofs.render import (
     bmc_lines,
     config_text,
@@ -60,12 +61,17 @@ def command() -> None:
               help="Also bounded-model-check behaviours of up to K steps.")
 @click.option("--timeout", "timeout_s", type=click.IntRange(1, 3600), default=120,
               show_default=True, help="Seconds per solver call; beyond it the answer is unknown.")
+@click.option("--propose", is_flag=True,
+              help="Propose auxiliary invariants from the remaining counterexamples to induction "
+                   "(templates filtered by the CTIs, reachable samples and Houdini), then prove "
+                   "again with them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Write the Markdown proof report to this file.")
 def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: int,
          max_restarts: int | None, drops: bool, duplicates: bool, bugs: tuple[str, ...],
-         depth: int | None, timeout_s: int, as_json: bool, report: str | None) -> None:
+         depth: int | None, timeout_s: int, propose: bool, as_json: bool,
+         report: str | None) -> None:
     """Prove the Raft spec's invariants inductive (and optionally BMC to --depth)."""
     unknown = sorted(set(bugs) - set(BUGS))
     if unknown:
@@ -79,6 +85,12 @@ def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: i
     if not as_json:
         console.print(f"prove raft: {config_text(config)}")
     result = prove(config, timeout_ms=timeout_s * 1000)
+    proposed: list[str] = []
+    if propose:
+        kept, again = propose_from_ctis(config, result)
+        proposed = [f"{inv.name}: {inv.formula}" for inv in kept]
+        if again is not None:
+            result = again
     found: BMCResult | None = None
     if depth is not None:
         found = bmc(config, depth, timeout_ms=timeout_s * 1000)
@@ -89,8 +101,14 @@ def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: i
     if report is not None:
         _write_atomically(Path(report), report_markdown(result, found, verdict.value))
     if as_json:
-        click.echo(json.dumps(result_json(result, found, verdict.value), ensure_ascii=False))
+        out = result_json(result, found, verdict.value)
+        if propose:
+            out["proposed"] = proposed
+        click.echo(json.dumps(out, ensure_ascii=False))
     else:
+        if propose:
+            console.print("proposed auxiliary invariants (inductive with what was proved): "
+                          + (", ".join(escape(p) for p in proposed) or "none"))
         _print(console, result, found, verdict)
     sys.exit(verdict.exit_status)
 

@@ -118,3 +118,19 @@ def test_cli_json_and_report(tmp_path: Path) -> None:
     for heading in ("## What was checked", "## Invariants", "## Counterexamples to induction"):
         assert heading in text
     assert "| ElectionSafety | safety | **proved** |" in text
+
+
+def test_proposed_invariants_rule_out_ctis_and_are_inductive() -> None:
+    from checker.invariants import CONCRETE, from_spec
+    from checker.proofs.propose import propose
+
+    config = Config(servers=2, max_term=2)
+    base = prove(config)
+    kept, again = propose(config, base)
+    assert kept, "no auxiliary invariant proposed"
+    assert again is not None
+    ctis = [c.cti.pre for c in base.checks if c.cti is not None]
+    for inv in kept:
+        assert inv.name in again.proved  # inductive together with the rest
+        assert any(not inv.holds(from_spec(pre), CONCRETE) for pre in ctis)  # rules one out
+    assert set(base.proved) <= set(again.proved)
