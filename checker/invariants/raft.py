@@ -19,7 +19,7 @@ from itertools import combinations, permutations
 from typing import Any
 
 from checker.invariants.ops import Ops
-from checker.invariants.view import AE, AER, FOLLOWER, LEADER, NONE, RVR
+from checker.invariants.view import AE, AER, CANDIDATE, FOLLOWER, LEADER, NONE, RVR
 
 V = Any  # a ConcreteView or a SymState (the same vocabulary)
 Body = Callable[..., Any]
@@ -137,6 +137,26 @@ def _state_machine_safety(v: V, o: Ops, i: int, j: int) -> Any:
     return v.agree(i, v, j, _min(o, v.commit(i), v.commit(j)))
 
 
+def _outranks(v: V, o: Ops, m: int, j: int) -> Any:
+    """m's log is strictly more up-to-date than j's (§5.4.1: last term, then last index)."""
+    return o.any([v.last_term(m) > v.last_term(j),
+                  o.all([v.last_term(m) == v.last_term(j), v.last(m) > v.last(j)])])
+
+
+def _committed_entries_outvote_rivals(v: V, o: Ops, i: int, j: int) -> Any:
+    # A server j lacking an entry i has committed faces a quorum of logs more up-to-date than
+    # its own, so it cannot be elected (the heart of §5.4.3's argument).
+    rivals = o.count(_outranks(v, o, m, j) for m in range(v.n))
+
+    def entry(k: int) -> Any:
+        same = o.all([v.value_at(j, k) == v.value_at(i, k),
+                      o.implies(o.all([v.known(i, k), v.known(j, k)]),
+                                v.term_at(j, k) == v.term_at(i, k))])
+        return o.implies(o.not_(same), rivals >= v.n // 2 + 1)
+
+    return o.forall_upto(v.commit(i), v.cap, entry)
+
+
 def _leader_append_only(before: V, after: V, o: Ops, i: int) -> Any:
     return o.implies(
         o.all([before.role(i) == LEADER, after.role(i) == LEADER, before.term(i) == after.term(i)]),
@@ -166,6 +186,14 @@ SAFETY: tuple[Invariant, ...] = (
               "entries at one index (§5.4.3, Figure 3).",
               "∀i,j. log[i][1..c] = log[j][1..c] where c = min(commitIndex[i], commitIndex[j])",
               "pair", _state_machine_safety),
+    Invariant("CommittedEntriesOutvoteRivals", "A server lacking an entry another server has "
+              "committed faces a quorum of logs more up-to-date than its own, so it cannot be "
+              "elected (§5.4.3; the spec's auxiliary invariant).",
+              "∀i,j,k ≤ commitIndex[i]. log[j][k] ≠ log[i][k] ⇒ |{m : (lastTerm[m], "
+              "lastIndex[m]) > (lastTerm[j], lastIndex[j])}| > n/2", "ordered",
+              _committed_entries_outvote_rivals, True,
+              # O(commitIndex) per pair: left to the proofs, not re-evaluated on long traces.
+              frozenset({"proof"})),
 )
 
 LEADER_APPEND_ONLY = TransitionInvariant(
@@ -184,7 +212,8 @@ def _not_follower(v: V, i: int) -> Any:
 
 
 def _voted_for_self(v: V, o: Ops, i: int) -> Any:
-    return o.implies(_not_follower(v, i), lambda: o.all([v.voted_for(i) == i, v.granted(i, i)]))
+    return o.all([o.implies(_not_follower(v, i), v.voted_for(i) == i),
+                  o.implies(v.role(i) == CANDIDATE, v.granted(i, i))])
 
 
 def _granted_votes(v: V, o: Ops, i: int, j: int) -> Any:
@@ -199,9 +228,45 @@ def _disjoint_votes(v: V, o: Ops, i: int, k: int) -> Any:
         lambda: o.all(o.not_(o.all([v.granted(i, j), v.granted(k, j)])) for j in range(v.n)))
 
 
-def _leader_has_quorum(v: V, o: Ops, i: int) -> Any:
+def _leader_votes(v: V, o: Ops, i: int) -> Any:
+    # A leader was elected by a quorum (§5.2). The spec forgets the votes once it wins, so the
+    # state keeps what is left of them: each voter voted for it in its term or has moved on to
+    # a later one, and has given no vote of that term to anybody else (none counted by another
+    # candidate of the term, none in flight).
+    t = v.term(i)
+
+    def voter(j: int) -> Any:
+        elsewhere = o.any(
+            [o.all([x != i, v.role(x) == CANDIDATE, v.term(x) == t, v.granted(x, j)])
+             for x in range(v.n)]
+            + [o.all([m.present, m.kind == RVR, m.flag, m.src == j, m.dst != i, m.term == t])
+               for m in v.messages])
+        return o.all([o.any([v.term(j) > t, o.all([v.term(j) == t, v.voted_for(j) == i])]),
+                      o.not_(elsewhere)])
+
     return o.implies(v.role(i) == LEADER,
-                     lambda: o.count(v.granted(i, j) for j in range(v.n)) >= v.n // 2 + 1)
+                     lambda: o.count(voter(j) for j in range(v.n)) >= v.n // 2 + 1)
+
+
+def _supporters(v: V, o: Ops, c: int) -> Any:
+    """How many servers have voted, or could still vote, for candidate c in its term."""
+    t = v.term(c)
+
+    def grant_in_flight(j: int) -> Any:
+        return o.any(o.all([m.present, m.kind == RVR, m.flag, m.src == j, m.dst == c,
+                            m.term == t]) for m in v.messages)
+
+    return o.count(o.any([v.granted(c, j), grant_in_flight(j), v.term(j) < t,
+                          o.all([v.term(j) == t, o.any([v.voted_for(j) == NONE,
+                                                        v.voted_for(j) == c])])])
+                   for j in range(v.n))
+
+
+def _leader_blocks_rivals(v: V, o: Ops, leader: int, c: int) -> Any:
+    # While a term has a leader, no other candidate of that term can still gather a quorum.
+    return o.implies(o.all([v.role(leader) == LEADER, v.role(c) == CANDIDATE,
+                            v.term(c) == v.term(leader)]),
+                     lambda: _supporters(v, o, c) < v.n // 2 + 1)
 
 
 def _is_grant(m: Any, o: Ops) -> Any:
@@ -235,6 +300,121 @@ def _message_term_bound(v: V, o: Ops, m: Any) -> Any:
     return o.all(o.implies(m.src == x, m.term <= v.term(x)) for x in range(v.n))
 
 
+# -- logs
+
+
+def _log_terms_monotonic(v: V, o: Ops, i: int) -> Any:
+    # A log's terms never decrease: a leader appends entries of its own term, the highest
+    # in its log (§5.3, §5.4).
+    return o.forall_upto(v.last(i) - 1, v.cap, lambda k: o.implies(
+        o.all([v.known(i, k), v.known(i, k + 1)]), v.term_at(i, k) <= v.term_at_sym(i, k + 1)))
+
+
+def _leader_has_its_entries(v: V, o: Ops, leader: int, i: int) -> Any:
+    # Entries of term t were created by the leader of t, which still holds them (and, by Log
+    # Matching, everything before them) while it leads.
+    return o.implies(v.role(leader) == LEADER, lambda: o.forall_upto(v.last(i), v.cap, lambda k: (
+        o.implies(o.all([v.known(i, k), v.term_at(i, k) == v.term(leader)]),
+                  lambda: v.agree(leader, v, i, k)))))
+
+
+def _leader_indexes(v: V, o: Ops, i: int) -> Any:
+    return o.implies(v.role(i) == LEADER, lambda: o.all(
+        o.all([v.next(i, j) <= v.last(i) + 1, v.match(i, j) <= v.last(i)]) for j in range(v.n)))
+
+
+# -- AppendEntries in flight: index x of the message's log fragment is prev (m.a, term m.b)
+# or prev+1+k (entry k).
+
+
+def _is_ae(m: Any, o: Ops) -> Any:
+    return m.kind == AE
+
+
+def _fragment(v: V, o: Ops, m: Any) -> list[tuple[Any, Any, Any, Any]]:
+    """(index, term, value-or-None, present) for the prev cell and each entry slot."""
+    cells = [(m.a, m.b, None, m.a >= 1)]
+    for k in v.entry_slots(m):
+        cells.append((m.a + 1 + k, m.entry_term(k), m.entry_value(k), k < m.n))
+    return cells
+
+
+def _ae_shape(v: V, o: Ops, m: Any) -> Any:
+    # Entries carry terms ≤ the message's term, in non-decreasing order after prevLogTerm.
+    cells = _fragment(v, o, m)
+    return o.implies(_is_ae(m, o), lambda: o.all([
+        m.b <= m.term,
+        *[o.implies(present, o.all([t <= m.term, t >= prev_t]))
+          for (_, t, _, present), (_, prev_t, _, _) in zip(cells[1:], cells, strict=False)],
+    ]))
+
+
+def _ae_matches_sender(v: V, o: Ops, m: Any) -> Any:
+    # While its sender still leads the message's term, the message is a slice of its log.
+    def sender(x: int) -> Any:
+        cells = _fragment(v, o, m)
+        return o.implies(o.all([m.src == x, v.term(x) == m.term, v.role(x) == LEADER]), lambda: o.all([
+            m.a + m.n <= v.last(x), m.c <= v.commit(x),
+            *[o.implies(o.all([present, idx >= 1]), o.all([
+                v.term_at_sym(x, idx) == t,
+                *([] if val is None else [v.value_at_sym(x, idx) == val])]))
+              for idx, t, val, present in cells]]))
+    return o.implies(_is_ae(m, o), lambda: o.all(sender(x) for x in range(v.n)))
+
+
+def _ae_entries_of_leader(v: V, o: Ops, m: Any) -> Any:
+    # An entry in flight of the current leader's term is in that leader's log.
+    def leader(x: int) -> Any:
+        return o.implies(v.role(x) == LEADER, lambda: o.all(
+            o.implies(o.all([present, idx >= 1, t == v.term(x)]), o.all([
+                idx <= v.last(x), v.term_at_sym(x, idx) == t,
+                *([] if val is None else [v.value_at_sym(x, idx) == val])]))
+            for idx, t, val, present in _fragment(v, o, m)))
+    return o.implies(_is_ae(m, o), lambda: o.all(leader(x) for x in range(v.n)))
+
+
+def _ae_committed(v: V, o: Ops, m: Any) -> Any:
+    # What a message says is committed (indexes ≤ leaderCommit it carries) agrees with every
+    # server's committed prefix, and is in the log of every leader of a later term.
+    def server(x: int) -> Any:
+        return o.all(
+            o.implies(o.all([present, idx >= 1, idx <= m.c]), o.all([
+                o.implies(idx <= v.commit(x), v.term_at_sym(x, idx) == t),
+                o.implies(o.all([v.role(x) == LEADER, v.term(x) > m.term]),
+                          o.all([idx <= v.last(x), v.term_at_sym(x, idx) == t]))]))
+            for idx, t, _, present in _fragment(v, o, m))
+    return o.implies(_is_ae(m, o), lambda: o.all(server(x) for x in range(v.n)))
+
+
+def _success_reply_term(v: V, o: Ops, m: Any) -> Any:
+    # A granted vote or a successful append answers a request of the receiver's own term then;
+    # terms only grow (§5.1).
+    return o.implies(o.all([o.any([m.kind == AER, m.kind == RVR]), m.flag]), o.all(
+        o.implies(m.dst == x, m.term <= v.term(x)) for x in range(v.n)))
+
+
+def _failed_reply(v: V, o: Ops, m: Any) -> Any:
+    return o.implies(o.all([m.kind == AER, o.not_(m.flag)]), m.a == 0)
+
+
+def _aer_match(v: V, o: Ops, m: Any) -> Any:
+    # A success reply in flight to the leader of its term acknowledges entries the leader has.
+    return o.implies(o.all([m.kind == AER, m.flag]), lambda: o.all(
+        o.implies(o.all([m.dst == x, v.term(x) == m.term, v.role(x) == LEADER]), m.a <= v.last(x))
+        for x in range(v.n)))
+
+
+def _leader_messages(v: V, o: Ops, m: Any) -> Any:
+    # AppendEntries are sent, and success replies addressed, only by a leader; a candidate of
+    # the same term was never leader of it (a term has one election per server, §5.2).
+    return o.all([
+        o.implies(o.all([m.kind == AE, m.src == x, v.term(x) == m.term]), v.role(x) != CANDIDATE)
+        for x in range(v.n)] + [
+        o.implies(o.all([m.kind == AER, m.flag, m.dst == x, v.term(x) == m.term]),
+                  v.role(x) != CANDIDATE)
+        for x in range(v.n)])
+
+
 AUXILIARY: tuple[Invariant, ...] = (
     Invariant("VotedForSelf", "A candidate or leader voted for itself and counts its own vote "
               "(§5.2).", "∀i. role[i] ≠ Follower ⇒ votedFor[i] = i ∧ i ∈ granted[i]", "server",
@@ -247,9 +427,18 @@ AUXILIARY: tuple[Invariant, ...] = (
     Invariant("DisjointVotes", "Two candidates or leaders of one term never count the same "
               "voter.", "∀i≠k. role[i],role[k] ≠ Follower ∧ term[i] = term[k] ⇒ granted[i] ∩ "
               "granted[k] = ∅", "pair", _disjoint_votes, True, frozenset({"volatile"})),
-    Invariant("LeaderHasQuorum", "A leader counted votes from a majority (§5.2).",
-              "∀i. role[i] = Leader ⇒ |granted[i]| > n/2", "server", _leader_has_quorum, True,
-              frozenset({"volatile"})),
+    Invariant("LeaderVotes", "A leader was elected by a quorum: each voter voted for it in "
+              "its term or has moved to a later term, and gave no vote of that term to anybody "
+              "else (§5.2).",
+              "∀l. role[l] = Leader ⇒ |{j : (term[j] > term[l] ∨ (term[j] = term[l] ∧ votedFor[j] "
+              "= l)) ∧ no other candidate of term[l] counts j ∧ no grant j→x≠l of term[l] in "
+              "flight}| > n/2", "server", _leader_votes, True, frozenset({"volatile", "network"})),
+    Invariant("LeaderBlocksRivals", "While a term has a leader, no other candidate of that term "
+              "can still gather a quorum of votes.",
+              "∀l,c. role[l] = Leader ∧ role[c] = Candidate ∧ term[c] = term[l] ⇒ |{j : j ∈ "
+              "granted[c] ∨ grant j→c in flight ∨ term[j] < term[c] ∨ (term[j] = term[c] ∧ "
+              "votedFor[j] ∈ {null, c})}| ≤ n/2", "ordered", _leader_blocks_rivals, True,
+              frozenset({"volatile", "network"})),
     Invariant("MessageTermBound", "No message carries a term above its sender's current term "
               "(§5.1: terms only grow).", "∀m ∈ network. m.term ≤ term[m.src]", "message",
               _message_term_bound, True, frozenset({"network"})),
@@ -265,6 +454,47 @@ AUXILIARY: tuple[Invariant, ...] = (
     Invariant("OneGrantPerTerm", "A voter's granted votes in flight of one term all go to the "
               "same candidate.", "∀m1,m2 ∈ network. granted, same src and term ⇒ same dst",
               "messages", _one_grant_per_term, True, frozenset({"network"})),
+    Invariant("LogTermsMonotonic", "The terms in a log never decrease.",
+              "∀i,k. log[i][k].term ≤ log[i][k+1].term", "server", _log_terms_monotonic, True),
+    Invariant("LeaderHasItsEntries", "A leader holds every entry of its term, with all that "
+              "precedes it.", "∀l,i,k. role[l] = Leader ∧ log[i][k].term = term[l] ⇒ "
+              "log[l][1..k] = log[i][1..k]", "ordered", _leader_has_its_entries, True),
+    Invariant("LeaderIndexes", "A leader's nextIndex and matchIndex stay within its log.",
+              "∀i,j. role[i] = Leader ⇒ nextIndex[i][j] ≤ lastIndex[i] + 1 ∧ matchIndex[i][j] ≤ "
+              "lastIndex[i]", "server", _leader_indexes, True, frozenset({"volatile"})),
+    Invariant("AppendEntriesShape", "An AppendEntries in flight carries terms no greater than "
+              "its own, in non-decreasing order.", "∀m ∈ AE. m.prevLogTerm ≤ m.entries[0].term ≤ "
+              "… ≤ m.term", "message", _ae_shape, True, frozenset({"network"})),
+    Invariant("AppendEntriesMatchesSender", "While its sender leads the message's term, an "
+              "AppendEntries in flight is a slice of the sender's log and its leaderCommit is "
+              "at most the sender's.", "∀m ∈ AE. role[m.src] = Leader ∧ term[m.src] = m.term ⇒ "
+              "m ⊑ log[m.src] ∧ m.leaderCommit ≤ commitIndex[m.src]", "message",
+              _ae_matches_sender, True, frozenset({"network"})),
+    Invariant("AppendEntriesEntriesOfLeader", "An entry in flight of a leader's term is in that "
+              "leader's log.", "∀m ∈ AE, l, x ∈ m. role[l] = Leader ∧ m[x].term = term[l] ⇒ "
+              "log[l][x] = m[x]", "message", _ae_entries_of_leader, True,
+              frozenset({"network"})),
+    Invariant("AppendEntriesCommitted", "The entries an AppendEntries says are committed agree "
+              "with every committed prefix and are in every leader of a later term.",
+              "∀m ∈ AE, i, x ≤ m.leaderCommit. (x ≤ commitIndex[i] ∨ (role[i] = Leader ∧ "
+              "term[i] > m.term)) ⇒ log[i][x] = m[x]", "message", _ae_committed, True,
+              frozenset({"network"})),
+    Invariant("LeaderMessagesNotFromCandidates", "No candidate has sent, or is owed a reply "
+              "to, an AppendEntries of its own term.", "∀m ∈ AE. term[m.src] = m.term ⇒ "
+              "role[m.src] ≠ Candidate; ∀m ∈ AER. m.success ∧ term[m.dst] = m.term ⇒ role[m.dst] ≠ "
+              "Candidate",
+              "message", _leader_messages, True, frozenset({"network"})),
+    Invariant("SuccessReplyTermBound", "A granted vote or successful append in flight carries a "
+              "term no greater than its receiver's.", "∀m ∈ RVR ∪ AER. m granted/success ⇒ "
+              "m.term ≤ term[m.dst]", "message", _success_reply_term, True,
+              frozenset({"network"})),
+    Invariant("FailedReplyShape", "A failed AppendEntries reply carries matchIndex 0.",
+              "∀m ∈ AER. ¬m.success ⇒ m.matchIndex = 0", "message", _failed_reply, True,
+              frozenset({"network"})),
+    Invariant("AppendReplyMatch", "A success reply to the leader of its term acknowledges "
+              "only entries the leader has.", "∀m ∈ AER. m.success ∧ role[m.dst] = Leader ∧ "
+              "term[m.dst] = m.term ⇒ m.matchIndex ≤ lastIndex[m.dst]", "message", _aer_match,
+              True, frozenset({"network"})),
 )
 
 ALL: tuple[Invariant, ...] = SAFETY + AUXILIARY

@@ -218,6 +218,9 @@ class SymState:
     def value_at(self, i: int, k: int) -> Expr:
         return z3.If(k <= self.lasts[i], self.lval[i][k - 1], NONE)
 
+    def entry_slots(self, m: SymMsg) -> range:
+        return range(self.cap)  # guarded by k < m.n where it matters
+
     def granted(self, i: int, j: int) -> Expr:
         return self.grant[i][j]
 
@@ -253,17 +256,18 @@ class SymState:
 
     # ---- symbolic helpers for the transition relation
     def term_at_sym(self, i: int, idx: Expr) -> Expr:
-        """Term of entry `idx` (a symbolic index; 0 at index 0 and beyond the end)."""
-        out: Expr = z3.IntVal(0)
+        """Term of entry `idx`, a symbolic index: 0 at index 0, NONE beyond the end (as
+        `ConcreteView.term_at`)."""
+        out: Expr = z3.IntVal(NONE)
         for k in range(1, self.cap + 1):
             out = z3.If(idx == k, self.lterm[i][k - 1], out)
-        return out
+        return z3.If(idx == 0, 0, z3.If(idx <= self.lasts[i], out, NONE))
 
     def value_at_sym(self, i: int, idx: Expr) -> Expr:
-        out: Expr = z3.IntVal(0)
+        out: Expr = z3.IntVal(NONE)
         for k in range(1, self.cap + 1):
             out = z3.If(idx == k, self.lval[i][k - 1], out)
-        return out
+        return z3.If(z3.And(idx >= 1, idx <= self.lasts[i]), out, NONE)
 
     def last_term(self, i: int) -> Expr:
         return self.term_at_sym(i, self.lasts[i])

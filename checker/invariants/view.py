@@ -87,10 +87,10 @@ class MsgRec:
         return len(self.ent_terms)
 
     def entry_term(self, k: int) -> int:
-        return self.ent_terms[k]
+        return self.ent_terms[k] if 0 <= k < len(self.ent_terms) else NONE
 
     def entry_value(self, k: int) -> int:
-        return self.ent_values[k]
+        return self.ent_values[k] if 0 <= k < len(self.ent_values) else NONE
 
 
 class ConcreteView:
@@ -140,11 +140,26 @@ class ConcreteView:
             return r.log_terms[k - r.snap_index - 1]
         return NONE
 
+    def last_term(self, i: int) -> int:
+        r = self.recs[i]
+        return r.log_terms[-1] if r.log_terms else r.snap_term
+
+    def term_at_sym(self, i: int, k: int) -> int:
+        """`term_at` where the index is computed (the symbolic view needs If-chains there)."""
+        return self.term_at(i, k)
+
+    def value_at_sym(self, i: int, k: int) -> int:
+        return self.value_at(i, k)
+
     def value_at(self, i: int, k: int) -> int:
         r = self.recs[i]
         if not 1 <= k <= r.last:
             return NONE
         return 0 if r.values is None else r.values[k - 1]
+
+    def entry_slots(self, m: MsgRec) -> range:
+        """The positions of m's entries to quantify over (all of them)."""
+        return range(m.n)
 
     # leader and candidate state
     def granted(self, i: int, j: int) -> bool:

@@ -133,7 +133,12 @@ def restart(s: SymState, cfg: Config, i: int) -> SymAction:
     p.nxt[i] = [z3.IntVal(1)] * s.n
     p.mtc[i] = [z3.IntVal(0)] * s.n
     p.restarts = s.restarts + 1
-    return SymAction("Restart", i, None, None, None, s.restarts < cfg.max_restarts, p)
+    guard = s.restarts < cfg.max_restarts
+    if not cfg.has_bug("unpersisted-vote"):
+        # A follower with nothing volatile to lose does not restart (the spec drops that step:
+        # any behaviour through it is the same behaviour without it).
+        guard = z3.And(guard, z3.Not(z3.And(s.roles[i] == FOLLOWER, s.commits[i] == 0)))
+    return SymAction("Restart", i, None, None, None, guard, p)
 
 
 def client_request(s: SymState, cfg: Config, i: int, v: int) -> SymAction:
@@ -178,12 +183,22 @@ def append_entries(s: SymState, cfg: Config, i: int, j: int) -> SymAction:
 
 
 def _adopt_term(p: SymState, cfg: Config, i: int, term: Expr) -> None:
-    """§5.1: a higher term is adopted; the server steps down and its vote is cleared."""
+    """§5.1: a higher term is adopted, the vote cleared, and the server becomes a follower."""
     higher = term > p.cur_term[i]
     stay = p.roles[i] == LEADER if cfg.has_bug("no-step-down") else z3.BoolVal(False)
-    p.roles[i] = z3.If(higher, z3.If(stay, LEADER, FOLLOWER), p.roles[i])
     p.voted[i] = z3.If(higher, NONE, p.voted[i])
     p.cur_term[i] = z3.If(higher, term, p.cur_term[i])
+    _become_follower(p, i, z3.And(higher, z3.Not(stay)))
+
+
+def _become_follower(p: SymState, i: int, when: Expr) -> None:
+    """`spec.raft_receive.become_follower` under a condition: follower, and the candidate and
+    leader variables back to their initial values."""
+    p.roles[i] = z3.If(when, FOLLOWER, p.roles[i])
+    p.resp[i] = [z3.If(when, False, x) for x in p.resp[i]]
+    p.grant[i] = [z3.If(when, False, x) for x in p.grant[i]]
+    p.nxt[i] = [z3.If(when, 1, x) for x in p.nxt[i]]
+    p.mtc[i] = [z3.If(when, 0, x) for x in p.mtc[i]]
 
 
 def _on_request_vote(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> SymMsg:
@@ -203,6 +218,8 @@ def _on_vote_response(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> No
     votes = z3.Sum([z3.If(g, 1, 0) for g in p.grant[i]])
     wins = z3.And(counts, votes >= cfg.quorum)
     p.roles[i] = z3.If(wins, LEADER, p.roles[i])
+    p.resp[i] = [z3.If(wins, False, x) for x in p.resp[i]]
+    p.grant[i] = [z3.If(wins, False, x) for x in p.grant[i]]
     p.nxt[i] = [z3.If(wins, p.lasts[i] + 1, x) for x in p.nxt[i]]
     p.mtc[i] = [z3.If(wins, 0, x) for x in p.mtc[i]]
 
@@ -212,7 +229,7 @@ def _on_append_entries(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> S
     current = m.term >= term
     # A candidate that hears from a leader of its term steps down (§5.2); a leader (only with a
     # bug: two leaders in a term) refuses.
-    p.roles[i] = z3.If(z3.And(current, role == CANDIDATE), FOLLOWER, role)
+    _become_follower(p, i, z3.And(current, role == CANDIDATE))
     prev, count = m.a, m.n
     prev_ok = z3.And(prev <= last, p.term_at_sym(i, prev) == m.b)
     success = z3.And(current, role != LEADER, prev_ok)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from checker.invariants import CONCRETE, LEADER_APPEND_ONLY, SAFETY, Z3, from_spec
 from checker.invariants.raft import ALL
 from checker.invariants.symbolic import Bounds, encode
-from spec.raft import INVARIANTS, TRANSITION_INVARIANTS, State
+from spec.raft import INVARIANTS, TRANSITION_INVARIANTS, AppendEntriesRequest, State
 from tests.invariants.strategies import states
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -38,7 +38,12 @@ def test_leader_append_only_agrees_with_the_spec(before: State, after: State) ->
 
 
 def _bounds(*ss: State) -> Bounds:
+    # Every log and every message fragment must fit the encoded arrays.
     longest = max(max(len(log) for log in s.log) for s in ss)
+    for s in ss:
+        for m in s.network:
+            if isinstance(m, AppendEntriesRequest):
+                longest = max(longest, m.prev_log_index + len(m.entries))
     return Bounds(ss[0].servers, 3, max(longest, 1), 2, max(len(s.network) for s in ss) + 1, 1)
 
 
@@ -48,7 +53,7 @@ def _z3_value(formula: z3.ExprRef) -> bool:
     return bool(z3.is_true(value))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(states(snapshots=False))
 def test_z3_encoding_agrees_with_the_concrete_evaluation(state: State) -> None:
     sym = encode(state, _bounds(state))

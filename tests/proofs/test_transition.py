@@ -27,7 +27,7 @@ def compare(config: Config, *, walks: int, steps: int, seed: int) -> list[State]
 
 
 def test_successors_agree_at_the_default_bounds() -> None:
-    seen = compare(Config(), walks=5, steps=30, seed=1)
+    seen = compare(Config(), walks=4, steps=25, seed=2)
     # Not vacuous: the walks reach leaders and committed entries.
     assert any(Role.LEADER in s.role for s in seen)
     assert any(max(s.commit_index) > 0 for s in seen)

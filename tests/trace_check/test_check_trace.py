@@ -183,3 +183,15 @@ def test_incremental_checking_agrees_with_the_naive_twin(tmp_path: Path) -> None
             found += 1
             assert min(v.line for v in state_violations) == naive[0]
     assert found >= 3  # the comparison is not vacuous
+
+
+@pytest.mark.campaign
+@pytest.mark.parametrize("seed", range(1, 11))
+def test_simulated_traces_hold_and_agree_with_the_naive_twin_campaign(tmp_path: Path,
+                                                                       seed: int) -> None:
+    trace = tmp_path / "sim.jsonl"
+    subprocess.run([sys.executable, "-m", "checker", "sim", "raft", "--servers", "5",
+                    "--unreliable", "--snapshots", "--duration", "20", "--seed", str(seed),
+                    "--trace", str(trace)], cwd=ROOT, capture_output=True, check=False)
+    assert check_trace(trace).verdict is Verdict.OK
+    assert naive_first_violation(trace) is None

@@ -1,0 +1,161 @@
+"""`dscheck prove raft`: prove the Raft invariants inductive with Z3, or find a bug by BMC.
+
+Encodes the spec's Init and Next over the given bounds, checks initiation and consecution of
+every invariant relative to their conjunction (dropping those that fail, with their
+counterexamples to induction, until what stands is inductive), and with `--depth K` also
+searches for a behaviour of at most K steps breaking a safety property. Exit status 0 when
+every safety property is proved, 1 when BMC finds a violation (replayed through the spec), 3
+when something is not proved or the solver answered unknown, 2 on bad options.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from checker.errors import BadInput
+from checker.invariants import ALL, LEADER_APPEND_ONLY
+from checker.proofs.induction import BMCResult, bmc, prove
+from checker.proofs.propose import propose as propose_from_ctis
+from checker.proofs.render import (
+    bmc_lines,
+    config_text,
+    cti_lines,
+    report_markdown,
+    result_json,
+    status,
+)
+from checker.verdict import Verdict
+from spec.raft import BUGS, Config
+
+
+@click.group(name="prove")
+def command() -> None:
+    """Prove invariants inductive with Z3, or bounded-model-check them."""
+
+
+@command.command(name="raft")
+@click.option("--servers", type=click.IntRange(1, 5), default=3, show_default=True)
+@click.option("--max-term", type=click.IntRange(0, 6), default=3, show_default=True)
+@click.option("--max-log", type=click.IntRange(0, 4), default=1, show_default=True)
+@click.option("--values", type=click.IntRange(1, 3), default=1, show_default=True,
+              help="Client requests carry values 1..V.")
+@click.option("--max-messages", type=click.IntRange(0, 4), default=2, show_default=True,
+              help="Messages in flight (the network is a set).")
+@click.option("--max-restarts", type=click.IntRange(0, 3), default=None,
+              help="Crash/restarts in a behaviour  [default: 1 with --bug unpersisted-vote, "
+                   "else 0].")
+@click.option("--drops/--no-drops", default=False, show_default=True)
+@click.option("--duplicates/--no-duplicates", default=False, show_default=True)
+@click.option("--bug", "bugs", multiple=True, metavar="NAME",
+              help="Switch on a fault flag of the spec (repeatable): " + ", ".join(sorted(BUGS)))
+@click.option("--depth", type=click.IntRange(0, 60), default=None,
+              help="Also bounded-model-check behaviours of up to K steps.")
+@click.option("--timeout", "timeout_s", type=click.IntRange(1, 3600), default=120,
+              show_default=True, help="Seconds per solver call; beyond it the answer is unknown.")
+@click.option("--propose", is_flag=True,
+              help="Propose auxiliary invariants from the remaining counterexamples to induction "
+                   "(templates filtered by the CTIs, reachable samples and Houdini), then prove "
+                   "again with them.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option("--report", type=click.Path(dir_okay=False), default=None,
+              help="Write the Markdown proof report to this file.")
+def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: int,
+         max_restarts: int | None, drops: bool, duplicates: bool, bugs: tuple[str, ...],
+         depth: int | None, timeout_s: int, propose: bool, as_json: bool,
+         report: str | None) -> None:
+    """Prove the Raft spec's invariants inductive (and optionally BMC to --depth)."""
+    unknown = sorted(set(bugs) - set(BUGS))
+    if unknown:
+        raise BadInput(f"unknown bug flag(s) {', '.join(unknown)}; known: {', '.join(sorted(BUGS))}")
+    if max_restarts is None:
+        max_restarts = 1 if "unpersisted-vote" in bugs else 0
+    config = Config(servers=servers, max_term=max_term, max_log=max_log, values=values,
+                    max_messages=max_messages, max_restarts=max_restarts, drops=drops,
+                    duplicates=duplicates, bugs=frozenset(bugs))
+    console = Console(highlight=False, stderr=as_json)
+    if not as_json:
+        console.print(f"prove raft: {config_text(config)}")
+    result = prove(config, timeout_ms=timeout_s * 1000)
+    proposed: list[str] = []
+    if propose:
+        kept, again = propose_from_ctis(config, result)
+        proposed = [f"{inv.name}: {inv.formula}" for inv in kept]
+        if again is not None:
+            result = again
+    found: BMCResult | None = None
+    if depth is not None:
+        found = bmc(config, depth, timeout_ms=timeout_s * 1000)
+    if found is not None and found.verdict is Verdict.VIOLATION:
+        verdict = Verdict.VIOLATION
+    else:
+        verdict = result.verdict
+    if report is not None:
+        _write_atomically(Path(report), report_markdown(result, found, verdict.value))
+    if as_json:
+        out = result_json(result, found, verdict.value)
+        if propose:
+            out["proposed"] = proposed
+        click.echo(json.dumps(out, ensure_ascii=False))
+    else:
+        if propose:
+            console.print("proposed auxiliary invariants (inductive with what was proved): "
+                          + (", ".join(escape(p) for p in proposed) or "none"))
+        _print(console, result, found, verdict)
+    sys.exit(verdict.exit_status)
+
+
+def _print(console: Console, result: object, found: BMCResult | None, verdict: Verdict) -> None:
+    from checker.proofs.induction import ProofResult
+
+    assert isinstance(result, ProofResult)
+    table = Table(title=f"inductive invariants ({result.seconds:.1f} s, "
+                        f"{result.rounds} round(s))")
+    for col in ("invariant", "kind", "status"):
+        table.add_column(col)
+    for name in result.invariants:
+        inv = next((i for i in ALL if i.name == name), None)
+        kind = "auxiliary" if inv is not None and inv.auxiliary else "safety"
+        st = status(result, name)
+        colour = "green" if st == "proved" else "yellow"
+        table.add_row(name, kind, f"[{colour}]{st}[/{colour}]")
+    console.print(table)
+    safety = [i.name for i in ALL if not i.auxiliary] + [LEADER_APPEND_ONLY.name]
+    for c in result.checks:
+        if c.cti is not None and c.invariant in safety:
+            console.print(f"\n[bold]counterexample to induction for {c.invariant}[/bold] ({c.kind})")
+            for line in cti_lines(c.cti):
+                console.print("  " + escape(line), soft_wrap=True)
+        elif c.verdict is Verdict.UNKNOWN:
+            console.print(f"\n{c.invariant} ({c.kind}): unknown — {escape(c.reason)}")
+    others = sum(1 for c in result.checks if c.cti is not None and c.invariant not in safety)
+    if others:
+        console.print(f"\n({others} auxiliary candidate(s) dropped with a CTI; see --report or "
+                      "--json)")
+    if found is not None:
+        console.print(f"\n[bold]bounded model checking, depth {found.depth}[/bold] "
+                      f"({found.seconds:.1f} s)")
+        for line in bmc_lines(found):
+            console.print("  " + escape(line), soft_wrap=True)
+    words = {Verdict.OK: "[green]OK[/green]: every safety property is proved inductive",
+             Verdict.VIOLATION: "[red]VIOLATION[/red]: a behaviour breaks a safety property",
+             Verdict.UNKNOWN: "[yellow]UNKNOWN[/yellow]: not every safety property is proved"}
+    console.print("\n" + words[verdict])
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise BadInput(f"cannot write the report: {e.strerror}", str(path)) from None
