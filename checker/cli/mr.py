@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -19,6 +20,45 @@ from spec.mapreduce import MUTATIONS  # pure and small: cheap to import for the 
 
 CODEC = click.Choice(["msgpack", "json"])
 TIMEOUT = click.FloatRange(min=0.0, min_open=True)
+FC = TypeVar("FC", bound=Callable[..., object])
+
+# Options several verbs share, declared once so that their names, ranges and defaults agree.
+_reduce_option = click.option(
+    "--reduce",
+    "n_reduce",
+    type=click.IntRange(min=1, max=10_000),
+    default=10,
+    show_default=True,
+    help="Number of reduce tasks.",
+)
+_task_timeout_option = click.option(
+    "--task-timeout",
+    type=TIMEOUT,
+    default=10.0,
+    show_default=True,
+    help="Seconds before an unfinished task is re-issued.",
+)
+_trace_option = click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the coordinator's trace (JSON Lines) here; check it with 'dscheck mr check-trace'.",
+)
+_codec_option = click.option(
+    "--codec", type=CODEC, default="msgpack", show_default=True, help="Message encoding."
+)
+
+
+def _dir_option(help_text: str) -> Callable[[FC], FC]:
+    return click.option(
+        "--dir",
+        "directory",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("."),
+        show_default=True,
+        help=help_text,
+    )
 
 
 @click.group(name="mr")
@@ -28,22 +68,8 @@ def command() -> None:
 
 @command.command(name="coordinator")
 @click.argument("files", nargs=-1, required=True)
-@click.option(
-    "--reduce",
-    "n_reduce",
-    type=click.IntRange(min=1, max=10_000),
-    default=10,
-    show_default=True,
-    help="Number of reduce tasks.",
-)
-@click.option(
-    "--dir",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Job directory (intermediate and output files, default socket).",
-)
+@_reduce_option
+@_dir_option("Job directory (intermediate and output files, default socket).")
 @click.option(
     "--socket",
     "socket_path",
@@ -53,13 +79,7 @@ def command() -> None:
 @click.option(
     "--tcp", default=None, metavar="HOST:PORT", help="Listen on TCP instead of a Unix socket."
 )
-@click.option(
-    "--task-timeout",
-    type=TIMEOUT,
-    default=10.0,
-    show_default=True,
-    help="Seconds before an unfinished task is re-issued.",
-)
+@_task_timeout_option
 @click.option(
     "--linger",
     type=click.FloatRange(min=0.0),
@@ -67,13 +87,7 @@ def command() -> None:
     show_default=True,
     help="Seconds to keep answering 'exit' after the job is done.",
 )
-@click.option(
-    "--trace",
-    "trace_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the coordinator's trace (JSON Lines) here; check it with 'dscheck mr check-trace'.",
-)
+@_trace_option
 @click.option("-v", "--verbose", is_flag=True, help="Log every hand-out and commit on stderr.")
 def coordinator_command(
     files: tuple[str, ...],
@@ -131,14 +145,7 @@ def coordinator_command(
 
 @command.command(name="worker")
 @click.argument("app")
-@click.option(
-    "--dir",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Job directory shared with the coordinator.",
-)
+@_dir_option("Job directory shared with the coordinator.")
 @click.option(
     "--socket",
     "socket_path",
@@ -151,7 +158,7 @@ def coordinator_command(
     metavar="HOST:PORT",
     help="Coordinator's TCP address instead of a Unix socket.",
 )
-@click.option("--codec", type=CODEC, default="msgpack", show_default=True, help="Message encoding.")
+@_codec_option
 @click.option(
     "--wait",
     "startup_wait",
@@ -200,14 +207,7 @@ def worker_command(
 @command.command(name="sequential")
 @click.argument("app")
 @click.argument("files", nargs=-1, required=True)
-@click.option(
-    "--dir",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Where to write the output.",
-)
+@_dir_option("Where to write the output.")
 @click.option(
     "--output", default="mr-out-0", show_default=True, help="Output file name (inside --dir)."
 )
@@ -238,30 +238,10 @@ def sequential_command(app: str, files: tuple[str, ...], directory: Path, output
     show_default=True,
     help="Worker processes.",
 )
-@click.option(
-    "--reduce",
-    "n_reduce",
-    type=click.IntRange(min=1, max=10_000),
-    default=10,
-    show_default=True,
-    help="Number of reduce tasks.",
-)
-@click.option(
-    "--dir",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Job directory: mr-out-* are left here.",
-)
-@click.option(
-    "--task-timeout",
-    type=TIMEOUT,
-    default=10.0,
-    show_default=True,
-    help="Seconds before an unfinished task is re-issued.",
-)
-@click.option("--codec", type=CODEC, default="msgpack", show_default=True, help="Message encoding.")
+@_reduce_option
+@_dir_option("Job directory: mr-out-* are left here.")
+@_task_timeout_option
+@_codec_option
 @click.option(
     "--max-restarts",
     type=click.IntRange(min=0),
@@ -269,13 +249,7 @@ def sequential_command(app: str, files: tuple[str, ...], directory: Path, output
     show_default=True,
     help="Worker crashes tolerated before giving up.",
 )
-@click.option(
-    "--trace",
-    "trace_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the coordinator's trace (JSON Lines) here; check it with 'dscheck mr check-trace'.",
-)
+@_trace_option
 def run_command(
     app: str,
     files: tuple[str, ...],
