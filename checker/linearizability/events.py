@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checker.errors import BadInput
-from checker.linearizability.history import Input, Operation
+from checker.linearizability.history import Input, Operation, renumbered
 
 
 class Semantics(enum.Enum):
@@ -125,17 +125,5 @@ class Pairing:
             self._add(client, call, None, None, known=False)
         self.pending.clear()
         self.ops.sort(key=lambda op: (op.call, op.line or 0))
-        return [_at(op, i) for i, op in enumerate(self.ops)]
+        return [renumbered(op, i) for i, op in enumerate(self.ops)]
 
-
-def _at(op: Operation, index: int) -> Operation:
-    return Operation(
-        client=op.client,
-        input=op.input,
-        output=op.output,
-        call=op.call,
-        ret=op.ret,
-        output_known=op.output_known,
-        index=index,
-        line=op.line,
-    )

@@ -68,11 +68,11 @@ def history(operations: Sequence[Operation]) -> tuple[Operation, ...]:
     for i, op in enumerate(operations):
         if op.ret is not None and op.ret < op.call:
             raise ValueError(f"operation {i} returns ({op.ret}) before it is called ({op.call})")
-        numbered.append(op if op.index == i else _renumber(op, i))
+        numbered.append(op if op.index == i else renumbered(op, i))
     return tuple(numbered)
 
 
-def _renumber(op: Operation, index: int) -> Operation:
+def renumbered(op: Operation, index: int) -> Operation:
     return Operation(
         client=op.client,
         input=op.input,
