@@ -315,19 +315,25 @@ def _encode_tla_as(state: TlaState, order: Sequence[int]) -> Encoding:
     new_id = [0] * n
     for new, old in enumerate(order):
         new_id[old] = new
+    terms, roles, votes, logs = state.current_term, state.role, state.voted_for, state.log
+    commits, next_index, match_index = state.commit_index, state.next_index, state.match_index
+    votes_responded, votes_granted = state.votes_responded, state.votes_granted
     servers = []
     for old in order:
-        vote = state.voted_for[old]
-        responded = sum(1 << new_id[j] for j in state.votes_responded[old])
-        granted = sum(1 << new_id[j] for j in state.votes_granted[old])
-        row_n, row_m = state.next_index[old], state.match_index[old]
+        vote = votes[old]
+        responded = granted = 0  # the sets are small and mostly empty: no generator
+        for j in votes_responded[old]:
+            responded |= 1 << new_id[j]
+        for j in votes_granted[old]:
+            granted |= 1 << new_id[j]
+        row_n, row_m = next_index[old], match_index[old]
         servers.append(
             (
-                state.current_term[old],
-                int(state.role[old]),
+                terms[old],
+                int(roles[old]),
                 -1 if vote is None else new_id[vote],
-                state.log[old],
-                state.commit_index[old],
+                logs[old],
+                commits[old],
                 responded,
                 granted,
                 tuple([row_n[o] for o in order]),
