@@ -5,7 +5,8 @@ states, depth 54, 215 s with 2 workers).
     python bench/modelcheck_speed.py            # everything (long: many minutes)
     python bench/modelcheck_speed.py --quick    # a small configuration only
 
-Prints a rich table and one JSON line. Figures depend on the machine's load: say so.
+Prints a rich table and one JSON line, with the load average before/after each run and the CPU
+seconds it used (workers included): figures depend on the machine's load, say so.
 """
 
 from __future__ import annotations
