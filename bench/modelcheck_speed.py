@@ -5,7 +5,8 @@ states, depth 54, 215 s with 2 workers).
     python bench/modelcheck_speed.py            # everything (long: many minutes)
     python bench/modelcheck_speed.py --quick    # a small configuration only
 
-Prints a rich table and one JSON line. Figures depend on the machine's load: say so.
+Prints a rich table and one JSON line, with the load average before/after each run and the CPU
+seconds it used (workers included): figures depend on the machine's load, say so.
 """
 
 from __future__ import annotations
@@ -27,9 +28,21 @@ from spec import raft
 TLC_REFERENCE = {"distinct_states": 2_187_261, "depth": 54, "seconds": 215.0, "workers": 2}
 
 
+def _cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def run(label: str, config: raft.Config, options: Options) -> dict[str, object]:
+    # The machine is shared: the load average before and after, and the CPU seconds spent
+    # (this process and its reaped workers), say how much of the wall time was ours.
+    load_before, cpu_before = os.getloadavg()[0], _cpu_seconds()
     result = check(config, options)
+    cpu = _cpu_seconds() - cpu_before
     return {
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+        "cpu_seconds": round(cpu, 2),
         "label": label,
         "model": options.model,
         "workers": options.workers,
@@ -46,6 +59,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small configuration only")
     parser.add_argument("--skip-tla", action="store_true", help="skip the raft.tla comparison")
+    parser.add_argument(
+        "--tla-workers", type=int, default=1, help="processes for the raft.tla configuration"
+    )
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     rows = []
@@ -58,7 +74,11 @@ def main() -> None:
         if not args.skip_tla:
             tla = raft.Config(servers=3, max_term=2, max_log=1, values=1, max_messages=2)
             rows.append(
-                run("raft.tla config (clean bag)", tla, Options(model="raft-tla-clean-bag"))
+                run(
+                    "raft.tla config (clean bag)",
+                    tla,
+                    Options(model="raft-tla-clean-bag", workers=args.tla_workers),
+                )
             )
     table = Table(title=f"dscheck model-check speed ({cores} cores, load {os.getloadavg()[0]:.1f})")
     for column in (
@@ -69,7 +89,9 @@ def main() -> None:
         "generated",
         "depth",
         "s",
+        "CPU s",
         "distinct/s",
+        "load before/after",
     ):
         table.add_column(column, justify="right" if column != "run" else "left")
     for r in rows:
@@ -81,10 +103,12 @@ def main() -> None:
             f"{r['states_generated']:,}",
             str(r["depth"]),
             str(r["seconds"]),
+            str(r["cpu_seconds"]),
             f"{r['distinct_per_second']:,}",
+            f"{r['load_before']} / {r['load_after']}",
         )
     table.add_row(
-        "TLC on raft.tla (reference)", "2", "ok", "2,187,261", "18.7 M", "54", "215", "10,173"
+        "TLC on raft.tla (reference)", "2", "ok", "2,187,261", "18.7 M", "54", "215", "", "10,173"
     )
     Console(width=140).print(table)
     print(

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
+from operator import attrgetter
 
 from spec.raft_types import (
     Action,
@@ -64,10 +66,17 @@ class TlaState:
         return len(self.current_term)
 
 
+_FIELDS: tuple[str, ...] = tuple(TlaState.__dataclass_fields__)
+_FIELD_INDEX = {name: k for k, name in enumerate(_FIELDS)}
+_ALL_FIELDS = attrgetter(*_FIELDS)
+
+
 def _upd(s: TlaState, **changes: object) -> TlaState:
-    fields = {name: getattr(s, name) for name in TlaState.__dataclass_fields__}
-    fields.update(changes)
-    return TlaState(**fields)
+    """`dataclasses.replace` without its per-call introspection (the successor hot path)."""
+    values = list(_ALL_FIELDS(s))
+    for name, value in changes.items():
+        values[_FIELD_INDEX[name]] = value
+    return TlaState(*values)
 
 
 def initial_states(config: Config) -> list[TlaState]:
@@ -126,7 +135,13 @@ def _without(bag: Bag, m: Message, keep_zero: bool) -> Bag:
 
 
 def bag_key(item: tuple[Message, int]) -> tuple[str, tuple[object, ...]]:
-    m = item[0]
+    return _message_key(item[0])
+
+
+@cache
+def _message_key(m: Message) -> tuple[str, tuple[object, ...]]:
+    # Memoised: a bounded configuration has few distinct messages, and every bag update
+    # re-sorts the bag by this key.
     return type(m).__name__, tuple(getattr(m, f) for f in m.__slots__)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from spec.raft import (
     AppendEntriesRequest,
@@ -28,7 +29,7 @@ from spec.raft import (
     Role,
     State,
 )
-from spec.raft_tla import TlaState, as_raft_state, bag_key
+from spec.raft_tla import TlaState, bag_key
 
 Encoding = tuple[object, ...]
 
@@ -55,26 +56,98 @@ def fingerprint(encoding: Encoding) -> int:
 
 
 def _sorting_orders(state: State) -> Iterator[list[int]]:
-    """Lists `order` (order[new] = old id) that sort servers by their id-free signature."""
+    """Lists `order` (order[new] = old id) that sort servers by their id-free signature.
+
+    Two stages, both renaming-invariant: the servers' own variables usually tell them apart
+    already; only when two tie is the costlier full signature computed."""
     n = state.servers
-    sig = [
+    quick = [
+        (state.current_term[i], int(state.role[i]), state.log[i], state.commit_index[i])
+        for i in range(n)
+    ]
+    if len(set(quick)) == n:
+        return iter([sorted(range(n), key=quick.__getitem__)])
+    return _orders_by(_signatures(state))
+
+
+def _signatures(state: State) -> list[tuple[object, ...]]:
+    """Per server, everything about it that renaming servers cannot change: its own
+    variables, how its vote and vote sets relate to itself, the multisets of its
+    next/match indexes, and the id-free contents of the messages it sent and is sent.
+
+    The finer the signature, the fewer ties, and a tie costs a factor of its size! in
+    encodings tried; any renaming-equivariant signature gives the same orbit count."""
+    n = state.servers
+    sent: list[list[tuple[object, ...]]] = [[] for _ in range(n)]
+    received: list[list[tuple[object, ...]]] = [[] for _ in range(n)]
+    for m in state.network:
+        body = _message_body(m)
+        sent[m.src].append(body)
+        received[m.dst].append(body)
+    return [
         (
             state.current_term[i],
             int(state.role[i]),
             state.log[i],
             state.snapshot[i],
             state.commit_index[i],
+            *_peer_signature(
+                i,
+                state.voted_for[i],
+                state.votes_responded[i],
+                state.votes_granted[i],
+                state.next_index[i],
+                state.match_index[i],
+            ),
+            tuple(sorted(sent[i])),
+            tuple(sorted(received[i])),
         )
         for i in range(n)
     ]
-    ordered = sorted(range(n), key=lambda i: sig[i])
+
+
+def _peer_signature(
+    i: int,
+    vote: int | None,
+    responded: frozenset[int],
+    granted: frozenset[int],
+    next_row: tuple[int, ...],
+    match_row: tuple[int, ...],
+) -> tuple[object, ...]:
+    # Only ids relative to i itself survive a renaming: "voted for itself", "responded
+    # to itself"; the rest as counts and sorted multisets (self's entries kept apart).
+    others = [j for j in range(len(next_row)) if j != i]
+    return (
+        -1 if vote is None else int(vote != i),
+        len(responded),
+        i in responded,
+        len(granted),
+        i in granted,
+        next_row[i],
+        match_row[i],
+        tuple(sorted([(next_row[j], match_row[j], j in granted) for j in others])),
+    )
+
+
+def _message_body(m: Message) -> tuple[object, ...]:
+    """A message's encoding without its sender and receiver."""
+    encoded = _encode_message(m, _IDENTITY)
+    return (encoded[0], *encoded[3:])
+
+
+_IDENTITY = range(64)
+
+
+def _orders_by(sig: Sequence[tuple[Any, ...]]) -> Iterator[list[int]]:
+    n = len(sig)
+    ordered = sorted(range(n), key=sig.__getitem__)
     groups: list[list[int]] = []
     for i in ordered:
         if groups and sig[groups[-1][0]] == sig[i]:
             groups[-1].append(i)
         else:
             groups.append([i])
-    if all(len(g) == 1 for g in groups):
+    if len(groups) == n:
         yield ordered
         return
     for choice in itertools.product(*(itertools.permutations(g) for g in groups)):
@@ -198,7 +271,43 @@ def canonical_tla(state: TlaState, symmetry: bool = True) -> Encoding:
     n = state.servers
     if not symmetry:
         return _encode_tla_as(state, list(range(n)))
-    return min(_encode_tla_as(state, order) for order in _sorting_orders(as_raft_state(state)))
+    quick = [
+        (state.current_term[i], int(state.role[i]), state.log[i], state.commit_index[i])
+        for i in range(n)
+    ]
+    if len(set(quick)) == n:
+        return _encode_tla_as(state, sorted(range(n), key=quick.__getitem__))
+    return min(_encode_tla_as(state, order) for order in _orders_by(_tla_signatures(state)))
+
+
+def _tla_signatures(state: TlaState) -> list[tuple[object, ...]]:
+    """As `_signatures`, over the bag (a message's count is part of its body)."""
+    n = state.servers
+    sent: list[list[tuple[object, ...]]] = [[] for _ in range(n)]
+    received: list[list[tuple[object, ...]]] = [[] for _ in range(n)]
+    for m, count in state.messages:
+        body = (_message_body(m), count)
+        sent[m.src].append(body)
+        received[m.dst].append(body)
+    return [
+        (
+            state.current_term[i],
+            int(state.role[i]),
+            state.log[i],
+            state.commit_index[i],
+            *_peer_signature(
+                i,
+                state.voted_for[i],
+                state.votes_responded[i],
+                state.votes_granted[i],
+                state.next_index[i],
+                state.match_index[i],
+            ),
+            tuple(sorted(sent[i])),
+            tuple(sorted(received[i])),
+        )
+        for i in range(n)
+    ]
 
 
 def _encode_tla_as(state: TlaState, order: Sequence[int]) -> Encoding:
@@ -206,19 +315,25 @@ def _encode_tla_as(state: TlaState, order: Sequence[int]) -> Encoding:
     new_id = [0] * n
     for new, old in enumerate(order):
         new_id[old] = new
+    terms, roles, votes, logs = state.current_term, state.role, state.voted_for, state.log
+    commits, next_index, match_index = state.commit_index, state.next_index, state.match_index
+    votes_responded, votes_granted = state.votes_responded, state.votes_granted
     servers = []
     for old in order:
-        vote = state.voted_for[old]
-        responded = sum(1 << new_id[j] for j in state.votes_responded[old])
-        granted = sum(1 << new_id[j] for j in state.votes_granted[old])
-        row_n, row_m = state.next_index[old], state.match_index[old]
+        vote = votes[old]
+        responded = granted = 0  # the sets are small and mostly empty: no generator
+        for j in votes_responded[old]:
+            responded |= 1 << new_id[j]
+        for j in votes_granted[old]:
+            granted |= 1 << new_id[j]
+        row_n, row_m = next_index[old], match_index[old]
         servers.append(
             (
-                state.current_term[old],
-                int(state.role[old]),
+                terms[old],
+                int(roles[old]),
                 -1 if vote is None else new_id[vote],
-                state.log[old],
-                state.commit_index[old],
+                logs[old],
+                commits[old],
                 responded,
                 granted,
                 tuple([row_n[o] for o in order]),

@@ -70,10 +70,12 @@ def expand_partition(
     """Phase 1: successors of the partition's frontier, bucketed by owning partition."""
     buckets: list[list[Record]] = [[] for _ in range(part.count)]
     model = part.model
+    view = model.view
     for fp, state in part.frontier:
+        state_view = view(state)  # once per expanded state, not once per successor
         for action, nxt in model.successors(state, config):
             report.generated += 1
-            name = violated_transition(model.view(state), model.view(nxt))
+            name = violated_transition(state_view, view(nxt))
             if name is not None:
                 report.violation = report.violation or Violation(name, fp, action)
                 continue

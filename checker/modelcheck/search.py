@@ -110,9 +110,11 @@ def check(
             break
         next_frontier: list[tuple[int, Any]] = []
         for fp, state in frontier:
+            state_view = view(state)  # once per expanded state, not once per successor
             for action, nxt in successors(state, config):
                 generated += 1
-                name = violated_transition(view(state), view(nxt))
+                seen_view = view(nxt)
+                name = violated_transition(state_view, seen_view)
                 if name is not None:
                     violation = Violation(name, fp, action)
                     break
@@ -121,7 +123,6 @@ def check(
                     continue
                 parent[nfp] = fp
                 next_frontier.append((nfp, nxt))
-                seen_view = view(nxt)
                 reached_sometimes(seen_view, reached)
                 name = violated_invariant(seen_view)
                 if name is not None:
