@@ -16,7 +16,7 @@ from typing import Any
 
 from checker.invariants.ops import Ops
 from checker.invariants.raft import Invariant, _fragment
-from checker.invariants.view import AE, AER, FOLLOWER, LEADER, NONE, RV, RVR
+from checker.invariants.view import AE, AER, CANDIDATE, FOLLOWER, LEADER, NONE, RV, RVR
 from checker.proofs.ghost import pick
 
 V = Any
@@ -59,6 +59,11 @@ def _present(m: Any, o: Ops) -> Any:
 def _ghost_votes(v: V, o: Ops) -> Any:
     g, cs = v.ghost, []
     for j in range(v.n):
+        cs.append(o.implies(v.role(j) != FOLLOWER, v.term(j) >= 1))
+        # A candidate's log is the one it stood with (it steps down before accepting entries).
+        cs.append(o.implies(v.role(j) == CANDIDATE, o.all([
+            v.last_term(j) == pick(o, g.vlt[j], v.term(j)),
+            v.last(j) == pick(o, g.vli[j], v.term(j))])))
         for t in _terms(v):
             cs.append(o.implies(t > v.term(j), g.vote[j][t] == NONE))
             cs.append(o.implies(v.term(j) == t, g.vote[j][t] == v.voted_for(j)))
@@ -87,7 +92,8 @@ def _ghost_leader_quorum(v: V, o: Ops) -> Any:
     cs = [o.implies(v.role(x) == LEADER, _elected(v, o, x, v.term(x)))
           for x in range(v.n)]
     cs += [o.implies(o.all([_present(m, o), m.kind == AE]),
-                     _elected(v, o, m.src, m.term)) for m in v.messages]
+                     o.all([_elected(v, o, m.src, m.term), (m.a == 0) == (m.b == 0)]))
+           for m in v.messages]
     # An entry of term T exists only if a leader was elected in T (it created it, §5.3).
     for j in range(v.n):
         for q in _idx(v):
@@ -103,7 +109,10 @@ def _ghost_leader_quorum(v: V, o: Ops) -> Any:
 
 
 def _someone_elected(v: V, o: Ops, term: Any) -> Any:
-    return o.any(_elected(v, o, c, term) for c in range(v.n))
+    # ... and has won: a candidate still counting votes in that term created nothing yet.
+    return o.any(o.all([_elected(v, o, c, term),
+                        o.not_(o.all([v.role(c) == CANDIDATE, v.term(c) == term]))])
+                 for c in range(v.n))
 
 
 def _last_cell_term(v: V, o: Ops, m: Any) -> tuple[Any, Any]:
@@ -116,27 +125,26 @@ def _last_cell_term(v: V, o: Ops, m: Any) -> tuple[Any, Any]:
 
 
 def _voter_log_bound(v: V, o: Ops) -> Any:
+    # A candidate's own vote records its log at candidacy (what its RequestVotes carry); a
+    # vote for it was for a log no more up-to-date than that (§5.4.1); its log as candidate
+    # or leader, and the end of each AppendEntries it sends, are at least that up-to-date.
     g, cs = v.ghost, []
     for c in range(v.n):
-        for j in range(v.n):
-            for t in _terms(v):
-                cs.append(o.implies(
-                    o.all([g.vote[j][t] == c, v.term(c) == t, v.role(c) != FOLLOWER]),
-                    _lex_ge(o, v.last_term(c), v.last(c), g.vlt[j][t],
-                                                  g.vli[j][t])))
+        for t in _terms(v):
+            for j in range(v.n):
+                cs.append(o.implies(g.vote[j][t] == c, _lex_ge(
+                    o, g.vlt[c][t], g.vli[c][t], g.vlt[j][t], g.vli[j][t])))
+        cs.append(o.implies(v.role(c) != FOLLOWER, _lex_ge(
+            o, v.last_term(c), v.last(c), pick(o, g.vlt[c], v.term(c)),
+            pick(o, g.vli[c], v.term(c)))))
     for m in v.messages:
         cs.append(o.implies(o.all([_present(m, o), m.kind == RV]), _by_src(
-            v, o, m, lambda x, m: o.implies(o.all([v.term(x) == m.term, v.role(x) != FOLLOWER]),
-                                         _lex_ge(o, v.last_term(x), v.last(x), m.b, m.a)))))
-
-        def ae(m: Any = m) -> Any:
-            lt, li = _last_cell_term(v, o, m)
-            return o.all(o.implies(_vote_of(v, o, j, m.term) == m.src,
-                                   _lex_ge(o, lt, li, pick(o, g.vlt[j], m.term),
-                                           pick(o, g.vli[j], m.term)))
-                         for j in range(v.n))
-
-        cs.append(o.implies(o.all([_present(m, o), m.kind == AE]), ae))
+            v, o, m, lambda x, m: o.all([m.b == pick(o, g.vlt[x], m.term),
+                                         m.a == pick(o, g.vli[x], m.term)]))))
+        lt, li = _last_cell_term(v, o, m)
+        cs.append(o.implies(o.all([_present(m, o), m.kind == AE]), _by_src(
+            v, o, m, lambda x, m, lt=lt, li=li: _lex_ge(o, lt, li, pick(o, g.vlt[x], m.term),
+                                                         pick(o, g.vli[x], m.term)))))
     return o.all(cs)
 
 
@@ -172,7 +180,8 @@ def _stable(v: V, o: Ops, k: int, t: Any, c: Any) -> Any:
 def _committed_stable(v: V, o: Ops) -> Any:
     g = v.ghost
     return o.all(o.implies(g.cterm[k - 1][t] >= 1,
-                           _stable(v, o, k, t, g.cterm[k - 1][t]))
+                           o.all([g.cterm[k - 1][t] >= t,
+                                  _stable(v, o, k, t, g.cterm[k - 1][t])]))
                  for k in _idx(v) for t in _terms(v))
 
 
@@ -257,11 +266,13 @@ GHOST_INVARIANTS: tuple[Invariant, ...] = (
          "∀l. role[l] = Leader ⇒ |{j : vote[j][term[l]] = l}| > n/2; ∀m ∈ AE. |{j : "
          "vote[j][m.term] = m.src}| > n/2; log[i][k].term = T ⇒ ∃c. |{j : vote[j][T] = c}| > "
          "n/2", _ghost_leader_quorum),
-    _inv("GhostVoterLog", "A candidate's or leader's log, the log in its RequestVote, and the "
-         "last position of its AppendEntries are at least as up-to-date as the log each of "
-         "its voters had when voting (§5.4.1).", "vote[j][T] = c ∧ term[c] = T ∧ role[c] ≠ "
-         "Follower ⇒ (lastTerm[c], lastIndex[c]) ≥ voterLog[j][T]; ∀m ∈ AE. vote[j][m.term] "
-         "= m.src ⇒ last(m) ≥ voterLog[j][m.term]", _voter_log_bound),
+    _inv("GhostVoterLog", "A candidate's vote for itself records its log at candidacy, which "
+         "its RequestVotes carry; each vote for it was for a log no more up-to-date; its log "
+         "while candidate or leader, and the end of each AppendEntries it sends, are at least "
+         "as up-to-date (§5.4.1).", "vote[j][T] = c ⇒ voterLog[j][T] ≤ voterLog[c][T]; "
+         "role[c] ≠ Follower ⇒ (lastTerm[c], lastIndex[c]) ≥ voterLog[c][term[c]]; ∀m ∈ RV. "
+         "(m.lastLogTerm, m.lastLogIndex) = voterLog[m.src][m.term]; ∀m ∈ AE. last(m) ≥ "
+         "voterLog[m.src][m.term]", _voter_log_bound),
     _inv("CommittedStable", "An entry committed in term c is in every log that has an entry "
          "of term ≥ c and in every leader of term ≥ c; AppendEntries of term ≥ c agree with it "
          "(§5.4.2).", "committed(k, t) in term c ⇒ ∀j,q. log[j][q].term ≥ c ⇒ q ≥ k ∧ "
