@@ -94,7 +94,12 @@ def _ghost_leader_quorum(v: V, o: Ops) -> Any:
     cs += [o.implies(o.all([_present(m, o), m.kind == AE]),
                      o.all([_elected(v, o, m.src, m.term), (m.a == 0) == (m.b == 0)]))
            for m in v.messages]
+    return o.all(cs)
+
+
+def _entry_terms_elected(v: V, o: Ops) -> Any:
     # An entry of term T exists only if a leader was elected in T (it created it, §5.3).
+    cs = []
     for j in range(v.n):
         for q in _idx(v):
             cs.append(o.implies(v.known(j, q), _someone_elected(
@@ -262,10 +267,13 @@ GHOST_INVARIANTS: tuple[Invariant, ...] = (
          "= votedFor[j]); j ∈ granted[c] ⇒ vote[j][term[c]] = c; grant j→c of T in flight ⇒ "
          "vote[j][T] = c", _ghost_votes),
     _inv("GhostLeaderQuorum", "A leader, and the sender of any AppendEntries, was voted for by "
-         "a quorum in its term, and an entry of term T exists only if some server was (§5.2).",
+         "a quorum in its term (§5.2).",
          "∀l. role[l] = Leader ⇒ |{j : vote[j][term[l]] = l}| > n/2; ∀m ∈ AE. |{j : "
-         "vote[j][m.term] = m.src}| > n/2; log[i][k].term = T ⇒ ∃c. |{j : vote[j][T] = c}| > "
-         "n/2", _ghost_leader_quorum),
+         "vote[j][m.term] = m.src}| > n/2", _ghost_leader_quorum),
+    _inv("EntryTermsElected", "An entry of term T, in a log or in flight, exists only if some "
+         "server won an election in T (the leader of T created it, §5.3).",
+         "log[i][k].term = T ∨ T ∈ AE cells ⇒ ∃c. |{j : vote[j][T] = c}| > n/2 ∧ ¬(role[c] = "
+         "Candidate ∧ term[c] = T)", _entry_terms_elected),
     _inv("GhostVoterLog", "A candidate's vote for itself records its log at candidacy, which "
          "its RequestVotes carry; each vote for it was for a log no more up-to-date; its log "
          "while candidate or leader, and the end of each AppendEntries it sends, are at least "
