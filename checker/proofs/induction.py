@@ -141,45 +141,31 @@ def prove(config: Config, *, invariants: tuple[Invariant, ...] = ALL,
     pre, post = _with_ghost(SymState(bounds, "pre"), "pre"), _with_ghost(SymState(bounds, "post"), "post")
     relation, acts = _instrumented(pre, post, config)
     rounds = 0
-    while True:
+    solver = z3.Solver()
+    while standing:
         rounds += 1
         solver = z3.Solver()
         solver.set("timeout", timeout_ms)
         solver.add(pre.domain(), pre.ghost.domain(bounds), relation,
                    *[inv.holds(pre, Z3) for inv in standing])
-        failed: list[Invariant] = []
+        round_checks = []
         for inv in standing:
             check = _consecution(solver, inv.name, inv.holds(post, Z3), pre, post, acts, config,
                                  standing)
             check.kind = f"step (round {rounds})"
-            if check.verdict is not Verdict.OK:
-                failed.append(inv)
-                checks.append(check)
-            elif all(c.invariant != inv.name or c.kind == "init" for c in checks):
-                pass
-            if check.verdict is Verdict.OK and rounds == 1:
-                checks.append(check)
+            round_checks.append(check)
+        failed = {c.invariant for c in round_checks if c.verdict is not Verdict.OK}
+        # A failed check (its CTI, or the solver's unknown) stays in the record; the OK
+        # checks count only in the round where nothing failed: each was then relative to
+        # exactly the standing set, and that round's checks are the proof.
+        checks += [c for c in round_checks if c.invariant in failed]
         if not failed:
+            for c in round_checks:
+                c.kind = "step (inductive set)"
+            checks += round_checks
             break
-        standing = [inv for inv in standing if inv not in failed]
-        # Re-checked relative to fewer assumptions: drop the earlier OKs of this run.
-        checks = [c for c in checks if c.verdict is not Verdict.OK or c.kind == "init"]
-        if not standing:
-            break
-    # The survivors' consecution, final round, is what is proved.
-    final = [c for c in checks if c.kind != "init"]
-    checks = [c for c in checks if c.kind == "init"] + [
-        c for c in final if c.verdict is not Verdict.OK]
+        standing = [inv for inv in standing if inv.name not in failed]
     if standing:
-        solver = z3.Solver()
-        solver.set("timeout", timeout_ms)
-        solver.add(pre.domain(), pre.ghost.domain(bounds), relation,
-                   *[inv.holds(pre, Z3) for inv in standing])
-        for inv in standing:
-            ok = _consecution(solver, inv.name, inv.holds(post, Z3), pre, post, acts, config,
-                              standing)
-            ok.kind = "step (inductive set)"
-            checks.append(ok)
         lao = _consecution(solver, LEADER_APPEND_ONLY.name,
                            LEADER_APPEND_ONLY.holds(pre, post, Z3), pre, post, acts, config,
                            standing)

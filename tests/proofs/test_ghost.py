@@ -7,13 +7,14 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
+import pytest
 import z3
 
-from checker.invariants import CONCRETE, from_spec
+from checker.invariants import ALL, CONCRETE, from_spec
 from checker.invariants.symbolic import Bounds, SymState, decode
 from checker.proofs.ghost import Ghost, GhostView, update
 from checker.proofs.ghost_invariants import GHOST_INVARIANTS
-from checker.proofs.induction import _instrumented, _with_ghost
+from checker.proofs.induction import _instrumented, _with_ghost, prove
 from spec.raft import Config, State, initial_states, successors
 
 
@@ -80,3 +81,19 @@ def test_the_ghost_update_is_determined_by_the_step() -> None:
         solver.pop()
         assert found == expected
     assert checked > 20
+
+
+@pytest.mark.campaign
+def test_with_the_ghost_lemmas_the_whole_conjunction_is_inductive() -> None:
+    result = prove(Config(), invariants=ALL + GHOST_INVARIANTS, timeout_ms=300_000)
+    assert result.safety_proved
+    assert set(result.proved) == {inv.name for inv in ALL + GHOST_INVARIANTS}
+
+
+@pytest.mark.campaign
+@pytest.mark.parametrize("bug", ["figure8-commit", "vote-without-log-check"])
+def test_commit_and_vote_bugs_break_the_ghost_proof_with_a_confirmed_cti(bug: str) -> None:
+    result = prove(Config(bugs=frozenset({bug})), invariants=ALL + GHOST_INVARIANTS,
+                   timeout_ms=300_000)
+    assert not result.safety_proved
+    assert any(c.cti is not None and c.cti.confirmed for c in result.not_proved())
