@@ -283,8 +283,9 @@ GHOST_INVARIANTS: tuple[Invariant, ...] = (
          "voterLog[m.src][m.term]", _voter_log_bound),
     _inv("CommittedStable", "An entry committed in term c is in every log that has an entry "
          "of term ≥ c and in every leader of term ≥ c; AppendEntries of term ≥ c agree with it "
-         "(§5.4.2).", "committed(k, t) in term c ⇒ ∀j,q. log[j][q].term ≥ c ⇒ q ≥ k ∧ "
-         "log[j][k].term = t; role[l] = Leader ∧ term[l] ≥ c ⇒ log[l][k].term = t",
+         "(§5.4.2).", "committed(k, t) in term c ⇒ c ≥ t; ∀j,q. log[j][q].term > c ⇒ q ≥ k; "
+         "log[j][q].term ≥ c ∧ q ≥ k ⇒ log[j][k].term = t; role[l] = Leader ∧ term[l] ≥ c ⇒ "
+         "log[l][k].term = t",
          _committed_stable),
     _inv("CommittedOnQuorum", "An entry committed in term c is held by a quorum, each member of "
          "which has a log ending in term ≥ c and voted after c only for such logs (§5.4.3).",
