@@ -127,8 +127,10 @@ def _print(console: Console, result: object, found: BMCResult | None, verdict: V
     for col in ("invariant", "kind", "status"):
         table.add_column(col)
     for name in result.invariants:
-        inv = next((i for i in ALL if i.name == name), None)
+        inv = next((i for i in ALL + GHOST_INVARIANTS if i.name == name), None)
         kind = "auxiliary" if inv is not None and inv.auxiliary else "safety"
+        if inv is not None and "ghost" in inv.needs:
+            kind = "ghost-based"
         st = status(result, name)
         colour = "green" if st == "proved" else "yellow"
         table.add_row(name, kind, f"[{colour}]{st}[/{colour}]")
