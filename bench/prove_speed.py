@@ -19,6 +19,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from checker.invariants import ALL  # noqa: E402
+from checker.proofs.ghost_invariants import GHOST_INVARIANTS  # noqa: E402
 from checker.proofs.induction import prove  # noqa: E402
 from spec.raft import BUGS, Config  # noqa: E402
 
@@ -28,6 +30,8 @@ def main() -> None:
     parser.add_argument("--bugs", action="store_true", help="also time each bug flag")
     parser.add_argument("--max-term", type=int, default=3)
     parser.add_argument("--max-log", type=int, default=1)
+    parser.add_argument("--ghost", action="store_true",
+                        help="include the ghost-variable lemmas (checker/proofs/ghost_invariants)")
     args = parser.parse_args()
     runs = [("correct", frozenset[str]())]
     if args.bugs:
@@ -39,7 +43,7 @@ def main() -> None:
     for name, bugs in runs:
         config = Config(max_term=args.max_term, max_log=args.max_log, bugs=bugs,
                         max_restarts=1 if "unpersisted-vote" in bugs else 0)
-        r = prove(config)
+        r = prove(config, invariants=ALL + GHOST_INVARIANTS if args.ghost else ALL)
         safety = [n for n in r.proved if n in ("TypeOK", "CommitIndexInLog", "ElectionSafety",
                                                 "LogMatching", "LeaderCompleteness",
                                                 "StateMachineSafety")]
@@ -53,7 +57,7 @@ def main() -> None:
                       str(row["of"]), ", ".join(row["safety_proved"]), str(row["checks"]),
                       str(row["slowest_check_s"]))
     Console().print(table)
-    print(json.dumps({"bench": "prove_speed", "max_term": args.max_term,
+    print(json.dumps({"bench": "prove_speed", "ghost": args.ghost, "max_term": args.max_term,
                       "max_log": args.max_log, "runs": rows}))
 
 

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from checker.errors import BadInput
 from checker.invariants import ALL, LEADER_APPEND_ONLY
+from checker.proofs.ghost_invariants import GHOST_INVARIANTS
 from checker.proofs.induction import BMCResult, bmc, prove
 from checker.proofs.propose import propose as propose_from_ctis
 from checker.proofs.render import (
@@ -65,12 +66,15 @@ def command() -> None:
               help="Propose auxiliary invariants from the remaining counterexamples to induction "
                    "(templates filtered by the CTIs, reachable samples and Houdini), then prove "
                    "again with them.")
+@click.option("--ghost", is_flag=True,
+              help="Also assume and check the ghost-variable lemmas (history of votes and "
+                   "commits) toward Leader Completeness and State Machine Safety.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Write the Markdown proof report to this file.")
 def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: int,
          max_restarts: int | None, drops: bool, duplicates: bool, bugs: tuple[str, ...],
-         depth: int | None, timeout_s: int, propose: bool, as_json: bool,
+         depth: int | None, timeout_s: int, propose: bool, ghost: bool, as_json: bool,
          report: str | None) -> None:
     """Prove the Raft spec's invariants inductive (and optionally BMC to --depth)."""
     unknown = sorted(set(bugs) - set(BUGS))
@@ -84,7 +88,8 @@ def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: i
     console = Console(highlight=False, stderr=as_json)
     if not as_json:
         console.print(f"prove raft: {config_text(config)}")
-    result = prove(config, timeout_ms=timeout_s * 1000)
+    candidates = ALL + GHOST_INVARIANTS if ghost else ALL
+    result = prove(config, invariants=candidates, timeout_ms=timeout_s * 1000)
     proposed: list[str] = []
     if propose:
         kept, again = propose_from_ctis(config, result)
@@ -122,8 +127,10 @@ def _print(console: Console, result: object, found: BMCResult | None, verdict: V
     for col in ("invariant", "kind", "status"):
         table.add_column(col)
     for name in result.invariants:
-        inv = next((i for i in ALL if i.name == name), None)
+        inv = next((i for i in ALL + GHOST_INVARIANTS if i.name == name), None)
         kind = "auxiliary" if inv is not None and inv.auxiliary else "safety"
+        if inv is not None and "ghost" in inv.needs:
+            kind = "ghost-based"
         st = status(result, name)
         colour = "green" if st == "proved" else "yellow"
         table.add_row(name, kind, f"[{colour}]{st}[/{colour}]")

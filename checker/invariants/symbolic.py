@@ -155,6 +155,9 @@ def empty_msg(max_log: int) -> SymMsg:
 class SymState:
     """A global state as Z3 terms; its lists may be rebound to build a successor (`copy`)."""
 
+    # The proof's history variables (`checker.proofs.ghost.Ghost`), when instrumented.
+    ghost: Any = None
+
     def __init__(self, bounds: Bounds, name: str | None = None) -> None:
         self.bounds = b = bounds
         self.n = b.servers

@@ -35,6 +35,7 @@ import z3
 from checker.invariants import ALL, CONCRETE, LEADER_APPEND_ONLY, SAFETY, Z3, from_spec
 from checker.invariants.raft import Invariant
 from checker.invariants.symbolic import Bounds, SymState, decode
+from checker.proofs.ghost import Ghost, GhostView, update
 from checker.proofs.transition import SymAction, init, next_relation
 from checker.verdict import Verdict
 from spec.raft import INVARIANTS, TRANSITION_INVARIANTS, Action, Config, State, successors
@@ -50,6 +51,7 @@ class CTI:
     post: State
     confirmed: bool
     notes: list[str] = field(default_factory=list)
+    ghost_pre: Ghost | None = None  # the history variables of the pre-state
 
 
 @dataclass
@@ -120,10 +122,10 @@ def prove(config: Config, *, invariants: tuple[Invariant, ...] = ALL,
     bounds = Bounds.of(config)
     checks: list[Check] = []
 
-    s0 = SymState(bounds, "init")
+    s0 = _with_ghost(SymState(bounds, "init"), "init")
     base = z3.Solver()
     base.set("timeout", timeout_ms)
-    base.add(init(s0))
+    base.add(init(s0), s0.ghost.equals(Ghost.initial(bounds)))
     standing: list[Invariant] = []
     for inv in invariants:
         t = time.perf_counter()
@@ -136,46 +138,34 @@ def prove(config: Config, *, invariants: tuple[Invariant, ...] = ALL,
         if answer == z3.unsat:
             standing.append(inv)
 
-    pre, post = SymState(bounds, "pre"), SymState(bounds, "post")
-    relation, acts = next_relation(pre, post, config)
+    pre, post = _with_ghost(SymState(bounds, "pre"), "pre"), _with_ghost(SymState(bounds, "post"), "post")
+    relation, acts = _instrumented(pre, post, config)
     rounds = 0
-    while True:
+    solver = z3.Solver()
+    while standing:
         rounds += 1
         solver = z3.Solver()
         solver.set("timeout", timeout_ms)
-        solver.add(pre.domain(), relation, *[inv.holds(pre, Z3) for inv in standing])
-        failed: list[Invariant] = []
+        solver.add(pre.domain(), pre.ghost.domain(bounds), relation,
+                   *[inv.holds(pre, Z3) for inv in standing])
+        round_checks = []
         for inv in standing:
             check = _consecution(solver, inv.name, inv.holds(post, Z3), pre, post, acts, config,
                                  standing)
             check.kind = f"step (round {rounds})"
-            if check.verdict is not Verdict.OK:
-                failed.append(inv)
-                checks.append(check)
-            elif all(c.invariant != inv.name or c.kind == "init" for c in checks):
-                pass
-            if check.verdict is Verdict.OK and rounds == 1:
-                checks.append(check)
+            round_checks.append(check)
+        failed = {c.invariant for c in round_checks if c.verdict is not Verdict.OK}
+        # A failed check (its CTI, or the solver's unknown) stays in the record; the OK
+        # checks count only in the round where nothing failed: each was then relative to
+        # exactly the standing set, and that round's checks are the proof.
+        checks += [c for c in round_checks if c.invariant in failed]
         if not failed:
+            for c in round_checks:
+                c.kind = "step (inductive set)"
+            checks += round_checks
             break
-        standing = [inv for inv in standing if inv not in failed]
-        # Re-checked relative to fewer assumptions: drop the earlier OKs of this run.
-        checks = [c for c in checks if c.verdict is not Verdict.OK or c.kind == "init"]
-        if not standing:
-            break
-    # The survivors' consecution, final round, is what is proved.
-    final = [c for c in checks if c.kind != "init"]
-    checks = [c for c in checks if c.kind == "init"] + [
-        c for c in final if c.verdict is not Verdict.OK]
+        standing = [inv for inv in standing if inv.name not in failed]
     if standing:
-        solver = z3.Solver()
-        solver.set("timeout", timeout_ms)
-        solver.add(pre.domain(), relation, *[inv.holds(pre, Z3) for inv in standing])
-        for inv in standing:
-            ok = _consecution(solver, inv.name, inv.holds(post, Z3), pre, post, acts, config,
-                              standing)
-            ok.kind = "step (inductive set)"
-            checks.append(ok)
         lao = _consecution(solver, LEADER_APPEND_ONLY.name,
                            LEADER_APPEND_ONLY.holds(pre, post, Z3), pre, post, acts, config,
                            standing)
@@ -184,6 +174,22 @@ def prove(config: Config, *, invariants: tuple[Invariant, ...] = ALL,
     return ProofResult(config, checks, time.perf_counter() - start,
                        [inv.name for inv in invariants] + [LEADER_APPEND_ONLY.name],
                        [inv.name for inv in standing], rounds)
+
+
+def _with_ghost(s: SymState, name: str) -> SymState:
+    """A symbolic state carrying fresh ghost variables (`checker.proofs.ghost`)."""
+    s.ghost = Ghost.fresh(name, s.bounds)
+    return s
+
+
+def _instrumented(pre: SymState, post: SymState, config: Config) -> tuple[z3.BoolRef,
+                                                                          list[SymAction]]:
+    """Next(s, s') ∧ g' = update(s, g, s'): the spec's relation on the spec's variables (the
+    ghost never constrains them), with the history variables updated deterministically."""
+    relation, acts = next_relation(pre, post, config)
+    ghost_next = post.ghost.equals(
+        update(Z3, pre, pre.ghost, post, pre.bounds))
+    return z3.And(relation, ghost_next), acts
 
 
 def _consecution(solver: z3.Solver, name: str, goal: z3.BoolRef, pre: SymState,
@@ -217,12 +223,19 @@ def _confirm(name: str, model: z3.ModelRef, pre: SymState, post: SymState,
              invariants: tuple[Invariant, ...]) -> CTI:
     """Decode a CTI and re-evaluate it with the executable spec."""
     before, after = decode(model, pre), decode(model, post)
+    bounds = pre.bounds
+    g_before = pre.ghost.decode(model)
+    g_after = post.ghost.decode(model)
     notes: list[str] = []
+    # The ghost update, re-evaluated on the concrete step: it must be the solver's.
+    if update(CONCRETE, from_spec(before), g_before, from_spec(after), bounds).key() != \
+            g_after.key():
+        notes.append("the ghost update on the concrete step differs from the solver's")
     fired = [a for a in acts if z3.is_true(model.eval(z3.And(a.guard, post.equals(a.post)),
                                                       model_completion=True))]
     action = _spec_action(before, after, config, notes)
     label = str(action) if action is not None else (fired[0].label() if fired else "?")
-    view_before = from_spec(before)
+    view_before = GhostView(from_spec(before), g_before, bounds)
     broken_before = [inv.name for inv in invariants if not inv.holds(view_before, CONCRETE)]
     if broken_before:
         notes.append(f"the pre-state breaks {', '.join(broken_before)}")
@@ -231,11 +244,13 @@ def _confirm(name: str, model: z3.ModelRef, pre: SymState, post: SymState,
     elif name in INVARIANTS:
         fails = not INVARIANTS[name](after)
     else:
-        fails = not next(i for i in invariants if i.name == name).holds(from_spec(after), CONCRETE)
+        fails = not next(i for i in invariants if i.name == name).holds(
+            GhostView(from_spec(after), g_after, bounds), CONCRETE)
     if not fails:
         notes.append(f"the spec finds {name} true in the post-state")
-    confirmed = action is not None and not broken_before and fails
-    return CTI(name, before, label, after, confirmed, notes)
+    ghost_ok = not any("ghost update" in n for n in notes)
+    confirmed = action is not None and not broken_before and fails and ghost_ok
+    return CTI(name, before, label, after, confirmed, notes, g_before)
 
 
 def _spec_action(before: State, after: State, config: Config, notes: list[str]) -> Action | None:

@@ -8,11 +8,15 @@ from typing import Any
 import z3
 
 from checker.invariants import ALL, LEADER_APPEND_ONLY
+from checker.proofs.ghost_invariants import GHOST_INVARIANTS
 from checker.proofs.induction import CTI, BMCResult, Check, ProofResult
 from spec.raft import Config, Role, State, describe_message
 
 ROLE = {Role.FOLLOWER: "follower", Role.CANDIDATE: "candidate", Role.LEADER: "leader"}
 BY_NAME = {inv.name: inv for inv in ALL}
+
+
+GHOST_BY_NAME = {inv.name: inv for inv in GHOST_INVARIANTS}
 
 
 def server_line(s: State, i: int) -> str:
@@ -50,11 +54,24 @@ def diff_lines(before: State, after: State) -> list[str]:
     return out or ["(no change)"]
 
 
+def ghost_lines(cti: CTI) -> list[str]:
+    g = cti.ghost_pre
+    if g is None:
+        return []
+    votes = [f"s{j}@t{t}→s{c} log=(t{g.vlt[j][t]},{g.vli[j][t]})"
+             for j, row in enumerate(g.vote) for t, c in enumerate(row) if c >= 0]
+    commits = [f"({k + 1},t{t}) in t{c}" for k, row in enumerate(g.cterm)
+               for t, c in enumerate(row) if c > 0]
+    return [f"  ghost votes: {', '.join(votes) or 'none'}",
+            f"  ghost committed: {', '.join(commits) or 'none'}"]
+
+
 def cti_lines(cti: CTI) -> list[str]:
     status = ("confirmed by the executable spec" if cti.confirmed
               else "NOT confirmed by the spec: " + "; ".join(cti.notes))
     return (["pre-state (satisfies every invariant assumed):"]
             + ["  " + x for x in state_lines(cti.pre)]
+            + ghost_lines(cti)
             + [f"action: {cti.action}", f"post-state (breaks {cti.invariant}; changes only):"]
             + ["  " + x for x in diff_lines(cti.pre, cti.post)]
             + [f"({status})"])
@@ -163,16 +180,39 @@ def report_markdown(result: ProofResult, bmc: BMCResult | None, verdict: str) ->
         "decoded into spec states and re-evaluated by the executable spec before being shown. "
         "Solver answers other than sat/unsat are reported as unknown, never as proved.",
         "",
+        "## Ghost (history) variables",
+        "",
+        "The spec forgets what §5.4.3's argument is about: whom a server voted for in an earlier "
+        "term and what its log was then, and which entries were committed. The proof keeps "
+        "them as ghost variables (`checker/proofs/ghost.py`), on the proof side only: "
+        "vote[j][T] (the candidate j voted for in term T) with voterLog[j][T] (j's last log "
+        "term and index at that vote), and committedIn(k, t) (the term of the leader that "
+        "first committed entry (k, t)). The instrumented relation is Next(s, s′) ∧ g′ = "
+        "update(s, g, s′): the ghost never constrains the spec's variables, so its projection "
+        "onto them is the spec's relation, and g′ is a deterministic function of the step "
+        "(both tested in tests/proofs/test_ghost.py). Hence every reachable spec state is the "
+        "projection of a reachable instrumented state, and an invariant proved for the "
+        "instrumented system holds, restricted to the spec's variables, in every reachable "
+        "spec state. Invariants marked *ghost-based* mention ghost variables. For a CTI under "
+        "instrumentation, *confirmed* means: the spec's successor function produces the "
+        "post-state from the pre-state (a real spec step), the concrete ghost update of that "
+        "step gives the solver's ghost′, the pre-state (with its ghost) satisfies every "
+        "invariant assumed, and the post-state (with ghost′) breaks the invariant. The "
+        "pre-state's ghost values are the solver's: they need not be the history of any "
+        "behaviour, just as the pre-state need not be reachable.",
+        "",
         "## Invariants",
         "",
         "| invariant | kind | status | in words | formula |",
         "| --- | --- | --- | --- | --- |",
     ]
     for name in r.invariants:
-        inv = BY_NAME.get(name)
+        inv = BY_NAME.get(name) or GHOST_BY_NAME.get(name)
         words = inv.words if inv else LEADER_APPEND_ONLY.words
         formula = inv.formula if inv else LEADER_APPEND_ONLY.formula
         kind = "auxiliary" if inv is not None and inv.auxiliary else "safety"
+        if inv is not None and "ghost" in inv.needs:
+            kind = "ghost-based"
         lines.append(f"| {name} | {kind} | **{status(r, name)}** | {words} | `{formula}` |")
     lines += ["", "## Checks", "", "| invariant | check | verdict | seconds |",
               "| --- | --- | --- | --- |"]
