@@ -66,9 +66,10 @@ def command() -> None:
               help="Propose auxiliary invariants from the remaining counterexamples to induction "
                    "(templates filtered by the CTIs, reachable samples and Houdini), then prove "
                    "again with them.")
-@click.option("--ghost", is_flag=True,
+@click.option("--ghost/--no-ghost", default=True, show_default=True,
               help="Also assume and check the ghost-variable lemmas (history of votes and "
-                   "commits) toward Leader Completeness and State Machine Safety.")
+                   "commits) that Leader Completeness and State Machine Safety need; "
+                   "--no-ghost proves what the spec's own variables support (faster).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Write the Markdown proof report to this file.")
