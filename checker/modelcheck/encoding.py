@@ -16,7 +16,7 @@ servers differ and a single renaming is tried instead of n!.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from spec.raft import (
@@ -77,19 +77,30 @@ def _signatures(state: State) -> list[tuple[object, ...]]:
 
     The finer the signature, the fewer ties, and a tie costs a factor of its size! in
     encodings tried; any renaming-equivariant signature gives the same orbit count."""
+    bodies = ((m.src, m.dst, _message_body(m)) for m in state.network)
+    return _signatures_of(state, bodies, state.snapshot)
+
+
+def _signatures_of(
+    state: State | TlaState,
+    bodies: Iterable[tuple[int, int, object]],
+    snapshots: Sequence[object] | None,
+) -> list[tuple[object, ...]]:
+    """The full signatures of `_signatures`, given each message as (src, dst, id-free body):
+    one definition for both specs, whose states share these variables (raft.tla has no
+    snapshots)."""
     n = state.servers
-    sent: list[list[tuple[object, ...]]] = [[] for _ in range(n)]
-    received: list[list[tuple[object, ...]]] = [[] for _ in range(n)]
-    for m in state.network:
-        body = _message_body(m)
-        sent[m.src].append(body)
-        received[m.dst].append(body)
+    sent: list[list[Any]] = [[] for _ in range(n)]
+    received: list[list[Any]] = [[] for _ in range(n)]
+    for src, dst, body in bodies:
+        sent[src].append(body)
+        received[dst].append(body)
     return [
         (
             state.current_term[i],
             int(state.role[i]),
             state.log[i],
-            state.snapshot[i],
+            *(() if snapshots is None else (snapshots[i],)),
             state.commit_index[i],
             *_peer_signature(
                 i,
@@ -282,32 +293,8 @@ def canonical_tla(state: TlaState, symmetry: bool = True) -> Encoding:
 
 def _tla_signatures(state: TlaState) -> list[tuple[object, ...]]:
     """As `_signatures`, over the bag (a message's count is part of its body)."""
-    n = state.servers
-    sent: list[list[tuple[object, ...]]] = [[] for _ in range(n)]
-    received: list[list[tuple[object, ...]]] = [[] for _ in range(n)]
-    for m, count in state.messages:
-        body = (_message_body(m), count)
-        sent[m.src].append(body)
-        received[m.dst].append(body)
-    return [
-        (
-            state.current_term[i],
-            int(state.role[i]),
-            state.log[i],
-            state.commit_index[i],
-            *_peer_signature(
-                i,
-                state.voted_for[i],
-                state.votes_responded[i],
-                state.votes_granted[i],
-                state.next_index[i],
-                state.match_index[i],
-            ),
-            tuple(sorted(sent[i])),
-            tuple(sorted(received[i])),
-        )
-        for i in range(n)
-    ]
+    bodies = ((m.src, m.dst, (_message_body(m), count)) for m, count in state.messages)
+    return _signatures_of(state, bodies, None)
 
 
 def _encode_tla_as(state: TlaState, order: Sequence[int]) -> Encoding:
