@@ -131,12 +131,8 @@ def leader_completeness(state: State) -> bool:
         for i in range(n):
             if state.current_term[leader] <= state.current_term[i]:
                 continue
-            for k in range(1, state.commit_index[i] + 1):
-                if value_at(state, leader, k) != value_at(state, i, k):
-                    return False
-                tl, ti = term_at(state, leader, k), term_at(state, i, k)
-                if tl is not None and ti is not None and tl != ti:
-                    return False
+            if not _same_prefix(state, leader, i, state.commit_index[i]):
+                return False
     return True
 
 

@@ -16,9 +16,10 @@ never), which the checker treats soundly.
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from checker.linearizability.formats import hashable
 from checker.linearizability.history import Operation
 from checker.linearizability.models import LOG
 
@@ -51,7 +52,7 @@ def log_history(events: Iterable[Mapping[str, Any]]) -> list[Operation]:
         operations.append(
             Operation(
                 client=call,  # one client per call: a tester may have many starts in flight
-                input=("append", None, _hashable(command)),
+                input=("append", None, hashable(command)),
                 output=index,
                 call=call_seq,
                 ret=returned,
@@ -75,11 +76,3 @@ def history_lines(operations: Iterable[Operation]) -> Iterator[str]:
     for _time, _order, event in sorted(events, key=lambda e: (e[0], e[1])):
         yield json.dumps(event)
 
-
-def _hashable(value: Any) -> Hashable:
-    if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
-    assert isinstance(value, Hashable)
-    return value

@@ -124,11 +124,11 @@ def _json_event(pairing: Pairing, event: dict[str, Any], path: str, number: int)
     f = event.get("f")
     if f is not None and not isinstance(f, str):
         raise BadInput(f'"f" must be a string, not {f!r}', path, number)
-    value = _hashable(event.get("value"))
+    value = hashable(event.get("value"))
     if kind == "invoke":
         if f is None:
             raise BadInput('an invoke needs "f" (the operation, e.g. "put")', path, number)
-        key = _hashable(event.get("key"))
+        key = hashable(event.get("key"))
         pairing.invoke(client, _input(f, key, value, path, number), time, number)
     elif kind in ("ok", "fail", "info"):
         pairing.complete(client, kind, f, value, time, number)
@@ -136,11 +136,12 @@ def _json_event(pairing: Pairing, event: dict[str, Any], path: str, number: int)
         raise BadInput(f'"type" must be invoke, ok, fail or info, not {kind!r}', path, number)
 
 
-def _hashable(value: Any) -> Any:
+def hashable(value: Any) -> Any:
+    """A JSON value as a hashable one (lists become tuples, objects sorted pairs)."""
     if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
+        return tuple(hashable(v) for v in value)
     if isinstance(value, dict):
-        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+        return tuple(sorted((k, hashable(v)) for k, v in value.items()))
     return value
 
 
