@@ -29,7 +29,15 @@ from spec.raft_types import (
 def type_ok(state: State) -> bool:
     """Type correctness: every per-server variable has one well-typed value per server, indexes
     are within the log, roles and votes name real servers, and log terms never exceed the
-    holder's term (an entry is created in, or received from a leader of, a term ≤ ours)."""
+    holder's term (an entry is created in, or received from a leader of, a term ≤ ours); and
+    every message in flight is an RPC between real servers."""
+    return servers_well_typed(state) and all(
+        message_well_typed(m, state.servers) for m in state.network
+    )
+
+
+def servers_well_typed(state: State) -> bool:
+    """TypeOK's conjuncts about the servers' variables (everything but the network)."""
     n = state.servers
     per_server = (
         state.role,
@@ -63,14 +71,21 @@ def type_ok(state: State) -> bool:
             and all(x >= 0 for x in state.match_index[i])
         ):
             return False
-    known = (
-        RequestVoteRequest,
-        RequestVoteResponse,
-        AppendEntriesRequest,
-        AppendEntriesResponse,
-        InstallSnapshotRequest,
-    )
-    return all(isinstance(m, known) and m.src in ids and m.dst in ids for m in state.network)
+    return True
+
+
+_MESSAGE_TYPES = (
+    RequestVoteRequest,
+    RequestVoteResponse,
+    AppendEntriesRequest,
+    AppendEntriesResponse,
+    InstallSnapshotRequest,
+)
+
+
+def message_well_typed(m: object, servers: int) -> bool:
+    """TypeOK's conjunct about one message in flight: an RPC between real servers."""
+    return isinstance(m, _MESSAGE_TYPES) and 0 <= m.src < servers and 0 <= m.dst < servers
 
 
 def commit_index_in_log(state: State) -> bool:
@@ -234,6 +249,24 @@ INVARIANTS: dict[str, StateInvariant] = {
 TRANSITION_INVARIANTS: dict[str, TransitionInvariant] = {
     "LeaderAppendOnly": leader_append_only,
 }
+
+# The properties above that read no variable but the servers' own (not the network): a
+# checker may evaluate them once per distinct combination of server variables. TypeOK is the
+# one exception, and it splits into `servers_well_typed` and a per-message conjunct.
+# (tests/spec/test_invariants.py checks this declaration.)
+SERVER_ONLY: frozenset[str] = frozenset(
+    {
+        "CommitIndexInLog",
+        "ElectionSafety",
+        "LogMatching",
+        "LeaderCompleteness",
+        "StateMachineSafety",
+        "CommittedEntriesOutvoteRivals",
+        "LeaderAppendOnly",
+        "LeaderElected",
+        "EntryCommittedEverywhere",
+    }
+)
 
 SOMETIMES: dict[str, StateInvariant] = {
     "LeaderElected": leader_elected,

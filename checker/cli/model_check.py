@@ -114,6 +114,15 @@ NEEDS_RESTART = frozenset({"unpersisted-vote"})
     "the same with count-0 messages removed. The raft-tla modes start terms at 1 and have no "
     "bug flags or snapshots.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "packed", "spec"]),
+    default="auto",
+    show_default=True,
+    help="spec: run the readable spec's own functions; packed (raft-tla semantics only): the "
+    "same successor relation specialised to packed states, kept equal to the spec by tests; "
+    "auto: packed where it exists.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option(
     "--itf",
@@ -143,6 +152,7 @@ def command(
     time_limit: float | None,
     workers: int,
     semantics: str,
+    engine: str,
     as_json: bool,
     itf_path: Path | None,
 ) -> None:
@@ -178,7 +188,9 @@ def command(
         raise BadInput(
             f"--semantics {semantics} has no bug flags or snapshots; use --semantics raft"
         )
-    options = Options(max_depth, max_states, time_limit, symmetry, workers, semantics)
+    if semantics == "raft" and engine == "packed":
+        raise BadInput("--engine packed exists for the raft-tla semantics only")
+    options = Options(max_depth, max_states, time_limit, symmetry, workers, semantics, engine)
     result = _run(config, options)
     if itf_path is not None and result.counterexample is not None:
         _write_atomically(itf_path, json.dumps(to_itf(result.counterexample, config), indent=1))

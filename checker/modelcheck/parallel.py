@@ -25,16 +25,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from checker.modelcheck.encoding import Encoding, fingerprint
-from checker.modelcheck.model import MODELS, Model
+from checker.modelcheck.model import Model
 from checker.modelcheck.result import ModelCheckResult, Options, Progress
-from checker.modelcheck.search import (
-    Budget,
-    ProgressCallback,
-    finish,
-    reached_sometimes,
-    violated_invariant,
-    violated_transition,
-)
+from checker.modelcheck.search import Budget, ProgressCallback, finish, model_for
 from checker.modelcheck.trace import Violation
 from spec.raft import SOMETIMES, Config
 
@@ -70,12 +63,11 @@ def expand_partition(
     """Phase 1: successors of the partition's frontier, bucketed by owning partition."""
     buckets: list[list[Record]] = [[] for _ in range(part.count)]
     model = part.model
-    view = model.view
     for fp, state in part.frontier:
-        state_view = view(state)  # once per expanded state, not once per successor
+        step_check = model.step_check(state)
         for action, nxt in model.successors(state, config):
             report.generated += 1
-            name = violated_transition(state_view, view(nxt))
+            name = step_check(nxt)
             if name is not None:
                 report.violation = report.violation or Violation(name, fp, action)
                 continue
@@ -84,7 +76,7 @@ def expand_partition(
             owner = nfp % part.count
             if owner == part.index:
                 if nfp not in part.parent:
-                    part.local.append((nfp, fp, nxt))
+                    part.local.append((nfp, fp, enc if model.encoding_is_state else nxt))
             elif nfp not in part.shipped:
                 part.shipped.add(nfp)
                 buckets[owner].append((nfp, fp, enc))
@@ -95,17 +87,16 @@ def expand_partition(
 def merge_partition(part: Partition, incoming: list[Record], report: LevelReport) -> None:
     """Phase 2: keep the unseen records as the next frontier, checking state invariants.
     The partition's own successors come first, as states, so they need no decoding."""
-    decode, view = part.model.decode, part.model.view
+    model = part.model
     for k, (nfp, parent_fp, item) in enumerate([*part.local, *incoming]):
         if nfp in part.parent:
             continue
         part.parent[nfp] = parent_fp
-        state = item if k < len(part.local) else decode(item)
+        state = item if k < len(part.local) else model.decode(item)
         part.frontier.append((nfp, state))
         report.new += 1
-        seen_view = view(state)
-        reached_sometimes(seen_view, part.reached)
-        name = violated_invariant(seen_view)
+        model.note_reached(state, part.reached)
+        name = model.violated_invariant(state)
         if name is not None and report.violation is None:
             report.violation = Violation(name, nfp, None)
     part.local = []
@@ -119,7 +110,7 @@ def _worker(
     control: Connection,
     inboxes: list[Any],
 ) -> None:
-    part = Partition(index, count, MODELS[options.model]())
+    part = Partition(index, count, model_for(options))
     symmetry = options.symmetry
     inbox = inboxes[index]
     while True:
@@ -167,7 +158,7 @@ def check_parallel(
     try:
         seeds: list[list[Record]] = [[] for _ in range(count)]
         generated = 0
-        model = MODELS[options.model]()
+        model = model_for(options)
         for state in model.initial_states(config):
             generated += 1
             enc = model.canonical(state, options.symmetry)

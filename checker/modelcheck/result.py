@@ -20,6 +20,8 @@ class Options:
     workers      processes exploring in parallel (1: in this process)
     model        which spec: "raft" (spec.raft) or "raft-tla" / "raft-tla-clean-bag"
                  (spec.raft_tla, raft.tla's semantics; see checker.modelcheck.model)
+    engine       "spec" (the readable spec's functions), "packed" (raft-tla only: the same
+                 relation specialised to packed states) or "auto" (packed where it exists)
     """
 
     max_depth: int | None = None
@@ -28,6 +30,7 @@ class Options:
     symmetry: bool = True
     workers: int = 1
     model: str = "raft"
+    engine: str = "auto"
 
 
 @dataclass(frozen=True)

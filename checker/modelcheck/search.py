@@ -16,36 +16,19 @@ from collections.abc import Callable
 from typing import Any
 
 from checker.modelcheck.encoding import fingerprint
-from checker.modelcheck.model import MODELS
+from checker.modelcheck.model import Model, model_named
 from checker.modelcheck.result import ModelCheckResult, Options, Progress
 from checker.modelcheck.trace import Violation, rebuild
 from checker.verdict import Verdict
-from spec.raft import INVARIANTS, SOMETIMES, TRANSITION_INVARIANTS, Config, State
+from spec.raft import SOMETIMES, Config
 
 ProgressCallback = Callable[[Progress], None]
 
 NO_PARENT = None
 
 
-def violated_invariant(state: State) -> str | None:
-    """The first state invariant `state` violates, by name, or None."""
-    for name, holds in INVARIANTS.items():
-        if not holds(state):
-            return name
-    return None
-
-
-def violated_transition(before: State, after: State) -> str | None:
-    for name, holds in TRANSITION_INVARIANTS.items():
-        if not holds(before, after):
-            return name
-    return None
-
-
-def reached_sometimes(state: State, reached: dict[str, bool]) -> None:
-    for name, prop in SOMETIMES.items():
-        if not reached[name] and prop(state):
-            reached[name] = True
+def model_for(options: Options) -> Model:
+    return model_named(options.model, options.engine)
 
 
 class Budget:
@@ -81,8 +64,9 @@ def check(
         return result
     budget = Budget(options)
     symmetry = options.symmetry
-    model = MODELS[options.model]()
-    canonical, successors, view = model.canonical, model.successors, model.view
+    model = model_for(options)
+    canonical, successors = model.canonical, model.successors
+    expand_encoding = model.encoding_is_state
     parent: dict[int, int | None] = {}
     reached = dict.fromkeys(SOMETIMES, False)
     frontier: list[tuple[int, Any]] = []
@@ -96,8 +80,8 @@ def check(
             continue
         parent[fp] = NO_PARENT
         frontier.append((fp, state))
-        reached_sometimes(view(state), reached)
-        name = violated_invariant(view(state))
+        model.note_reached(state, reached)
+        name = model.violated_invariant(state)
         if name is not None and violation is None:
             violation = Violation(name, fp, None)
 
@@ -110,21 +94,23 @@ def check(
             break
         next_frontier: list[tuple[int, Any]] = []
         for fp, state in frontier:
-            state_view = view(state)  # once per expanded state, not once per successor
+            step_check = model.step_check(state)
             for action, nxt in successors(state, config):
                 generated += 1
-                seen_view = view(nxt)
-                name = violated_transition(state_view, seen_view)
+                name = step_check(nxt)
                 if name is not None:
                     violation = Violation(name, fp, action)
                     break
-                nfp = fingerprint(canonical(nxt, symmetry))
+                encoding = canonical(nxt, symmetry)
+                nfp = fingerprint(encoding)
                 if nfp in parent:
                     continue
                 parent[nfp] = fp
+                if expand_encoding:
+                    nxt = encoding
                 next_frontier.append((nfp, nxt))
-                reached_sometimes(seen_view, reached)
-                name = violated_invariant(seen_view)
+                model.note_reached(nxt, reached)
+                name = model.violated_invariant(nxt)
                 if name is not None:
                     violation = Violation(name, nfp, None)
                     break
@@ -178,7 +164,8 @@ def finish(
         while (up := parent_of(path[-1])) is not None:
             path.append(up)
         path.reverse()
-        trace = rebuild(config, MODELS[options.model](), options.symmetry, path, violation)
+        model = model_for(options)
+        trace = rebuild(config, model.replay or model, options.symmetry, path, violation)
         return ModelCheckResult(
             Verdict.VIOLATION,
             config,

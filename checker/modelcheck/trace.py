@@ -48,7 +48,7 @@ def rebuild(
     config: Config, model: Model, symmetry: bool, path: list[int], violation: Violation
 ) -> Counterexample:
     """Replay `path` (fingerprints from an initial state) and the violating step, if any."""
-    successors, view = model.successors, model.view
+    successors = model.successors
 
     def fp(state: Any) -> int:
         return fingerprint(model.canonical(state, symmetry))
@@ -66,11 +66,14 @@ def rebuild(
         current = found[1]
     if violation.action is not None:
         holds = TRANSITION_INVARIANTS[violation.invariant]
-        last = next(((a, t) for a, t in successors(current, config) if not holds(current, t)), None)
+        before = as_raft(current)
+        last = next(
+            ((a, t) for a, t in successors(current, config) if not holds(before, as_raft(t))), None
+        )
         if last is None:
             raise ReplayError(f"replayed step does not violate {violation.invariant}")
         steps.append(Step(*last))
-    elif INVARIANTS[violation.invariant](view(current)):
+    elif INVARIANTS[violation.invariant](as_raft(current)):
         raise ReplayError(f"replayed state does not violate {violation.invariant}")
     return Counterexample(violation.invariant, initial, tuple(steps))
 
@@ -93,11 +96,15 @@ def replay_holds(config: Config, trace: Counterexample) -> bool:
 # ---------------------------------------------------------------- rendering
 
 
+def as_raft(state: Any) -> Any:
+    """A raft.tla-mode state as its `spec.raft.State` view; a `spec.raft.State` as itself."""
+    return as_raft_state(state) if isinstance(state, TlaState) else state
+
+
 def variables(state: Any) -> dict[str, Any]:
     """The state as named variables of plain JSON values (per-server ones as lists by id).
     A raft.tla-mode state is shown through its `spec.raft.State` view."""
-    if isinstance(state, TlaState):
-        state = as_raft_state(state)
+    state = as_raft(state)
     return {
         "currentTerm": list(state.current_term),
         "role": [r.name.lower() for r in state.role],
