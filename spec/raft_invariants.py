@@ -31,13 +31,15 @@ def type_ok(state: State) -> bool:
     are within the log, roles and votes name real servers, and log terms never exceed the
     holder's term (an entry is created in, or received from a leader of, a term ≤ ours); and
     every message in flight is an RPC between real servers."""
-    return servers_well_typed(state) and all(
-        message_well_typed(m, state.servers) for m in state.network
+    return (
+        servers_well_typed(state)
+        and state.restarts >= 0
+        and all(message_well_typed(m, state.servers) for m in state.network)
     )
 
 
 def servers_well_typed(state: State) -> bool:
-    """TypeOK's conjuncts about the servers' variables (everything but the network)."""
+    """TypeOK's conjuncts about the servers' variables (not the network or restart count)."""
     n = state.servers
     per_server = (
         state.role,
@@ -50,7 +52,7 @@ def servers_well_typed(state: State) -> bool:
         state.next_index,
         state.match_index,
     )
-    if any(len(v) != n for v in per_server) or state.restarts < 0:
+    if any(len(v) != n for v in per_server):
         return False
     ids = range(n)
     for i in ids:

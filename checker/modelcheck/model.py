@@ -30,7 +30,7 @@ from checker.modelcheck.encoding import Encoding, canonical, canonical_tla, deco
 from spec import raft, raft_tla
 from spec.raft import INVARIANTS, SOMETIMES, TRANSITION_INVARIANTS, Config, State
 from spec.raft_invariants import SERVER_ONLY, message_well_typed, servers_well_typed
-from spec.raft_types import Snapshot
+from spec.raft_types import Entry, Role, Snapshot
 
 StepCheck = Callable[[Any], str | None]  # after-state -> violated transition invariant
 
@@ -52,6 +52,11 @@ class Model:
     # The canonical encoding is itself a state of the model (decode is the identity): the
     # search may expand it instead of the state it came from.
     encoding_is_state: bool = False
+    # Which partition of a parallel search owns a state, as an int taken modulo the number
+    # of partitions: by default its fingerprint. The packed model partitions by the servers'
+    # variables alone, so that all the states sharing them, and so the memoised verdicts of
+    # the properties that read only them, live in one process.
+    owner: Callable[[Encoding, int], int] = lambda encoding, fingerprint: fingerprint
 
 
 def _view_hooks(
@@ -151,42 +156,53 @@ def raft_tla_packed_model(keep_zero: bool) -> Model:
         memo.note_reached,
         replay,
         encoding_is_state=True,
+        owner=_servers_hash,
     )
+
+
+def _servers_hash(encoding: Encoding, fingerprint: int) -> int:
+    return hash(encoding[0])
 
 
 def _tla_name(keep_zero: bool) -> str:
     return "raft-tla" if keep_zero else "raft-tla-clean-bag"
 
 
-_NO_SNAPSHOTS: dict[int, tuple[Snapshot, ...]] = {}
-
-
 def _servers_view(servers: tuple[Any, ...]) -> State:
     """A `spec.raft.State` with these packed server variables and an empty network: enough
     for the properties in SERVER_ONLY, which read nothing else."""
     n = len(servers)
-    snapshots = _NO_SNAPSHOTS.setdefault(n, (Snapshot(),) * n)
-    readable = packed_tla.unpack((servers, (), 0))
-    return State(
-        current_term=readable.current_term,
-        role=readable.role,
-        voted_for=readable.voted_for,
-        log=readable.log,
-        snapshot=snapshots,
-        commit_index=readable.commit_index,
-        votes_responded=readable.votes_responded,
-        votes_granted=readable.votes_granted,
-        next_index=readable.next_index,
-        match_index=readable.match_index,
-        network=frozenset(),
-        restarts=0,
+    term, role, vote, log, commit, responded, granted, nxt, match = zip(
+        *map(_readable_local, servers), strict=True
     )
+    snapshots = (Snapshot(),) * n
+    return State(
+        term, role, vote, log, snapshots, commit, responded, granted, nxt, match, frozenset(), 0
+    )
+
+
+_READABLE_LOCALS: dict[Any, tuple[Any, ...]] = {}
+_MEMBERS = [frozenset(j for j in range(8) if mask >> j & 1) for mask in range(256)]
+
+
+def _readable_local(local: Any) -> tuple[Any, ...]:
+    """One server's packed variables in `spec.raft.State`'s types and field order (without
+    the snapshot): term, role, votedFor, log, commitIndex, votes, nextIndex, matchIndex."""
+    readable = _READABLE_LOCALS.get(local)
+    if readable is None:
+        t, r, v, log, c, responded, granted, nxt, match = local
+        entries = tuple(Entry(e >> 4, e & 0xF) for e in log)
+        vote = None if v < 0 else v
+        readable = (t, Role(r), vote, entries, c, _MEMBERS[responded], _MEMBERS[granted], nxt, match)
+        _READABLE_LOCALS[local] = readable
+    return readable
 
 
 class _ServerMemo:
     """The properties of a packed state, each evaluated by its `spec.raft` definition and
     memoised on what it reads: server variables for those in SERVER_ONLY; for TypeOK, its
-    server conjunct per server variables and its message conjunct per message."""
+    server conjunct per server variables, its message conjunct per message, and the restart
+    count's directly."""
 
     def __init__(self) -> None:
         assert set(INVARIANTS) - SERVER_ONLY == {"TypeOK"}, "a new invariant reads the network"
@@ -204,6 +220,8 @@ class _ServerMemo:
             verdict = self.state_verdicts[servers] = self._server_verdict(servers)
         if verdict is not None:
             return verdict
+        if state[2] < 0:  # TypeOK's conjunct on the restart count
+            return "TypeOK"
         n = len(servers)
         for item in bag:
             ok = self.message_ok.get(item >> 4)

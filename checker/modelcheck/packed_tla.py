@@ -295,7 +295,7 @@ def canonical(state: Packed, symmetry: bool = True) -> Packed:
     n = len(servers)
     if not symmetry or n == 1:
         return state
-    keys: list[Any] = [(s[TERM], s[ROLE], s[LOG], s[COMMIT]) for s in servers]
+    keys: list[Any] = list(map(_OWN_KEY, servers))
     if len(set(keys)) < n:
         # Refine only the tied servers' keys: being tied is itself renaming-invariant.
         tied = [i for i in range(n) if keys.count(keys[i]) > 1]
@@ -309,6 +309,7 @@ def canonical(state: Packed, symmetry: bool = True) -> Packed:
 
 
 _IDENTITY = [list(range(n)) for n in range(8)]
+_OWN_KEY = itemgetter(TERM, ROLE, LOG, COMMIT)
 
 
 def _signatures(state: Packed, which: list[int]) -> list[tuple[Any, ...]]:

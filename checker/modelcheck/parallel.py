@@ -63,6 +63,7 @@ def expand_partition(
     """Phase 1: successors of the partition's frontier, bucketed by owning partition."""
     buckets: list[list[Record]] = [[] for _ in range(part.count)]
     model = part.model
+    owner_of = model.owner
     for fp, state in part.frontier:
         step_check = model.step_check(state)
         for action, nxt in model.successors(state, config):
@@ -73,7 +74,7 @@ def expand_partition(
                 continue
             enc = model.canonical(nxt, symmetry)
             nfp = fingerprint(enc)
-            owner = nfp % part.count
+            owner = owner_of(enc, nfp) % part.count
             if owner == part.index:
                 if nfp not in part.parent:
                     part.local.append((nfp, fp, enc if model.encoding_is_state else nxt))
@@ -131,7 +132,7 @@ def _worker(
             merge_partition(part, incoming, report)
             control.send((report, len(part.frontier), part.reached))
         elif command == "parent":
-            control.send(part.parent.get(arg))
+            control.send(part.parent.get(arg))  # None also for a state it does not own
         else:
             return
 
@@ -163,7 +164,7 @@ def check_parallel(
             generated += 1
             enc = model.canonical(state, options.symmetry)
             fp = fingerprint(enc)
-            seeds[fp % count].append((fp, None, enc))
+            seeds[model.owner(enc, fp) % count].append((fp, None, enc))
         for k in range(count):
             controls[k].send(("seed", seeds[k]))
         distinct, queue, violation, reached = _gather(controls)
@@ -184,10 +185,12 @@ def check_parallel(
                 progress(Progress(generated, distinct, queue, depth, budget.elapsed()))
 
         def parent_of(fp: int) -> int | None:
-            control = controls[fp % count]
-            control.send(("parent", fp))
-            answer: int | None = control.recv()
-            return answer
+            # The owner is not known from the fingerprint alone (see Model.owner): ask every
+            # partition; only the owner has the state (this runs only to rebuild a path).
+            for control in controls:
+                control.send(("parent", fp))
+            answers = [control.recv() for control in controls]
+            return next((a for a in answers if a is not None), None)
 
         return finish(
             config,

@@ -78,8 +78,10 @@ def test_every_property_but_type_ok_is_declared_server_only() -> None:
 
 def test_type_ok_is_its_server_conjunct_and_its_message_conjuncts() -> None:
     for state in sample():
-        split = servers_well_typed(state) and all(
-            message_well_typed(m, state.servers) for m in state.network
+        split = (
+            servers_well_typed(state)
+            and state.restarts >= 0
+            and all(message_well_typed(m, state.servers) for m in state.network)
         )
         assert raft.INVARIANTS["TypeOK"](state) == split
         for m in state.network:
