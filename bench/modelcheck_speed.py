@@ -2,8 +2,9 @@
 the default configuration, and the raft.tla comparison configuration (TLC: 2,187,261 distinct
 states, depth 54, 215 s with 2 workers).
 
-    python bench/modelcheck_speed.py            # everything (long: many minutes)
-    python bench/modelcheck_speed.py --quick    # a small configuration only
+    python bench/modelcheck_speed.py                  # the default and raft.tla configs
+    python bench/modelcheck_speed.py --quick          # small configurations only
+    python bench/modelcheck_speed.py --in-flight-3    # also ≤ 3 in flight (about half an hour)
 
 Prints a rich table and one JSON line, with the load average before/after each run and the CPU
 seconds it used (workers included): figures depend on the machine's load, say so.
@@ -15,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -44,6 +46,7 @@ def run(label: str, config: raft.Config, options: Options) -> dict[str, object]:
         "load_after": round(os.getloadavg()[0], 2),
         "cpu_seconds": round(cpu, 2),
         "label": label,
+        "engine": options.engine,
         "model": options.model,
         "workers": options.workers,
         "verdict": result.verdict.value,
@@ -57,29 +60,42 @@ def run(label: str, config: raft.Config, options: Options) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="small configuration only")
+    parser.add_argument("--quick", action="store_true", help="small configurations only")
     parser.add_argument("--skip-tla", action="store_true", help="skip the raft.tla comparison")
     parser.add_argument(
-        "--tla-workers", type=int, default=1, help="processes for the raft.tla configuration"
+        "--in-flight-3",
+        action="store_true",
+        help="also exhaust the raft.tla configuration with ≤ 3 messages in flight (long)",
+    )
+    parser.add_argument(
+        "--spec-engine",
+        action="store_true",
+        help="also run the raft.tla configuration on the readable spec's engine (slow)",
     )
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     rows = []
     small = raft.Config(max_term=2)
-    rows.append(run("terms ≤ 2 (1 process)", small, Options(workers=1)))
+    rows.append(run("terms ≤ 2", small, Options(workers=1)))
     if cores > 1:
-        rows.append(run(f"terms ≤ 2 ({cores} processes)", small, Options(workers=cores)))
+        rows.append(run("terms ≤ 2", small, Options(workers=cores)))
+    tla_small = raft.Config(servers=3, max_term=2, max_log=1, values=1, max_messages=1)
+    for engine in ("packed", "spec"):
+        options = Options(model="raft-tla-clean-bag", engine=engine)
+        rows.append(run(f"raft.tla ≤ 1 in flight, {engine} engine", tla_small, options))
     if not args.quick:
-        rows.append(run("default config, exhaust (1 process)", raft.Config(), Options(workers=1)))
-        if not args.skip_tla:
-            tla = raft.Config(servers=3, max_term=2, max_log=1, values=1, max_messages=2)
-            rows.append(
-                run(
-                    "raft.tla config (clean bag)",
-                    tla,
-                    Options(model="raft-tla-clean-bag", workers=args.tla_workers),
-                )
-            )
+        rows.append(run("default config, exhaust", raft.Config(), Options(workers=1)))
+    if not (args.quick or args.skip_tla):
+        tla = raft.Config(servers=3, max_term=2, max_log=1, values=1, max_messages=2)
+        engines = ("packed", "spec") if args.spec_engine else ("packed",)
+        for engine in engines:
+            for workers in sorted({1, cores}):
+                options = Options(model="raft-tla-clean-bag", engine=engine, workers=workers)
+                rows.append(run(f"raft.tla ≤ 2 in flight, {engine} engine", tla, options))
+        if args.in_flight_3:
+            tla3 = replace(tla, max_messages=3)
+            options = Options(model="raft-tla-clean-bag", workers=cores)
+            rows.append(run("raft.tla ≤ 3 in flight, packed engine", tla3, options))
     table = Table(title=f"dscheck model-check speed ({cores} cores, load {os.getloadavg()[0]:.1f})")
     for column in (
         "run",

@@ -10,12 +10,21 @@ compared with TLC's:
   step; BecomeLeader and AdvanceCommitIndex are steps of their own;
 - AppendEntries carries at most one entry, and a conflicting entry is removed one per step;
 - the network is a bag (message -> count). raft.tla keeps a message in the bag's domain when its
-  count drops to 0; with `keep_zero=True` this module does the same (the count-0 entries are
-  part of the state, as in TLC's fingerprint), with `keep_zero=False` they are removed. A
+  count drops to 0; with `network="bag"` this module does the same (the count-0 entries are
+  part of the state, as in TLC's fingerprint), with `network="clean-bag"` they are removed. A
   message is received only while its count is positive.
 
+`network="set"` measures an idea of DSLabs's: when the network may duplicate messages anyway
+(`config.duplicates`), a bag's counts say nothing a behaviour can use — any message in flight
+can be copied again — so the network is a set and receiving a message does not consume it
+(delivery and duplication in one); Drop removes it. Without bounds, the set reaches exactly
+the server states that the bag with duplication reaches: a bag copies a message before each
+receipt to follow a set, and a set keeps more messages than a bag it follows. Only the
+in-flight bound differs (it counts distinct messages, as in `spec.raft`). It requires
+`duplicates`.
+
 Bounds as TLC's state constraints: currentTerm ≤ max_term, Len(log) ≤ max_log, bag
-cardinality (sum of counts) ≤ max_messages, restarts ≤ max_restarts. A step whose target
+cardinality (sum of counts; in a set, its size) ≤ max_messages, restarts ≤ max_restarts. A step whose target
 violates a constraint is not taken (TLC does not store such states). The invariants are those of
 `spec.raft`, evaluated on `as_raft_state(s)` — the same definitions, on the same variables.
 """
@@ -120,18 +129,26 @@ def as_raft_state(s: TlaState) -> State:
 # ---- the bag ----
 
 
-def _with(bag: Bag, m: Message) -> Bag:
+NETWORKS = ("bag", "clean-bag", "set")
+
+
+def _with(bag: Bag, m: Message, network: str = "bag") -> Bag:
     d = dict(bag)
-    d[m] = d.get(m, 0) + 1
+    d[m] = 1 if network == "set" else d.get(m, 0) + 1
     return tuple(sorted(d.items(), key=bag_key))
 
 
-def _without(bag: Bag, m: Message, keep_zero: bool) -> Bag:
+def _without(bag: Bag, m: Message, network: str) -> Bag:
     d = dict(bag)
     d[m] -= 1
-    if d[m] == 0 and not keep_zero:
+    if d[m] == 0 and network != "bag":
         del d[m]
     return tuple(sorted(d.items(), key=bag_key))
+
+
+def _received(bag: Bag, m: Message, network: str) -> Bag:
+    """The network after `m` is received: consumed from a bag, kept in a set."""
+    return bag if network == "set" else _without(bag, m, network)
 
 
 def bag_key(item: tuple[Message, int]) -> tuple[str, tuple[object, ...]]:
@@ -157,11 +174,13 @@ def _last_term(log: tuple[Entry, ...]) -> int:
 
 
 def successors(
-    s: TlaState, config: Config, keep_zero: bool = True
+    s: TlaState, config: Config, network: str = "bag"
 ) -> Iterator[tuple[Action, TlaState]]:
     """raft.tla's Next (without DuplicateMessage/DropMessage unless the config allows them),
-    filtered by the state constraints."""
-    for action, t in _next(s, config, keep_zero):
+    filtered by the state constraints; `network` is one of NETWORKS (module docstring)."""
+    if network == "set" and not config.duplicates:
+        raise ValueError("a set network stands for a bag with duplication: it needs duplicates")
+    for action, t in _next(s, config, network):
         if (
             max(t.current_term) <= config.max_term
             and all(len(log) <= config.max_log for log in t.log)
@@ -171,7 +190,7 @@ def successors(
             yield action, t
 
 
-def _next(s: TlaState, config: Config, keep_zero: bool) -> Iterator[tuple[Action, TlaState]]:
+def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, TlaState]]:
     n = config.servers
     quorum = config.quorum
     for i in range(n):
@@ -209,7 +228,7 @@ def _next(s: TlaState, config: Config, keep_zero: bool) -> Iterator[tuple[Action
                     )
                     yield (
                         Action("RequestVote", i, peer=j, message=m),
-                        _upd(s, messages=_with(s.messages, m)),
+                        _upd(s, messages=_with(s.messages, m, network)),
                     )
             if len(s.votes_granted[i]) >= quorum:
                 yield (
@@ -234,14 +253,14 @@ def _next(s: TlaState, config: Config, keep_zero: bool) -> Iterator[tuple[Action
                     ae = _append_entries(s, i, j)
                     yield (
                         Action("AppendEntries", i, peer=j, message=ae),
-                        _upd(s, messages=_with(s.messages, ae)),
+                        _upd(s, messages=_with(s.messages, ae, network)),
                     )
     for msg, count in s.messages:
         if count <= 0:
             continue
-        for t in _receive(s, config, msg, keep_zero):
+        for t in _receive(s, config, msg, network):
             yield Action("Receive", msg.dst, peer=msg.src, message=msg), t
-        if config.duplicates:
+        if config.duplicates and network != "set":  # in a set, a copy changes nothing
             yield (
                 Action("Duplicate", msg.dst, peer=msg.src, message=msg),
                 _upd(s, messages=_with(s.messages, msg)),
@@ -249,7 +268,7 @@ def _next(s: TlaState, config: Config, keep_zero: bool) -> Iterator[tuple[Action
         if config.drops:
             yield (
                 Action("Drop", msg.dst, peer=msg.src, message=msg),
-                _upd(s, messages=_without(s.messages, msg, keep_zero)),
+                _upd(s, messages=_without(s.messages, msg, network)),
             )
 
 
@@ -277,7 +296,7 @@ def _advance_commit(s: TlaState, config: Config, i: int) -> TlaState:
     return _upd(s, commit_index=tuple_set(s.commit_index, i, commit))
 
 
-def _receive(s: TlaState, config: Config, m: Message, keep_zero: bool) -> Iterator[TlaState]:
+def _receive(s: TlaState, config: Config, m: Message, network: str) -> Iterator[TlaState]:
     i, j = m.dst, m.src
     term = s.current_term[i]
     if m.term > term:  # UpdateTerm: the message stays for a later step
@@ -290,10 +309,10 @@ def _receive(s: TlaState, config: Config, m: Message, keep_zero: bool) -> Iterat
         return
 
     def reply(t: TlaState, response: Message) -> TlaState:
-        return _upd(t, messages=_without(_with(t.messages, response), m, keep_zero))
+        return _upd(t, messages=_received(_with(t.messages, response, network), m, network))
 
     def discard(t: TlaState) -> TlaState:
-        return _upd(t, messages=_without(t.messages, m, keep_zero))
+        return _upd(t, messages=_received(t.messages, m, network))
 
     if isinstance(m, RequestVoteRequest):
         log = s.log[i]

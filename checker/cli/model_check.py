@@ -106,13 +106,14 @@ NEEDS_RESTART = frozenset({"unpersisted-vote"})
 )
 @click.option(
     "--semantics",
-    type=click.Choice(["raft", "raft-tla", "raft-tla-clean-bag"]),
+    type=click.Choice(["raft", "raft-tla", "raft-tla-clean-bag", "raft-tla-set"]),
     default="raft",
     show_default=True,
     help="raft: spec.raft (atomic message handling, network as a set); raft-tla: raft.tla's "
     "actions and message bag (count-0 messages kept, as raft.tla does); raft-tla-clean-bag: "
-    "the same with count-0 messages removed. The raft-tla modes start terms at 1 and have no "
-    "bug flags or snapshots.",
+    "the same with count-0 messages removed; raft-tla-set: the network as a set whose "
+    "messages stay after delivery (needs --duplicates, which it stands for). The raft-tla "
+    "modes start terms at 1 and have no bug flags or snapshots.",
 )
 @click.option(
     "--engine",
@@ -188,6 +189,8 @@ def command(
         raise BadInput(
             f"--semantics {semantics} has no bug flags or snapshots; use --semantics raft"
         )
+    if semantics == "raft-tla-set" and not duplicates:
+        raise BadInput("--semantics raft-tla-set stands for a network that duplicates: add --duplicates")
     if semantics == "raft" and engine == "packed":
         raise BadInput("--engine packed exists for the raft-tla semantics only")
     options = Options(max_depth, max_states, time_limit, symmetry, workers, semantics, engine)

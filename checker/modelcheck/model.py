@@ -7,8 +7,9 @@ checker never looks inside a state except through a model.
 
 - `raft`: `spec.raft`, whose states are the spec's own; the hooks evaluate `spec.raft`'s
   properties directly.
-- `raft-tla`, `raft-tla-clean-bag`: raft.tla's semantics (`spec.raft_tla`), for the comparison
-  with TLC, with two engines. `spec` runs the readable module and evaluates the properties on
+- `raft-tla`, `raft-tla-clean-bag`, `raft-tla-set`: raft.tla's semantics (`spec.raft_tla`) with
+  its message bag, the bag without count-0 messages, or a set (with duplication), for the
+  comparison with TLC, with two engines. `spec` runs the readable module and evaluates the properties on
   its `spec.raft.State` view. `packed` (the default) runs `packed_tla`, the same successor
   relation on packed states (tests keep the two equal), and evaluates the same property
   functions memoised on the server variables (`spec.raft_invariants.SERVER_ONLY`): a bounded
@@ -101,14 +102,14 @@ def _identity(state: State) -> State:
 RAFT = Model("raft", raft.initial_states, raft.successors, canonical, decode, *_view_hooks(_identity))
 
 
-def raft_tla_spec_model(keep_zero: bool) -> Model:
+def raft_tla_spec_model(network: str) -> Model:
     """raft.tla's semantics run by the readable `spec.raft_tla`."""
 
     def successors(state: Any, config: Config) -> Iterator[tuple[Any, Any]]:
-        return raft_tla.successors(state, config, keep_zero)
+        return raft_tla.successors(state, config, network)
 
     return Model(
-        _tla_name(keep_zero),
+        _TLA_NAMES[network],
         raft_tla.initial_states,
         successors,
         canonical_tla,
@@ -117,7 +118,7 @@ def raft_tla_spec_model(keep_zero: bool) -> Model:
     )
 
 
-def raft_tla_packed_model(keep_zero: bool) -> Model:
+def raft_tla_packed_model(network: str) -> Model:
     """raft.tla's semantics run by `packed_tla`, properties memoised on server variables."""
     memo = _ServerMemo()
 
@@ -125,12 +126,12 @@ def raft_tla_packed_model(keep_zero: bool) -> Model:
         return [packed_tla.pack(s) for s in raft_tla.initial_states(config)]
 
     def successors(state: Any, config: Config) -> Iterator[tuple[Any, Any]]:
-        return packed_tla.successors(state, config, keep_zero)
+        return packed_tla.successors(state, config, network)
 
     def identity(encoding: Encoding) -> Any:
         return encoding
 
-    readable = raft_tla_spec_model(keep_zero)
+    readable = raft_tla_spec_model(network)
 
     def canonical_of_readable(state: Any, symmetry: bool) -> Encoding:
         return packed_tla.canonical(packed_tla.pack(state), symmetry)
@@ -146,7 +147,7 @@ def raft_tla_packed_model(keep_zero: bool) -> Model:
         readable.note_reached,
     )
     return Model(
-        _tla_name(keep_zero),
+        _TLA_NAMES[network],
         initial_states,
         successors,
         packed_tla.canonical,
@@ -164,8 +165,8 @@ def _servers_hash(encoding: Encoding, fingerprint: int) -> int:
     return hash(encoding[0])
 
 
-def _tla_name(keep_zero: bool) -> str:
-    return "raft-tla" if keep_zero else "raft-tla-clean-bag"
+# The raft.tla-mode semantics by their network (spec.raft_tla.NETWORKS).
+_TLA_NAMES = {"bag": "raft-tla", "clean-bag": "raft-tla-clean-bag", "set": "raft-tla-set"}
 
 
 def _servers_view(servers: tuple[Any, ...]) -> State:
@@ -283,11 +284,11 @@ def model_named(name: str, engine: str = "auto") -> Model:
         if engine == "packed":
             raise ValueError("the packed engine exists for the raft-tla semantics only")
         return RAFT
-    keep_zero = {"raft-tla": True, "raft-tla-clean-bag": False}[name]
+    network = {semantics: network for network, semantics in _TLA_NAMES.items()}[name]
     if engine == "spec":
-        return raft_tla_spec_model(keep_zero)
-    return raft_tla_packed_model(keep_zero)
+        return raft_tla_spec_model(network)
+    return raft_tla_packed_model(network)
 
 
-SEMANTICS = ("raft", "raft-tla", "raft-tla-clean-bag")
+SEMANTICS = ("raft", *_TLA_NAMES.values())
 ENGINES = ("auto", "packed", "spec")

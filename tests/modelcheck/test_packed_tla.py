@@ -22,21 +22,28 @@ from spec.raft_types import Role
 # Configurations covering every action: values and log length > 1 (conflicts, removal one
 # entry at a time), drops, duplicates and restarts, and both bag semantics.
 CONFIGS = [
-    (raft.Config(servers=3, max_term=3, max_log=2, values=2, max_messages=2), False),
-    (raft.Config(servers=3, max_term=3, max_log=2, values=2, max_messages=3), True),
+    (raft.Config(servers=3, max_term=3, max_log=2, values=2, max_messages=2), "clean-bag"),
+    (raft.Config(servers=3, max_term=3, max_log=2, values=2, max_messages=3), "bag"),
     (
         raft.Config(
             servers=3, max_term=2, max_log=2, max_messages=2, max_restarts=1, drops=True,
             duplicates=True,
         ),
-        True,
+        "bag",
     ),
-    (raft.Config(servers=2, max_term=3, max_log=2, values=2, max_messages=2, drops=True), False),
+    (
+        raft.Config(servers=3, max_term=3, max_log=2, values=2, max_messages=3, duplicates=True),
+        "set",
+    ),
+    (
+        raft.Config(servers=2, max_term=3, max_log=2, max_messages=2, drops=True),
+        "clean-bag",
+    ),
 ]
 
 
 def sample_states(
-    config: raft.Config, keep_zero: bool, walks: int = 60, depth: int = 40, seed: int = 7
+    config: raft.Config, network: str, walks: int = 60, depth: int = 40, seed: int = 7
 ) -> list[raft_tla.TlaState]:
     """States of the readable spec: a breadth-first prefix and random walks deep into it."""
     rng = random.Random(seed)
@@ -44,14 +51,14 @@ def sample_states(
     seen = dict.fromkeys(init)
     queue = deque(init)
     while queue and len(seen) < 400:
-        for _, t in raft_tla.successors(queue.popleft(), config, keep_zero):
+        for _, t in raft_tla.successors(queue.popleft(), config, network):
             if t not in seen:
                 seen[t] = None
                 queue.append(t)
     for _ in range(walks):
         state = init[0]
         for _ in range(depth):
-            nexts = [t for _, t in raft_tla.successors(state, config, keep_zero)]
+            nexts = [t for _, t in raft_tla.successors(state, config, network)]
             if not nexts:
                 break
             state = rng.choice(nexts)
@@ -86,19 +93,19 @@ def rename(state: raft_tla.TlaState, perm: tuple[int, ...]) -> raft_tla.TlaState
     )
 
 
-@pytest.mark.parametrize(("config", "keep_zero"), CONFIGS)
-def test_packed_successors_are_exactly_the_specs(config: raft.Config, keep_zero: bool) -> None:
-    for state in sample_states(config, keep_zero):
+@pytest.mark.parametrize(("config", "network"), CONFIGS)
+def test_packed_successors_are_exactly_the_specs(config: raft.Config, network: str) -> None:
+    for state in sample_states(config, network):
         assert packed.unpack(packed.pack(state)) == state
-        expected = {t for _, t in raft_tla.successors(state, config, keep_zero)}
-        got = [packed.unpack(t) for _, t in packed.successors(packed.pack(state), config, keep_zero)]
+        expected = {t for _, t in raft_tla.successors(state, config, network)}
+        got = [packed.unpack(t) for _, t in packed.successors(packed.pack(state), config, network)]
         assert set(got) == expected, state
 
 
-@pytest.mark.parametrize(("config", "keep_zero"), CONFIGS[:3])
-def test_canonical_form_is_one_per_orbit(config: raft.Config, keep_zero: bool) -> None:
+@pytest.mark.parametrize(("config", "network"), CONFIGS[:3])
+def test_canonical_form_is_one_per_orbit(config: raft.Config, network: str) -> None:
     perms = list(itertools.permutations(range(config.servers)))
-    for state in sample_states(config, keep_zero, walks=25):
+    for state in sample_states(config, network, walks=25):
         images = {perm: rename(state, perm) for perm in perms}
         forms = {packed.canonical(packed.pack(image)) for image in images.values()}
         assert len(forms) == 1  # every renaming of the state has the same canonical form
@@ -107,15 +114,15 @@ def test_canonical_form_is_one_per_orbit(config: raft.Config, keep_zero: bool) -
         assert packed.canonical(form) == form
 
 
-@pytest.mark.parametrize("keep_zero", [False, True])
-def test_both_engines_count_the_same_states(keep_zero: bool) -> None:
+@pytest.mark.parametrize("network", ["clean-bag", "bag"])
+def test_both_engines_count_the_same_states(network: str) -> None:
     # Every action (restarts, drops, duplicates, two values) in a space the readable spec
     # exhausts in seconds: 2,701 states with the clean bag, 25,686 keeping count-0 messages.
     config = raft.Config(
         servers=2, max_term=2, max_log=1, values=2, max_messages=1, max_restarts=1, drops=True,
         duplicates=True,
     )
-    model = "raft-tla" if keep_zero else "raft-tla-clean-bag"
+    model = {"bag": "raft-tla", "clean-bag": "raft-tla-clean-bag"}[network]
     for symmetry in (True, False):
         spec = check(config, Options(model=model, engine="spec", symmetry=symmetry))
         fast = check(config, Options(model=model, engine="packed", symmetry=symmetry))
@@ -160,12 +167,12 @@ def broken(state: raft_tla.TlaState, rng: random.Random) -> raft_tla.TlaState:
             return replace(state, current_term=put(state.current_term, 1))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("keep_zero", [False, True])
-def test_memoised_properties_agree_with_the_spec(keep_zero: bool) -> None:
+@pytest.mark.parametrize("network", ["clean-bag", "bag"])
+def test_memoised_properties_agree_with_the_spec(network: str) -> None:
     config, _ = CONFIGS[0]
     fast, spec = model_named("raft-tla", "packed"), model_named("raft-tla", "spec")
     rng = random.Random(3)
-    states = sample_states(config, keep_zero, walks=30)
+    states = sample_states(config, network, walks=30)
     states += [broken(s, rng) for s in states]
     verdicts = set()
     for state in states:
@@ -188,10 +195,10 @@ def test_memoised_properties_agree_with_the_spec(keep_zero: bool) -> None:
 def test_counterexamples_replay_with_the_packed_fingerprints() -> None:
     # A counterexample is rebuilt by replaying the readable spec and following the search's
     # fingerprints, so the replay model must fingerprint readable states as the engine does.
-    config, keep_zero = CONFIGS[1]
+    config, network = CONFIGS[1]
     model = model_named("raft-tla", "packed")
     assert model.replay is not None
-    for state in sample_states(config, keep_zero, walks=10):
+    for state in sample_states(config, network, walks=10):
         assert model.replay.canonical(state, True) == model.canonical(packed.pack(state), True)
 
 
