@@ -6,10 +6,11 @@
    bench/modelcheck_tlc.sh. KeepZero = TRUE keeps count-0 messages in the bag's domain (as
    raft.tla does); FALSE removes them. VoterLog = TRUE adds the voter's log to RequestVote
    responses, as raft.tla's history field mlog does (a VIEW that drops history variables does
-   not drop a message field). Bounds are state constraints (MCConstraint). *)
+   not drop a message field). Bounds are state constraints (MCConstraint); CountDomain = TRUE
+   bounds the number of messages in the bag's domain instead of the sum of their counts. *)
 EXTENDS Naturals, FiniteSets, Sequences, TLC
 
-CONSTANTS Server, Value, MaxTerm, MaxLog, MaxInFlight, KeepZero, VoterLog
+CONSTANTS Server, Value, MaxTerm, MaxLog, MaxInFlight, KeepZero, VoterLog, CountDomain
 CONSTANTS Follower, Candidate, Leader, Nil
 CONSTANTS RVReq, RVResp, AEReq, AEResp
 
@@ -189,7 +190,8 @@ Next == \/ \E i \in Server : Timeout(i)
 Spec == Init /\ [][Next]_vars
 
 MCConstraint == /\ \A i \in Server : term[i] <= MaxTerm /\ Len(log[i]) <= MaxLog
-                /\ InFlight <= MaxInFlight
+                /\ IF CountDomain THEN Cardinality(DOMAIN msgs) <= MaxInFlight
+                                   ELSE InFlight <= MaxInFlight
 MCSymmetry == Permutations(Server)
 
 ElectionSafety == \A i, j \in Server :

@@ -290,5 +290,10 @@ def model_named(name: str, engine: str = "auto") -> Model:
     return raft_tla_packed_model(network)
 
 
+def engine_name(semantics: str, engine: str) -> str:
+    """The engine that `model_named(semantics, engine)` runs: "spec" or "packed"."""
+    return "spec" if semantics == "raft" or engine == "spec" else "packed"
+
+
 SEMANTICS = ("raft", *_TLA_NAMES.values())
 ENGINES = ("auto", "packed", "spec")

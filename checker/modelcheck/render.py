@@ -8,7 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from checker.modelcheck.result import ModelCheckResult, Progress
+from checker.modelcheck.model import engine_name
+from checker.modelcheck.result import ModelCheckResult, Options, Progress
 from checker.modelcheck.trace import changes, to_itf, variables
 from checker.verdict import Verdict
 
@@ -41,6 +42,7 @@ def to_json(result: ModelCheckResult) -> dict[str, Any]:
         "verdict": result.verdict.value,
         "spec": "raft",
         "semantics": result.options.model,
+        "engine": engine_of(result.options),
         "config": config_dict(result),
         "symmetry": result.options.symmetry,
         "workers": result.options.workers,
@@ -66,6 +68,10 @@ def to_json(result: ModelCheckResult) -> dict[str, Any]:
             "itf": to_itf(trace, result.config),
         }
     return out
+
+
+def engine_of(options: Options) -> str:
+    return engine_name(options.model, options.engine)
 
 
 def dumps(result: ModelCheckResult) -> str:
@@ -110,6 +116,7 @@ def print_result(result: ModelCheckResult, console: Console) -> None:
     rate = result.distinct_states / result.seconds if result.seconds > 0 else 0.0
     table.add_row("time", f"{result.seconds:.1f} s")
     table.add_row("speed", f"{rate:,.0f} distinct states/s, {result.options.workers} worker(s)")
+    table.add_row("semantics", f"{result.options.model}, {engine_of(result.options)} engine")
     table.add_row("symmetry", "on" if result.options.symmetry else "off")
     for name, hit in result.sometimes.items():
         table.add_row(f"sometimes {name}", "reached" if hit else "[yellow]not reached[/]")
