@@ -190,7 +190,9 @@ def command(
             f"--semantics {semantics} has no bug flags or snapshots; use --semantics raft"
         )
     if semantics == "raft-tla-set" and not duplicates:
-        raise BadInput("--semantics raft-tla-set stands for a network that duplicates: add --duplicates")
+        raise BadInput(
+            "--semantics raft-tla-set stands for a network that duplicates: add --duplicates"
+        )
     if semantics == "raft" and engine == "packed":
         raise BadInput("--engine packed exists for the raft-tla semantics only")
     options = Options(max_depth, max_states, time_limit, symmetry, workers, semantics, engine)

@@ -62,7 +62,9 @@ class Model:
 
 def _view_hooks(
     view: Callable[[Any], State],
-) -> tuple[Callable[[Any], str | None], Callable[[Any], StepCheck], Callable[[Any, dict[str, bool]], None]]:
+) -> tuple[
+    Callable[[Any], str | None], Callable[[Any], StepCheck], Callable[[Any, dict[str, bool]], None]
+]:
     """The property hooks of a model whose states are seen as `spec.raft.State` by `view`."""
 
     def violated_invariant(state: Any) -> str | None:
@@ -99,7 +101,9 @@ def _identity(state: State) -> State:
     return state
 
 
-RAFT = Model("raft", raft.initial_states, raft.successors, canonical, decode, *_view_hooks(_identity))
+RAFT = Model(
+    "raft", raft.initial_states, raft.successors, canonical, decode, *_view_hooks(_identity)
+)
 
 
 def raft_tla_spec_model(network: str) -> Model:
@@ -194,7 +198,17 @@ def _readable_local(local: Any) -> tuple[Any, ...]:
         t, r, v, log, c, responded, granted, nxt, match = local
         entries = tuple(Entry(e >> 4, e & 0xF) for e in log)
         vote = None if v < 0 else v
-        readable = (t, Role(r), vote, entries, c, _MEMBERS[responded], _MEMBERS[granted], nxt, match)
+        readable = (
+            t,
+            Role(r),
+            vote,
+            entries,
+            c,
+            _MEMBERS[responded],
+            _MEMBERS[granted],
+            nxt,
+            match,
+        )
         _READABLE_LOCALS[local] = readable
     return readable
 

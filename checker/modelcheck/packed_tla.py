@@ -101,7 +101,7 @@ def successors(state: Packed, config: Config, network: str) -> Iterator[tuple[st
     `spec.raft_tla.NETWORKS`."""
     if network == "set":
         if not config.duplicates:
-            raise ValueError("a set network stands for a bag with duplication: it needs duplicates")
+            raise ValueError("a set network stands for a bag with duplication: needs duplicates")
         # Sending a message already in the set, and replying while keeping the request, make
         # the in-flight count hard to track step by step: filter on the result instead.
         limit = config.max_messages
@@ -112,9 +112,7 @@ def successors(state: Packed, config: Config, network: str) -> Iterator[tuple[st
         yield from _next(state, config, network, _in_flight(state[1]) < config.max_messages)
 
 
-def _next(
-    state: Packed, config: Config, network: str, room: bool
-) -> Iterator[tuple[str, Packed]]:
+def _next(state: Packed, config: Config, network: str, room: bool) -> Iterator[tuple[str, Packed]]:
     """Next, with the term, log and restart bounds applied step by step; `room` says whether
     a bag may take one more message (a step that receives one and sends one keeps its size)."""
     if config.max_term < 1:  # the initial terms (1) already break the constraint
@@ -127,17 +125,23 @@ def _next(
         me = servers[i]
         term, role, _, log, commit, _, granted, nxt, match = me
         if role != LEADER and term < max_term:
-            yield "Timeout", (
-                _put(servers, i, (term + 1, CANDIDATE, -1, log, commit, 0, 0, nxt, match)),
-                bag,
-                restarts,
+            yield (
+                "Timeout",
+                (
+                    _put(servers, i, (term + 1, CANDIDATE, -1, log, commit, 0, 0, nxt, match)),
+                    bag,
+                    restarts,
+                ),
             )
         if restarts < config.max_restarts:
             zero = (0,) * n
-            yield "Restart", (
-                _put(servers, i, (term, FOLLOWER, me[VOTED], log, 0, 0, 0, (1,) * n, zero)),
-                bag,
-                restarts + 1,
+            yield (
+                "Restart",
+                (
+                    _put(servers, i, (term, FOLLOWER, me[VOTED], log, 0, 0, 0, (1,) * n, zero)),
+                    bag,
+                    restarts + 1,
+                ),
             )
         if role == CANDIDATE:
             if room:
@@ -145,33 +149,43 @@ def _next(
                 responded = me[RESPONDED]
                 for j in range(n):
                     if not responded >> j & 1:
-                        yield "RequestVote", (servers, _add(bag, body << 6 | i << 3 | j, network), restarts)
+                        sent = _add(bag, body << 6 | i << 3 | j, network)
+                        yield "RequestVote", (servers, sent, restarts)
             if granted.bit_count() >= quorum:
                 leader = (term, LEADER, me[VOTED], log, commit, me[RESPONDED], granted)
-                yield "BecomeLeader", (
-                    _put(servers, i, (*leader, (len(log) + 1,) * n, (0,) * n)),
-                    bag,
-                    restarts,
+                yield (
+                    "BecomeLeader",
+                    (
+                        _put(servers, i, (*leader, (len(log) + 1,) * n, (0,) * n)),
+                        bag,
+                        restarts,
+                    ),
                 )
         elif role == LEADER:
             if len(log) < max_log:
                 for v in range(1, config.values + 1):
                     grown = (*log, term << 4 | v)
-                    yield "ClientRequest", (
-                        _put(servers, i, (*me[:LOG], grown, *me[COMMIT:])),
-                        bag,
-                        restarts,
+                    yield (
+                        "ClientRequest",
+                        (
+                            _put(servers, i, (*me[:LOG], grown, *me[COMMIT:])),
+                            bag,
+                            restarts,
+                        ),
                     )
-            yield "AdvanceCommitIndex", (
-                _put(servers, i, (*me[:COMMIT], _commit(me, i, n, quorum), *me[RESPONDED:])),
-                bag,
-                restarts,
+            yield (
+                "AdvanceCommitIndex",
+                (
+                    _put(servers, i, (*me[:COMMIT], _commit(me, i, n, quorum), *me[RESPONDED:])),
+                    bag,
+                    restarts,
+                ),
             )
             if room:
                 for j in range(n):
                     if j != i:
-                        body = _append_entries(me, j)
-                        yield "AppendEntries", (servers, _add(bag, body << 6 | i << 3 | j, network), restarts)
+                        sent = _add(bag, _append_entries(me, j) << 6 | i << 3 | j, network)
+                        yield "AppendEntries", (servers, sent, restarts)
     for k, item in enumerate(bag):
         if not item & _COUNT:
             continue
@@ -220,10 +234,13 @@ def _receive(
     m_term = body >> 3 & 0x1F
     if m_term > term:  # UpdateTerm: the message stays for a later step
         if m_term <= config.max_term:
-            yield "UpdateTerm", (
-                _put(servers, i, (m_term, FOLLOWER, -1, *me[LOG:])),
-                bag,
-                restarts,
+            yield (
+                "UpdateTerm",
+                (
+                    _put(servers, i, (m_term, FOLLOWER, -1, *me[LOG:])),
+                    bag,
+                    restarts,
+                ),
             )
         return
     kind = body & 7
@@ -248,7 +265,10 @@ def _receive(
         if m_term == term:
             row_n, row_m = me[NEXT], me[MATCH]
             if a:  # success: b is the matchIndex
-                row_n, row_m = (*row_n[:j], b + 1, *row_n[j + 1 :]), (*row_m[:j], b, *row_m[j + 1 :])
+                row_n, row_m = (
+                    (*row_n[:j], b + 1, *row_n[j + 1 :]),
+                    (*row_m[:j], b, *row_m[j + 1 :]),
+                )
             else:
                 row_n = (*row_n[:j], max(row_n[j] - 1, 1), *row_n[j + 1 :])
             servers = _put(servers, i, (*me[:NEXT], row_n, row_m))
@@ -270,10 +290,13 @@ def _handle_append_entries(
         yield "HandleAppendEntriesRequest", (servers, _reply(bag, k, reply, network), restarts)
         return
     if m_term == term and role == CANDIDATE:  # return to follower; the message stays
-        yield "HandleAppendEntriesRequest", (
-            _put(servers, i, (term, FOLLOWER, *me[VOTED:])),
-            bag,
-            restarts,
+        yield (
+            "HandleAppendEntriesRequest",
+            (
+                _put(servers, i, (term, FOLLOWER, *me[VOTED:])),
+                bag,
+                restarts,
+            ),
         )
         return
     if not (m_term == term and role == FOLLOWER and log_ok):
@@ -285,16 +308,22 @@ def _handle_append_entries(
         reply = _message(_AER, term, 1, prev + (1 if entry else 0)) << 6 | i << 3 | j
         yield "HandleAppendEntriesRequest", (done, _reply(bag, k, reply, network), restarts)
     elif len(log) >= index:  # conflict: remove one entry
-        yield "HandleAppendEntriesRequest", (
-            _put(servers, i, (*me[:LOG], log[:-1], *me[COMMIT:])),
-            bag,
-            restarts,
+        yield (
+            "HandleAppendEntriesRequest",
+            (
+                _put(servers, i, (*me[:LOG], log[:-1], *me[COMMIT:])),
+                bag,
+                restarts,
+            ),
         )
     elif len(log) == prev and len(log) < config.max_log:  # no conflict: append the entry
-        yield "HandleAppendEntriesRequest", (
-            _put(servers, i, (*me[:LOG], (*log, entry), *me[COMMIT:])),
-            bag,
-            restarts,
+        yield (
+            "HandleAppendEntriesRequest",
+            (
+                _put(servers, i, (*me[:LOG], (*log, entry), *me[COMMIT:])),
+                bag,
+                restarts,
+            ),
         )
 
 

@@ -26,7 +26,12 @@ CONFIGS = [
     (raft.Config(servers=3, max_term=3, max_log=2, values=2, max_messages=3), "bag"),
     (
         raft.Config(
-            servers=3, max_term=2, max_log=2, max_messages=2, max_restarts=1, drops=True,
+            servers=3,
+            max_term=2,
+            max_log=2,
+            max_messages=2,
+            max_restarts=1,
+            drops=True,
             duplicates=True,
         ),
         "bag",
@@ -82,10 +87,14 @@ def rename(state: raft_tla.TlaState, perm: tuple[int, ...]) -> raft_tla.TlaState
         voted_for=tuple(None if v is None else perm[v] for v in per_server(state.voted_for)),  # type: ignore[index]
         log=per_server(state.log),  # type: ignore[arg-type]
         commit_index=per_server(state.commit_index),  # type: ignore[arg-type]
-        votes_responded=tuple(frozenset(perm[j] for j in s) for s in per_server(state.votes_responded)),  # type: ignore[attr-defined]
+        votes_responded=tuple(
+            frozenset(perm[j] for j in s) for s in per_server(state.votes_responded)
+        ),  # type: ignore[attr-defined]
         votes_granted=tuple(frozenset(perm[j] for j in s) for s in per_server(state.votes_granted)),  # type: ignore[attr-defined]
         next_index=tuple(tuple(r[old[k]] for k in range(n)) for r in per_server(state.next_index)),  # type: ignore[index]
-        match_index=tuple(tuple(r[old[k]] for k in range(n)) for r in per_server(state.match_index)),  # type: ignore[index]
+        match_index=tuple(
+            tuple(r[old[k]] for k in range(n)) for r in per_server(state.match_index)
+        ),  # type: ignore[index]
         messages=tuple(
             sorted(((permute_message(m, perm), c) for m, c in state.messages), key=raft_tla.bag_key)
         ),
@@ -119,7 +128,13 @@ def test_both_engines_count_the_same_states(network: str) -> None:
     # Every action (restarts, drops, duplicates, two values) in a space the readable spec
     # exhausts in seconds: 2,701 states with the clean bag, 25,686 keeping count-0 messages.
     config = raft.Config(
-        servers=2, max_term=2, max_log=1, values=2, max_messages=1, max_restarts=1, drops=True,
+        servers=2,
+        max_term=2,
+        max_log=1,
+        values=2,
+        max_messages=1,
+        max_restarts=1,
+        drops=True,
         duplicates=True,
     )
     model = {"bag": "raft-tla", "clean-bag": "raft-tla-clean-bag"}[network]
@@ -179,8 +194,9 @@ def test_memoised_properties_agree_with_the_spec(network: str) -> None:
         verdict = spec.violated_invariant(state)
         verdicts.add(verdict)
         assert fast.violated_invariant(packed.pack(state)) == verdict
-        reached_fast, reached_spec = dict.fromkeys(raft.SOMETIMES, False), dict.fromkeys(
-            raft.SOMETIMES, False
+        reached_fast, reached_spec = (
+            dict.fromkeys(raft.SOMETIMES, False),
+            dict.fromkeys(raft.SOMETIMES, False),
         )
         fast.note_reached(packed.pack(state), reached_fast)
         spec.note_reached(state, reached_spec)
