@@ -25,6 +25,7 @@ from checker.errors import BadInput
 from checker.invariants import ALL, LEADER_APPEND_ONLY
 from checker.proofs.ghost_invariants import GHOST_INVARIANTS
 from checker.proofs.induction import BMCResult, bmc, prove
+from checker.proofs.parallel import available_cores
 from checker.proofs.propose import propose as propose_from_ctis
 from checker.proofs.render import (
     bmc_lines,
@@ -70,13 +71,16 @@ def command() -> None:
               help="Also assume and check the ghost-variable lemmas (history of votes and "
                    "commits) that Leader Completeness and State Machine Safety need; "
                    "--no-ghost proves what the spec's own variables support (faster).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes for the solver calls of each round  [default: all cores]; "
+                   "1 runs them in this process. The verdicts do not depend on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Write the Markdown proof report to this file.")
 def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: int,
          max_restarts: int | None, drops: bool, duplicates: bool, bugs: tuple[str, ...],
-         depth: int | None, timeout_s: int, propose: bool, ghost: bool, as_json: bool,
-         report: str | None) -> None:
+         depth: int | None, timeout_s: int, propose: bool, ghost: bool, workers: int | None,
+         as_json: bool, report: str | None) -> None:
     """Prove the Raft spec's invariants inductive (and optionally BMC to --depth)."""
     unknown = sorted(set(bugs) - set(BUGS))
     if unknown:
@@ -90,10 +94,12 @@ def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: i
     if not as_json:
         console.print(f"prove raft: {config_text(config)}")
     candidates = ALL + GHOST_INVARIANTS if ghost else ALL
-    result = prove(config, invariants=candidates, timeout_ms=timeout_s * 1000)
+    if workers is None:
+        workers = available_cores()
+    result = prove(config, invariants=candidates, timeout_ms=timeout_s * 1000, workers=workers)
     proposed: list[str] = []
     if propose:
-        kept, again = propose_from_ctis(config, result)
+        kept, again = propose_from_ctis(config, result, candidates, workers=workers)
         proposed = [f"{inv.name}: {inv.formula}" for inv in kept]
         if again is not None:
             result = again

@@ -12,9 +12,10 @@ import z3
 
 from checker.invariants import ALL, CONCRETE, from_spec
 from checker.invariants.symbolic import Bounds, SymState, decode
+from checker.proofs.consecution import instrumented, with_ghost
 from checker.proofs.ghost import Ghost, GhostView, update
 from checker.proofs.ghost_invariants import GHOST_INVARIANTS
-from checker.proofs.induction import _instrumented, _with_ghost, prove
+from checker.proofs.induction import prove
 from spec.raft import Config, State, initial_states, successors
 
 
@@ -53,9 +54,9 @@ def test_the_ghost_update_is_determined_by_the_step() -> None:
     ghost' — the one the concrete update computes."""
     config = Config()
     bounds = Bounds.of(config)
-    pre = _with_ghost(SymState(bounds, "pre"), "pre")
-    post = _with_ghost(SymState(bounds, "post"), "post")
-    relation, _ = _instrumented(pre, post, config)
+    pre = with_ghost(SymState(bounds, "pre"), "pre")
+    post = with_ghost(SymState(bounds, "post"), "post")
+    relation, _ = instrumented(pre, post, config)
     solver = z3.Solver()
     solver.add(relation)
     checked = 0
