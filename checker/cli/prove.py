@@ -130,6 +130,7 @@ def _print(console: Console, result: object, found: BMCResult | None, verdict: V
 
     assert isinstance(result, ProofResult)
     table = Table(title=f"inductive invariants ({result.seconds:.1f} s, "
+                        f"{result.cpu_seconds:.1f} s CPU in {result.workers} process(es), "
                         f"{result.rounds} round(s))")
     for col in ("invariant", "kind", "status"):
         table.add_column(col)

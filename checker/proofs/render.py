@@ -123,7 +123,7 @@ def state_json(s: State) -> dict[str, Any]:
 
 def check_json(c: Check) -> dict[str, Any]:
     out: dict[str, Any] = {"invariant": c.invariant, "kind": c.kind, "verdict": c.verdict.value,
-                           "seconds": round(c.seconds, 3)}
+                           "seconds": round(c.seconds, 3), "parts": c.parts}
     if c.reason:
         out["reason"] = c.reason
     if c.cti is not None:
@@ -136,7 +136,8 @@ def check_json(c: Check) -> dict[str, Any]:
 def result_json(result: ProofResult, bmc: BMCResult | None, verdict: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "verdict": verdict, "config": config_text(result.config),
-        "seconds": round(result.seconds, 3), "rounds": result.rounds,
+        "seconds": round(result.seconds, 3), "cpu_seconds": round(result.cpu_seconds, 3),
+        "workers": result.workers, "rounds": result.rounds,
         "proved": result.proved + ([LEADER_APPEND_ONLY.name] if result.transition_proved else []),
         "not_proved": [n for n in result.invariants if status(result, n) != "proved"],
         "checks": [check_json(c) for c in result.checks],
@@ -159,7 +160,8 @@ def report_markdown(result: ProofResult, bmc: BMCResult | None, verdict: str) ->
         "",
         f"- **verdict**: {verdict}",
         f"- **bounds**: {config_text(r.config)}",
-        f"- **solver**: Z3 {z3.get_version_string()}, {r.seconds:.1f} s in all, "
+        f"- **solver**: Z3 {z3.get_version_string()}, {r.seconds:.1f} s in all "
+        f"({r.cpu_seconds:.1f} s of CPU, {r.workers} worker process(es)), "
         f"{r.rounds} round(s) of consecution checks",
         "",
         "## What was checked",
@@ -179,6 +181,12 @@ def report_markdown(result: ProofResult, bmc: BMCResult | None, verdict: str) ->
         "Append-Only, a property of steps, is checked as Inv ∧ Next ⇒ LAO(s, s′). Every CTI was "
         "decoded into spec states and re-evaluated by the executable spec before being shown. "
         "Solver answers other than sat/unsat are reported as unknown, never as proved.",
+        "",
+        "A consecution check may be made of several solver calls (*parts*): P′ is a conjunction "
+        "c₁ ∧ … ∧ cₙ, and Inv ∧ Next ∧ ¬P′ is satisfiable exactly when some Inv ∧ Next ∧ ¬cₖ "
+        "is, so P is proved when every part is unsat; the seconds below are the parts' sum. The "
+        "calls of a round are independent and run in parallel worker processes; the verdicts "
+        "do not depend on how many.",
         "",
         "## Ghost (history) variables",
         "",
@@ -214,9 +222,9 @@ def report_markdown(result: ProofResult, bmc: BMCResult | None, verdict: str) ->
         if inv is not None and "ghost" in inv.needs:
             kind = "ghost-based"
         lines.append(f"| {name} | {kind} | **{status(r, name)}** | {words} | `{formula}` |")
-    lines += ["", "## Checks", "", "| invariant | check | verdict | seconds |",
-              "| --- | --- | --- | --- |"]
-    lines += [f"| {c.invariant} | {c.kind} | {c.verdict.value} | {c.seconds:.2f} |"
+    lines += ["", "## Checks", "", "| invariant | check | verdict | parts | seconds |",
+              "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {c.invariant} | {c.kind} | {c.verdict.value} | {c.parts} | {c.seconds:.2f} |"
               for c in r.checks]
     ctis = [c for c in r.checks if c.cti is not None]
     if ctis:
