@@ -23,8 +23,9 @@ from rich.table import Table
 
 from checker.errors import BadInput
 from checker.invariants import ALL, LEADER_APPEND_ONLY
+from checker.invariants.raft import SNAPSHOT_AUXILIARY
 from checker.proofs.ghost_invariants import GHOST_INVARIANTS
-from checker.proofs.induction import BMCResult, bmc, prove
+from checker.proofs.induction import BMCResult, bmc, candidate_invariants, prove
 from checker.proofs.parallel import available_cores
 from checker.proofs.propose import propose as propose_from_ctis
 from checker.proofs.render import (
@@ -57,6 +58,8 @@ def command() -> None:
                    "else 0].")
 @click.option("--drops/--no-drops", default=False, show_default=True)
 @click.option("--duplicates/--no-duplicates", default=False, show_default=True)
+@click.option("--snapshots/--no-snapshots", default=False, show_default=True,
+              help="Servers compact committed prefixes and leaders send InstallSnapshot (§7).")
 @click.option("--bug", "bugs", multiple=True, metavar="NAME",
               help="Switch on a fault flag of the spec (repeatable): " + ", ".join(sorted(BUGS)))
 @click.option("--depth", type=click.IntRange(0, 60), default=None,
@@ -78,7 +81,8 @@ def command() -> None:
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Write the Markdown proof report to this file.")
 def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: int,
-         max_restarts: int | None, drops: bool, duplicates: bool, bugs: tuple[str, ...],
+         max_restarts: int | None, drops: bool, duplicates: bool, snapshots: bool,
+         bugs: tuple[str, ...],
          depth: int | None, timeout_s: int, propose: bool, ghost: bool, workers: int | None,
          as_json: bool, report: str | None) -> None:
     """Prove the Raft spec's invariants inductive (and optionally BMC to --depth)."""
@@ -89,11 +93,11 @@ def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: i
         max_restarts = 1 if "unpersisted-vote" in bugs else 0
     config = Config(servers=servers, max_term=max_term, max_log=max_log, values=values,
                     max_messages=max_messages, max_restarts=max_restarts, drops=drops,
-                    duplicates=duplicates, bugs=frozenset(bugs))
+                    duplicates=duplicates, snapshots=snapshots, bugs=frozenset(bugs))
     console = Console(highlight=False, stderr=as_json)
     if not as_json:
         console.print(f"prove raft: {config_text(config)}")
-    candidates = ALL + GHOST_INVARIANTS if ghost else ALL
+    candidates = candidate_invariants(config, ghost=ghost)
     if workers is None:
         workers = available_cores()
     result = prove(config, invariants=candidates, timeout_ms=timeout_s * 1000, workers=workers)
@@ -135,7 +139,8 @@ def _print(console: Console, result: object, found: BMCResult | None, verdict: V
     for col in ("invariant", "kind", "status"):
         table.add_column(col)
     for name in result.invariants:
-        inv = next((i for i in ALL + GHOST_INVARIANTS if i.name == name), None)
+        inv = next((i for i in ALL + SNAPSHOT_AUXILIARY + GHOST_INVARIANTS if i.name == name),
+                   None)
         kind = "auxiliary" if inv is not None and inv.auxiliary else "safety"
         if inv is not None and "ghost" in inv.needs:
             kind = "ghost-based"

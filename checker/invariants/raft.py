@@ -19,7 +19,7 @@ from itertools import combinations, permutations
 from typing import Any
 
 from checker.invariants.ops import Ops
-from checker.invariants.view import AE, AER, CANDIDATE, FOLLOWER, LEADER, NONE, RVR
+from checker.invariants.view import AE, AER, CANDIDATE, FOLLOWER, IS, LEADER, NONE, RVR
 
 V = Any  # a ConcreteView or a SymState (the same vocabulary)
 Body = Callable[..., Any]
@@ -327,8 +327,26 @@ def _leader_indexes(v: V, o: Ops, i: int) -> Any:
 # or prev+1+k (entry k).
 
 
-def _is_ae(m: Any, o: Ops) -> Any:
+def _snapshots(v: V) -> bool:
+    """Whether v's states may hold snapshots: always for a concrete state, and for a symbolic
+    one when its bounds say so (without, the formulas are exactly the snapshot-free ones)."""
+    return bool(getattr(getattr(v, "bounds", None), "snapshots", True))
+
+
+def _is_ae(v: V, m: Any, o: Ops) -> Any:
+    """An AppendEntries — or an InstallSnapshot, which reads as an AppendEntries whose prev
+    cell is the snapshot's last entry, with no entries and leaderCommit 0 (§7)."""
+    if _snapshots(v):
+        return o.any([m.kind == AE, m.kind == IS])
     return m.kind == AE
+
+
+def _term_is(v: V, o: Ops, x: int, idx: Any, t: Any) -> Any:
+    """Entry idx of x's log has term t — read through x's snapshot, as the spec's own
+    definitions do: a compacted entry's term is forgotten, so it is not contradicted."""
+    if _snapshots(v):
+        return o.any([idx < v.snap(x), v.term_at_sym(x, idx) == t])
+    return v.term_at_sym(x, idx) == t
 
 
 def _fragment(v: V, o: Ops, m: Any) -> list[tuple[Any, Any, Any, Any]]:
@@ -342,7 +360,7 @@ def _fragment(v: V, o: Ops, m: Any) -> list[tuple[Any, Any, Any, Any]]:
 def _ae_shape(v: V, o: Ops, m: Any) -> Any:
     # Entries carry terms ≤ the message's term, in non-decreasing order after prevLogTerm.
     cells = _fragment(v, o, m)
-    return o.implies(_is_ae(m, o), lambda: o.all([
+    return o.implies(_is_ae(v, m, o), lambda: o.all([
         m.b <= m.term,
         *[o.implies(present, o.all([t <= m.term, t >= prev_t]))
           for (_, t, _, present), (_, prev_t, _, _) in zip(cells[1:], cells, strict=False)],
@@ -356,10 +374,10 @@ def _ae_matches_sender(v: V, o: Ops, m: Any) -> Any:
         return o.implies(o.all([m.src == x, v.term(x) == m.term, v.role(x) == LEADER]), lambda: o.all([
             m.a + m.n <= v.last(x), m.c <= v.commit(x),
             *[o.implies(o.all([present, idx >= 1]), o.all([
-                v.term_at_sym(x, idx) == t,
+                _term_is(v, o, x, idx, t),
                 *([] if val is None else [v.value_at_sym(x, idx) == val])]))
               for idx, t, val, present in cells]]))
-    return o.implies(_is_ae(m, o), lambda: o.all(sender(x) for x in range(v.n)))
+    return o.implies(_is_ae(v, m, o), lambda: o.all(sender(x) for x in range(v.n)))
 
 
 def _ae_entries_of_leader(v: V, o: Ops, m: Any) -> Any:
@@ -367,10 +385,10 @@ def _ae_entries_of_leader(v: V, o: Ops, m: Any) -> Any:
     def leader(x: int) -> Any:
         return o.implies(v.role(x) == LEADER, lambda: o.all(
             o.implies(o.all([present, idx >= 1, t == v.term(x)]), o.all([
-                idx <= v.last(x), v.term_at_sym(x, idx) == t,
+                idx <= v.last(x), _term_is(v, o, x, idx, t),
                 *([] if val is None else [v.value_at_sym(x, idx) == val])]))
             for idx, t, val, present in _fragment(v, o, m)))
-    return o.implies(_is_ae(m, o), lambda: o.all(leader(x) for x in range(v.n)))
+    return o.implies(_is_ae(v, m, o), lambda: o.all(leader(x) for x in range(v.n)))
 
 
 def _ae_committed(v: V, o: Ops, m: Any) -> Any:
@@ -379,11 +397,26 @@ def _ae_committed(v: V, o: Ops, m: Any) -> Any:
     def server(x: int) -> Any:
         return o.all(
             o.implies(o.all([present, idx >= 1, idx <= m.c]), o.all([
-                o.implies(idx <= v.commit(x), v.term_at_sym(x, idx) == t),
+                o.implies(idx <= v.commit(x), _term_is(v, o, x, idx, t)),
                 o.implies(o.all([v.role(x) == LEADER, v.term(x) > m.term]),
-                          o.all([idx <= v.last(x), v.term_at_sym(x, idx) == t]))]))
+                          o.all([idx <= v.last(x), _term_is(v, o, x, idx, t)]))]))
             for idx, t, _, present in _fragment(v, o, m))
-    return o.implies(_is_ae(m, o), lambda: o.all(server(x) for x in range(v.n)))
+    return o.implies(_is_ae(v, m, o), lambda: o.all(server(x) for x in range(v.n)))
+
+
+def _snapshot_committed(v: V, o: Ops, m: Any) -> Any:
+    # An InstallSnapshot carries its sender's snapshot, a committed prefix (§7): its last
+    # entry and its values agree with every committed prefix and are in every leader of its
+    # term or a later one.
+    def server(x: int) -> Any:
+        values = [o.implies(k <= m.a, v.value_at(x, k) == m.entry_value(k - 1))
+                  for k in range(1, v.cap + 1)]
+        entry = o.all([_term_is(v, o, x, m.a, m.b), *values])
+        return o.all([
+            o.implies(m.a <= v.commit(x), entry),
+            o.implies(o.all([v.role(x) == LEADER, v.term(x) >= m.term]),
+                      o.all([m.a <= v.last(x), entry]))])
+    return o.implies(m.kind == IS, lambda: o.all(server(x) for x in range(v.n)))
 
 
 def _success_reply_term(v: V, o: Ops, m: Any) -> Any:
@@ -408,7 +441,8 @@ def _leader_messages(v: V, o: Ops, m: Any) -> Any:
     # AppendEntries are sent, and success replies addressed, only by a leader; a candidate of
     # the same term was never leader of it (a term has one election per server, §5.2).
     return o.all([
-        o.implies(o.all([m.kind == AE, m.src == x, v.term(x) == m.term]), v.role(x) != CANDIDATE)
+        o.implies(o.all([_is_ae(v, m, o), m.src == x, v.term(x) == m.term]),
+                  v.role(x) != CANDIDATE)
         for x in range(v.n)] + [
         o.implies(o.all([m.kind == AER, m.flag, m.dst == x, v.term(x) == m.term]),
                   v.role(x) != CANDIDATE)
@@ -497,6 +531,16 @@ AUXILIARY: tuple[Invariant, ...] = (
               True, frozenset({"network"})),
 )
 
+# Only with snapshots (without, there is no InstallSnapshot to say anything about).
+SNAPSHOT_AUXILIARY: tuple[Invariant, ...] = (
+    Invariant("InstallSnapshotCommitted", "An InstallSnapshot in flight carries a committed "
+              "prefix: its last entry and values agree with every committed prefix and are in "
+              "every leader of its term or later (§7).", "∀m ∈ IS, i. (m.lastIndex ≤ "
+              "commitIndex[i] ∨ (role[i] = Leader ∧ term[i] ≥ m.term)) ⇒ log[i][m.lastIndex]."
+              "term = m.lastTerm ∧ values[i][1..m.lastIndex] = m.values", "message",
+              _snapshot_committed, True, frozenset({"network"})),
+)
+
 ALL: tuple[Invariant, ...] = SAFETY + AUXILIARY
 BY_NAME: dict[str, Invariant] = {inv.name: inv for inv in ALL}
 TRACEABLE: tuple[Invariant, ...] = tuple(inv for inv in SAFETY if not inv.needs)
@@ -509,6 +553,7 @@ __all__ = [
     "BY_NAME",
     "LEADER_APPEND_ONLY",
     "SAFETY",
+    "SNAPSHOT_AUXILIARY",
     "TRACEABLE",
     "Invariant",
     "TransitionInvariant",

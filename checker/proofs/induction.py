@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import z3
 
 from checker.invariants import ALL, LEADER_APPEND_ONLY, SAFETY, Z3
-from checker.invariants.raft import Invariant
+from checker.invariants.raft import SNAPSHOT_AUXILIARY, Invariant
 from checker.invariants.symbolic import Bounds, SymState, decode
 from checker.proofs.consecution import CTI, PartResult, Task, combine, goals, with_ghost
 from checker.proofs.consecution import spec_action as _spec_action
@@ -104,6 +104,15 @@ class BMCResult:
     trace: list[tuple[str, State]] = field(default_factory=list)
     confirmed: bool = False
     reason: str = ""
+
+
+def candidate_invariants(config: Config, *, ghost: bool = True) -> tuple[Invariant, ...]:
+    """What `prove raft` tries: the invariants of `checker.invariants` (with the InstallSnapshot
+    lemmas when snapshots are on) and, with `ghost`, the ghost-variable lemmas."""
+    from checker.proofs.ghost_invariants import GHOST_INVARIANTS
+
+    out = ALL + (SNAPSHOT_AUXILIARY if config.snapshots else ())
+    return out + GHOST_INVARIANTS if ghost else out
 
 
 def _answer(solver: z3.Solver) -> tuple[z3.CheckSatResult, str]:

@@ -8,20 +8,24 @@ from typing import Any
 import z3
 
 from checker.invariants import ALL, LEADER_APPEND_ONLY
+from checker.invariants.raft import SNAPSHOT_AUXILIARY
 from checker.proofs.ghost_invariants import GHOST_INVARIANTS
 from checker.proofs.induction import CTI, BMCResult, Check, ProofResult
 from spec.raft import Config, Role, State, describe_message
 
 ROLE = {Role.FOLLOWER: "follower", Role.CANDIDATE: "candidate", Role.LEADER: "leader"}
-BY_NAME = {inv.name: inv for inv in ALL}
+BY_NAME = {inv.name: inv for inv in ALL + SNAPSHOT_AUXILIARY}
 
 
 GHOST_BY_NAME = {inv.name: inv for inv in GHOST_INVARIANTS}
 
 
 def server_line(s: State, i: int) -> str:
-    log = " ".join(f"{k + 1}:t{e.term}" + (f"/v{e.value}" if e.value != 1 else "")
-                   for k, e in enumerate(s.log[i])) or "-"
+    snap = s.snapshot[i]
+    cells = [f"snapshot≤{snap.index}:t{snap.term}"] if snap.index else []
+    cells += [f"{snap.index + k + 1}:t{e.term}" + (f"/v{e.value}" if e.value != 1 else "")
+              for k, e in enumerate(s.log[i])]
+    log = " ".join(cells) or "-"
     voted = "-" if s.voted_for[i] is None else f"s{s.voted_for[i]}"
     line = (f"s{i}: term {s.current_term[i]} {ROLE[s.role[i]]}, voted {voted}, log [{log}], "
             f"commit {s.commit_index[i]}")
@@ -97,6 +101,8 @@ def config_text(c: Config) -> str:
     parts = [f"servers={c.servers}", f"max_term={c.max_term}", f"max_log={c.max_log}",
              f"values={c.values}", f"max_messages={c.max_messages}",
              f"max_restarts={c.max_restarts}", f"drops={c.drops}", f"duplicates={c.duplicates}"]
+    if c.snapshots:
+        parts.append("snapshots=True")
     if c.bugs:
         parts.append("bugs=" + ",".join(sorted(c.bugs)))
     return " ".join(parts)
@@ -169,7 +175,7 @@ def report_markdown(result: ProofResult, bmc: BMCResult | None, verdict: str) ->
         "The spec (`spec/raft.py`) was encoded in Z3 over the bounds above: every variable a "
         "bounded integer or boolean, logs as arrays of at most `max_log` entries, the network as "
         "`max_messages` message slots. Init and Next mirror `initial_states` and `successors` "
-        "(every action but Compact and InstallSnapshot, snapshots being off); a test shows that "
+        "(Compact and InstallSnapshot included when snapshots are on); a test shows that "
         "on states the spec reaches, the successors Z3 allows are exactly the spec's.",
         "",
         "For each candidate invariant P: **initiation**, Init ⇒ P; **consecution**, Inv ∧ Next ⇒ "

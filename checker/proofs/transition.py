@@ -259,9 +259,12 @@ def _on_append_entries(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> S
     # §7: entries up to our snapshot are committed, so they match: a message whose prefix
     # reaches into the snapshot is checked from the snapshot on (all of it inside: nothing to do
     # but acknowledge).
-    prev_ok = z3.Or(prev < snap, z3.And(prev <= last, p.term_at_sym(i, prev) == m.b))
+    # (without snapshots these terms are left out, so the relation is the snapshot-free one)
+    prev_ok = z3.And(prev <= last, p.term_at_sym(i, prev) == m.b)
+    if cfg.snapshots:
+        prev_ok = z3.Or(prev < snap, prev_ok)
     success = z3.And(current, role != LEADER, prev_ok)
-    inside = prev + count < snap
+    inside = prev + count < snap if cfg.snapshots else z3.BoolVal(False)
 
     def entry(x: int, field: list[Expr]) -> Expr:  # the message's entry at absolute index x
         out: Expr = z3.IntVal(0)
@@ -272,15 +275,16 @@ def _on_append_entries(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> S
     old_t, old_v = p.lterm[i], p.lval[i]
     if cfg.has_bug("stale-append-truncates"):
         replace = [z3.BoolVal(True)] * p.cap  # keep 1..prev, then exactly the entries
-        keep_upto = _max(prev, snap)
+        keep_upto = _max(prev, snap) if cfg.snapshots else prev
         new_last = prev + count
     else:
         # Figure 2, rule 3: only a conflicting entry (same index, other term) and all that
         # follow it are deleted; rule 4: entries not yet in the log are appended.
-        conflict = [z3.And(k < count, prev + 1 + k > snap,
-                           z3.Or(prev + 1 + k > last,
-                                 p.term_at_sym(i, prev + 1 + k) != m.ent_terms[k]))
+        conflict = [z3.And(k < count, z3.Or(prev + 1 + k > last,
+                                            p.term_at_sym(i, prev + 1 + k) != m.ent_terms[k]))
                     for k in range(p.cap)]
+        if cfg.snapshots:  # entries inside our snapshot are committed: they match (§7)
+            conflict = [z3.And(c, prev + 1 + k > snap) for k, c in enumerate(conflict)]
         has_conflict = z3.Or(conflict)
         first: Expr = z3.IntVal(p.cap)
         for k in range(p.cap - 1, -1, -1):
@@ -293,7 +297,7 @@ def _on_append_entries(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> S
         fresh = z3.And(replace[x - 1], x > keep_upto)
         new_t.append(z3.If(fresh, z3.If(x <= prev + count, entry(x, m.ent_terms), 0), old_t[x - 1]))
         new_v.append(z3.If(fresh, z3.If(x <= prev + count, entry(x, m.ent_values), 0), old_v[x - 1]))
-    changes = z3.And(success, z3.Not(inside))
+    changes = z3.And(success, z3.Not(inside)) if cfg.snapshots else success
     p.lterm[i] = [z3.If(changes, a, b) for a, b in zip(new_t, old_t, strict=True)]
     p.lval[i] = [z3.If(changes, a, b) for a, b in zip(new_v, old_v, strict=True)]
     p.lasts[i] = z3.If(changes, new_last, last)

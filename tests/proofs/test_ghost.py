@@ -17,10 +17,11 @@ from checker.proofs.ghost import Ghost, GhostView, update
 from checker.proofs.ghost_invariants import GHOST_INVARIANTS
 from checker.proofs.induction import prove
 from spec.raft import Config, State, initial_states, successors
+from tests.proofs.walks import PREFERRED
 
 
-def ghost_walk(config: Config, *, walks: int, steps: int, seed: int
-               ) -> Iterator[tuple[State, Ghost, State, Ghost]]:
+def ghost_walk(config: Config, *, walks: int, steps: int, seed: int,
+               prefer: frozenset[str] = PREFERRED) -> Iterator[tuple[State, Ghost, State, Ghost]]:
     """Steps (pre, ghost, post, ghost') of random walks, the ghost updated concretely."""
     rng, bounds = random.Random(seed), Bounds.of(config)
     for _ in range(walks):
@@ -29,7 +30,7 @@ def ghost_walk(config: Config, *, walks: int, steps: int, seed: int
             options = list(successors(state, config))
             if not options:
                 break
-            weights = [3 if a.name in ("Receive", "ClientRequest") else 1 for a, _ in options]
+            weights = [3 if a.name in prefer else 1 for a, _ in options]
             nxt = rng.choices(options, weights=weights)[0][1]
             g2 = update(CONCRETE, from_spec(state), ghost, from_spec(nxt), bounds)
             yield state, ghost, nxt, g2
