@@ -87,7 +87,7 @@ def test_the_ghost_update_is_determined_by_the_step() -> None:
 
 def test_with_the_ghost_lemmas_the_whole_conjunction_is_inductive() -> None:
     # The central claim, at the default bounds (3 servers): State Machine Safety and
-    # Leader Completeness included. About 85 s of one core; worth its place in every run.
+    # Leader Completeness included. About 55 s of one core; worth its place in every run.
     result = prove(Config(), invariants=ALL + GHOST_INVARIANTS, timeout_ms=300_000)
     assert result.safety_proved
     assert set(result.proved) == {inv.name for inv in ALL + GHOST_INVARIANTS}
