@@ -404,6 +404,49 @@ def _ae_committed(v: V, o: Ops, m: Any) -> Any:
     return o.implies(_is_ae(v, m, o), lambda: o.all(server(x) for x in range(v.n)))
 
 
+def _cells_agree(o: Ops, c: tuple[Any, Any, Any, Any], d: tuple[Any, Any, Any, Any]) -> Any:
+    """Two present cells at the same index have the same term (and value where both carry
+    one)."""
+    (i1, t1, v1, p1), (i2, t2, v2, p2) = c, d
+    same = [t1 == t2] + ([] if v1 is None or v2 is None else [v1 == v2])
+    return o.implies(o.all([p1, p2, i1 >= 1, i1 == i2]), o.all(same))
+
+
+def _ae_log_matching(v: V, o: Ops, m: Any) -> Any:
+    # Log Matching for what is in flight (§5.3): where an AppendEntries and a log hold an entry
+    # of the same index and term, they hold the same entries up to it.
+    cells = _fragment(v, o, m)
+
+    def server(x: int) -> Any:
+        out = []
+        for hi, (idx, t, val, present) in enumerate(cells):
+            held = o.all([present, idx >= 1, idx <= v.last(x), v.known(x, idx),
+                          v.term_at_sym(x, idx) == t])
+            same = [idx2 <= v.last(x) for idx2, _, _, _ in cells[:hi]]
+            same += [o.implies(o.all([p2, idx2 >= 1]), o.all([
+                _term_is(v, o, x, idx2, t2),
+                *([] if val2 is None else [v.value_at_sym(x, idx2) == val2])]))
+                for idx2, t2, val2, p2 in cells[:hi]]
+            if val is not None:
+                same.append(v.value_at_sym(x, idx) == val)
+            out.append(o.implies(held, o.all(same)))
+        return o.all(out)
+
+    return o.implies(_is_ae(v, m, o), lambda: o.all(server(x) for x in range(v.n)))
+
+
+def _ae_pair_matching(v: V, o: Ops, m1: Any, m2: Any) -> Any:
+    # ... and two AppendEntries holding an entry of the same index and term agree up to it.
+    c1, c2 = _fragment(v, o, m1), _fragment(v, o, m2)
+    out = []
+    for a, (i1, t1, _, p1) in enumerate(c1):
+        for b, (i2, t2, _, p2) in enumerate(c2):
+            meet = o.all([p1, p2, i1 >= 1, i1 == i2, t1 == t2])
+            out.append(o.implies(meet, o.all(
+                [_cells_agree(o, x, y) for x in c1[:a + 1] for y in c2[:b + 1]])))
+    return o.implies(o.all([_is_ae(v, m1, o), _is_ae(v, m2, o)]), lambda: o.all(out))
+
+
 def _snapshot_committed(v: V, o: Ops, m: Any) -> Any:
     # An InstallSnapshot carries its sender's snapshot, a committed prefix (§7): its last
     # entry and its values agree with every committed prefix and are in every leader of its
@@ -541,6 +584,19 @@ SNAPSHOT_AUXILIARY: tuple[Invariant, ...] = (
               _snapshot_committed, True, frozenset({"network"})),
 )
 
+# Only with logs of 2 entries or more (with one, they are vacuous: an AppendEntries then holds
+# one cell of index ≥ 1).
+LONG_LOG_AUXILIARY: tuple[Invariant, ...] = (
+    Invariant("AppendEntriesLogMatching", "Where an AppendEntries in flight and a log hold an "
+              "entry of the same index and term, they hold the same entries up to it (§5.3).",
+              "∀m ∈ AE, i, x ∈ m. log[i][x].term = m[x].term ⇒ log[i][1..x] = m[..x]",
+              "message", _ae_log_matching, True, frozenset({"network"})),
+    Invariant("AppendEntriesPairMatching", "Two AppendEntries in flight holding an entry of the "
+              "same index and term agree up to it.", "∀m1, m2 ∈ AE, x. m1[x].term = "
+              "m2[x].term ⇒ m1[..x] = m2[..x]", "messages", _ae_pair_matching, True,
+              frozenset({"network"})),
+)
+
 ALL: tuple[Invariant, ...] = SAFETY + AUXILIARY
 BY_NAME: dict[str, Invariant] = {inv.name: inv for inv in ALL}
 TRACEABLE: tuple[Invariant, ...] = tuple(inv for inv in SAFETY if not inv.needs)
@@ -552,6 +608,7 @@ __all__ = [
     "AUXILIARY",
     "BY_NAME",
     "LEADER_APPEND_ONLY",
+    "LONG_LOG_AUXILIARY",
     "SAFETY",
     "SNAPSHOT_AUXILIARY",
     "TRACEABLE",

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import z3
 
 from checker.invariants import ALL, LEADER_APPEND_ONLY, SAFETY, Z3
-from checker.invariants.raft import SNAPSHOT_AUXILIARY, Invariant
+from checker.invariants.raft import LONG_LOG_AUXILIARY, SNAPSHOT_AUXILIARY, Invariant
 from checker.invariants.symbolic import Bounds, SymState, decode
 from checker.proofs.consecution import CTI, PartResult, Task, combine, goals, with_ghost
 from checker.proofs.consecution import spec_action as _spec_action
@@ -107,11 +107,13 @@ class BMCResult:
 
 
 def candidate_invariants(config: Config, *, ghost: bool = True) -> tuple[Invariant, ...]:
-    """What `prove raft` tries: the invariants of `checker.invariants` (with the InstallSnapshot
-    lemmas when snapshots are on) and, with `ghost`, the ghost-variable lemmas."""
+    """What `prove raft` tries: the invariants of `checker.invariants` (with the lemmas about
+    longer logs from max_log 2 on, and the InstallSnapshot lemma when snapshots are on) and,
+    with `ghost`, the ghost-variable lemmas."""
     from checker.proofs.ghost_invariants import GHOST_INVARIANTS
 
-    out = ALL + (SNAPSHOT_AUXILIARY if config.snapshots else ())
+    out = (ALL + (LONG_LOG_AUXILIARY if config.max_log >= 2 else ())
+           + (SNAPSHOT_AUXILIARY if config.snapshots else ()))
     return out + GHOST_INVARIANTS if ghost else out
 
 

@@ -8,13 +8,13 @@ from typing import Any
 import z3
 
 from checker.invariants import ALL, LEADER_APPEND_ONLY
-from checker.invariants.raft import SNAPSHOT_AUXILIARY
+from checker.invariants.raft import LONG_LOG_AUXILIARY, SNAPSHOT_AUXILIARY
 from checker.proofs.ghost_invariants import GHOST_INVARIANTS
 from checker.proofs.induction import CTI, BMCResult, Check, ProofResult
 from spec.raft import Config, Role, State, describe_message
 
 ROLE = {Role.FOLLOWER: "follower", Role.CANDIDATE: "candidate", Role.LEADER: "leader"}
-BY_NAME = {inv.name: inv for inv in ALL + SNAPSHOT_AUXILIARY}
+BY_NAME = {inv.name: inv for inv in ALL + LONG_LOG_AUXILIARY + SNAPSHOT_AUXILIARY}
 
 
 GHOST_BY_NAME = {inv.name: inv for inv in GHOST_INVARIANTS}
