@@ -24,7 +24,7 @@ from rich.table import Table
 from checker.errors import BadInput
 from checker.invariants import ALL, LEADER_APPEND_ONLY
 from checker.invariants.raft import LONG_LOG_AUXILIARY, SNAPSHOT_AUXILIARY
-from checker.proofs.ghost_invariants import GHOST_INVARIANTS
+from checker.proofs.ghost_invariants import GHOST_INVARIANTS, LONG_LOG_GHOST
 from checker.proofs.induction import BMCResult, bmc, candidate_invariants, prove
 from checker.proofs.parallel import available_cores
 from checker.proofs.propose import propose as propose_from_ctis
@@ -140,7 +140,7 @@ def _print(console: Console, result: object, found: BMCResult | None, verdict: V
         table.add_column(col)
     for name in result.invariants:
         inv = next((i for i in ALL + LONG_LOG_AUXILIARY + SNAPSHOT_AUXILIARY + GHOST_INVARIANTS
-                    if i.name == name), None)
+                    + LONG_LOG_GHOST if i.name == name), None)
         kind = "auxiliary" if inv is not None and inv.auxiliary else "safety"
         if inv is not None and "ghost" in inv.needs:
             kind = "ghost-based"

@@ -273,9 +273,26 @@ def _match_history(v: V, o: Ops) -> Any:
     return o.all(cs)
 
 
+def _committer_elected(v: V, o: Ops) -> Any:
+    # Whoever committed an entry had won the election of the term it committed in (§5.3: only
+    # a leader advances commitIndex by counting replicas). With one-entry logs this follows
+    # from EntryTermsElected (the entry is of that term); with longer logs an entry of an older
+    # term is committed by a later leader.
+    g = v.ghost
+    return o.all(o.implies(g.cterm[k - 1][t] >= 1, _someone_elected(v, o, g.cterm[k - 1][t]))
+                 for k in _idx(v) for t in _terms(v))
+
+
 def _inv(name: str, words: str, formula: str, body: Any) -> Invariant:
     return Invariant(name, words, formula, "state", body, True, GHOST)
 
+
+# Only from max_log 2 on (with one-entry logs it is implied, see `_committer_elected`).
+LONG_LOG_GHOST: tuple[Invariant, ...] = (
+    Invariant("CommitterElected", "An entry was committed in term c only if some server won "
+              "the election of c (§5.3).", "committed(k, t) in term c ⇒ ∃l. |{j : vote[j][c] = "
+              "l}| > n/2", "state", _committer_elected, True, GHOST),
+)
 
 GHOST_INVARIANTS: tuple[Invariant, ...] = (
     _inv("GhostVotes", "The ghost vote record agrees with votedFor in the current term, records "

@@ -110,11 +110,14 @@ def candidate_invariants(config: Config, *, ghost: bool = True) -> tuple[Invaria
     """What `prove raft` tries: the invariants of `checker.invariants` (with the lemmas about
     longer logs from max_log 2 on, and the InstallSnapshot lemma when snapshots are on) and,
     with `ghost`, the ghost-variable lemmas."""
-    from checker.proofs.ghost_invariants import GHOST_INVARIANTS
+    from checker.proofs.ghost_invariants import GHOST_INVARIANTS, LONG_LOG_GHOST
 
-    out = (ALL + (LONG_LOG_AUXILIARY if config.max_log >= 2 else ())
+    long_logs = config.max_log >= 2
+    out = (ALL + (LONG_LOG_AUXILIARY if long_logs else ())
            + (SNAPSHOT_AUXILIARY if config.snapshots else ()))
-    return out + GHOST_INVARIANTS if ghost else out
+    if ghost:
+        out += GHOST_INVARIANTS + (LONG_LOG_GHOST if long_logs else ())
+    return out
 
 
 def _answer(solver: z3.Solver) -> tuple[z3.CheckSatResult, str]:

@@ -9,7 +9,7 @@ import z3
 
 from checker.invariants import ALL, LEADER_APPEND_ONLY
 from checker.invariants.raft import LONG_LOG_AUXILIARY, SNAPSHOT_AUXILIARY
-from checker.proofs.ghost_invariants import GHOST_INVARIANTS
+from checker.proofs.ghost_invariants import GHOST_INVARIANTS, LONG_LOG_GHOST
 from checker.proofs.induction import CTI, BMCResult, Check, ProofResult
 from spec.raft import Config, Role, State, describe_message
 
@@ -17,7 +17,7 @@ ROLE = {Role.FOLLOWER: "follower", Role.CANDIDATE: "candidate", Role.LEADER: "le
 BY_NAME = {inv.name: inv for inv in ALL + LONG_LOG_AUXILIARY + SNAPSHOT_AUXILIARY}
 
 
-GHOST_BY_NAME = {inv.name: inv for inv in GHOST_INVARIANTS}
+GHOST_BY_NAME = {inv.name: inv for inv in GHOST_INVARIANTS + LONG_LOG_GHOST}
 
 
 def server_line(s: State, i: int) -> str:

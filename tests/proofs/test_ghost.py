@@ -100,3 +100,19 @@ def test_commit_and_vote_bugs_break_the_ghost_proof_with_a_confirmed_cti(bug: st
                    timeout_ms=300_000)
     assert not result.safety_proved
     assert any(c.cti is not None and c.cti.confirmed for c in result.not_proved())
+
+
+def test_every_candidate_holds_on_reachable_states_with_two_entry_logs() -> None:
+    # The lemmas used from max_log 2 on (Log Matching for messages, CommitterElected) and all
+    # the others are true of reachable instrumented states: a CTI can only come from an
+    # unreachable pre-state.
+    from checker.proofs.induction import candidate_invariants
+
+    config = Config(max_log=2, max_messages=3)
+    bounds, committed = Bounds.of(config), False
+    for _, _, post, g in ghost_walk(config, walks=3, steps=50, seed=1):
+        view = GhostView(from_spec(post), g, bounds)
+        for inv in candidate_invariants(config):
+            assert inv.holds(view, CONCRETE), (inv.name, post, g)
+        committed = committed or any(c for row in g.cterm for c in row)
+    assert committed
