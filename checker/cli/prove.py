@@ -1,9 +1,11 @@
 """`dscheck prove raft`: prove the Raft invariants inductive with Z3, or find a bug by BMC.
 
-Encodes the spec's Init and Next over the given bounds, checks initiation and consecution of
-every invariant relative to their conjunction (dropping those that fail, with their
-counterexamples to induction, until what stands is inductive), and with `--depth K` also
-searches for a behaviour of at most K steps breaking a safety property. Exit status 0 when
+Encodes the spec's Init and Next over the given bounds (with `--snapshots`, Compact and
+InstallSnapshot too), checks initiation and consecution of every invariant relative to their
+conjunction (dropping those that fail, with their counterexamples to induction, until what
+stands is inductive; each round's solver calls spread over `--workers` processes), and with
+`--depth K` also searches for a behaviour of at most K steps breaking a safety property.
+Exit status 0 when
 every safety property is proved, 1 when BMC finds a violation (replayed through the spec), 3
 when something is not proved or the solver answered unknown, 2 on bad options.
 """
