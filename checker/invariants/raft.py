@@ -430,16 +430,6 @@ def _ae_log_matching(v: V, o: Ops, m: Any) -> Any:
             if val is not None:
                 same.append(v.value_at_sym(x, idx) == val)
             out.append(o.implies(held, o.all(same)))
-        # A log entry of the message's term came from the leader of that term, whose log held
-        # the message's cells when it sent them and only grew within its term: the log agrees
-        # with every cell up to that entry.
-        for q in range(1, v.cap + 1):
-            own = o.all([v.known(x, q), v.term_at(x, q) == m.term])
-            out.append(o.implies(own, o.all(
-                o.implies(o.all([present, idx >= 1, idx <= q]), o.all([
-                    _term_is(v, o, x, idx, t),
-                    *([] if val is None else [v.value_at_sym(x, idx) == val])]))
-                for idx, t, val, present in cells)))
         return o.all(out)
 
     return o.implies(_is_ae(v, m, o), lambda: o.all(server(x) for x in range(v.n)))
@@ -451,8 +441,7 @@ def _ae_pair_matching(v: V, o: Ops, m1: Any, m2: Any) -> Any:
     out = []
     for a, (i1, t1, _, p1) in enumerate(c1):
         for b, (i2, t2, _, p2) in enumerate(c2):
-            # (two messages of one term are slices of one leader's log, which only grew)
-            meet = o.all([p1, p2, i1 >= 1, i1 == i2, o.any([t1 == t2, m1.term == m2.term])])
+            meet = o.all([p1, p2, i1 >= 1, i1 == i2, t1 == t2])
             out.append(o.implies(meet, o.all(
                 [_cells_agree(o, x, y) for x in c1[:a + 1] for y in c2[:b + 1]])))
     return o.implies(o.all([_is_ae(v, m1, o), _is_ae(v, m2, o)]), lambda: o.all(out))
@@ -600,12 +589,11 @@ SNAPSHOT_AUXILIARY: tuple[Invariant, ...] = (
 LONG_LOG_AUXILIARY: tuple[Invariant, ...] = (
     Invariant("AppendEntriesLogMatching", "Where an AppendEntries in flight and a log hold an "
               "entry of the same index and term, they hold the same entries up to it (§5.3).",
-              "∀m ∈ AE, i, x ∈ m. log[i][x].term = m[x].term ⇒ log[i][1..x] = m[..x]; "
-              "log[i][q].term = m.term ⇒ log[i][..q] = m[..q]",
+              "∀m ∈ AE, i, x ∈ m. log[i][x].term = m[x].term ⇒ log[i][1..x] = m[..x]",
               "message", _ae_log_matching, True, frozenset({"network"})),
     Invariant("AppendEntriesPairMatching", "Two AppendEntries in flight holding an entry of the "
-              "same index and term, or of the same term, agree up to it.", "∀m1, m2 ∈ AE, x. "
-              "m1[x].term = m2[x].term ∨ m1.term = m2.term ⇒ m1[..x] = m2[..x]", "messages", _ae_pair_matching, True,
+              "same index and term agree up to it.", "∀m1, m2 ∈ AE, x. m1[x].term = "
+              "m2[x].term ⇒ m1[..x] = m2[..x]", "messages", _ae_pair_matching, True,
               frozenset({"network"})),
 )
 
