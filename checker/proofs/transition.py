@@ -160,7 +160,10 @@ def compact(s: SymState, cfg: Config, i: int) -> SymAction:
     upto = s.commits[i]
     p.snaps[i] = upto
     p.lterm[i] = [z3.If(k < upto, 0, s.lterm[i][k - 1]) for k in range(1, s.cap + 1)]
-    return SymAction("Compact", i, None, None, None, upto > s.snaps[i], p)
+    # The spec's compact needs commitIndex ≤ lastIndex (CommitIndexInLog, true of reachable
+    # states; it fails on others): a state that breaks it has no Compact step here.
+    guard = z3.And(upto > s.snaps[i], upto <= s.lasts[i])
+    return SymAction("Compact", i, None, None, None, guard, p)
 
 
 def _send(s: SymState, cfg: Config, name: str, i: int, j: int, guard: Expr,

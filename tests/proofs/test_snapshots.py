@@ -44,3 +44,14 @@ def test_with_snapshots_the_whole_conjunction_is_inductive_at_small_bounds() -> 
     result = prove(config, invariants=candidate_invariants(config))
     assert result.safety_proved
     assert set(result.proved) == {inv.name for inv in candidate_invariants(config)}
+
+
+def test_a_bug_with_snapshots_breaks_the_proof_without_a_traceback() -> None:
+    # stale-append-truncates with snapshots: CTI pre-states where commitIndex passes the log
+    # make the spec's own successor function fail; such a CTI is reported unconfirmed
+    # (unknown), never as a proof and never as a crash.
+    config = Config(servers=2, max_term=2, snapshots=True,
+                    bugs=frozenset({"stale-append-truncates"}))
+    result = prove(config, invariants=candidate_invariants(config))
+    assert not result.safety_proved
+    assert any(c.cti is not None and c.cti.confirmed for c in result.not_proved())
