@@ -1,9 +1,11 @@
 """`dscheck prove raft`: prove the Raft invariants inductive with Z3, or find a bug by BMC.
 
-Encodes the spec's Init and Next over the given bounds, checks initiation and consecution of
-every invariant relative to their conjunction (dropping those that fail, with their
-counterexamples to induction, until what stands is inductive), and with `--depth K` also
-searches for a behaviour of at most K steps breaking a safety property. Exit status 0 when
+Encodes the spec's Init and Next over the given bounds (with `--snapshots`, Compact and
+InstallSnapshot too), checks initiation and consecution of every invariant relative to their
+conjunction (dropping those that fail, with their counterexamples to induction, until what
+stands is inductive; each round's solver calls spread over `--workers` processes), and with
+`--depth K` also searches for a behaviour of at most K steps breaking a safety property.
+Exit status 0 when
 every safety property is proved, 1 when BMC finds a violation (replayed through the spec), 3
 when something is not proved or the solver answered unknown, 2 on bad options.
 """
@@ -23,8 +25,10 @@ from rich.table import Table
 
 from checker.errors import BadInput
 from checker.invariants import ALL, LEADER_APPEND_ONLY
-from checker.proofs.ghost_invariants import GHOST_INVARIANTS
-from checker.proofs.induction import BMCResult, bmc, prove
+from checker.invariants.raft import LONG_LOG_AUXILIARY, SNAPSHOT_AUXILIARY
+from checker.proofs.ghost_invariants import GHOST_INVARIANTS, LONG_LOG_GHOST
+from checker.proofs.induction import BMCResult, bmc, candidate_invariants, prove
+from checker.proofs.parallel import available_cores
 from checker.proofs.propose import propose as propose_from_ctis
 from checker.proofs.render import (
     bmc_lines,
@@ -56,6 +60,8 @@ def command() -> None:
                    "else 0].")
 @click.option("--drops/--no-drops", default=False, show_default=True)
 @click.option("--duplicates/--no-duplicates", default=False, show_default=True)
+@click.option("--snapshots/--no-snapshots", default=False, show_default=True,
+              help="Servers compact committed prefixes and leaders send InstallSnapshot (§7).")
 @click.option("--bug", "bugs", multiple=True, metavar="NAME",
               help="Switch on a fault flag of the spec (repeatable): " + ", ".join(sorted(BUGS)))
 @click.option("--depth", type=click.IntRange(0, 60), default=None,
@@ -70,13 +76,17 @@ def command() -> None:
               help="Also assume and check the ghost-variable lemmas (history of votes and "
                    "commits) that Leader Completeness and State Machine Safety need; "
                    "--no-ghost proves what the spec's own variables support (faster).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes for the solver calls of each round  [default: all cores]; "
+                   "1 runs them in this process. The verdicts do not depend on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Write the Markdown proof report to this file.")
 def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: int,
-         max_restarts: int | None, drops: bool, duplicates: bool, bugs: tuple[str, ...],
-         depth: int | None, timeout_s: int, propose: bool, ghost: bool, as_json: bool,
-         report: str | None) -> None:
+         max_restarts: int | None, drops: bool, duplicates: bool, snapshots: bool,
+         bugs: tuple[str, ...],
+         depth: int | None, timeout_s: int, propose: bool, ghost: bool, workers: int | None,
+         as_json: bool, report: str | None) -> None:
     """Prove the Raft spec's invariants inductive (and optionally BMC to --depth)."""
     unknown = sorted(set(bugs) - set(BUGS))
     if unknown:
@@ -85,15 +95,17 @@ def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: i
         max_restarts = 1 if "unpersisted-vote" in bugs else 0
     config = Config(servers=servers, max_term=max_term, max_log=max_log, values=values,
                     max_messages=max_messages, max_restarts=max_restarts, drops=drops,
-                    duplicates=duplicates, bugs=frozenset(bugs))
+                    duplicates=duplicates, snapshots=snapshots, bugs=frozenset(bugs))
     console = Console(highlight=False, stderr=as_json)
     if not as_json:
         console.print(f"prove raft: {config_text(config)}")
-    candidates = ALL + GHOST_INVARIANTS if ghost else ALL
-    result = prove(config, invariants=candidates, timeout_ms=timeout_s * 1000)
+    candidates = candidate_invariants(config, ghost=ghost)
+    if workers is None:
+        workers = available_cores()
+    result = prove(config, invariants=candidates, timeout_ms=timeout_s * 1000, workers=workers)
     proposed: list[str] = []
     if propose:
-        kept, again = propose_from_ctis(config, result)
+        kept, again = propose_from_ctis(config, result, candidates, workers=workers)
         proposed = [f"{inv.name}: {inv.formula}" for inv in kept]
         if again is not None:
             result = again
@@ -124,11 +136,13 @@ def _print(console: Console, result: object, found: BMCResult | None, verdict: V
 
     assert isinstance(result, ProofResult)
     table = Table(title=f"inductive invariants ({result.seconds:.1f} s, "
+                        f"{result.cpu_seconds:.1f} s CPU in {result.workers} process(es), "
                         f"{result.rounds} round(s))")
     for col in ("invariant", "kind", "status"):
         table.add_column(col)
     for name in result.invariants:
-        inv = next((i for i in ALL + GHOST_INVARIANTS if i.name == name), None)
+        inv = next((i for i in ALL + LONG_LOG_AUXILIARY + SNAPSHOT_AUXILIARY + GHOST_INVARIANTS
+                    + LONG_LOG_GHOST if i.name == name), None)
         kind = "auxiliary" if inv is not None and inv.auxiliary else "safety"
         if inv is not None and "ghost" in inv.needs:
             kind = "ghost-based"

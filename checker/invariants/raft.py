@@ -19,7 +19,7 @@ from itertools import combinations, permutations
 from typing import Any
 
 from checker.invariants.ops import Ops
-from checker.invariants.view import AE, AER, CANDIDATE, FOLLOWER, LEADER, NONE, RVR
+from checker.invariants.view import AE, AER, CANDIDATE, FOLLOWER, IS, LEADER, NONE, RVR
 
 V = Any  # a ConcreteView or a SymState (the same vocabulary)
 Body = Callable[..., Any]
@@ -327,8 +327,26 @@ def _leader_indexes(v: V, o: Ops, i: int) -> Any:
 # or prev+1+k (entry k).
 
 
-def _is_ae(m: Any, o: Ops) -> Any:
+def _snapshots(v: V) -> bool:
+    """Whether v's states may hold snapshots: always for a concrete state, and for a symbolic
+    one when its bounds say so (without, the formulas are exactly the snapshot-free ones)."""
+    return bool(getattr(getattr(v, "bounds", None), "snapshots", True))
+
+
+def _is_ae(v: V, m: Any, o: Ops) -> Any:
+    """An AppendEntries — or an InstallSnapshot, which reads as an AppendEntries whose prev
+    cell is the snapshot's last entry, with no entries and leaderCommit 0 (§7)."""
+    if _snapshots(v):
+        return o.any([m.kind == AE, m.kind == IS])
     return m.kind == AE
+
+
+def _term_is(v: V, o: Ops, x: int, idx: Any, t: Any) -> Any:
+    """Entry idx of x's log has term t — read through x's snapshot, as the spec's own
+    definitions do: a compacted entry's term is forgotten, so it is not contradicted."""
+    if _snapshots(v):
+        return o.any([idx < v.snap(x), v.term_at_sym(x, idx) == t])
+    return v.term_at_sym(x, idx) == t
 
 
 def _fragment(v: V, o: Ops, m: Any) -> list[tuple[Any, Any, Any, Any]]:
@@ -342,7 +360,7 @@ def _fragment(v: V, o: Ops, m: Any) -> list[tuple[Any, Any, Any, Any]]:
 def _ae_shape(v: V, o: Ops, m: Any) -> Any:
     # Entries carry terms ≤ the message's term, in non-decreasing order after prevLogTerm.
     cells = _fragment(v, o, m)
-    return o.implies(_is_ae(m, o), lambda: o.all([
+    return o.implies(_is_ae(v, m, o), lambda: o.all([
         m.b <= m.term,
         *[o.implies(present, o.all([t <= m.term, t >= prev_t]))
           for (_, t, _, present), (_, prev_t, _, _) in zip(cells[1:], cells, strict=False)],
@@ -356,10 +374,10 @@ def _ae_matches_sender(v: V, o: Ops, m: Any) -> Any:
         return o.implies(o.all([m.src == x, v.term(x) == m.term, v.role(x) == LEADER]), lambda: o.all([
             m.a + m.n <= v.last(x), m.c <= v.commit(x),
             *[o.implies(o.all([present, idx >= 1]), o.all([
-                v.term_at_sym(x, idx) == t,
+                _term_is(v, o, x, idx, t),
                 *([] if val is None else [v.value_at_sym(x, idx) == val])]))
               for idx, t, val, present in cells]]))
-    return o.implies(_is_ae(m, o), lambda: o.all(sender(x) for x in range(v.n)))
+    return o.implies(_is_ae(v, m, o), lambda: o.all(sender(x) for x in range(v.n)))
 
 
 def _ae_entries_of_leader(v: V, o: Ops, m: Any) -> Any:
@@ -367,10 +385,10 @@ def _ae_entries_of_leader(v: V, o: Ops, m: Any) -> Any:
     def leader(x: int) -> Any:
         return o.implies(v.role(x) == LEADER, lambda: o.all(
             o.implies(o.all([present, idx >= 1, t == v.term(x)]), o.all([
-                idx <= v.last(x), v.term_at_sym(x, idx) == t,
+                idx <= v.last(x), _term_is(v, o, x, idx, t),
                 *([] if val is None else [v.value_at_sym(x, idx) == val])]))
             for idx, t, val, present in _fragment(v, o, m)))
-    return o.implies(_is_ae(m, o), lambda: o.all(leader(x) for x in range(v.n)))
+    return o.implies(_is_ae(v, m, o), lambda: o.all(leader(x) for x in range(v.n)))
 
 
 def _ae_committed(v: V, o: Ops, m: Any) -> Any:
@@ -379,11 +397,69 @@ def _ae_committed(v: V, o: Ops, m: Any) -> Any:
     def server(x: int) -> Any:
         return o.all(
             o.implies(o.all([present, idx >= 1, idx <= m.c]), o.all([
-                o.implies(idx <= v.commit(x), v.term_at_sym(x, idx) == t),
+                o.implies(idx <= v.commit(x), _term_is(v, o, x, idx, t)),
                 o.implies(o.all([v.role(x) == LEADER, v.term(x) > m.term]),
-                          o.all([idx <= v.last(x), v.term_at_sym(x, idx) == t]))]))
+                          o.all([idx <= v.last(x), _term_is(v, o, x, idx, t)]))]))
             for idx, t, _, present in _fragment(v, o, m))
-    return o.implies(_is_ae(m, o), lambda: o.all(server(x) for x in range(v.n)))
+    return o.implies(_is_ae(v, m, o), lambda: o.all(server(x) for x in range(v.n)))
+
+
+def _cells_agree(o: Ops, c: tuple[Any, Any, Any, Any], d: tuple[Any, Any, Any, Any]) -> Any:
+    """Two present cells at the same index have the same term (and value where both carry
+    one)."""
+    (i1, t1, v1, p1), (i2, t2, v2, p2) = c, d
+    same = [t1 == t2] + ([] if v1 is None or v2 is None else [v1 == v2])
+    return o.implies(o.all([p1, p2, i1 >= 1, i1 == i2]), o.all(same))
+
+
+def _ae_log_matching(v: V, o: Ops, m: Any) -> Any:
+    # Log Matching for what is in flight (§5.3): where an AppendEntries and a log hold an entry
+    # of the same index and term, they hold the same entries up to it.
+    cells = _fragment(v, o, m)
+
+    def server(x: int) -> Any:
+        out = []
+        for hi, (idx, t, val, present) in enumerate(cells):
+            held = o.all([present, idx >= 1, idx <= v.last(x), v.known(x, idx),
+                          v.term_at_sym(x, idx) == t])
+            same = [idx2 <= v.last(x) for idx2, _, _, _ in cells[:hi]]
+            same += [o.implies(o.all([p2, idx2 >= 1]), o.all([
+                _term_is(v, o, x, idx2, t2),
+                *([] if val2 is None else [v.value_at_sym(x, idx2) == val2])]))
+                for idx2, t2, val2, p2 in cells[:hi]]
+            if val is not None:
+                same.append(v.value_at_sym(x, idx) == val)
+            out.append(o.implies(held, o.all(same)))
+        return o.all(out)
+
+    return o.implies(_is_ae(v, m, o), lambda: o.all(server(x) for x in range(v.n)))
+
+
+def _ae_pair_matching(v: V, o: Ops, m1: Any, m2: Any) -> Any:
+    # ... and two AppendEntries holding an entry of the same index and term agree up to it.
+    c1, c2 = _fragment(v, o, m1), _fragment(v, o, m2)
+    out = []
+    for a, (i1, t1, _, p1) in enumerate(c1):
+        for b, (i2, t2, _, p2) in enumerate(c2):
+            meet = o.all([p1, p2, i1 >= 1, i1 == i2, t1 == t2])
+            out.append(o.implies(meet, o.all(
+                [_cells_agree(o, x, y) for x in c1[:a + 1] for y in c2[:b + 1]])))
+    return o.implies(o.all([_is_ae(v, m1, o), _is_ae(v, m2, o)]), lambda: o.all(out))
+
+
+def _snapshot_committed(v: V, o: Ops, m: Any) -> Any:
+    # An InstallSnapshot carries its sender's snapshot, a committed prefix (§7): its last
+    # entry and its values agree with every committed prefix and are in every leader of its
+    # term or a later one.
+    def server(x: int) -> Any:
+        values = [o.implies(k <= m.a, v.value_at(x, k) == m.entry_value(k - 1))
+                  for k in range(1, v.cap + 1)]
+        entry = o.all([_term_is(v, o, x, m.a, m.b), *values])
+        return o.all([
+            o.implies(m.a <= v.commit(x), entry),
+            o.implies(o.all([v.role(x) == LEADER, v.term(x) >= m.term]),
+                      o.all([m.a <= v.last(x), entry]))])
+    return o.implies(m.kind == IS, lambda: o.all(server(x) for x in range(v.n)))
 
 
 def _success_reply_term(v: V, o: Ops, m: Any) -> Any:
@@ -408,7 +484,8 @@ def _leader_messages(v: V, o: Ops, m: Any) -> Any:
     # AppendEntries are sent, and success replies addressed, only by a leader; a candidate of
     # the same term was never leader of it (a term has one election per server, §5.2).
     return o.all([
-        o.implies(o.all([m.kind == AE, m.src == x, v.term(x) == m.term]), v.role(x) != CANDIDATE)
+        o.implies(o.all([_is_ae(v, m, o), m.src == x, v.term(x) == m.term]),
+                  v.role(x) != CANDIDATE)
         for x in range(v.n)] + [
         o.implies(o.all([m.kind == AER, m.flag, m.dst == x, v.term(x) == m.term]),
                   v.role(x) != CANDIDATE)
@@ -497,6 +574,29 @@ AUXILIARY: tuple[Invariant, ...] = (
               True, frozenset({"network"})),
 )
 
+# Only with snapshots (without, there is no InstallSnapshot to say anything about).
+SNAPSHOT_AUXILIARY: tuple[Invariant, ...] = (
+    Invariant("InstallSnapshotCommitted", "An InstallSnapshot in flight carries a committed "
+              "prefix: its last entry and values agree with every committed prefix and are in "
+              "every leader of its term or later (§7).", "∀m ∈ IS, i. (m.lastIndex ≤ "
+              "commitIndex[i] ∨ (role[i] = Leader ∧ term[i] ≥ m.term)) ⇒ log[i][m.lastIndex]."
+              "term = m.lastTerm ∧ values[i][1..m.lastIndex] = m.values", "message",
+              _snapshot_committed, True, frozenset({"network"})),
+)
+
+# Only with logs of 2 entries or more (with one, they are vacuous: an AppendEntries then holds
+# one cell of index ≥ 1).
+LONG_LOG_AUXILIARY: tuple[Invariant, ...] = (
+    Invariant("AppendEntriesLogMatching", "Where an AppendEntries in flight and a log hold an "
+              "entry of the same index and term, they hold the same entries up to it (§5.3).",
+              "∀m ∈ AE, i, x ∈ m. log[i][x].term = m[x].term ⇒ log[i][1..x] = m[..x]",
+              "message", _ae_log_matching, True, frozenset({"network"})),
+    Invariant("AppendEntriesPairMatching", "Two AppendEntries in flight holding an entry of the "
+              "same index and term agree up to it.", "∀m1, m2 ∈ AE, x. m1[x].term = "
+              "m2[x].term ⇒ m1[..x] = m2[..x]", "messages", _ae_pair_matching, True,
+              frozenset({"network"})),
+)
+
 ALL: tuple[Invariant, ...] = SAFETY + AUXILIARY
 BY_NAME: dict[str, Invariant] = {inv.name: inv for inv in ALL}
 TRACEABLE: tuple[Invariant, ...] = tuple(inv for inv in SAFETY if not inv.needs)
@@ -508,7 +608,9 @@ __all__ = [
     "AUXILIARY",
     "BY_NAME",
     "LEADER_APPEND_ONLY",
+    "LONG_LOG_AUXILIARY",
     "SAFETY",
+    "SNAPSHOT_AUXILIARY",
     "TRACEABLE",
     "Invariant",
     "TransitionInvariant",

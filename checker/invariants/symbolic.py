@@ -8,7 +8,11 @@ are arrays of `max_log` (term, value) cells plus a length; the network (a set of
 a concrete state has exactly one encoding up to the order of slots, and a Z3 model decodes to
 exactly one spec `State` (`decode`).
 
-Snapshots are outside this encoding (`Config.snapshots` must be off): `snap(i)` is 0.
+Snapshots (§7, with `Config.snapshots`): `snaps[i]` is server i's snapshot index, and the log
+arrays stay indexed by absolute index — cells 1..snaps[i] hold the snapshot's values, the cell
+at snaps[i] its last term, and the terms of the compacted cells before it are pinned to 0
+(unknown, as `term_at` is None there in the spec). Without snapshots `snaps[i]` is the constant
+0 and every formula is the one of the snapshot-free encoding.
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ from typing import Any
 
 import z3
 
-from checker.invariants.view import AE, AER, NONE, RV, RVR, MsgRec, ServerRec
+from checker.invariants.view import AE, AER, IS, NONE, RV, RVR, MsgRec, ServerRec
 from spec.raft_types import (
     AppendEntriesRequest,
     AppendEntriesResponse,
     Config,
     Entry,
+    InstallSnapshotRequest,
     Message,
     RequestVoteRequest,
     RequestVoteResponse,
@@ -46,13 +51,12 @@ class Bounds:
     values: int
     max_messages: int
     max_restarts: int
+    snapshots: bool = False
 
     @classmethod
     def of(cls, config: Config) -> Bounds:
-        if config.snapshots:
-            raise ValueError("the symbolic encoding does not cover snapshots (Config.snapshots)")
         return cls(config.servers, config.max_term, config.max_log, config.values,
-                   config.max_messages, config.max_restarts)
+                   config.max_messages, config.max_restarts, config.snapshots)
 
 
 class SymMsg:
@@ -80,13 +84,13 @@ class SymMsg:
 
     @classmethod
     def const(cls, m: MsgRec, max_log: int) -> SymMsg:
-        pad = max_log - len(m.ent_terms)
+        # (an InstallSnapshot carries values and no terms: the two are padded separately)
         return cls(
             z3.BoolVal(m.present),
             {f: z3.IntVal(getattr(m, f) if f != "n" else m.n) for f in cls.FIELDS},
             z3.BoolVal(m.flag),
-            [z3.IntVal(t) for t in (*m.ent_terms, *(0,) * pad)],
-            [z3.IntVal(v) for v in (*m.ent_values, *(0,) * pad)],
+            [z3.IntVal(t) for t in (*m.ent_terms, *(0,) * (max_log - len(m.ent_terms)))],
+            [z3.IntVal(v) for v in (*m.ent_values, *(0,) * (max_log - len(m.ent_values)))],
         )
 
     # the MsgRec vocabulary
@@ -170,6 +174,8 @@ class SymState:
         self.voted = [z3.Int(f"{name}.voted{i}") for i in ids]
         self.commits = [z3.Int(f"{name}.commit{i}") for i in ids]
         self.lasts = [z3.Int(f"{name}.last{i}") for i in ids]
+        self.snaps = ([z3.Int(f"{name}.snap{i}") for i in ids] if b.snapshots
+                      else [z3.IntVal(0) for _ in ids])
         self.lterm = [[z3.Int(f"{name}.log{i}[{k + 1}].term") for k in L] for i in ids]
         self.lval = [[z3.Int(f"{name}.log{i}[{k + 1}].value") for k in L] for i in ids]
         self.grant = [[z3.Bool(f"{name}.granted{i}_{j}") for j in ids] for i in ids]
@@ -182,7 +188,7 @@ class SymState:
     def copy(self) -> SymState:
         c = SymState(self.bounds)
         c.cur_term, c.roles, c.voted = list(self.cur_term), list(self.roles), list(self.voted)
-        c.commits, c.lasts = list(self.commits), list(self.lasts)
+        c.commits, c.lasts, c.snaps = list(self.commits), list(self.lasts), list(self.snaps)
         c.lterm = [list(r) for r in self.lterm]
         c.lval = [list(r) for r in self.lval]
         c.grant = [list(r) for r in self.grant]
@@ -209,11 +215,13 @@ class SymState:
     def last(self, i: int) -> Expr:
         return self.lasts[i]
 
-    def snap(self, i: int) -> int:
-        return 0
+    def snap(self, i: int) -> Expr:
+        return self.snaps[i]
 
     def known(self, i: int, k: int) -> Expr:
-        return k <= self.lasts[i]
+        if not self.bounds.snapshots:
+            return k <= self.lasts[i]
+        return z3.And(self.snaps[i] <= k, k <= self.lasts[i])
 
     def term_at(self, i: int, k: int) -> Expr:
         return self.lterm[i][k - 1]
@@ -264,7 +272,11 @@ class SymState:
         out: Expr = z3.IntVal(NONE)
         for k in range(1, self.cap + 1):
             out = z3.If(idx == k, self.lterm[i][k - 1], out)
-        return z3.If(idx == 0, 0, z3.If(idx <= self.lasts[i], out, NONE))
+        if not self.bounds.snapshots:
+            return z3.If(idx == 0, 0, z3.If(idx <= self.lasts[i], out, NONE))
+        # the snapshot's last term at its index (0 at index 0), unknown before it
+        known = z3.And(self.snaps[i] <= idx, idx <= self.lasts[i])
+        return z3.If(known, z3.If(idx == 0, 0, out), NONE)
 
     def value_at_sym(self, i: int, idx: Expr) -> Expr:
         out: Expr = z3.IntVal(NONE)
@@ -278,6 +290,8 @@ class SymState:
     # ---- constraints
     def cells(self) -> list[Expr]:
         flat = [*self.cur_term, *self.roles, *self.voted, *self.commits, *self.lasts]
+        if self.bounds.snapshots:
+            flat += self.snaps
         for rows in (self.lterm, self.lval, self.grant, self.resp, self.nxt, self.mtc):
             for r in rows:
                 flat.extend(r)
@@ -299,11 +313,15 @@ class SymState:
                    self.voted[i] >= NONE, self.voted[i] < self.n,
                    self.commits[i] >= 0, self.commits[i] <= b.max_log,
                    self.lasts[i] >= 0, self.lasts[i] <= b.max_log]
+            snap = self.snaps[i]
+            if b.snapshots:
+                cs += [snap >= 0, snap <= self.lasts[i]]
             for k in range(1, b.max_log + 1):
                 t, v = self.lterm[i][k - 1], self.lval[i][k - 1]
-                cs.append(z3.If(k <= self.lasts[i],
-                                z3.And(t >= 1, t <= b.max_term, v >= 1, v <= b.values),
-                                z3.And(t == 0, v == 0)))
+                entry = z3.And(t >= 1, t <= b.max_term, v >= 1, v <= b.values)
+                if b.snapshots:  # a compacted cell keeps its value, its term is forgotten
+                    entry = z3.If(k < snap, z3.And(t == 0, v >= 1, v <= b.values), entry)
+                cs.append(z3.If(k <= self.lasts[i], entry, z3.And(t == 0, v == 0)))
             for j in range(self.n):
                 cs += [self.nxt[i][j] >= 1, self.nxt[i][j] <= b.max_log + 1,
                        self.mtc[i][j] >= 0, self.mtc[i][j] <= b.max_log]
@@ -327,6 +345,12 @@ class SymState:
                    for k in range(b.max_log)]],
             AER: [*zero_entries, m.b == 0, m.c == 0],
         }
+        if b.snapshots:
+            # InstallSnapshot: a = last index ≥ 1, b = its term, the values of 1..a
+            by_kind[IS] = [z3.Not(m.flag), m.c == 0, m.n == 0, m.a >= 1, m.b >= 1,
+                           *[t == 0 for t in m.ent_terms],
+                           *[z3.If(k < m.a, z3.And(v >= 1, v <= b.values), v == 0)
+                             for k, v in enumerate(m.ent_values)]]
         used = z3.And(
             ints["src"] >= 0, ints["src"] < self.n, ints["dst"] >= 0, ints["dst"] < self.n,
             ints["src"] != ints["dst"], ints["term"] >= 1, ints["term"] <= b.max_term,
@@ -353,7 +377,7 @@ def encode(state: State, bounds: Bounds) -> SymState:
     s = SymState(bounds)
     recs: Sequence[ServerRec] = view.recs
     L = bounds.max_log
-    if any(r.snap_index for r in recs) or any(r.last > L for r in recs):
+    if (any(r.snap_index for r in recs) and not bounds.snapshots) or any(r.last > L for r in recs):
         raise ValueError("state outside the encoded bounds")
     iv = z3.IntVal
     s.cur_term = [iv(r.term) for r in recs]
@@ -361,7 +385,10 @@ def encode(state: State, bounds: Bounds) -> SymState:
     s.voted = [iv(r.voted_for) for r in recs]
     s.commits = [iv(r.commit) for r in recs]
     s.lasts = [iv(r.last) for r in recs]
-    s.lterm = [[iv(t) for t in (*r.log_terms, *(0,) * (L - r.last))] for r in recs]
+    s.snaps = [iv(r.snap_index) for r in recs]
+    s.lterm = [[iv(t) for t in (*(0,) * max(r.snap_index - 1, 0),
+                                *((r.snap_term,) if r.snap_index else ()),
+                                *r.log_terms, *(0,) * (L - r.last))] for r in recs]
     s.lval = [[iv(v) for v in (*(r.values or ()), *(0,) * (L - r.last))] for r in recs]
     s.grant = [[z3.BoolVal(j in r.granted) for j in range(s.n)] for r in recs]
     s.resp = [[z3.BoolVal(j in r.responded) for j in range(s.n)] for r in recs]
@@ -383,10 +410,16 @@ def decode(model: z3.ModelRef, s: SymState) -> State:
         return bool(z3.is_true(model.eval(x, model_completion=True)))
 
     ids = range(s.n)
+    snaps = [num(x) for x in s.snaps]
     logs = tuple(
-        tuple(Entry(num(s.lterm[i][k]), num(s.lval[i][k])) for k in range(num(s.lasts[i])))
+        tuple(Entry(num(s.lterm[i][k]), num(s.lval[i][k])) for k in range(snaps[i],
+                                                                          num(s.lasts[i])))
         for i in ids
     )
+    snapshots = tuple(
+        Snapshot(snaps[i], num(s.lterm[i][snaps[i] - 1]),
+                 tuple(num(s.lval[i][k]) for k in range(snaps[i]))) if snaps[i] else Snapshot()
+        for i in ids)
     network: set[Message] = set()
     for m in s.messages:
         if not flag(m.present):
@@ -402,6 +435,9 @@ def decode(model: z3.ModelRef, s: SymState) -> State:
             network.add(AppendEntriesRequest(src, dst, term, a, b, ents, c))
         elif kind == AER:
             network.add(AppendEntriesResponse(src, dst, term, flag(m.flag), a))
+        elif kind == IS:
+            network.add(InstallSnapshotRequest(src, dst, term, a, b,
+                                               tuple(num(m.ent_values[k]) for k in range(a))))
         else:  # pragma: no cover - excluded by the domain
             raise ValueError(f"message kind {kind} outside the encoding")
     voted = tuple(None if num(v) == NONE else num(v) for v in s.voted)
@@ -410,7 +446,7 @@ def decode(model: z3.ModelRef, s: SymState) -> State:
         role=tuple(Role(num(r)) for r in s.roles),
         voted_for=voted,
         log=logs,
-        snapshot=(Snapshot(),) * s.n,
+        snapshot=snapshots,
         commit_index=tuple(num(c) for c in s.commits),
         votes_responded=tuple(frozenset(j for j in ids if flag(s.resp[i][j])) for i in ids),
         votes_granted=tuple(frozenset(j for j in ids if flag(s.grant[i][j])) for i in ids),

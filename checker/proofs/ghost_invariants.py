@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from checker.invariants.ops import Ops
-from checker.invariants.raft import Invariant, _fragment
-from checker.invariants.view import AE, AER, CANDIDATE, FOLLOWER, LEADER, NONE, RV, RVR
+from checker.invariants.raft import Invariant, _fragment, _is_ae, _snapshots, _term_is
+from checker.invariants.view import AE, AER, CANDIDATE, FOLLOWER, IS, LEADER, NONE, RV, RVR
 from checker.proofs.ghost import pick
 
 V = Any
@@ -91,7 +91,7 @@ def _elected(v: V, o: Ops, who: Any, term: Any) -> Any:
 def _ghost_leader_quorum(v: V, o: Ops) -> Any:
     cs = [o.implies(v.role(x) == LEADER, _elected(v, o, x, v.term(x)))
           for x in range(v.n)]
-    cs += [o.implies(o.all([_present(m, o), m.kind == AE]),
+    cs += [o.implies(o.all([_present(m, o), _is_ae(v, m, o)]),
                      o.all([_elected(v, o, m.src, m.term), (m.a == 0) == (m.b == 0)]))
            for m in v.messages]
     return o.all(cs)
@@ -109,7 +109,7 @@ def _entry_terms_elected(v: V, o: Ops) -> Any:
             return o.all(o.implies(o.all([present, idx >= 1]), _someone_elected(v, o, term))
                          for idx, term, _, present in _fragment(v, o, m))
 
-        cs.append(o.implies(o.all([_present(m, o), m.kind == AE]), cells))
+        cs.append(o.implies(o.all([_present(m, o), _is_ae(v, m, o)]), cells))
     return o.all(cs)
 
 
@@ -147,7 +147,7 @@ def _voter_log_bound(v: V, o: Ops) -> Any:
             v, o, m, lambda x, m: o.all([m.b == pick(o, g.vlt[x], m.term),
                                          m.a == pick(o, g.vli[x], m.term)]))))
         lt, li = _last_cell_term(v, o, m)
-        cs.append(o.implies(o.all([_present(m, o), m.kind == AE]), _by_src(
+        cs.append(o.implies(o.all([_present(m, o), _is_ae(v, m, o)]), _by_src(
             v, o, m, lambda x, m, lt=lt, li=li: _lex_ge(o, lt, li, pick(o, g.vlt[x], m.term),
                                                          pick(o, g.vli[x], m.term)))))
     return o.all(cs)
@@ -166,10 +166,9 @@ def _stable(v: V, o: Ops, k: int, t: Any, c: Any) -> Any:
         for q in _idx(v):
             cs.append(o.implies(o.all([v.known(j, q), v.term_at(j, q) > c]), q >= k))
             if q >= k:
-                cs.append(o.implies(o.all([v.known(j, q), v.term_at(j, q) >= c]), o.all(
-                    [v.known(j, k), v.term_at(j, k) == t])))
-        cs.append(o.implies(o.all([v.role(j) == LEADER, v.term(j) >= c]),
-                            o.all([v.known(j, k), v.term_at(j, k) == t])))
+                cs.append(o.implies(o.all([v.known(j, q), v.term_at(j, q) >= c]),
+                                    _has(v, o, j, k, t)))
+        cs.append(o.implies(o.all([v.role(j) == LEADER, v.term(j) >= c]), _has(v, o, j, k, t)))
     for m in v.messages:
         def cells(m: Any = m) -> Any:
             out = []
@@ -178,8 +177,16 @@ def _stable(v: V, o: Ops, k: int, t: Any, c: Any) -> Any:
                 out.append(o.implies(o.all([present, idx == k]), term == t))
             return o.all(out)
 
-        cs.append(o.implies(o.all([_present(m, o), m.kind == AE, m.term >= c]), cells))
+        cs.append(o.implies(o.all([_present(m, o), _is_ae(v, m, o), m.term >= c]), cells))
     return o.all(cs)
+
+
+def _has(v: V, o: Ops, j: int, k: int, t: Any) -> Any:
+    """j's log holds entry (k, t) — read through j's snapshot (§7): a compacted entry's term
+    is forgotten, so an entry inside the snapshot counts as held."""
+    if not _snapshots(v):
+        return o.all([v.known(j, k), v.term_at(j, k) == t])
+    return o.all([k <= v.last(j), _term_is(v, o, j, k, t)])
 
 
 def _committed_stable(v: V, o: Ops) -> Any:
@@ -213,7 +220,10 @@ def _commit_covered(v: V, o: Ops) -> Any:
             def covered(i: int = i, k: int = k) -> Any:
                 c = pick(o, g.cterm[k - 1], v.term_at(i, k))
                 return o.all([c >= 1, c <= v.term(i)])
-            cs.append(o.implies(k <= v.commit(i), covered))
+            # (with snapshots: where the term is known; a compacted entry's is not)
+            within = (k <= v.commit(i) if not _snapshots(v)
+                      else o.all([k <= v.commit(i), v.known(i, k)]))
+            cs.append(o.implies(within, covered))
     for m in v.messages:
         def cells(m: Any = m) -> Any:
             out = []
@@ -225,6 +235,13 @@ def _commit_covered(v: V, o: Ops) -> Any:
             return o.all(out)
 
         cs.append(o.implies(o.all([_present(m, o), m.kind == AE]), cells))
+        if _snapshots(v):
+            # An InstallSnapshot's last entry was committed, by a leader of its term or earlier.
+            def last_cell(m: Any = m) -> Any:
+                return o.all(o.implies(m.a == k, o.all([
+                    pick(o, g.cterm[k - 1], m.b) >= 1, pick(o, g.cterm[k - 1], m.b) <= m.term]))
+                    for k in _idx(v))
+            cs.append(o.implies(o.all([_present(m, o), m.kind == IS]), last_cell))
     return o.all(cs)
 
 
@@ -256,9 +273,26 @@ def _match_history(v: V, o: Ops) -> Any:
     return o.all(cs)
 
 
+def _committer_elected(v: V, o: Ops) -> Any:
+    # Whoever committed an entry had won the election of the term it committed in (§5.3: only
+    # a leader advances commitIndex by counting replicas). With one-entry logs this follows
+    # from EntryTermsElected (the entry is of that term); with longer logs an entry of an older
+    # term is committed by a later leader.
+    g = v.ghost
+    return o.all(o.implies(g.cterm[k - 1][t] >= 1, _someone_elected(v, o, g.cterm[k - 1][t]))
+                 for k in _idx(v) for t in _terms(v))
+
+
 def _inv(name: str, words: str, formula: str, body: Any) -> Invariant:
     return Invariant(name, words, formula, "state", body, True, GHOST)
 
+
+# Only from max_log 2 on (with one-entry logs it is implied, see `_committer_elected`).
+LONG_LOG_GHOST: tuple[Invariant, ...] = (
+    Invariant("CommitterElected", "An entry was committed in term c only if some server won "
+              "the election of c (§5.3).", "committed(k, t) in term c ⇒ ∃l. |{j : vote[j][c] = "
+              "l}| > n/2", "state", _committer_elected, True, GHOST),
+)
 
 GHOST_INVARIANTS: tuple[Invariant, ...] = (
     _inv("GhostVotes", "The ghost vote record agrees with votedFor in the current term, records "

@@ -20,6 +20,10 @@ successors of the pre-state, the pre-state must satisfy every invariant and the 
 violate P — before it is reported; a CTI the spec does not confirm is reported as an encoding
 error, never silently. Z3's "unknown" (or a time-out) is reported as unknown.
 
+Each consecution check is a few solver calls, one per part of its goal (`consecution`), and a
+round's calls are independent: `workers` > 1 runs them in forked processes (`parallel`),
+slowest first. The set that stands, and every verdict, do not depend on the number of workers.
+
 Bounded model checking unrolls Init ∧ Next^k and asks, depth by depth, for a state violating a
 safety property; a trace found is replayed through the spec.
 """
@@ -32,26 +36,18 @@ from dataclasses import dataclass, field
 
 import z3
 
-from checker.invariants import ALL, CONCRETE, LEADER_APPEND_ONLY, SAFETY, Z3, from_spec
-from checker.invariants.raft import Invariant
+from checker.invariants import ALL, LEADER_APPEND_ONLY, SAFETY, Z3
+from checker.invariants.raft import LONG_LOG_AUXILIARY, SNAPSHOT_AUXILIARY, Invariant
 from checker.invariants.symbolic import Bounds, SymState, decode
-from checker.proofs.ghost import Ghost, GhostView, update
-from checker.proofs.transition import SymAction, init, next_relation
+from checker.proofs.consecution import CTI, PartResult, Task, combine, goals, with_ghost
+from checker.proofs.consecution import spec_action as _spec_action
+from checker.proofs.ghost import Ghost
+from checker.proofs.parallel import Workers
+from checker.proofs.transition import init, next_relation
 from checker.verdict import Verdict
-from spec.raft import INVARIANTS, TRANSITION_INVARIANTS, Action, Config, State, successors
+from spec.raft import INVARIANTS, Config, State
 
-
-@dataclass
-class CTI:
-    """A counterexample to induction (or a BMC trace's last step), as spec states."""
-
-    invariant: str
-    pre: State
-    action: str
-    post: State
-    confirmed: bool
-    notes: list[str] = field(default_factory=list)
-    ghost_pre: Ghost | None = None  # the history variables of the pre-state
+__all__ = ["CTI", "BMCResult", "Check", "ProofResult", "bmc", "prove"]
 
 
 @dataclass
@@ -62,6 +58,7 @@ class Check:
     seconds: float
     cti: CTI | None = None
     reason: str = ""
+    parts: int = 1  # solver calls (`consecution.split`); seconds is their sum
 
 
 @dataclass
@@ -72,6 +69,8 @@ class ProofResult:
     invariants: list[str]  # every candidate, in order
     proved: list[str]  # the inductive subset found (Houdini's fixpoint)
     rounds: int
+    workers: int = 1
+    cpu_seconds: float = 0.0  # this process's and the workers' solver calls
 
     @property
     def safety_proved(self) -> bool:
@@ -107,22 +106,39 @@ class BMCResult:
     reason: str = ""
 
 
+def candidate_invariants(config: Config, *, ghost: bool = True) -> tuple[Invariant, ...]:
+    """What `prove raft` tries: the invariants of `checker.invariants` (with the lemmas about
+    longer logs from max_log 2 on, and the InstallSnapshot lemma when snapshots are on) and,
+    with `ghost`, the ghost-variable lemmas."""
+    from checker.proofs.ghost_invariants import GHOST_INVARIANTS, LONG_LOG_GHOST
+
+    long_logs = config.max_log >= 2
+    out = (ALL + (LONG_LOG_AUXILIARY if long_logs else ())
+           + (SNAPSHOT_AUXILIARY if config.snapshots else ()))
+    if ghost:
+        out += GHOST_INVARIANTS + (LONG_LOG_GHOST if long_logs else ())
+    return out
+
+
 def _answer(solver: z3.Solver) -> tuple[z3.CheckSatResult, str]:
     answer = solver.check()
     return answer, (solver.reason_unknown() if answer == z3.unknown else "")
 
 
 def prove(config: Config, *, invariants: tuple[Invariant, ...] = ALL,
-          timeout_ms: int = 60_000) -> ProofResult:
+          timeout_ms: int = 60_000, workers: int = 1) -> ProofResult:
     """Initiation and consecution of every candidate invariant, relative to the conjunction of
     the candidates still standing: a candidate that fails is dropped (its CTI kept) and the
     rest re-checked, until none fails (Houdini, Flanagan & Leino 2001). What stands is an
-    inductive invariant; every safety property in it is proved for the bounds."""
-    start = time.perf_counter()
+    inductive invariant; every safety property in it is proved for the bounds. With
+    `workers` > 1 the solver calls of each round run in that many forked processes; the
+    verdicts are the same."""
+    start, cpu_start = time.perf_counter(), time.process_time()
     bounds = Bounds.of(config)
     checks: list[Check] = []
+    ghost = any("ghost" in inv.needs for inv in invariants)
 
-    s0 = _with_ghost(SymState(bounds, "init"), "init")
+    s0 = with_ghost(SymState(bounds, "init"), "init")
     base = z3.Solver()
     base.set("timeout", timeout_ms)
     base.add(init(s0), s0.ghost.equals(Ghost.initial(bounds)))
@@ -138,76 +154,61 @@ def prove(config: Config, *, invariants: tuple[Invariant, ...] = ALL,
         if answer == z3.unsat:
             standing.append(inv)
 
-    pre, post = _with_ghost(SymState(bounds, "pre"), "pre"), _with_ghost(SymState(bounds, "post"), "post")
-    relation, acts = _instrumented(pre, post, config)
+    parts = {name: len(g) for name, g in goals(config, invariants).items()}
+    lao = LEADER_APPEND_ONLY.name
+    measured: dict[tuple[str, int], float] = {}
+    worker_cpu = 0.0
     rounds = 0
-    solver = z3.Solver()
-    while standing:
-        rounds += 1
-        solver = z3.Solver()
-        solver.set("timeout", timeout_ms)
-        solver.add(pre.domain(), pre.ghost.domain(bounds), relation,
-                   *[inv.holds(pre, Z3) for inv in standing])
-        round_checks = []
-        for inv in standing:
-            check = _consecution(solver, inv.name, inv.holds(post, Z3), pre, post, acts, config,
-                                 standing)
-            check.kind = f"step (round {rounds})"
-            round_checks.append(check)
-        failed = {c.invariant for c in round_checks if c.verdict is not Verdict.OK}
-        # A failed check (its CTI, or the solver's unknown) stays in the record; the OK
-        # checks count only in the round where nothing failed: each was then relative to
-        # exactly the standing set, and that round's checks are the proof.
-        checks += [c for c in round_checks if c.invariant in failed]
-        if not failed:
-            for c in round_checks:
-                c.kind = "step (inductive set)"
-            checks += round_checks
-            break
-        standing = [inv for inv in standing if inv.name not in failed]
-    if standing:
-        lao = _consecution(solver, LEADER_APPEND_ONLY.name,
-                           LEADER_APPEND_ONLY.holds(pre, post, Z3), pre, post, acts, config,
-                           standing)
-        lao.kind = "step (inductive set)"
-        checks.append(lao)
+    with Workers(config, invariants, timeout_ms, workers) as pool:
+        while standing:
+            rounds += 1
+            names = tuple(inv.name for inv in standing)
+            # In parallel, Leader Append-Only goes with every round (it is cheap); the one of
+            # the last round, relative to the inductive set, is the one that counts.
+            targets = names + ((lao,) if workers > 1 else ())
+            tasks = [Task(n, p, names) for n in targets for p in range(parts[n])]
+            results: dict[str, list[PartResult]] = {n: [] for n in targets}
+            for r in pool.run_round(tasks, parts, measured):
+                results[r.task.invariant].append(r)
+                measured[(r.task.invariant, r.task.part)] = r.seconds
+                worker_cpu += r.cpu_seconds if workers > 1 else 0.0
+            round_checks = {n: _check(n, results[n]) for n in targets}
+            failed = {n for n in names if round_checks[n].verdict is not Verdict.OK}
+            # A failed check (its CTI, or the solver's unknown) stays in the record; the OK
+            # checks count only in the round where nothing failed: each was then relative to
+            # exactly the standing set, and that round's checks are the proof.
+            for n in names:
+                round_checks[n].kind = f"step (round {rounds})"
+            checks += [round_checks[n] for n in names if n in failed]
+            if not failed:
+                for n in targets:
+                    round_checks[n].kind = "step (inductive set)"
+                checks += [round_checks[n] for n in names]
+                if workers > 1:
+                    checks.append(round_checks[lao])
+                break
+            standing = [inv for inv in standing if inv.name not in failed]
+        if standing and workers == 1:
+            names = tuple(inv.name for inv in standing)
+            tasks = [Task(lao, p, names) for p in range(parts[lao])]
+            check = _check(lao, list(pool.run_round(tasks, parts, measured)))
+            check.kind = "step (inductive set)"
+            checks.append(check)
+    if not ghost:
+        for c in checks:
+            if c.cti is not None:
+                c.cti.ghost_pre = None  # no ghost lemma: the solver's ghost values mean nothing
     return ProofResult(config, checks, time.perf_counter() - start,
-                       [inv.name for inv in invariants] + [LEADER_APPEND_ONLY.name],
-                       [inv.name for inv in standing], rounds)
+                       [inv.name for inv in invariants] + [lao],
+                       [inv.name for inv in standing], rounds, workers,
+                       time.process_time() - cpu_start + worker_cpu)
 
 
-def _with_ghost(s: SymState, name: str) -> SymState:
-    """A symbolic state carrying fresh ghost variables (`checker.proofs.ghost`)."""
-    s.ghost = Ghost.fresh(name, s.bounds)
-    return s
-
-
-def _instrumented(pre: SymState, post: SymState, config: Config) -> tuple[z3.BoolRef,
-                                                                          list[SymAction]]:
-    """Next(s, s') ∧ g' = update(s, g, s'): the spec's relation on the spec's variables (the
-    ghost never constrains them), with the history variables updated deterministically."""
-    relation, acts = next_relation(pre, post, config)
-    ghost_next = post.ghost.equals(
-        update(Z3, pre, pre.ghost, post, pre.bounds))
-    return z3.And(relation, ghost_next), acts
-
-
-def _consecution(solver: z3.Solver, name: str, goal: z3.BoolRef, pre: SymState,
-                 post: SymState, acts: list[SymAction], config: Config,
-                 assumed: list[Invariant]) -> Check:
-    t = time.perf_counter()
-    solver.push()
-    solver.add(z3.Not(goal))
-    answer, reason = _answer(solver)
-    cti = None
-    if answer == z3.sat:
-        cti = _confirm(name, solver.model(), pre, post, acts, config, tuple(assumed))
-    solver.pop()
-    verdict = _verdict(answer)
-    if cti is not None and not cti.confirmed:
-        verdict = Verdict.UNKNOWN  # the encoding and the spec disagree: not a verdict
-        reason = "counterexample not confirmed by the executable spec: " + "; ".join(cti.notes)
-    return Check(name, "step", verdict, time.perf_counter() - t, cti, reason)
+def _check(name: str, results: list[PartResult]) -> Check:
+    ordered = sorted(results, key=lambda r: r.task.part)
+    verdict, reason, cti = combine(ordered)
+    return Check(name, "step", verdict, sum(r.seconds for r in ordered), cti, reason,
+                 parts=len(ordered))
 
 
 def _verdict(answer: z3.CheckSatResult) -> Verdict:
@@ -216,53 +217,6 @@ def _verdict(answer: z3.CheckSatResult) -> Verdict:
     if answer == z3.sat:
         return Verdict.VIOLATION
     return Verdict.UNKNOWN
-
-
-def _confirm(name: str, model: z3.ModelRef, pre: SymState, post: SymState,
-             acts: list[SymAction], config: Config,
-             invariants: tuple[Invariant, ...]) -> CTI:
-    """Decode a CTI and re-evaluate it with the executable spec."""
-    before, after = decode(model, pre), decode(model, post)
-    bounds = pre.bounds
-    g_before = pre.ghost.decode(model)
-    g_after = post.ghost.decode(model)
-    notes: list[str] = []
-    # The ghost update, re-evaluated on the concrete step: it must be the solver's.
-    if update(CONCRETE, from_spec(before), g_before, from_spec(after), bounds).key() != \
-            g_after.key():
-        notes.append("the ghost update on the concrete step differs from the solver's")
-    fired = [a for a in acts if z3.is_true(model.eval(z3.And(a.guard, post.equals(a.post)),
-                                                      model_completion=True))]
-    action = _spec_action(before, after, config, notes)
-    label = str(action) if action is not None else (fired[0].label() if fired else "?")
-    view_before = GhostView(from_spec(before), g_before, bounds)
-    broken_before = [inv.name for inv in invariants if not inv.holds(view_before, CONCRETE)]
-    if broken_before:
-        notes.append(f"the pre-state breaks {', '.join(broken_before)}")
-    if name == LEADER_APPEND_ONLY.name:
-        fails = not TRANSITION_INVARIANTS[name](before, after)
-    elif name in INVARIANTS:
-        fails = not INVARIANTS[name](after)
-    else:
-        fails = not next(i for i in invariants if i.name == name).holds(
-            GhostView(from_spec(after), g_after, bounds), CONCRETE)
-    if not fails:
-        notes.append(f"the spec finds {name} true in the post-state")
-    ghost_ok = not any("ghost update" in n for n in notes)
-    confirmed = action is not None and not broken_before and fails and ghost_ok
-    return CTI(name, before, label, after, confirmed, notes, g_before)
-
-
-def _spec_action(before: State, after: State, config: Config, notes: list[str]) -> Action | None:
-    try:
-        for action, nxt in successors(before, config):
-            if nxt == after:
-                return action
-    except AssertionError as e:  # the spec's own sanity checks (e.g. nextIndex in the log)
-        notes.append(f"the spec's successor function fails on the pre-state: {e}")
-        return None
-    notes.append("the post-state is not a successor of the pre-state in the spec")
-    return None
 
 
 def bmc(config: Config, depth: int, *, timeout_ms: int = 120_000) -> BMCResult:

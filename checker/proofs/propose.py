@@ -100,9 +100,11 @@ def reachable_sample(config: Config, *, walks: int = 40, steps: int = 40,
     return sample
 
 
-def propose(config: Config, result: ProofResult) -> tuple[list[Invariant], ProofResult | None]:
+def propose(config: Config, result: ProofResult, base: tuple[Invariant, ...] = ALL, *,
+            workers: int = 1) -> tuple[list[Invariant], ProofResult | None]:
     """Candidates that rule out a remaining CTI, hold on reachable samples, and are inductive
-    with what `result` proved; and the proof re-run with them (None if there were none)."""
+    with what `result` proved; and the proof of `base` re-run with them (None if there were
+    none)."""
     ctis = [c.cti.pre for c in result.checks if c.cti is not None and c.cti.confirmed]
     if not ctis:
         return [], None
@@ -113,9 +115,9 @@ def propose(config: Config, result: ProofResult) -> tuple[list[Invariant], Proof
                   and all(t.holds(v, CONCRETE) for v in sample)]
     if not candidates:
         return [], None
-    proved = [inv for inv in ALL if inv.name in result.proved]
-    houdini = prove(config, invariants=(*proved, *candidates))
+    proved = [inv for inv in base if inv.name in result.proved]
+    houdini = prove(config, invariants=(*proved, *candidates), workers=workers)
     kept = [c for c in candidates if c.name in houdini.proved]
     if not kept:
         return [], None
-    return kept, prove(config, invariants=(*ALL, *kept))
+    return kept, prove(config, invariants=(*base, *kept), workers=workers)

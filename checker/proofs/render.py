@@ -8,20 +8,24 @@ from typing import Any
 import z3
 
 from checker.invariants import ALL, LEADER_APPEND_ONLY
-from checker.proofs.ghost_invariants import GHOST_INVARIANTS
+from checker.invariants.raft import LONG_LOG_AUXILIARY, SNAPSHOT_AUXILIARY
+from checker.proofs.ghost_invariants import GHOST_INVARIANTS, LONG_LOG_GHOST
 from checker.proofs.induction import CTI, BMCResult, Check, ProofResult
 from spec.raft import Config, Role, State, describe_message
 
 ROLE = {Role.FOLLOWER: "follower", Role.CANDIDATE: "candidate", Role.LEADER: "leader"}
-BY_NAME = {inv.name: inv for inv in ALL}
+BY_NAME = {inv.name: inv for inv in ALL + LONG_LOG_AUXILIARY + SNAPSHOT_AUXILIARY}
 
 
-GHOST_BY_NAME = {inv.name: inv for inv in GHOST_INVARIANTS}
+GHOST_BY_NAME = {inv.name: inv for inv in GHOST_INVARIANTS + LONG_LOG_GHOST}
 
 
 def server_line(s: State, i: int) -> str:
-    log = " ".join(f"{k + 1}:t{e.term}" + (f"/v{e.value}" if e.value != 1 else "")
-                   for k, e in enumerate(s.log[i])) or "-"
+    snap = s.snapshot[i]
+    cells = [f"snapshot≤{snap.index}:t{snap.term}"] if snap.index else []
+    cells += [f"{snap.index + k + 1}:t{e.term}" + (f"/v{e.value}" if e.value != 1 else "")
+              for k, e in enumerate(s.log[i])]
+    log = " ".join(cells) or "-"
     voted = "-" if s.voted_for[i] is None else f"s{s.voted_for[i]}"
     line = (f"s{i}: term {s.current_term[i]} {ROLE[s.role[i]]}, voted {voted}, log [{log}], "
             f"commit {s.commit_index[i]}")
@@ -97,6 +101,8 @@ def config_text(c: Config) -> str:
     parts = [f"servers={c.servers}", f"max_term={c.max_term}", f"max_log={c.max_log}",
              f"values={c.values}", f"max_messages={c.max_messages}",
              f"max_restarts={c.max_restarts}", f"drops={c.drops}", f"duplicates={c.duplicates}"]
+    if c.snapshots:
+        parts.append("snapshots=True")
     if c.bugs:
         parts.append("bugs=" + ",".join(sorted(c.bugs)))
     return " ".join(parts)
@@ -123,7 +129,7 @@ def state_json(s: State) -> dict[str, Any]:
 
 def check_json(c: Check) -> dict[str, Any]:
     out: dict[str, Any] = {"invariant": c.invariant, "kind": c.kind, "verdict": c.verdict.value,
-                           "seconds": round(c.seconds, 3)}
+                           "seconds": round(c.seconds, 3), "parts": c.parts}
     if c.reason:
         out["reason"] = c.reason
     if c.cti is not None:
@@ -136,7 +142,8 @@ def check_json(c: Check) -> dict[str, Any]:
 def result_json(result: ProofResult, bmc: BMCResult | None, verdict: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "verdict": verdict, "config": config_text(result.config),
-        "seconds": round(result.seconds, 3), "rounds": result.rounds,
+        "seconds": round(result.seconds, 3), "cpu_seconds": round(result.cpu_seconds, 3),
+        "workers": result.workers, "rounds": result.rounds,
         "proved": result.proved + ([LEADER_APPEND_ONLY.name] if result.transition_proved else []),
         "not_proved": [n for n in result.invariants if status(result, n) != "proved"],
         "checks": [check_json(c) for c in result.checks],
@@ -159,7 +166,8 @@ def report_markdown(result: ProofResult, bmc: BMCResult | None, verdict: str) ->
         "",
         f"- **verdict**: {verdict}",
         f"- **bounds**: {config_text(r.config)}",
-        f"- **solver**: Z3 {z3.get_version_string()}, {r.seconds:.1f} s in all, "
+        f"- **solver**: Z3 {z3.get_version_string()}, {r.seconds:.1f} s in all "
+        f"({r.cpu_seconds:.1f} s of CPU, {r.workers} worker process(es)), "
         f"{r.rounds} round(s) of consecution checks",
         "",
         "## What was checked",
@@ -167,7 +175,7 @@ def report_markdown(result: ProofResult, bmc: BMCResult | None, verdict: str) ->
         "The spec (`spec/raft.py`) was encoded in Z3 over the bounds above: every variable a "
         "bounded integer or boolean, logs as arrays of at most `max_log` entries, the network as "
         "`max_messages` message slots. Init and Next mirror `initial_states` and `successors` "
-        "(every action but Compact and InstallSnapshot, snapshots being off); a test shows that "
+        "(Compact and InstallSnapshot included when snapshots are on); a test shows that "
         "on states the spec reaches, the successors Z3 allows are exactly the spec's.",
         "",
         "For each candidate invariant P: **initiation**, Init ⇒ P; **consecution**, Inv ∧ Next ⇒ "
@@ -179,6 +187,12 @@ def report_markdown(result: ProofResult, bmc: BMCResult | None, verdict: str) ->
         "Append-Only, a property of steps, is checked as Inv ∧ Next ⇒ LAO(s, s′). Every CTI was "
         "decoded into spec states and re-evaluated by the executable spec before being shown. "
         "Solver answers other than sat/unsat are reported as unknown, never as proved.",
+        "",
+        "A consecution check may be made of several solver calls (*parts*): P′ is a conjunction "
+        "c₁ ∧ … ∧ cₙ, and Inv ∧ Next ∧ ¬P′ is satisfiable exactly when some Inv ∧ Next ∧ ¬cₖ "
+        "is, so P is proved when every part is unsat; the seconds below are the parts' sum. The "
+        "calls of a round are independent and run in parallel worker processes; the verdicts "
+        "do not depend on how many.",
         "",
         "## Ghost (history) variables",
         "",
@@ -214,9 +228,9 @@ def report_markdown(result: ProofResult, bmc: BMCResult | None, verdict: str) ->
         if inv is not None and "ghost" in inv.needs:
             kind = "ghost-based"
         lines.append(f"| {name} | {kind} | **{status(r, name)}** | {words} | `{formula}` |")
-    lines += ["", "## Checks", "", "| invariant | check | verdict | seconds |",
-              "| --- | --- | --- | --- |"]
-    lines += [f"| {c.invariant} | {c.kind} | {c.verdict.value} | {c.seconds:.2f} |"
+    lines += ["", "## Checks", "", "| invariant | check | verdict | parts | seconds |",
+              "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {c.invariant} | {c.kind} | {c.verdict.value} | {c.parts} | {c.seconds:.2f} |"
               for c in r.checks]
     ctis = [c for c in r.checks if c.cti is not None]
     if ctis:

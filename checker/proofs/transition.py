@@ -14,10 +14,11 @@ and a message sent (or a reply) goes into the first free slot unless it is alrea
 (sending it again changes nothing, as in the spec). A step whose reply does not fit is not
 enabled, as in the spec.
 
-Covered: Timeout, Restart, ClientRequest, RequestVote, AppendEntries, Receive of the four
-message kinds, Drop and Duplicate, and every bug flag. Not covered: Compact and
-InstallSnapshot (`Config.snapshots` must be off). tests/proofs shows that, on states the spec
-reaches, the successors Z3 allows are exactly the spec's.
+Covered: Timeout, Restart, ClientRequest, RequestVote, AppendEntries, Receive of every
+message kind, Drop and Duplicate, every bug flag, and with `Config.snapshots` Compact and
+InstallSnapshot (§7; logs stay indexed by absolute index, `checker.invariants.symbolic`).
+tests/proofs shows that, on states the spec reaches, the successors Z3 allows are exactly the
+spec's.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 import z3
 
 from checker.invariants.symbolic import Bounds, Expr, SymMsg, SymState, empty_msg, ite_msg
-from checker.invariants.view import AE, AER, CANDIDATE, FOLLOWER, LEADER, NONE, RV, RVR
+from checker.invariants.view import AE, AER, CANDIDATE, FOLLOWER, IS, LEADER, NONE, RV, RVR
 from spec.raft_types import Config
 
 
@@ -127,7 +128,7 @@ def restart(s: SymState, cfg: Config, i: int) -> SymAction:
     p.roles[i] = z3.IntVal(FOLLOWER)
     if cfg.has_bug("unpersisted-vote"):
         p.voted[i] = z3.IntVal(NONE)
-    p.commits[i] = z3.IntVal(0)  # the snapshot's index: no snapshots here
+    p.commits[i] = s.snaps[i]  # the state machine is rebuilt from the snapshot (§7)
     p.resp[i] = [z3.BoolVal(False)] * s.n
     p.grant[i] = [z3.BoolVal(False)] * s.n
     p.nxt[i] = [z3.IntVal(1)] * s.n
@@ -137,7 +138,8 @@ def restart(s: SymState, cfg: Config, i: int) -> SymAction:
     if not cfg.has_bug("unpersisted-vote"):
         # A follower with nothing volatile to lose does not restart (the spec drops that step:
         # any behaviour through it is the same behaviour without it).
-        guard = z3.And(guard, z3.Not(z3.And(s.roles[i] == FOLLOWER, s.commits[i] == 0)))
+        guard = z3.And(guard, z3.Not(z3.And(s.roles[i] == FOLLOWER,
+                                            s.commits[i] == s.snaps[i])))
     return SymAction("Restart", i, None, None, None, guard, p)
 
 
@@ -149,6 +151,19 @@ def client_request(s: SymState, cfg: Config, i: int, v: int) -> SymAction:
     p.lasts[i] = new
     guard = z3.And(s.roles[i] == LEADER, s.lasts[i] < cfg.max_log)
     return SymAction("ClientRequest", i, None, None, v, guard, p)
+
+
+def compact(s: SymState, cfg: Config, i: int) -> SymAction:
+    """§7: the committed prefix becomes the snapshot; the terms before its last entry are
+    forgotten (their values stay, as the snapshot's state machine)."""
+    p = s.copy()
+    upto = s.commits[i]
+    p.snaps[i] = upto
+    p.lterm[i] = [z3.If(k < upto, 0, s.lterm[i][k - 1]) for k in range(1, s.cap + 1)]
+    # The spec's compact needs commitIndex ≤ lastIndex (CommitIndexInLog, true of reachable
+    # states; it fails on others): a state that breaks it has no Compact step here.
+    guard = z3.And(upto > s.snaps[i], upto <= s.lasts[i])
+    return SymAction("Compact", i, None, None, None, guard, p)
 
 
 def _send(s: SymState, cfg: Config, name: str, i: int, j: int, guard: Expr,
@@ -176,7 +191,20 @@ def append_entries(s: SymState, cfg: Config, i: int, j: int) -> SymAction:
     # that breaks it has no AppendEntries step, so the assertion's failure cannot be hidden in
     # a counterexample (LeaderNextIndex is one of the auxiliary invariants).
     guard = z3.And(s.roles[i] == LEADER, prev <= s.lasts[i])
+    if cfg.snapshots:  # the entry before nextIndex was compacted: InstallSnapshot instead
+        guard = z3.And(guard, s.nxt[i][j] > s.snaps[i])
     return _send(s, cfg, "AppendEntries", i, j, guard, m)
+
+
+def install_snapshot(s: SymState, cfg: Config, i: int, j: int) -> SymAction:
+    """§7: a leader whose log no longer holds the entry before nextIndex[j] sends its
+    snapshot: its last index and term, and the values of entries 1..index."""
+    snap = s.snaps[i]
+    values = [z3.If(k < snap, s.lval[i][k], 0) for k in range(s.cap)]
+    m = _msg(s.bounds, IS, i, j, s.cur_term[i], a=snap, b=s.term_at_sym(i, snap),
+             ent_values=values)
+    guard = z3.And(s.roles[i] == LEADER, snap >= 1, s.nxt[i][j] <= snap)
+    return _send(s, cfg, "InstallSnapshot", i, j, guard, m)
 
 
 # ---------------------------------------------------------------- receiving
@@ -230,9 +258,16 @@ def _on_append_entries(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> S
     # A candidate that hears from a leader of its term steps down (§5.2); a leader (only with a
     # bug: two leaders in a term) refuses.
     _become_follower(p, i, z3.And(current, role == CANDIDATE))
-    prev, count = m.a, m.n
+    prev, count, snap = m.a, m.n, p.snaps[i]
+    # §7: entries up to our snapshot are committed, so they match: a message whose prefix
+    # reaches into the snapshot is checked from the snapshot on (all of it inside: nothing to do
+    # but acknowledge).
+    # (without snapshots these terms are left out, so the relation is the snapshot-free one)
     prev_ok = z3.And(prev <= last, p.term_at_sym(i, prev) == m.b)
+    if cfg.snapshots:
+        prev_ok = z3.Or(prev < snap, prev_ok)
     success = z3.And(current, role != LEADER, prev_ok)
+    inside = prev + count < snap if cfg.snapshots else z3.BoolVal(False)
 
     def entry(x: int, field: list[Expr]) -> Expr:  # the message's entry at absolute index x
         out: Expr = z3.IntVal(0)
@@ -243,7 +278,7 @@ def _on_append_entries(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> S
     old_t, old_v = p.lterm[i], p.lval[i]
     if cfg.has_bug("stale-append-truncates"):
         replace = [z3.BoolVal(True)] * p.cap  # keep 1..prev, then exactly the entries
-        keep_upto = prev
+        keep_upto = _max(prev, snap) if cfg.snapshots else prev
         new_last = prev + count
     else:
         # Figure 2, rule 3: only a conflicting entry (same index, other term) and all that
@@ -251,6 +286,8 @@ def _on_append_entries(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> S
         conflict = [z3.And(k < count, z3.Or(prev + 1 + k > last,
                                             p.term_at_sym(i, prev + 1 + k) != m.ent_terms[k]))
                     for k in range(p.cap)]
+        if cfg.snapshots:  # entries inside our snapshot are committed: they match (§7)
+            conflict = [z3.And(c, prev + 1 + k > snap) for k, c in enumerate(conflict)]
         has_conflict = z3.Or(conflict)
         first: Expr = z3.IntVal(p.cap)
         for k in range(p.cap - 1, -1, -1):
@@ -263,13 +300,14 @@ def _on_append_entries(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> S
         fresh = z3.And(replace[x - 1], x > keep_upto)
         new_t.append(z3.If(fresh, z3.If(x <= prev + count, entry(x, m.ent_terms), 0), old_t[x - 1]))
         new_v.append(z3.If(fresh, z3.If(x <= prev + count, entry(x, m.ent_values), 0), old_v[x - 1]))
-    p.lterm[i] = [z3.If(success, a, b) for a, b in zip(new_t, old_t, strict=True)]
-    p.lval[i] = [z3.If(success, a, b) for a, b in zip(new_v, old_v, strict=True)]
-    p.lasts[i] = z3.If(success, new_last, last)
+    changes = z3.And(success, z3.Not(inside)) if cfg.snapshots else success
+    p.lterm[i] = [z3.If(changes, a, b) for a, b in zip(new_t, old_t, strict=True)]
+    p.lval[i] = [z3.If(changes, a, b) for a, b in zip(new_v, old_v, strict=True)]
+    p.lasts[i] = z3.If(changes, new_last, last)
     last_new = prev + count
     commit = p.commits[i]
     raised = z3.If(m.c > commit, _max(commit, _min(m.c, last_new)), commit)
-    p.commits[i] = z3.If(success, raised, commit)
+    p.commits[i] = z3.If(changes, raised, commit)
     return _msg(p.bounds, AER, i, j, term, a=z3.If(success, last_new, 0), flag=success)
 
 
@@ -294,6 +332,28 @@ def _on_append_response(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> 
     p.commits[i] = commit
 
 
+def _on_install_snapshot(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> SymMsg:
+    """§7, InstallSnapshot receiver: a snapshot beyond ours replaces the log up to its last
+    entry (what follows is kept if the log has that entry, else discarded) and commits it."""
+    term, role, last, snap = p.cur_term[i], p.roles[i], p.lasts[i], p.snaps[i]
+    current = m.term >= term
+    _become_follower(p, i, z3.And(current, role == CANDIDATE))
+    ok = z3.And(current, role != LEADER)
+    install = z3.And(ok, m.a > snap)
+    has_last = z3.And(m.a <= last, p.term_at_sym(i, m.a) == m.b)
+    old_t, old_v = p.lterm[i], p.lval[i]
+    new_t = [z3.If(x < m.a, 0, z3.If(x == m.a, m.b, z3.If(has_last, old_t[x - 1], 0)))
+             for x in range(1, p.cap + 1)]
+    new_v = [z3.If(x <= m.a, m.ent_values[x - 1], z3.If(has_last, old_v[x - 1], 0))
+             for x in range(1, p.cap + 1)]
+    p.lterm[i] = [z3.If(install, a, b) for a, b in zip(new_t, old_t, strict=True)]
+    p.lval[i] = [z3.If(install, a, b) for a, b in zip(new_v, old_v, strict=True)]
+    p.snaps[i] = z3.If(install, m.a, snap)
+    p.lasts[i] = z3.If(install, z3.If(has_last, last, m.a), last)
+    p.commits[i] = z3.If(install, _max(p.commits[i], m.a), p.commits[i])
+    return _msg(p.bounds, AER, i, j, term, a=z3.If(ok, m.a, 0), flag=ok)
+
+
 def receive(s: SymState, cfg: Config, slot: int, kind: int, i: int, j: int, *,
             keep: bool) -> SymAction:
     m = s.messages[slot]
@@ -308,6 +368,8 @@ def receive(s: SymState, cfg: Config, slot: int, kind: int, i: int, j: int, *,
         _on_vote_response(p, cfg, m, i, j)
     elif kind == AE:
         reply = _on_append_entries(p, cfg, m, i, j)
+    elif kind == IS:
+        reply = _on_install_snapshot(p, cfg, m, i, j)
     else:
         _on_append_response(p, cfg, m, i, j)
     guard = z3.And(m.present, m.kind == kind, m.dst == i, m.src == j)
@@ -325,20 +387,23 @@ def drop(s: SymState, slot: int) -> SymAction:
 
 def actions(s: SymState, cfg: Config) -> Iterator[SymAction]:
     """Every action instance (the spec's `successors`, unrolled over its parameters)."""
-    if cfg.snapshots:
-        raise ValueError("the symbolic transition relation does not cover snapshots")
     ids = range(s.n)
+    kinds = (RV, RVR, AE, AER, IS) if cfg.snapshots else (RV, RVR, AE, AER)
     for i in ids:
         yield timeout(s, cfg, i)
         yield restart(s, cfg, i)
+        if cfg.snapshots:
+            yield compact(s, cfg, i)
         for v in range(1, cfg.values + 1):
             yield client_request(s, cfg, i, v)
         for j in ids:
             if j != i:
                 yield request_vote(s, cfg, i, j)
                 yield append_entries(s, cfg, i, j)
+                if cfg.snapshots:
+                    yield install_snapshot(s, cfg, i, j)
     for slot in range(len(s.messages)):
-        for kind in (RV, RVR, AE, AER):
+        for kind in kinds:
             for i in ids:
                 for j in ids:
                     if i != j:

@@ -86,6 +86,7 @@ def test_no_step_down_cti_shows_two_leaders() -> None:
     leaders = [check.cti.post.current_term[i] for i in range(3)
                if check.cti.post.role[i] == Role.LEADER]
     assert len(leaders) != len(set(leaders))
+    assert check.cti.ghost_pre is None  # no ghost lemma assumed: no ghost values to show
 
 
 def test_bmc_without_a_violation_is_unknown_never_ok() -> None:
@@ -118,6 +119,9 @@ def test_cli_json_and_report(tmp_path: Path) -> None:
     for heading in ("## What was checked", "## Invariants", "## Counterexamples to induction"):
         assert heading in text
     assert "| ElectionSafety | safety | **proved** |" in text
+    # Without ghost lemmas the solver's ghost values are unconstrained noise: none shown.
+    ctis = text.split("## Counterexamples to induction")[1]
+    assert "ghost votes" not in ctis and "ghost committed" not in ctis
 
 
 def test_proposed_invariants_rule_out_ctis_and_are_inductive() -> None:

@@ -1,6 +1,6 @@
 """The symbolic transition relation is the spec's: on states the spec reaches, the successors
-Z3 allows are exactly those `spec.raft.successors` computes (every action of the spec except
-Compact and InstallSnapshot, which the encoding leaves out: snapshots off)."""
+Z3 allows are exactly those `spec.raft.successors` computes — every action of the spec, with
+Compact and InstallSnapshot when snapshots are on."""
 
 from __future__ import annotations
 
@@ -10,16 +10,25 @@ import z3
 from checker.invariants.symbolic import Bounds, SymState, decode
 from checker.proofs.enumerate import SymbolicSuccessors
 from checker.proofs.transition import init
-from spec.raft import BUGS, Config, Role, State, initial_states, successors
-from tests.proofs.walks import walk_states
+from spec.raft import (
+    BUGS,
+    Config,
+    InstallSnapshotRequest,
+    Role,
+    State,
+    initial_states,
+    successors,
+)
+from tests.proofs.walks import PREFERRED, walk_states
 
 BIGGER = Config(max_log=2, values=2, max_messages=3, drops=True, duplicates=True, max_restarts=1)
 
 
-def compare(config: Config, *, walks: int, steps: int, seed: int) -> list[State]:
+def compare(config: Config, *, walks: int, steps: int, seed: int,
+            prefer: frozenset[str] = PREFERRED) -> list[State]:
     oracle = SymbolicSuccessors(config)
     seen = []
-    for state in walk_states(config, walks=walks, steps=steps, seed=seed):
+    for state in walk_states(config, walks=walks, steps=steps, seed=seed, prefer=prefer):
         expected = {nxt for _, nxt in successors(state, config)}
         assert oracle.of(state) == expected, state
         seen.append(state)
@@ -44,11 +53,38 @@ def test_successors_agree_under_each_bug_flag(bug: str) -> None:
     compare(config, walks=1, steps=25, seed=3)
 
 
+SNAPSHOTS = Config(max_log=2, snapshots=True, max_messages=3, max_restarts=1)
+# Walks that compact and send snapshots often enough to reach followers behind a snapshot.
+SNAPSHOT_STEPS = frozenset({"Receive", "ClientRequest", "Compact", "InstallSnapshot"})
+
+
+def _has_install_snapshot(s: State) -> bool:
+    return any(isinstance(m, InstallSnapshotRequest) for m in s.network)
+
+
+def test_successors_agree_with_snapshots() -> None:
+    seen = compare(SNAPSHOTS, walks=3, steps=40, seed=5, prefer=SNAPSHOT_STEPS)
+    # Not vacuous: compacted logs, and InstallSnapshot messages to deliver.
+    assert sum(1 for s in seen if any(x.index for x in s.snapshot)) >= 5
+    assert sum(1 for s in seen if _has_install_snapshot(s)) >= 5
+
+
+@pytest.mark.campaign
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_successors_agree_with_snapshots_under_each_bug_flag(bug: str) -> None:
+    config = Config(max_log=2, snapshots=True, max_messages=3, max_restarts=1, drops=True,
+                    duplicates=True, bugs=frozenset({bug}))
+    for seed in range(3):
+        compare(config, walks=2, steps=40, seed=seed,
+                prefer=SNAPSHOT_STEPS | {"Duplicate"})
+
+
 @pytest.mark.campaign
 @pytest.mark.parametrize("seed", range(10))
 def test_successors_agree_campaign(seed: int) -> None:
     compare(Config(), walks=10, steps=40, seed=100 + seed)
     compare(BIGGER, walks=4, steps=40, seed=200 + seed)
+    compare(SNAPSHOTS, walks=4, steps=40, seed=300 + seed, prefer=SNAPSHOT_STEPS)
 
 
 def test_the_symbolic_initial_condition_is_the_spec_initial_state() -> None:
