@@ -67,7 +67,7 @@ def _sorting_orders(state: State) -> Iterator[list[int]]:
     ]
     if len(set(quick)) == n:
         return iter([sorted(range(n), key=quick.__getitem__)])
-    return _orders_by(_signatures(state))
+    return orders_by(_signatures(state))
 
 
 def _signatures(state: State) -> list[tuple[object, ...]]:
@@ -149,7 +149,7 @@ def _message_body(m: Message) -> tuple[object, ...]:
 _IDENTITY = range(64)
 
 
-def _orders_by(sig: Sequence[tuple[Any, ...]]) -> Iterator[list[int]]:
+def orders_by(sig: Sequence[tuple[Any, ...]]) -> Iterator[list[int]]:
     n = len(sig)
     ordered = sorted(range(n), key=sig.__getitem__)
     groups: list[list[int]] = []
@@ -288,7 +288,7 @@ def canonical_tla(state: TlaState, symmetry: bool = True) -> Encoding:
     ]
     if len(set(quick)) == n:
         return _encode_tla_as(state, sorted(range(n), key=quick.__getitem__))
-    return min(_encode_tla_as(state, order) for order in _orders_by(_tla_signatures(state)))
+    return min(_encode_tla_as(state, order) for order in orders_by(_tla_signatures(state)))
 
 
 def _tla_signatures(state: TlaState) -> list[tuple[object, ...]]:

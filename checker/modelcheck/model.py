@@ -31,7 +31,7 @@ from checker.modelcheck.encoding import Encoding, canonical, canonical_tla, deco
 from spec import raft, raft_tla
 from spec.raft import INVARIANTS, SOMETIMES, TRANSITION_INVARIANTS, Config, State
 from spec.raft_invariants import SERVER_ONLY, message_well_typed, servers_well_typed
-from spec.raft_types import Entry, Role, Snapshot
+from spec.raft_types import Snapshot
 
 StepCheck = Callable[[Any], str | None]  # after-state -> violated transition invariant
 
@@ -178,39 +178,12 @@ def _servers_view(servers: tuple[Any, ...]) -> State:
     for the properties in SERVER_ONLY, which read nothing else."""
     n = len(servers)
     term, role, vote, log, commit, responded, granted, nxt, match = zip(
-        *map(_readable_local, servers), strict=True
+        *map(packed_tla.readable_server, servers), strict=True
     )
     snapshots = (Snapshot(),) * n
     return State(
         term, role, vote, log, snapshots, commit, responded, granted, nxt, match, frozenset(), 0
     )
-
-
-_READABLE_LOCALS: dict[Any, tuple[Any, ...]] = {}
-_MEMBERS = [frozenset(j for j in range(8) if mask >> j & 1) for mask in range(256)]
-
-
-def _readable_local(local: Any) -> tuple[Any, ...]:
-    """One server's packed variables in `spec.raft.State`'s types and field order (without
-    the snapshot): term, role, votedFor, log, commitIndex, votes, nextIndex, matchIndex."""
-    readable = _READABLE_LOCALS.get(local)
-    if readable is None:
-        t, r, v, log, c, responded, granted, nxt, match = local
-        entries = tuple(Entry(e >> 4, e & 0xF) for e in log)
-        vote = None if v < 0 else v
-        readable = (
-            t,
-            Role(r),
-            vote,
-            entries,
-            c,
-            _MEMBERS[responded],
-            _MEMBERS[granted],
-            nxt,
-            match,
-        )
-        _READABLE_LOCALS[local] = readable
-    return readable
 
 
 class _ServerMemo:

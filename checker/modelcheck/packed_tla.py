@@ -22,12 +22,12 @@ partitions by hash), pickling is cheap, and a canonical form under symmetry is a
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
 
-from spec.raft_tla import TlaState
+from checker.modelcheck.encoding import orders_by
+from spec.raft_tla import TlaState, bag_key
 from spec.raft_types import (
     AppendEntriesRequest,
     AppendEntriesResponse,
@@ -354,8 +354,7 @@ def canonical(state: Packed, symmetry: bool = True) -> Packed:
         for i, signature in zip(tied, _signatures(state, tied), strict=True):
             keys[i] = (*keys[i], signature)
         if len(set(keys)) < n:
-            order = sorted(range(n), key=keys.__getitem__)
-            return min(_renamed(state, tied) for tied in _tied_orders(order, keys))
+            return min(_renamed(state, order) for order in orders_by(keys))
     order = sorted(range(n), key=keys.__getitem__)
     return state if order == _IDENTITY[n] else _renamed(state, order)
 
@@ -399,18 +398,6 @@ def _signatures(state: Packed, which: list[int]) -> list[tuple[Any, ...]]:
             )
         )
     return signatures
-
-
-def _tied_orders(order: list[int], keys: Sequence[object]) -> Iterator[list[int]]:
-    """Every order that sorts the servers by `keys`, ties broken every possible way."""
-    groups: list[list[int]] = []
-    for i in order:
-        if groups and keys[groups[-1][0]] == keys[i]:
-            groups[-1].append(i)
-        else:
-            groups.append([i])
-    for choice in itertools.product(*(itertools.permutations(g) for g in groups)):
-        yield [i for group in choice for i in group]
 
 
 def _renamed(state: Packed, order: Sequence[int]) -> Packed:
@@ -518,30 +505,45 @@ def _pack_message(m: Message) -> int:
 
 def unpack(packed: Packed) -> TlaState:
     """The readable raft.tla state a packed state stands for (inverse of `pack`)."""
-    from spec.raft_tla import bag_key  # the readable bag's order
-
     servers, bag, restarts = packed
-    n = len(servers)
-
-    def members(mask: int) -> frozenset[int]:
-        return frozenset(j for j in range(n) if mask >> j & 1)
-
+    term, role, vote, log, commit, responded, granted, nxt, match = zip(
+        *map(readable_server, servers), strict=True
+    )
     messages = tuple(
         sorted(((unpack_message(item >> 4), item & _COUNT) for item in bag), key=bag_key)
     )
     return TlaState(
-        current_term=tuple(s[TERM] for s in servers),
-        role=tuple(_ROLES[s[ROLE]] for s in servers),
-        voted_for=tuple(None if s[VOTED] < 0 else s[VOTED] for s in servers),
-        log=tuple(tuple(Entry(e >> 4, e & 0xF) for e in s[LOG]) for s in servers),
-        commit_index=tuple(s[COMMIT] for s in servers),
-        votes_responded=tuple(members(s[RESPONDED]) for s in servers),
-        votes_granted=tuple(members(s[GRANTED]) for s in servers),
-        next_index=tuple(s[NEXT] for s in servers),
-        match_index=tuple(s[MATCH] for s in servers),
-        messages=messages,
-        restarts=restarts,
+        term, role, vote, log, commit, responded, granted, nxt, match, messages, restarts
     )
+
+
+_READABLE_SERVERS: dict[Local, tuple[Any, ...]] = {}
+_MEMBERS = [frozenset(j for j in range(8) if mask >> j & 1) for mask in range(256)]
+
+
+def readable_server(local: Local) -> tuple[Any, ...]:
+    """One server's packed variables in the readable types, in the field order of `TlaState`
+    (and of `spec.raft.State` without its snapshot): term, role, votedFor, log, commitIndex,
+    votesResponded, votesGranted, nextIndex, matchIndex. Memoised: a bounded model has few
+    distinct servers."""
+    readable = _READABLE_SERVERS.get(local)
+    if readable is None:
+        t, r, v, log, c, responded, granted, nxt, match = local
+        entries = tuple(Entry(e >> 4, e & 0xF) for e in log)
+        vote = None if v < 0 else v
+        readable = (
+            t,
+            _ROLES[r],
+            vote,
+            entries,
+            c,
+            _MEMBERS[responded],
+            _MEMBERS[granted],
+            nxt,
+            match,
+        )
+        _READABLE_SERVERS[local] = readable
+    return readable
 
 
 def unpack_message(key: int) -> Message:
