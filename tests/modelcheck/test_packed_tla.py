@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import random
 from collections import deque
-from dataclasses import replace
 
 import pytest
 
@@ -17,7 +16,7 @@ from checker.modelcheck.model import model_named
 from checker.verdict import Verdict
 from spec import raft, raft_tla
 from spec.raft_symmetry import permute_message
-from spec.raft_types import Role
+from tests.broken_states import broken
 
 # Configurations covering every action: values and log length > 1 (conflicts, removal one
 # entry at a time), drops, duplicates and restarts, and both bag semantics.
@@ -162,33 +161,13 @@ def test_packed_engine_matches_tlcs_count_with_count_zero_messages_kept() -> Non
     assert (result.verdict, result.distinct_states, result.depth) == (Verdict.OK, 297_026, 63)
 
 
-def broken(state: raft_tla.TlaState, rng: random.Random) -> raft_tla.TlaState:
-    """The state with one variable set to a value the spec may never reach, so that the
-    properties' verdicts vary."""
-    n = state.servers
-    i = rng.randrange(n)
-
-    def put(values: tuple[object, ...], value: object) -> tuple[object, ...]:
-        return (*values[:i], value, *values[i + 1 :])
-
-    match rng.randrange(4):
-        case 0:
-            return replace(state, role=put(state.role, Role.LEADER))  # type: ignore[arg-type]
-        case 1:
-            return replace(state, commit_index=put(state.commit_index, state.commit_index[i] + 1))  # type: ignore[arg-type]
-        case 2:
-            return replace(state, log=put(state.log, state.log[(i + 1) % n]))  # type: ignore[arg-type]
-        case _:
-            return replace(state, current_term=put(state.current_term, 1))  # type: ignore[arg-type]
-
-
 @pytest.mark.parametrize("network", ["clean-bag", "bag"])
 def test_memoised_properties_agree_with_the_spec(network: str) -> None:
     config, _ = CONFIGS[0]
     fast, spec = model_named("raft-tla", "packed"), model_named("raft-tla", "spec")
     rng = random.Random(3)
     states = sample_states(config, network, walks=30)
-    states += [broken(s, rng) for s in states]
+    states += [broken(s, rng, lowest_term=1) for s in states]
     verdicts = set()
     for state in states:
         verdict = spec.violated_invariant(state)
@@ -201,7 +180,7 @@ def test_memoised_properties_agree_with_the_spec(network: str) -> None:
         fast.note_reached(packed.pack(state), reached_fast)
         spec.note_reached(state, reached_spec)
         assert reached_fast == reached_spec
-        after = broken(state, rng)
+        after = broken(state, rng, lowest_term=1)
         assert fast.step_check(packed.pack(state))(packed.pack(after)) == spec.step_check(state)(
             after
         )

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from spec import raft
 from spec.raft_invariants import SERVER_ONLY, message_well_typed, servers_well_typed
+from tests.broken_states import broken
 from tests.proofs.walks import walk_states
 
 CONFIGS = [
@@ -27,30 +28,6 @@ def sample() -> list[raft.State]:
     for k, config in enumerate(CONFIGS):
         states += list(walk_states(config, walks=20, steps=40, seed=k))
     return states + [broken(s, rng) for s in states]
-
-
-def broken(state: raft.State, rng: random.Random) -> raft.State:
-    i = rng.randrange(state.servers)
-
-    def put(values: tuple[object, ...], value: object) -> tuple[object, ...]:
-        return (*values[:i], value, *values[i + 1 :])
-
-    j = (i + 1) % state.servers
-    log = state.log[j]
-    if len(log) >= 2 and rng.random() < 0.5:  # j's log with its first value changed
-        first = raft.Entry(log[0].term, log[0].value + 1)
-        return replace(state, log=put(state.log, (first, *log[1:])))  # type: ignore[arg-type]
-    match rng.randrange(4):
-        case 0:
-            return replace(state, role=put(state.role, raft.Role.LEADER))  # type: ignore[arg-type]
-        case 1:
-            commits = put(state.commit_index, state.commit_index[i] + 1)
-            return replace(state, commit_index=commits)  # type: ignore[arg-type]
-        case 2:
-            logs = put(state.log, state.log[(i + 1) % state.servers])
-            return replace(state, log=logs)  # type: ignore[arg-type]
-        case _:
-            return replace(state, current_term=put(state.current_term, 0))  # type: ignore[arg-type]
 
 
 def test_server_only_properties_ignore_the_network() -> None:
