@@ -130,7 +130,12 @@ class KVTester:
         self.history = History()
         #: (clerk, seq) -> where it first executed; settles in-flight calls at the end.
         self.executed: dict[tuple[int, int], Execution] = {}
-        self._at_index: dict[int, Op] = {}  # the call applied at each index, by anyone
+        #: What each log index held and what applying it gave (a get's value), by whichever
+        #: replica applied it first: every other replica must agree.
+        self._at_index: dict[int, tuple[Op, str | None]] = {}
+        #: (clerk, seq) of a get -> every index it was applied at (a retried get can be in
+        #: the log more than once; its answer comes from one of them).
+        self._get_indices: dict[tuple[int, int], list[int]] = {}
         self.ops = 0
         self.applies = 0
         self._stamp_ms = -1
@@ -166,11 +171,18 @@ class KVTester:
     # -- what the servers and clerks report (impl.kv.node.Observer) ----------------------
     def applied(self, server: int, event: Applied) -> None:
         self.applies += 1
-        op = event.op
-        other = self._at_index.setdefault(event.index, op)
-        if other != op:
+        op, output = event.op, event.outcome.output
+        seen = self._at_index.get(event.index)
+        if seen is None:
+            self._at_index[event.index] = (op, output)
+            if op.kind == GET:
+                self._get_indices.setdefault((op.clerk, op.seq), []).append(event.index)
+        elif seen[0] != op:
             raise self.fail(f"server {server} applied {list(op)} at index {event.index}, "
-                            f"where another server applied {list(other)}")
+                            f"where another server applied {list(seen[0])}")
+        elif seen[1] != output:
+            raise self.fail(f"server {server} read {output!r} for {list(op)} at index "
+                            f"{event.index}, where another server read {seen[1]!r}")
         if event.outcome.executed:
             call = (op.clerk, op.seq)
             first = self.executed.get(call)
@@ -304,6 +316,26 @@ class KVTester:
             raise self.fail("test took longer than 120 seconds")
         return Summary(self.title, self.loop.now - self.t0, self.n,
                        self.rpc_total() - self.rpcs0, self.ops - self.ops0)
+
+    def witness(self) -> dict[tuple[int, int], int]:
+        """The order the service claims: for each call of the history that took effect, the
+        log index where it did — a write's first execution, a get's application whose read
+        is the value the clerk got (or, settled, its first). A checker may verify this order
+        as a linearization; it is a claim to check, never evidence by itself."""
+        order: dict[tuple[int, int], int] = {}
+        for call in self.history.calls:
+            ident = (call.clerk, call.seq)
+            first = self.executed.get(ident)
+            if first is None:
+                continue
+            if call.f != GET or call.returned is None or call.settled:
+                order[ident] = first.index
+                continue
+            for index in self._get_indices.get(ident, ()):
+                if self._at_index[index][1] == call.output:
+                    order[ident] = index
+                    break
+        return order
 
     def settle(self) -> tuple[int, int]:
         """Settle the calls still in flight from what the servers executed; returns the
