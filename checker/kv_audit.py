@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checker.linearizability import KV, LinResult, Operation, check
+from checker.linearizability import history as numbered
 from checker.verdict import Verdict
 from impl.kv.history import History
 
@@ -39,11 +40,11 @@ WITNESS = "witness"
 
 
 def operations(history: History) -> list[Operation]:
-    """The history's calls as operations of the `kv` model, in invocation order."""
-    return [Operation(client=call.clerk, input=(call.f, call.key, call.value),
-                      output=call.output, call=call.invoked, ret=call.returned,
-                      output_known=call.returned is not None)
-            for call in history.calls]
+    """The history's calls as operations of the `kv` model, in invocation order, numbered."""
+    return list(numbered([Operation(client=call.clerk, input=(call.f, call.key, call.value),
+                                    output=call.output, call=call.invoked, ret=call.returned,
+                                    output_known=call.returned is not None)
+                          for call in history.calls]))
 
 
 def verify_order(ops: Sequence[Operation], position: Sequence[int | None]) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from checker.cli.sim_kv import kv
 from checker.errors import BadInput
 from checker.verdict import Verdict
 from impl.raft.labtester import RaftTester
@@ -28,6 +29,9 @@ from impl.trace import TraceWriter
 @click.group(name="sim")
 def command() -> None:
     """Run a system on the deterministic simulator (virtual time, one seed)."""
+
+
+command.add_command(kv)  # `dscheck sim kv`: the key/value service (checker/cli/sim_kv.py)
 
 
 @command.command(name="raft")

@@ -192,8 +192,9 @@ class ClerkNode:
         self._carry_out(self.core.call_failed(dst, message))
 
     def _on_timer(self, name: str) -> None:
+        busy = self.core.busy  # an idle clerk's stale timer is a no-op: not worth a line
         effects = self.core.timeout(name)
-        if self.trace.enabled and not effects.messages == effects.timers == ():
+        if self.trace.enabled and busy:
             self.trace.event(self.name, "timer", timer=name, state=self.state())
         self._carry_out(effects)
 
