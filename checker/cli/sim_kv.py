@@ -76,8 +76,10 @@ def kv(scenario_name: str | None, seed: int, servers: int | None, clients: int |
        history_path: Path | None, search_budget: float, as_json: bool) -> None:
     """Simulate the key/value service: a lab scenario, or random faults; audit the history."""
     if scenario_name == "list":
+        width = max(len(s.name) for s in SCENARIOS)
+        go_width = max(len(s.go_name) for s in SCENARIOS)
         for s in SCENARIOS:
-            click.echo(f"{s.name:66} {s.go_name:66} {s.servers} servers, {s.clients} "
+            click.echo(f"{s.name:{width}} {s.go_name:{go_width}} {s.servers} servers, {s.clients} "
                        f"client{'s' if s.clients > 1 else ''}"
                        f"{', unreliable' if s.unreliable else ''}"
                        f"{f', maxraftstate {s.maxraftstate}' if s.maxraftstate > 0 else ''}")
@@ -216,7 +218,7 @@ def _print(s: dict[str, Any]) -> None:
     how = ("the search" if lin["decided_by"] == "search"
            else "the servers' order, verified as a linearization")
     console.print(f"linearizability: {lin['verdict'].upper()} · {lin['operations']} operations "
-                  f"in {lin['parts']} keys · decided by {how} in {lin['seconds']:.2f} s")
+                  f"on {lin['parts']} key{'' if lin['parts'] == 1 else 's'} · decided by {how} in {lin['seconds']:.2f} s")
     if lin["witness_problem"]:
         console.print(f"  servers' order: {lin['witness_problem']}")
     for key in ("trace", "history"):
