@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from impl.kv.labtester import ELECTION_TIMEOUT_MS, KVTester, KVTestFailure, Summary
-from impl.kv.scenarios.generic import _client
+from impl.kv.scenarios.generic import client_loop
 from impl.kv.tasks import KvTask, spawn
 from impl.trace import TraceWriter
 
@@ -34,7 +34,7 @@ def random_faults(cfg: KVTester, clients: int, duration_ms: int, partitions: boo
     cfg.begin("random faults")
     stop = [False]
     for cli in range(clients):
-        spawn(cfg.loop, _client(cfg, cli, clients, True, stop), f"client{cli}")
+        spawn(cfg.loop, client_loop(cfg, cli, clients, True, stop), f"client{cli}")
     end = cfg.now + duration_ms
     while cfg.now < end:
         yield min(rng.randint(200, 1500), end - cfg.now)

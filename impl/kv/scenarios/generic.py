@@ -52,8 +52,10 @@ def title(part: str, nclients: int, unreliable: bool, crash: bool, partitions: b
     return f"Test: {''.join(words)} ({part})"
 
 
-def _client(cfg: KVTester, cli: int, nclients: int, randomkeys: bool,
-            stop: list[bool]) -> KvTask[int]:
+def client_loop(cfg: KVTester, cli: int, nclients: int, randomkeys: bool,
+                stop: list[bool]) -> KvTask[int]:
+    """One client of the generic test, with a fresh clerk, until `stop`; returns how many
+    writes it made (the j of its values "x cli j y")."""
     myck = cfg.make_client(list(range(cfg.n)))
     rng = cfg.rng
     j = 0
@@ -98,7 +100,7 @@ def generic(cfg: KVTester, part: str, nclients: int, crash: bool, partitions: bo
     ck = cfg.make_client(everyone)
     for _iteration in range(ITERATIONS):
         stop_clients, stop_partitioner = [False], [False]
-        clients = [spawn(cfg.loop, _client(cfg, cli, nclients, randomkeys, stop_clients),
+        clients = [spawn(cfg.loop, client_loop(cfg, cli, nclients, randomkeys, stop_clients),
                          f"client{cli}") for cli in range(nclients)]
         partitioning = None
         if partitions:
