@@ -21,18 +21,19 @@ the finished call's output if the step finished one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from impl.kv.machine import Op, Outcome
+from impl.kv.messages import ClerkReply, ClerkRequest
 from impl.raft.effects import Persist, Send, TimerOp
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Outgoing:
-    """A message to a node named by the network (a clerk's name, or a server id)."""
+    """A clerk's request to a server, or a server's reply to a clerk (named by the network:
+    a server id, or a clerk's name)."""
 
     to: int | str
-    message: Any
+    message: ClerkRequest | ClerkReply
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
