@@ -185,3 +185,15 @@ def test_a_follower_installs_the_leaders_snapshot_store_and_table() -> None:
     assert [type(e) for e in out.events] == [Installed]
     assert out.persist is not None and out.persist.snapshot == leader_state.encode()
     assert s.machine.data == {"a": "1"} and s.machine.executed(1003, 4)
+
+
+def test_messages_have_a_wire_form_a_trace_form_and_one_line() -> None:
+    msgs = [get("k", 3), GetReply(err="OK", value="v" * 40, seq=3), put("k", "v", 4),
+            PutAppendReply(err="ErrWrongLeader", seq=4)]
+    assert [m.describe() for m in msgs] == [
+        "Get 'k' c1003#3", f"GetReply OK {'v' * 21 + '...'!r} #3", "Put 'k' 'v' c1003#4",
+        "PutAppendReply ErrWrongLeader #4"]
+    assert [m.trace()["type"] for m in msgs] == ["Get", "GetReply", "PutAppend",
+                                                 "PutAppendReply"]
+    assert [m.rpc for m in msgs] == ["request", "reply", "request", "reply"]
+    assert msgs[2].wire() == ["PutAppend", "k", "v", "Put", 1003, 4]
