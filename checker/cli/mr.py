@@ -341,23 +341,17 @@ def check_spec_command(
 ) -> None:
     """Explore every state of the coordinator's spec for a small job; check its invariants.
 
-    Exit status 0 when every invariant holds in every reachable state, 1 with the shortest
-    counterexample when one fails, 3 when --max-states stopped the search first.
+    The same search and report as `dscheck model-check mapreduce` (which also has --json,
+    --itf and --workers for the search's processes). Exit status 0 when every invariant holds
+    in every reachable state, 1 with the shortest counterexample when one fails, 3 when
+    --max-states stopped the search first.
     """
-    from checker.mapreduce_spec_check import check, replay
-    from spec.mapreduce import Config
+    from checker.cli.model_check import mapreduce_model
+    from checker.cli.search_options import run_and_report
+    from checker.modelcheck import Options
 
-    chosen = next((m for m in MUTATIONS if m == mutation), None)
-    config = Config(
-        n_map=maps, n_reduce=reduces, n_workers=workers, max_attempts=attempts, mutation=chosen
-    )
-    result = check(config, max_states=max_states)
-    if result.trace and not replay(config, result.trace):
-        raise click.ClickException(
-            "internal error: the counterexample does not replay through the spec"
-        )
-    click.echo(result.describe())
-    sys.exit(result.verdict.exit_status)
+    model = mapreduce_model(maps, reduces, workers, attempts, mutation)
+    run_and_report(model, Options(max_states=max_states), as_json=False, itf_path=None)
 
 
 @command.command(name="check-trace")

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from checker.cli.raft_bounds import raft_bounds
 from checker.errors import BadInput
 from checker.invariants import ALL, LEADER_APPEND_ONLY
 from checker.invariants.raft import LONG_LOG_AUXILIARY, SNAPSHOT_AUXILIARY
@@ -39,7 +40,7 @@ from checker.proofs.render import (
     status,
 )
 from checker.verdict import Verdict
-from spec.raft import BUGS, Config
+from spec.raft import Config
 
 
 @click.group(name="prove")
@@ -48,22 +49,7 @@ def command() -> None:
 
 
 @command.command(name="raft")
-@click.option("--servers", type=click.IntRange(1, 5), default=3, show_default=True)
-@click.option("--max-term", type=click.IntRange(0, 6), default=3, show_default=True)
-@click.option("--max-log", type=click.IntRange(0, 4), default=1, show_default=True)
-@click.option("--values", type=click.IntRange(1, 3), default=1, show_default=True,
-              help="Client requests carry values 1..V.")
-@click.option("--max-messages", type=click.IntRange(0, 4), default=2, show_default=True,
-              help="Messages in flight (the network is a set).")
-@click.option("--max-restarts", type=click.IntRange(0, 3), default=None,
-              help="Crash/restarts in a behaviour  [default: 1 with --bug unpersisted-vote, "
-                   "else 0].")
-@click.option("--drops/--no-drops", default=False, show_default=True)
-@click.option("--duplicates/--no-duplicates", default=False, show_default=True)
-@click.option("--snapshots/--no-snapshots", default=False, show_default=True,
-              help="Servers compact committed prefixes and leaders send InstallSnapshot (§7).")
-@click.option("--bug", "bugs", multiple=True, metavar="NAME",
-              help="Switch on a fault flag of the spec (repeatable): " + ", ".join(sorted(BUGS)))
+@raft_bounds
 @click.option("--depth", type=click.IntRange(0, 60), default=None,
               help="Also bounded-model-check behaviours of up to K steps.")
 @click.option("--timeout", "timeout_s", type=click.IntRange(1, 3600), default=120,
@@ -82,20 +68,12 @@ def command() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Write the Markdown proof report to this file.")
-def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: int,
-         max_restarts: int | None, drops: bool, duplicates: bool, snapshots: bool,
-         bugs: tuple[str, ...],
-         depth: int | None, timeout_s: int, propose: bool, ghost: bool, workers: int | None,
-         as_json: bool, report: str | None) -> None:
-    """Prove the Raft spec's invariants inductive (and optionally BMC to --depth)."""
-    unknown = sorted(set(bugs) - set(BUGS))
-    if unknown:
-        raise BadInput(f"unknown bug flag(s) {', '.join(unknown)}; known: {', '.join(sorted(BUGS))}")
-    if max_restarts is None:
-        max_restarts = 1 if "unpersisted-vote" in bugs else 0
-    config = Config(servers=servers, max_term=max_term, max_log=max_log, values=values,
-                    max_messages=max_messages, max_restarts=max_restarts, drops=drops,
-                    duplicates=duplicates, snapshots=snapshots, bugs=frozenset(bugs))
+def raft(config: Config, depth: int | None, timeout_s: int, propose: bool, ghost: bool,
+         workers: int | None, as_json: bool, report: str | None) -> None:
+    """Prove the Raft spec's invariants inductive (and optionally BMC to --depth).
+
+    The bounds are the same options, with the same ranges and defaults, as
+    `dscheck model-check raft`'s."""
     console = Console(highlight=False, stderr=as_json)
     if not as_json:
         console.print(f"prove raft: {config_text(config)}")

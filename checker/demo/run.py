@@ -27,8 +27,8 @@ from checker.linearizability import check as check_linearizable
 from checker.linearizability import history
 from checker.linearizability.html import write_html
 from checker.linearizability.render import render_text as render_lin_text
-from checker.modelcheck.result import Options
-from checker.modelcheck.search import check as model_check
+from checker.modelcheck import check as model_check
+from checker.modelcheck.models import RaftModel
 from checker.trace_check import check_trace
 from checker.verdict import Verdict
 from spec.raft import Config
@@ -163,7 +163,7 @@ def _linearizability(settings: DemoSettings, trace_path: Path) -> Stage:
 
 
 def _model_check(bounds: Config) -> Stage:
-    result = model_check(bounds, Options())
+    result = model_check(RaftModel(config=bounds))
     reached = [name for name, hit in result.sometimes.items() if hit]
     if result.verdict is Verdict.OK:
         finding = (f"{result.distinct_states:,} distinct states, depth {result.depth}: "
