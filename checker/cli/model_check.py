@@ -17,11 +17,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from checker.errors import BadInput
 from checker.modelcheck import ModelCheckResult, Options, Progress, check
 from checker.modelcheck.render import dumps, print_result, progress_line
 from checker.modelcheck.trace import to_itf
 from spec import raft
+from spec.errors import BadInput
 
 # Bugs that cannot show without a crash/restart: their default restart bound is 1.
 NEEDS_RESTART = frozenset({"unpersisted-vote"})

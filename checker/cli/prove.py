@@ -23,7 +23,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from checker.errors import BadInput
 from checker.invariants import ALL, LEADER_APPEND_ONLY
 from checker.invariants.raft import LONG_LOG_AUXILIARY, SNAPSHOT_AUXILIARY
 from checker.proofs.ghost_invariants import GHOST_INVARIANTS, LONG_LOG_GHOST
@@ -39,6 +38,7 @@ from checker.proofs.render import (
     status,
 )
 from checker.verdict import Verdict
+from spec.errors import BadInput
 from spec.raft import BUGS, Config
 
 

@@ -17,8 +17,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from checker.errors import BadInput
 from checker.linearizability.history import Input, Operation, renumbered
+from spec.errors import BadInput
 
 
 class Semantics(enum.Enum):

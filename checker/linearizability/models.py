@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.errors import BadInput
 from checker.linearizability.history import Input
 from checker.linearizability.model import Model
+from spec.errors import BadInput
 
 # --- key/value (6.5840 kvraft and Porcupine's kv model): per key, a string, initially "".
 

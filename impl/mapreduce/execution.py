@@ -21,7 +21,6 @@ from typing import Any
 
 import msgpack
 
-from checker.errors import BadInput
 from impl.mapreduce.apps import App
 from impl.mapreduce.naming import (
     intermediate_name,
@@ -29,6 +28,7 @@ from impl.mapreduce.naming import (
     partition,
     reduce_temp_name,
 )
+from spec.errors import BadInput
 
 
 class AppFailure(Exception):
