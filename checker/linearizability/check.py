@@ -18,11 +18,11 @@ from typing import Any
 
 from checker.linearizability.confirm import confirm_violation
 from checker.linearizability.history import Operation
-from checker.linearizability.model import Model
 from checker.linearizability.result import LinResult, PartitionResult
 from checker.linearizability.search import search, searching
 from checker.verdict import Verdict
 from spec.errors import BadInput
+from spec.sequential import Model
 
 _STOPPED = "stopped: another part is not linearizable"
 

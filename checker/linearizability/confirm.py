@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from checker.linearizability.history import Operation
-from checker.linearizability.model import Model
 from checker.linearizability.result import PartitionResult
+from spec.sequential import Model
 
 NAIVE_LIMIT = 8  # operations: 8! orders at most
 
