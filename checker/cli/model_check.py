@@ -9,14 +9,13 @@ flag; a bug that needs a crash to show (unpersisted-vote) raises the restart bou
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 from rich.console import Console
 
+from checker.files import write_output
 from checker.modelcheck import ModelCheckResult, Options, Progress, check
 from checker.modelcheck.render import dumps, print_result, progress_line
 from checker.modelcheck.trace import to_itf
@@ -198,7 +197,7 @@ def command(
     options = Options(max_depth, max_states, time_limit, symmetry, workers, semantics, engine)
     result = _run(config, options)
     if itf_path is not None and result.counterexample is not None:
-        _write_atomically(itf_path, json.dumps(to_itf(result.counterexample, config), indent=1))
+        write_output(itf_path, json.dumps(to_itf(result.counterexample, config), indent=1), "the ITF file")
     if as_json:
         click.echo(dumps(result))
     else:
@@ -219,16 +218,3 @@ def _run(config: raft.Config, options: Options) -> ModelCheckResult:
             status.update(progress_line(p))
 
         return check(config, options, show)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
