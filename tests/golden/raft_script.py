@@ -70,11 +70,15 @@ class Cluster:
     def run(self, command: str) -> list[str]:
         """Carry out one script command; the lines it prints."""
         verb, *args = command.split()
-        handler = getattr(self, "_" + verb.replace("-", "_"), None)
-        if handler is None or verb.startswith("_"):
-            raise ScriptError(f"unknown command {verb!r}")
-        lines: list[str] = handler(*args)
-        return lines
+        commands: dict[str, Callable[..., list[str]]] = {
+            "cluster": self._cluster, "timeout": self._timeout, "start": self._start,
+            "snapshot": self._snapshot, "deliver": self._deliver, "stabilize": self._stabilize,
+            "drop": self._drop, "crash": self._crash, "restart": self._restart,
+            "status": self._status,
+        }
+        if verb not in commands:
+            raise ScriptError(f"unknown command {verb!r} (known: {', '.join(commands)})")
+        return commands[verb](*args)
 
     # ---------------------------------------------------------------- commands
     def _cluster(self, n: str) -> list[str]:
