@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.errors import BadInput
 from checker.verdict import Verdict
+from spec.errors import BadInput
 
 TIME_SLACK_MS = 2
 Flag = Callable[[str, str], None]  # (rule, detail): record a finding at the current line

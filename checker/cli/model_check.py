@@ -20,10 +20,10 @@ import click
 
 from checker.cli.raft_bounds import raft_bounds
 from checker.cli.search_options import run_and_report, search_options
-from checker.errors import BadInput
 from checker.modelcheck import Options
 from checker.modelcheck.models import ENGINES, SEMANTICS, MapReduceModel, RaftModel
 from spec import mapreduce, raft
+from spec.errors import BadInput
 
 
 @click.group(name="model-check")

@@ -14,8 +14,8 @@ from typing import TypeVar
 
 import click
 
-from checker.errors import BadInput
 from checker.verdict import EXIT_VIOLATION
+from spec.errors import BadInput
 from spec.mapreduce import MUTATIONS  # pure and small: cheap to import for the option's choices
 
 CODEC = click.Choice(["msgpack", "json"])

@@ -13,10 +13,7 @@ when something is not proved or the solver answered unknown, 2 on bad options.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 import click
 from rich.console import Console
@@ -24,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from checker.cli.raft_bounds import raft_bounds
-from checker.errors import BadInput
+from checker.files import write_output
 from checker.invariants import ALL, LEADER_APPEND_ONLY
 from checker.invariants.raft import LONG_LOG_AUXILIARY, SNAPSHOT_AUXILIARY
 from checker.proofs.ghost_invariants import GHOST_INVARIANTS, LONG_LOG_GHOST
@@ -95,7 +92,7 @@ def raft(config: Config, depth: int | None, timeout_s: int, propose: bool, ghost
     else:
         verdict = result.verdict
     if report is not None:
-        _write_atomically(Path(report), report_markdown(result, found, verdict.value))
+        write_output(report, report_markdown(result, found, verdict.value), "the report")
     if as_json:
         out = result_json(result, found, verdict.value)
         if propose:
@@ -149,13 +146,3 @@ def _print(console: Console, result: object, found: BMCResult | None, verdict: V
              Verdict.VIOLATION: "[red]VIOLATION[/red]: a behaviour breaks a safety property",
              Verdict.UNKNOWN: "[yellow]UNKNOWN[/yellow]: not every safety property is proved"}
     console.print("\n" + words[verdict])
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise BadInput(f"cannot write the report: {e.strerror}", str(path)) from None

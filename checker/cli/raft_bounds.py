@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from checker.errors import BadInput
+from spec.errors import BadInput
 from spec.raft import BOUNDS, BUGS, Config, default_restarts
 
 _FLAGS = {

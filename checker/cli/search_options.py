@@ -13,11 +13,11 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 
-from checker.errors import BadInput
-from checker.files import write_atomically
+from checker.files import write_output
 from checker.modelcheck import Model, ModelCheckResult, Options, Progress, check
 from checker.modelcheck.render import dumps, print_result, progress_line
 from checker.modelcheck.trace import to_itf
+from spec.errors import BadInput
 
 
 def search_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -89,7 +89,7 @@ def run_and_report(
     result = _run(model, options)
     if itf_path is not None and result.counterexample is not None:
         itf = to_itf(model.replay_model(), result.counterexample)
-        write_atomically(itf_path, json.dumps(itf, indent=1))
+        write_output(itf_path, json.dumps(itf, indent=1), "the counterexample")
     if as_json:
         click.echo(dumps(result))
     else:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from checker.errors import BadInput
 from checker.mapreduce_trace_check import check_trace
 from checker.verdict import EXIT_BAD_INPUT, EXIT_VIOLATION, Verdict
 from impl.mapreduce.core import CoordinatorCore, MapAssignment, ReduceAssignment
 from impl.mapreduce.protocol import reply_to_map
 from impl.mapreduce.trace import TraceWriter
+from spec.errors import BadInput
 from tests.mapreduce.harness import run_mr
 
 
