@@ -169,3 +169,23 @@ def test_envelope_errors_come_from_the_shared_reader_mr(tmp_path: Path) -> None:
     result = run_mr("check-trace", str(golden / "raft-basic-agree-2B-seed1.jsonl"), cwd=tmp_path)
     assert result.returncode == EXIT_BAD_INPUT
     assert result.stderr.count("\n") == 1 and "expected a \"mapreduce\" trace" in result.stderr
+
+
+def test_the_coordinators_trace_follows_the_schema_mr(tmp_path: Path) -> None:
+    import jsonschema
+
+    root = Path(__file__).resolve().parents[2]
+    schema = json.loads((root / "traces" / "trace.schema.json").read_text())
+    header = jsonschema.Draft202012Validator({"$ref": "#/$defs/header", "$defs": schema["$defs"]})
+    event = jsonschema.Draft202012Validator({"$ref": "#/$defs/mapreduce_event",
+                                             "$defs": schema["$defs"]})
+    path = tmp_path / "t.jsonl"
+    write_trace(path)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    header.validate(records[0])
+    for record in records[1:]:
+        event.validate(record)
+    records[0]["config"]["n_map"] = "two"
+    assert not header.is_valid(records[0])
+    del records[1]["reply"]
+    assert not event.is_valid(records[1])
