@@ -26,7 +26,7 @@ from checker.trace_check.render import render_json, render_text
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--max-violations", type=click.IntRange(min=1), default=10, show_default=True,
               help="Report at most this many violations (the first of each invariant and "
-                   "set of servers).")
+                   "set of servers) of a Raft trace.")
 def command(file: str, as_json: bool, max_violations: int) -> None:
     """Check every state of the trace FILE: a Raft trace against the Raft invariants, a
     MapReduce trace against the coordinator's rules."""
