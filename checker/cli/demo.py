@@ -92,7 +92,9 @@ def _print(console: Console, stages: list[Stage], settings: DemoSettings, verdic
         if stage.details:
             console.print(f"\n[bold]{escape(_label(stage, several))}[/bold]\n"
                           f"{escape(stage.details)}")
-    files = list(dict.fromkeys(path for stage in stages for path in stage.files))
+    # The traces first (one per seed), then the reports on them.
+    files = sorted(dict.fromkeys(path for stage in stages for path in stage.files),
+                   key=lambda path: not path.endswith(".jsonl"))
     console.print("files: " + escape(", ".join([*files, str(report_path)])))
     console.print(escape(settings.rests_on()))
     style = _STYLE[verdict]
