@@ -46,7 +46,7 @@ def main() -> None:
             w, p = _peaks(cfg)
             work, pending = max(work, w), max(pending, p)
         rows.append({"run": scenario.name, "seeds": args.seeds, "work": work, "pending": pending})
-    for servers in (3, 5, 7):
+    for servers in (3, 5, 7, 15):
         for unreliable in (False, True):
             work = pending = 0
             for seed in range(1, args.random_seeds + 1):

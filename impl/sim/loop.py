@@ -25,12 +25,14 @@ charge each step of a node, which catches a task that spins inside one callback)
 time advances while more than `max_pending` events wait in the heap, it raises `Flooded`.
 Both name the virtual time, the count, and the task or callback that was running.
 
-The defaults are hundreds of times what a legitimate run needs. Over the 28 lab scenarios
-(seeds 1–10) and 30-second random fault schedules on 3 to 15 servers, the most work seen at
-one instant was 211 (15 servers, reliable network: a heartbeat round to 14 followers and
-their replies, all at zero delay) and the largest heap 1,995 events (the same run; stale
-timers and delayed replies wait there). `bench/sim_watchdog_margin.py` measures both, and
-`tests/sim/test_watchdog.py` keeps the lab suite 100 times below the bounds. A runaway
+The defaults are about a hundred times what the largest legitimate run needs, and hundreds
+of times what the lab's scenarios need. Over the 28 lab scenarios (seeds 1–10: at most 122
+at one instant, 589 waiting) and 30-second random fault schedules on 3, 5, 7 and 15 servers
+(seeds 1–5), the most work seen at one instant was 455 (15 servers on a reliable network:
+heartbeat and replication rounds to 14 followers and their replies, all at zero delay) and
+the largest heap 2,016 events (the same runs; stale timers and delayed replies wait there).
+`bench/sim_watchdog_margin.py` measures both, and `tests/sim/test_watchdog.py` keeps the lab
+suite 100 times below the bounds. A runaway
 reaches 50,000 units of work in one to three seconds of wall time (with a trace), having
 written at most that many trace lines at its instant; 200,000 waiting events hold tens of
 megabytes.
