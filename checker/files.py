@@ -12,9 +12,7 @@ import os
 from impl.files import write_atomically
 from spec.errors import BadInput
 
-# `write_atomically` is also named here for checker/demo/ and checker/cli/demo.py, which other
-# work in progress rewrites; new code imports it from impl.files.
-__all__ = ["write_atomically", "write_output"]
+__all__ = ["write_output"]
 
 
 def write_output(path: str | os.PathLike[str], data: str | bytes, what: str) -> None:

@@ -362,7 +362,7 @@ def check_trace_command(trace_file: Path) -> None:
     Exit status 0 when every step follows them, 1 with the offending lines when one does not,
     2 when the file is not a MapReduce trace.
     """
-    from checker.mapreduce_trace_check import check_trace
+    from checker.trace_check.mapreduce import check_trace
 
     if not trace_file.is_file():
         raise BadInput("trace file not found", path=str(trace_file))
