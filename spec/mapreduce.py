@@ -229,6 +229,40 @@ STEP_PROPERTIES: dict[str, Callable[[Config, State, State], bool]] = {
 }
 
 
+SOMETIMES: dict[str, Callable[[Config, State], bool]] = {
+    # Reached in every bounded job that can finish: shows the bounds are not vacuous.
+    "the job finishes": lambda config, state: state.done,
+}
+
+
+def variables(config: Config, state: State) -> dict[str, object]:
+    """The state as named variables of plain JSON values, keyed by task and worker names."""
+    tasks = {_name(config, t): status for t, status in enumerate(state.tasks)}
+    issued = {_name(config, t): n for t, n in enumerate(state.issued)}
+    final = {
+        _name(config, t): None if w is None else f"#{w.attempt}"
+        for t, w in enumerate(state.final)
+    }
+    workers = {}
+    for w, worker in enumerate(state.workers):
+        if worker.running is not None:
+            workers[f"w{w}"] = f"runs {_name(config, worker.running[0])}#{worker.running[1]}"
+        elif worker.finished is not None:
+            done = worker.finished
+            workers[f"w{w}"] = f"wrote {_name(config, done.task)}#{done.attempt}"
+        else:
+            workers[f"w{w}"] = "idle"
+    commits = {_name(config, t): n for t, n in enumerate(state.commits)}
+    return {
+        "tasks": tasks,
+        "issued": issued,
+        "workers": workers,
+        "final": final,
+        "commits": commits,
+        "done": state.done,
+    }
+
+
 def describe(config: Config, state: State) -> str:
     """One line: every task's state/attempts issued(=committed attempt), the workers, done."""
     parts = []

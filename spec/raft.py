@@ -83,7 +83,9 @@ from spec.raft_next import (
 from spec.raft_receive import receive
 from spec.raft_symmetry import permute
 from spec.raft_types import (
+    BOUNDS,
     BUGS,
+    NEEDS_RESTART,
     Action,
     AppendEntriesRequest,
     AppendEntriesResponse,
@@ -96,6 +98,7 @@ from spec.raft_types import (
     Role,
     Snapshot,
     State,
+    default_restarts,
     describe_message,
     last_index,
     last_term,
@@ -104,8 +107,10 @@ from spec.raft_types import (
 )
 
 __all__ = [
+    "BOUNDS",
     "BUGS",
     "INVARIANTS",
+    "NEEDS_RESTART",
     "SOMETIMES",
     "TRANSITION_INVARIANTS",
     "Action",
@@ -127,6 +132,7 @@ __all__ = [
     "commit_index_in_log",
     "committed_entries_outvote_rivals",
     "compact",
+    "default_restarts",
     "describe_message",
     "election_safety",
     "entry_committed_everywhere",

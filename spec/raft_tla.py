@@ -132,6 +132,18 @@ def as_raft_state(s: TlaState) -> State:
 NETWORKS = ("bag", "clean-bag", "set")
 
 
+def config_error(config: Config, network: str) -> str | None:
+    """Why raft.tla's semantics with `network` cannot run `config`, or None: the one statement
+    of the rule, checked where a model of these semantics is built."""
+    if network not in NETWORKS:
+        return f"unknown network {network!r}; known: {', '.join(NETWORKS)}"
+    if config.bugs or config.snapshots:
+        return "raft.tla's semantics have no bug flags or snapshots (use the raft semantics)"
+    if network == "set" and not config.duplicates:
+        return "a set network stands for a network that duplicates: it needs duplicates"
+    return None
+
+
 def _with(bag: Bag, m: Message, network: str = "bag") -> Bag:
     d = dict(bag)
     d[m] = 1 if network == "set" else d.get(m, 0) + 1
@@ -177,9 +189,8 @@ def successors(
     s: TlaState, config: Config, network: str = "bag"
 ) -> Iterator[tuple[Action, TlaState]]:
     """raft.tla's Next (without DuplicateMessage/DropMessage unless the config allows them),
-    filtered by the state constraints; `network` is one of NETWORKS (module docstring)."""
-    if network == "set" and not config.duplicates:
-        raise ValueError("a set network stands for a bag with duplication: it needs duplicates")
+    filtered by the state constraints; `network` is one of NETWORKS (module docstring), and
+    `config_error(config, network)` is None (the model that runs it checked so when built)."""
     for action, t in _next(s, config, network):
         if (
             max(t.current_term) <= config.max_term

@@ -45,10 +45,48 @@ class Role(enum.IntEnum):
     LEADER = 2
 
 
+# Bugs that cannot show without a crash and restart: a model with one of them allows one
+# restart unless told otherwise (`default_restarts`).
+NEEDS_RESTART = frozenset({"unpersisted-vote"})
+
+
 @dataclass(frozen=True, slots=True)
+class Bound:
+    """One bound of a Raft model: its default and the range every verb accepts. The ranges
+    keep a model within what each engine encodes (the packed engine gives a term, an index
+    or a value 8 bits and a message count 4 bits; the Z3 encoding grows with each) and
+    within what can be explored on one machine."""
+
+    default: int
+    low: int
+    high: int
+    help: str
+
+
+# The one declaration of the Raft bounds, for `Config` and for every verb that builds one
+# (model-check, prove, the demo): the CLI's options are generated from it.
+BOUNDS: dict[str, Bound] = {
+    "servers": Bound(3, 1, 5, "Servers, ids 0..N-1."),
+    "max_term": Bound(3, 0, 10, "No server times out past this term."),
+    "max_log": Bound(1, 0, 10, "A leader accepts a client request only below this log length."),
+    "values": Bound(1, 1, 5, "Client requests carry values 1..V."),
+    "max_messages": Bound(2, 0, 10, "Distinct messages in flight at once."),
+    "max_restarts": Bound(0, 0, 10, "Crash/restarts per behaviour."),
+}
+
+
+def default_restarts(bugs: frozenset[str] | set[str] | tuple[str, ...]) -> int:
+    """The restart bound a model gets when none is given: 1 when a bug needs a restart to
+    show (without one it is not a bug at all), else 0."""
+    return 1 if NEEDS_RESTART & set(bugs) else 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     """The bounds of one model. Every bound is enforced as a guard on the action that would
     exceed it, so a bounded state space is a sub-space of the real one, never a distortion.
+    Built with keywords only, and checked when built: every integer within its `BOUNDS`
+    range, every bug a known one (ValueError names the field and the range).
 
     servers        number of servers (ids 0..servers-1)
     max_term       no server times out past this term (terms start at 0, Figure 2)
@@ -62,12 +100,12 @@ class Config:
     bugs           names from BUGS to switch on
     """
 
-    servers: int = 3
-    max_term: int = 3
-    max_log: int = 1
-    values: int = 1
-    max_messages: int = 2
-    max_restarts: int = 0
+    servers: int = BOUNDS["servers"].default
+    max_term: int = BOUNDS["max_term"].default
+    max_log: int = BOUNDS["max_log"].default
+    values: int = BOUNDS["values"].default
+    max_messages: int = BOUNDS["max_messages"].default
+    max_restarts: int = BOUNDS["max_restarts"].default
     drops: bool = False
     duplicates: bool = False
     snapshots: bool = False
@@ -77,11 +115,10 @@ class Config:
         unknown = sorted(set(self.bugs) - set(BUGS))
         if unknown:
             raise ValueError(f"unknown bug flag(s) {unknown}; known: {sorted(BUGS)}")
-        if self.servers < 1:
-            raise ValueError("servers must be at least 1")
-        for name in ("max_term", "max_log", "values", "max_messages", "max_restarts"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be non-negative")
+        for name, bound in BOUNDS.items():
+            value = getattr(self, name)
+            if not (isinstance(value, int) and bound.low <= value <= bound.high):
+                raise ValueError(f"{name} is {value!r}; expected {bound.low}..{bound.high}")
 
     @property
     def quorum(self) -> int:

@@ -1,20 +1,23 @@
-"""`dscheck check-trace FILE`: judge every state of a recorded trace by the invariants.
+"""`dscheck check-trace FILE`: judge every state of a recorded trace.
 
-Reads a `dscheck-trace` (traces/README.md), rebuilds the global state after each event, and
-evaluates every invariant a trace can show (`checker.trace_check`). Exit status 0 when every
-state holds them, 1 on a violation (with its position, invariant, servers and the shortest
-excerpt), 2 on a malformed trace (`path:line: what is wrong`).
+Reads a `dscheck-trace` (traces/README.md) and hands it to its system's checker: a Raft trace
+has its global state rebuilt after each event and every invariant a trace can show evaluated
+(`checker.trace_check`); a MapReduce coordinator's trace has every step judged by the spec's
+rules (`checker.trace_check.mapreduce`, also `dscheck mr check-trace`). Exit status 0 when
+every state holds them, 1 on a violation (with its position, what it breaks, and for Raft the
+servers and the shortest excerpt), 2 when the file is not a trace (`path:line: what is wrong`).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
 
-from checker.trace_check import check_trace
+from checker.trace_check import check_trace, system_of
 from checker.trace_check.render import render_json, render_text
 
 
@@ -23,10 +26,18 @@ from checker.trace_check.render import render_json, render_text
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--max-violations", type=click.IntRange(min=1), default=10, show_default=True,
               help="Report at most this many violations (the first of each invariant and "
-                   "set of servers).")
+                   "set of servers) of a Raft trace.")
 def command(file: str, as_json: bool, max_violations: int) -> None:
-    """Check every state of the trace FILE against the Raft invariants."""
-    result = check_trace(Path(file), max_violations=max_violations)
+    """Check every state of the trace FILE: a Raft trace against the Raft invariants, a
+    MapReduce trace against the coordinator's rules."""
+    path = Path(file)
+    if system_of(path) == "mapreduce":
+        from checker.trace_check.mapreduce import check_trace as check_mapreduce
+
+        checked = check_mapreduce(path)
+        click.echo(json.dumps(checked.to_json(file)) if as_json else checked.describe(file))
+        sys.exit(checked.verdict.exit_status)
+    result = check_trace(path, max_violations=max_violations)
     if as_json:
         click.echo(render_json(result))
     else:

@@ -11,13 +11,13 @@ import time
 
 import click
 
-from checker.errors import BadInput
 from checker.linearizability.check import check, validate
 from checker.linearizability.formats import FORMATS, Loaded, load
 from checker.linearizability.models import MODELS, model_named
 from checker.linearizability.render import render_text, result_json_line
 from checker.linearizability.result import LinResult
 from checker.verdict import Verdict
+from spec.errors import BadInput
 
 _PROGRESS_AFTER = 0.5  # seconds of checking before a progress line appears
 
@@ -69,9 +69,10 @@ def command(
 ) -> None:
     """Check that each history FILE is linearizable.
 
-    Formats: our JSON Lines (traces/HISTORY.md), Porcupine/Jepsen key/value EDN, Knossos EDN
-    and Jepsen etcd logs. Exit status: 0 all linearizable, 1 a violation, 2 bad input,
-    3 unknown (time limit).
+    Formats: our JSON Lines (traces/HISTORY.md), Porcupine/Jepsen key/value EDN, Knossos EDN,
+    Jepsen etcd logs, and our traces (traces/README.md), whose clients' calls are the history
+    (a Raft trace: a replicated log, model 'log'). Exit status: 0 all linearizable,
+    1 a violation, 2 bad input, 3 unknown (time limit).
     """
     loaded = [(path, load(path, fmt)) for path in files]
     checks = [(path, item, _model_for(path, item, model)) for path, item in loaded]

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from checker.errors import BadInput
 from checker.verdict import EXIT_BAD_INPUT
+from spec.errors import BadInput
 
 # verb -> (module, one-line help shown by `dscheck --help`)
 VERBS: dict[str, tuple[str, str]] = {

@@ -14,8 +14,8 @@ from typing import TypeVar
 
 import click
 
-from checker.errors import BadInput
 from checker.verdict import EXIT_VIOLATION
+from spec.errors import BadInput
 from spec.mapreduce import MUTATIONS  # pure and small: cheap to import for the option's choices
 
 CODEC = click.Choice(["msgpack", "json"])
@@ -341,23 +341,17 @@ def check_spec_command(
 ) -> None:
     """Explore every state of the coordinator's spec for a small job; check its invariants.
 
-    Exit status 0 when every invariant holds in every reachable state, 1 with the shortest
-    counterexample when one fails, 3 when --max-states stopped the search first.
+    The same search and report as `dscheck model-check mapreduce` (which also has --json,
+    --itf and --workers for the search's processes). Exit status 0 when every invariant holds
+    in every reachable state, 1 with the shortest counterexample when one fails, 3 when
+    --max-states stopped the search first.
     """
-    from checker.mapreduce_spec_check import check, replay
-    from spec.mapreduce import Config
+    from checker.cli.model_check import mapreduce_model
+    from checker.cli.search_options import run_and_report
+    from checker.modelcheck import Options
 
-    chosen = next((m for m in MUTATIONS if m == mutation), None)
-    config = Config(
-        n_map=maps, n_reduce=reduces, n_workers=workers, max_attempts=attempts, mutation=chosen
-    )
-    result = check(config, max_states=max_states)
-    if result.trace and not replay(config, result.trace):
-        raise click.ClickException(
-            "internal error: the counterexample does not replay through the spec"
-        )
-    click.echo(result.describe())
-    sys.exit(result.verdict.exit_status)
+    model = mapreduce_model(maps, reduces, workers, attempts, mutation)
+    run_and_report(model, Options(max_states=max_states), as_json=False, itf_path=None)
 
 
 @command.command(name="check-trace")
@@ -368,7 +362,7 @@ def check_trace_command(trace_file: Path) -> None:
     Exit status 0 when every step follows them, 1 with the offending lines when one does not,
     2 when the file is not a MapReduce trace.
     """
-    from checker.mapreduce_trace_check import check_trace
+    from checker.trace_check.mapreduce import check_trace
 
     if not trace_file.is_file():
         raise BadInput("trace file not found", path=str(trace_file))

@@ -13,17 +13,15 @@ when something is not proved or the solver answered unknown, 2 on bad options.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from checker.errors import BadInput
+from checker.cli.raft_bounds import raft_bounds
+from checker.files import write_output
 from checker.invariants import ALL, LEADER_APPEND_ONLY
 from checker.invariants.raft import LONG_LOG_AUXILIARY, SNAPSHOT_AUXILIARY
 from checker.proofs.ghost_invariants import GHOST_INVARIANTS, LONG_LOG_GHOST
@@ -39,7 +37,7 @@ from checker.proofs.render import (
     status,
 )
 from checker.verdict import Verdict
-from spec.raft import BUGS, Config
+from spec.raft import Config
 
 
 @click.group(name="prove")
@@ -48,22 +46,7 @@ def command() -> None:
 
 
 @command.command(name="raft")
-@click.option("--servers", type=click.IntRange(1, 5), default=3, show_default=True)
-@click.option("--max-term", type=click.IntRange(0, 6), default=3, show_default=True)
-@click.option("--max-log", type=click.IntRange(0, 4), default=1, show_default=True)
-@click.option("--values", type=click.IntRange(1, 3), default=1, show_default=True,
-              help="Client requests carry values 1..V.")
-@click.option("--max-messages", type=click.IntRange(0, 4), default=2, show_default=True,
-              help="Messages in flight (the network is a set).")
-@click.option("--max-restarts", type=click.IntRange(0, 3), default=None,
-              help="Crash/restarts in a behaviour  [default: 1 with --bug unpersisted-vote, "
-                   "else 0].")
-@click.option("--drops/--no-drops", default=False, show_default=True)
-@click.option("--duplicates/--no-duplicates", default=False, show_default=True)
-@click.option("--snapshots/--no-snapshots", default=False, show_default=True,
-              help="Servers compact committed prefixes and leaders send InstallSnapshot (§7).")
-@click.option("--bug", "bugs", multiple=True, metavar="NAME",
-              help="Switch on a fault flag of the spec (repeatable): " + ", ".join(sorted(BUGS)))
+@raft_bounds
 @click.option("--depth", type=click.IntRange(0, 60), default=None,
               help="Also bounded-model-check behaviours of up to K steps.")
 @click.option("--timeout", "timeout_s", type=click.IntRange(1, 3600), default=120,
@@ -82,20 +65,12 @@ def command() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Write the Markdown proof report to this file.")
-def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: int,
-         max_restarts: int | None, drops: bool, duplicates: bool, snapshots: bool,
-         bugs: tuple[str, ...],
-         depth: int | None, timeout_s: int, propose: bool, ghost: bool, workers: int | None,
-         as_json: bool, report: str | None) -> None:
-    """Prove the Raft spec's invariants inductive (and optionally BMC to --depth)."""
-    unknown = sorted(set(bugs) - set(BUGS))
-    if unknown:
-        raise BadInput(f"unknown bug flag(s) {', '.join(unknown)}; known: {', '.join(sorted(BUGS))}")
-    if max_restarts is None:
-        max_restarts = 1 if "unpersisted-vote" in bugs else 0
-    config = Config(servers=servers, max_term=max_term, max_log=max_log, values=values,
-                    max_messages=max_messages, max_restarts=max_restarts, drops=drops,
-                    duplicates=duplicates, snapshots=snapshots, bugs=frozenset(bugs))
+def raft(config: Config, depth: int | None, timeout_s: int, propose: bool, ghost: bool,
+         workers: int | None, as_json: bool, report: str | None) -> None:
+    """Prove the Raft spec's invariants inductive (and optionally BMC to --depth).
+
+    The bounds are the same options, with the same ranges and defaults, as
+    `dscheck model-check raft`'s."""
     console = Console(highlight=False, stderr=as_json)
     if not as_json:
         console.print(f"prove raft: {config_text(config)}")
@@ -117,7 +92,7 @@ def raft(servers: int, max_term: int, max_log: int, values: int, max_messages: i
     else:
         verdict = result.verdict
     if report is not None:
-        _write_atomically(Path(report), report_markdown(result, found, verdict.value))
+        write_output(report, report_markdown(result, found, verdict.value), "the report")
     if as_json:
         out = result_json(result, found, verdict.value)
         if propose:
@@ -171,13 +146,3 @@ def _print(console: Console, result: object, found: BMCResult | None, verdict: V
              Verdict.VIOLATION: "[red]VIOLATION[/red]: a behaviour breaks a safety property",
              Verdict.UNKNOWN: "[yellow]UNKNOWN[/yellow]: not every safety property is proved"}
     console.print("\n" + words[verdict])
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise BadInput(f"cannot write the report: {e.strerror}", str(path)) from None

@@ -3,27 +3,31 @@
 `dscheck sim raft` plays one of the lab's 28 Raft scenarios by name (`--scenario`), or a
 random fault schedule (the default), under one seed, in virtual time; with `--trace OUT` it
 records the run in the trace format of traces/README.md. The lab's checks run throughout;
-a failed check is a violation (exit 1), shown with the seed that reproduces it.
+a failed check is a violation (exit 1), shown with the seed that reproduces it. So is a
+fault of the implementation — an exception raised by a server, or a run the event loop's
+watchdog stopped because virtual time no longer advanced (impl.sim.faults): the summary
+names it, and the trace up to it is kept, for `dscheck check-trace` to judge.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
 from checker.cli.sim_kv import kv
-from checker.errors import BadInput
 from checker.verdict import Verdict
+from impl.files import open_atomically
 from impl.raft.labtester import RaftTester
 from impl.raft.scenarios import SCENARIOS, Scenario, find
-from impl.raft.scenarios.chaos import simulate
+from impl.raft.scenarios.chaos import SimRun, simulate
 from impl.trace import TraceWriter
+from spec.errors import BadInput
 
 
 @click.group(name="sim")
@@ -66,20 +70,16 @@ def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: 
                        f"{', snapshots' if s.snapshot else ''}")
         return
     scenario = _resolve(scenario_name, servers, unreliable, duration, snapshots)
-    stream, temp_name = _open_trace(trace_path)
-    trace = TraceWriter(stream) if stream is not None else TraceWriter.disabled()
     label = scenario.name if scenario is not None else "random faults"
-    run = simulate(seed=seed, scenario=scenario, servers=servers or 5,
-                   unreliable=bool(unreliable), snapshots=snapshots is not False,
-                   duration_ms=round((30.0 if duration is None else duration) * 1000),
-                   drop_rate=drop_rate, trace=trace)
-    cfg, failure, wall = run.tester, run.failure, run.wall_seconds
-    if stream is not None and trace_path is not None and temp_name is not None:
-        stream.close()
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, trace_path)  # complete traces only, never a partial file
-    verdict = Verdict.VIOLATION if failure else Verdict.OK
-    summary = _summary(cfg, label, seed, wall, verdict, failure, trace_path)
+    with _recording(trace_path) as trace:
+        # `simulate` returns whatever the implementation does (a fault is a finding), so the
+        # trace is renamed into place whole, up to the fault; only an interrupt discards it.
+        run = simulate(seed=seed, scenario=scenario, servers=servers or 5,
+                       unreliable=bool(unreliable), snapshots=snapshots is not False,
+                       duration_ms=round((30.0 if duration is None else duration) * 1000),
+                       drop_rate=drop_rate, trace=trace)
+    verdict = Verdict.VIOLATION if run.failure else Verdict.OK
+    summary = _summary(run, label, seed, verdict, trace_path)
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
     else:
@@ -111,18 +111,22 @@ def _resolve(name: str | None, servers: int | None, unreliable: bool | None,
     return scenario
 
 
-def _open_trace(path: Path | None) -> tuple[Any, str | None]:
+@contextlib.contextmanager
+def _recording(path: Path | None) -> Iterator[TraceWriter]:
+    """A trace writer for the run: to `path` atomically, or disabled when there is none."""
     if path is None:
-        return None, None
+        yield TraceWriter.disabled()
+        return
     directory = path.resolve().parent
     if not directory.is_dir():
         raise BadInput(f"--trace: directory {directory} does not exist", path=str(path))
-    fd, name = tempfile.mkstemp(prefix=".trace-", suffix=".jsonl", dir=directory)
-    return os.fdopen(fd, "w", encoding="utf-8", newline="\n"), name
+    with open_atomically(path) as stream:
+        yield TraceWriter(stream)
 
 
-def _summary(cfg: RaftTester, label: str, seed: int, wall: float, verdict: Verdict,
-             failure: str | None, trace_path: Path | None) -> dict[str, Any]:
+def _summary(run: SimRun, label: str, seed: int, verdict: Verdict,
+             trace_path: Path | None) -> dict[str, Any]:
+    cfg: RaftTester = run.tester
     per_term = Counter(cfg.leaders.values())
     return {
         "system": "raft",
@@ -131,7 +135,7 @@ def _summary(cfg: RaftTester, label: str, seed: int, wall: float, verdict: Verdi
         "servers": cfg.n,
         "unreliable": not cfg.net.reliable,
         "virtual_seconds": cfg.now / 1000,
-        "wall_seconds": round(wall, 3),
+        "wall_seconds": round(run.wall_seconds, 3),
         "leaders_per_term": {str(t): leader for t, leader in sorted(cfg.leaders.items())},
         "terms_led_per_server": {str(s): per_term.get(s, 0) for s in range(cfg.n)},
         "commits": cfg.max_index,
@@ -142,13 +146,15 @@ def _summary(cfg: RaftTester, label: str, seed: int, wall: float, verdict: Verdi
         "messages_dropped": cfg.net.stats.dropped,
         "max_raft_state_bytes": cfg.log_size(),
         "verdict": verdict.value,
-        "failure": failure,
+        "failure": run.failure,
+        "fault": run.fault.to_json() if run.fault is not None else None,
         "trace": str(trace_path) if trace_path is not None else None,
     }
 
 
 def _print(s: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False, soft_wrap=True)
@@ -171,8 +177,10 @@ def _print(s: dict[str, Any]) -> None:
                   f"dropped: {s['messages_dropped']} · max Raft state: "
                   f"{s['max_raft_state_bytes']:,} B")
     if s["trace"]:
-        console.print(f"trace: {s['trace']}")
+        partial = (f" (up to the fault: judge it with 'dscheck check-trace {s['trace']}')"
+                   if s["fault"] else "")
+        console.print(f"trace: {escape(s['trace'] + partial)}")
     if s["failure"]:
-        console.print(f"[bold red]VIOLATION[/bold red]: {s['failure']}")
+        console.print(f"[bold red]VIOLATION[/bold red]: {escape(s['failure'])}")
     else:
         console.print("[bold green]OK[/bold green]: every lab check held")

@@ -12,21 +12,22 @@ linearizable, 3 if linearizability could not be decided, else 0.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 
-from checker.errors import BadInput
 from checker.kv_audit import Audit, audit
 from checker.linearizability import render_text
 from checker.verdict import Verdict
+from impl.files import open_atomically, write_atomically
 from impl.kv.scenarios import SCENARIOS, Scenario, find
 from impl.kv.scenarios.chaos import SimRun, simulate
 from impl.trace import TraceWriter
+from spec.errors import BadInput
 
 _RANDOM_ONLY = ("--servers", "--clients", "--unreliable/--reliable", "--partitions",
                 "--crashes", "--maxraftstate", "--duration")
@@ -86,23 +87,24 @@ def kv(scenario_name: str | None, seed: int, servers: int | None, clients: int |
         return
     given = (servers, clients, unreliable, partitions, crashes, maxraftstate, duration)
     scenario = _resolve(scenario_name, given)
-    trace_out = _Output(trace_path, "--trace")
-    history_out = _Output(history_path, "--history")
-    stream = trace_out.open()
-    trace = TraceWriter(stream) if stream is not None else TraceWriter.disabled()
-    run = simulate(seed=seed, scenario=scenario, servers=servers or 5, clients=clients or 5,
-                   unreliable=bool(unreliable), partitions=partitions is not False,
-                   crashes=crashes is not False,
-                   maxraftstate=-1 if maxraftstate is None else maxraftstate,
-                   duration_ms=round((20.0 if duration is None else duration) * 1000),
-                   trace=trace)
-    trace_out.commit()
+    for option, path in (("--trace", trace_path), ("--history", history_path)):
+        if path is not None and not path.resolve().parent.is_dir():
+            raise BadInput(f"{option}: directory {path.resolve().parent} does not exist",
+                           path=str(path))
+    with _recording(trace_path) as trace:
+        # A fault of the implementation is a finding (impl.sim.faults): the trace up to it
+        # is renamed into place whole; only an interrupt discards it.
+        run = simulate(seed=seed, scenario=scenario, servers=servers or 5,
+                       clients=clients or 5, unreliable=bool(unreliable),
+                       partitions=partitions is not False, crashes=crashes is not False,
+                       maxraftstate=-1 if maxraftstate is None else maxraftstate,
+                       duration_ms=round((20.0 if duration is None else duration) * 1000),
+                       trace=trace)
     result = audit(run.tester.history, run.tester.witness(), search_budget=search_budget)
-    if history_out.path is not None:
-        end = run.tester.stamp()
+    if history_path is not None:
         label = scenario.name if scenario is not None else "random faults"
-        history_out.write(run.tester.history.to_jsonl(
-            end, note=f"dscheck sim kv, {label}, seed {seed}"))
+        write_atomically(history_path, run.tester.history.to_jsonl(
+            run.tester.stamp(), note=f"dscheck sim kv, {label}, seed {seed}"))
     lab = Verdict.VIOLATION if run.failure else Verdict.OK
     verdict = Verdict.worst([lab, result.verdict])
     summary = _summary(run, scenario, seed, result, verdict, trace_path, history_path)
@@ -129,37 +131,14 @@ def _resolve(name: str | None, given: tuple[Any, ...]) -> Scenario | None:
     return scenario
 
 
-class _Output:
-    """A file written completely or not at all: a temporary beside it, renamed at the end."""
-
-    def __init__(self, path: Path | None, option: str) -> None:
-        self.path = path
-        self._temp: str | None = None
-        self._stream: IO[str] | None = None
-        if path is not None and not path.resolve().parent.is_dir():
-            raise BadInput(f"{option}: directory {path.resolve().parent} does not exist",
-                           path=str(path))
-
-    def open(self) -> IO[str] | None:
-        if self.path is None:
-            return None
-        fd, self._temp = tempfile.mkstemp(prefix=".sim-kv-", dir=self.path.resolve().parent)
-        self._stream = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        return self._stream
-
-    def write(self, text: str) -> None:
-        stream = self.open()
-        assert stream is not None
-        stream.write(text)
-        self.commit()
-
-    def commit(self) -> None:
-        if self._stream is None or self._temp is None or self.path is None:
-            return
-        self._stream.close()
-        os.chmod(self._temp, 0o644)
-        os.replace(self._temp, self.path)
-        self._stream = self._temp = None
+@contextlib.contextmanager
+def _recording(path: Path | None) -> Iterator[TraceWriter]:
+    """A trace writer for the run: to `path` atomically, or disabled when there is none."""
+    if path is None:
+        yield TraceWriter.disabled()
+        return
+    with open_atomically(path) as stream:
+        yield TraceWriter(stream)
 
 
 def _summary(run: SimRun, scenario: Scenario | None, seed: int, result: Audit,
@@ -187,6 +166,7 @@ def _summary(run: SimRun, scenario: Scenario | None, seed: int, result: Audit,
         "max_raft_state_bytes": cfg.log_size(),
         "max_snapshot_bytes": cfg.snapshot_size(),
         "failure": run.failure,
+        "fault": run.fault.to_json() if run.fault is not None else None,
         "linearizability": {
             "verdict": result.verdict.value, "decided_by": result.how,
             "operations": result.operations, "parts": len(lin.partitions),

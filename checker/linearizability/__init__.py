@@ -6,12 +6,12 @@ assert result.verdict is Verdict.OK, render_text(result)
 """
 
 from checker.linearizability.check import check, partitions
-from checker.linearizability.history import Input, Operation, history
-from checker.linearizability.model import Model
-from checker.linearizability.models import CAS_REGISTER, KV, LOG, MODELS, REGISTER, model_named
+from checker.linearizability.history import Operation, history
+from checker.linearizability.models import model_named
 from checker.linearizability.record import Recorder
 from checker.linearizability.render import render_text
 from checker.linearizability.result import LinResult, PartitionResult, Placed, Refusal
+from spec.sequential import CAS_REGISTER, KV, LOG, MODELS, REGISTER, Input, Model
 
 __all__ = [
     "CAS_REGISTER",

@@ -16,13 +16,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from typing import Any
 
-from checker.errors import BadInput
 from checker.linearizability.confirm import confirm_violation
 from checker.linearizability.history import Operation
-from checker.linearizability.model import Model
 from checker.linearizability.result import LinResult, PartitionResult
 from checker.linearizability.search import search, searching
 from checker.verdict import Verdict
+from spec.errors import BadInput
+from spec.sequential import Model
 
 _STOPPED = "stopped: another part is not linearizable"
 

@@ -1,9 +1,19 @@
-"""Re-validating a reported violation before it is reported (DESIGN.md section 4).
+"""The naive twin of the search, and re-validating a reported violation with it (DESIGN.md
+section 5, STYLE.md 9).
 
-The longest prefix is replayed through the model with its real-time order checked, and a
-failing part small enough is re-decided by a naive search over every order consistent with
-real time (no memo, no bitsets, no pruning). A disagreement is a bug of the checker, never a
-verdict: it raises instead of reporting.
+Two plain procedures, no memo, no bitsets, no pruning:
+- `replay_prefix` steps a claimed linearization through the model: every known output must
+  be the model's, and no operation may be placed before one that returned before it was
+  called (real-time order);
+- `naive_linearizable` tries every order consistent with real time: an operation may go
+  next iff no other remaining operation returned before it was called; a known output must
+  equal the model's; calls that never returned may be left out. Exponential, so only for
+  histories of a handful of operations.
+
+The checker runs both on every violation it is about to report (the longest prefix is
+replayed, and a failing part small enough is re-decided): a disagreement is a bug of the
+checker, never a verdict, and raises instead of reporting. The tests hold the search to the
+same two procedures on generated histories.
 """
 
 from __future__ import annotations
@@ -12,8 +22,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from checker.linearizability.history import Operation
-from checker.linearizability.model import Model
 from checker.linearizability.result import PartitionResult
+from spec.sequential import Model
 
 NAIVE_LIMIT = 8  # operations: 8! orders at most
 
@@ -25,14 +35,16 @@ class CheckerBug(AssertionError):
 def confirm_violation(part: PartitionResult, model: Model) -> None:
     ignored = {op.index for op in part.ignored}
     ops = [op for op in part.operations if op.index not in ignored]
-    _replay_prefix([p.op for p in part.linearization], ops, model)
-    if len(ops) <= NAIVE_LIMIT and _naive_linearizable(ops, model):
+    replay_prefix([p.op for p in part.linearization], ops, model)
+    if len(ops) <= NAIVE_LIMIT and naive_linearizable(ops, model):
         raise CheckerBug(
             f"part {part.key!r}: reported not linearizable, but a naive search linearizes it"
         )
 
 
-def _replay_prefix(prefix: Sequence[Operation], ops: Sequence[Operation], model: Model) -> None:
+def replay_prefix(prefix: Sequence[Operation], ops: Sequence[Operation], model: Model) -> Any:
+    """The model's state after `prefix`, a claimed start of a linearization of `ops`; raises
+    `CheckerBug` if it is not one."""
     state = model.init()
     placed: set[int] = set()
     for op in prefix:
@@ -41,14 +53,16 @@ def _replay_prefix(prefix: Sequence[Operation], ops: Sequence[Operation], model:
             raise CheckerBug(f"prefix places {op.describe()} where the model returns {out!r}")
         placed.add(op.index)
         for other in ops:
-            if other.index not in placed and other.ret is not None and other.ret < op.call:
-                raise CheckerBug(f"prefix places {op.describe()} before {other.describe()}")
+            if other.index not in placed and _returned_before(other, op.call):
+                raise CheckerBug(f"prefix places {op.describe()} before {other.describe()}, "
+                                 "which returned first")
+    return state
 
 
-def _naive_linearizable(ops: Sequence[Operation], model: Model) -> bool:
+def naive_linearizable(ops: Sequence[Operation], model: Model) -> bool:
     def extend(remaining: frozenset[int], state: Any) -> bool:
         if all(ops[i].ret is None for i in remaining):
-            return True
+            return True  # the rest never returned: they may never take effect
         for i in remaining:
             op = ops[i]
             if any(_returned_before(ops[j], op.call) for j in remaining if j != i):

@@ -17,8 +17,9 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from checker.errors import BadInput
-from checker.linearizability.history import Input, Operation, renumbered
+from checker.linearizability.history import Operation, renumbered
+from spec.errors import BadInput
+from spec.sequential import Input
 
 
 class Semantics(enum.Enum):

@@ -1,5 +1,8 @@
 """Reading history files: our JSON Lines, Porcupine/Jepsen key/value EDN, Knossos EDN, and
-Jepsen etcd logs. The format is detected from the content; a caller may name it instead.
+Jepsen etcd logs — and our traces (`dscheck-trace`), whose clients' invokes and returns are a
+history read directly (DESIGN.md section 3; `checker.trace_check.history` says, per system,
+what they mean and which model judges them). The format is detected from the content; a
+caller may name it instead.
 
 Every reader reports a malformed or truncated file as `BadInput(what is wrong and what was
 expected, path, line)`; none evaluates anything it reads.
@@ -7,19 +10,21 @@ expected, path, line)`; none evaluates anything it reads.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from checker.errors import BadInput
 from checker.linearizability.edn import EdnError, read_values
 from checker.linearizability.events import READS, Pairing, Semantics
 from checker.linearizability.history import Input, Operation
+from spec.errors import BadInput
 
-FORMATS = ("jsonl", "porcupine-kv", "knossos", "jepsen-etcd")
+FORMATS = ("jsonl", "porcupine-kv", "knossos", "jepsen-etcd", "dscheck-trace")
 HISTORY_FORMAT_NAME = "dscheck-history"
+TRACE_FORMAT_NAME = "dscheck-trace"
 HISTORY_FORMAT_VERSION = 1
 
 
@@ -58,7 +63,7 @@ def detect(text: str, path: str) -> str:
     if first is None:
         raise BadInput("empty file: expected a history (JSON Lines, EDN or a Jepsen log)", path, 1)
     if first.startswith("{") and first[1:].lstrip().startswith('"'):
-        return "jsonl"
+        return "dscheck-trace" if _names_format(first, TRACE_FORMAT_NAME) else "jsonl"
     if first.startswith(("{:", "[", "{ :")):
         return "porcupine-kv" if re.search(r":key[\s,]", text) else "knossos"
     if "jepsen.util" in text:
@@ -69,6 +74,25 @@ def detect(text: str, path: str) -> str:
         path,
         1,
     )
+
+
+def _names_format(line: str, name: str) -> bool:
+    try:
+        header = json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(header, dict) and header.get("format") == name
+
+
+# --- our traces (traces/README.md): the clients' history they record -------------------
+
+
+def _read_trace(text: str, path: str) -> Loaded:
+    # Imported here: the trace reader imports this module's `hashable`.
+    from checker.trace_check.history import trace_history
+
+    model, operations = trace_history(io.StringIO(text), path)
+    return Loaded(operations, TRACE_FORMAT_NAME, model)
 
 
 # --- our JSON Lines (traces/HISTORY.md) -------------------------------------------------
@@ -300,4 +324,5 @@ _READERS: dict[str, Callable[[str, str], Loaded]] = {
     "porcupine-kv": _read_edn("porcupine-kv"),
     "knossos": _read_edn("knossos"),
     "jepsen-etcd": _read_etcd,
+    "dscheck-trace": _read_trace,
 }

@@ -10,17 +10,19 @@ Unknown outcomes (Jepsen's `:info`, a client time-out) are sound in two ways:
 - `ret=None`: the operation never returned, so it may take effect at any point after its
   call, or never observably (it can always be placed after everything else).
 
-Inputs are `(f, key, value)` triples for every built-in model, e.g. `("append", "k1", "x")`,
-`("read", None, None)`, `("cas", None, (3, 0))`. They must be hashable.
+An operation's input is an `Input` of the sequential models (`spec.sequential`): an
+`(f, key, value)` triple such as `("append", "k1", "x")`. It must be hashable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-Input = tuple[str, Hashable, Any]
+# Named again here (`as Input`, an explicit re-export) for formats.py, which another branch
+# is rewriting; new code imports it from spec.sequential.
+from spec.sequential import Input as Input
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from checker.files import write_atomically
+from checker.files import write_output
 from checker.linearizability.render import part_json
 from checker.linearizability.result import LinResult
 
@@ -45,7 +45,7 @@ def render_html(results: Sequence[tuple[str, LinResult]]) -> str:
 
 def write_html(path: str, results: Sequence[tuple[str, LinResult]]) -> None:
     """Write the page atomically: a reader never sees half a report."""
-    write_atomically(path, render_html(results))
+    write_output(path, render_html(results), "the HTML report")
 
 
 _PAGE = """<!DOCTYPE html>

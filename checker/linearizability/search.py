@@ -41,9 +41,9 @@ from dataclasses import replace
 from typing import Any
 
 from checker.linearizability.history import Operation
-from checker.linearizability.model import Model
 from checker.linearizability.result import PartitionResult, Placed, Refusal
 from checker.verdict import Verdict
+from spec.sequential import Model
 
 # The search yields to its driver after a slice of steps; slices start short and double, so
 # that a part which refutes quickly does so before its siblings have used much time.

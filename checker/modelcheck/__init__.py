@@ -1,11 +1,21 @@
-"""dscheck's explicit-state model checker for the Raft spec (`spec.raft`).
+"""dscheck's explicit-state model checker: one breadth-first search, generic over a `Model`.
 
-`check(config, options)` explores every state reachable within the config's bounds,
-breadth-first, with fingerprints and symmetry reduction, checks every invariant at every state
-(and LeaderAppendOnly at every step), and returns a `ModelCheckResult`: OK, VIOLATION with a
-shortest counterexample replayed through the spec, or UNKNOWN when a bound cut the search.
+A model (`checker.modelcheck.models`: Raft, MapReduce, ...) carries its bounded configuration,
+initial states, successors, properties, symmetry and presentation, configured once; `check`
+explores every state it reaches, checks every invariant at every state and every transition
+invariant at every step, and returns a `ModelCheckResult`: OK, VIOLATION with a shortest
+counterexample replayed through the model's readable spec, or UNKNOWN when a bound of the
+search (`Options`) cut it. It runs in this process, or on forked workers with the seen-set
+partitioned (`Options(workers=N)`), with the same results.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+from checker.modelcheck.common import ProgressCallback
+from checker.modelcheck.model import Model
+from checker.modelcheck.parallel import search_parallel
 from checker.modelcheck.result import (
     Counterexample,
     ModelCheckResult,
@@ -13,6 +23,24 @@ from checker.modelcheck.result import (
     Progress,
     Step,
 )
-from checker.modelcheck.search import check
+from checker.modelcheck.search import search
 
-__all__ = ["Counterexample", "ModelCheckResult", "Options", "Progress", "Step", "check"]
+
+def check(
+    model: Model[Any], options: Options | None = None, progress: ProgressCallback | None = None
+) -> ModelCheckResult:
+    """Explore `model` within its bounds and `options`' search bounds (see module docstring)."""
+    options = options or Options()
+    run = search if options.workers == 1 else search_parallel
+    return run(model, options, progress)
+
+
+__all__ = [
+    "Counterexample",
+    "Model",
+    "ModelCheckResult",
+    "Options",
+    "Progress",
+    "Step",
+    "check",
+]

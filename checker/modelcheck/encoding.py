@@ -49,12 +49,6 @@ def canonical(state: State, symmetry: bool = True) -> Encoding:
     return min(_encode_as(state, order) for order in _sorting_orders(state))
 
 
-def fingerprint(encoding: Encoding) -> int:
-    """A 64-bit fingerprint. CPython's hash of a tuple of ints is deterministic across
-    processes (no string hashing is involved), so workers agree on partitions."""
-    return hash(encoding)
-
-
 def _sorting_orders(state: State) -> Iterator[list[int]]:
     """Lists `order` (order[new] = old id) that sort servers by their id-free signature.
 

@@ -100,8 +100,6 @@ def successors(state: Packed, config: Config, network: str) -> Iterator[tuple[st
     actions of a counterexample, so only the name is kept here. `network` is one of
     `spec.raft_tla.NETWORKS`."""
     if network == "set":
-        if not config.duplicates:
-            raise ValueError("a set network stands for a bag with duplication: needs duplicates")
         # Sending a message already in the set, and replying while keeping the request, make
         # the in-flight count hard to track step by step: filter on the result instead.
         limit = config.max_messages

@@ -1,10 +1,10 @@
-"""Parallel breadth-first search: the seen-set and the frontier partitioned by fingerprint.
+"""Parallel breadth-first search of a model: the seen-set and the frontier partitioned.
 
-Partition k (of W) owns every state whose fingerprint is k mod W: it stores their parent
-links and expands them. One BFS level is two phases, the shape of a map/shuffle/reduce:
+Partition k (of W) owns every state whose `Model.owner` (by default its fingerprint) is k mod
+W: it stores their parent links and expands them. One BFS level is two phases, the shape of a map/shuffle/reduce:
 
 1. *expand* (`expand_partition`): each partition computes the successors of its frontier,
-   checks LeaderAppendOnly on each step, fingerprints the canonical successor, and buckets
+   checks the transition invariants on each step, fingerprints the canonical successor, and buckets
    `(fingerprint, parent fingerprint, encoding)` by owning partition;
 2. *merge* (`merge_partition`): each partition takes the buckets addressed to it, keeps the
    fingerprints it has not seen, decodes those states, checks the state invariants on them,
@@ -24,12 +24,10 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from checker.modelcheck.encoding import Encoding, fingerprint
-from checker.modelcheck.model import Model
+from checker.modelcheck.common import Budget, ProgressCallback, finish
+from checker.modelcheck.model import Encoding, Model, fingerprint
 from checker.modelcheck.result import ModelCheckResult, Options, Progress
-from checker.modelcheck.search import Budget, ProgressCallback, finish, model_for
 from checker.modelcheck.trace import Violation
-from spec.raft import SOMETIMES, Config
 
 Record = tuple[int, int | None, Encoding]  # (fingerprint, parent fingerprint, encoding)
 
@@ -40,14 +38,17 @@ class Partition:
 
     index: int
     count: int
-    model: Model
+    model: Model[Any]
     parent: dict[int, int | None] = field(default_factory=dict)
     frontier: list[tuple[int, Any]] = field(default_factory=list)
     # Fingerprints already shipped to their owner: shipping one again cannot add a state.
     shipped: set[int] = field(default_factory=set)
     # This level's successors that this partition owns itself, kept as states (not decoded).
     local: list[tuple[int, int, Any]] = field(default_factory=list)
-    reached: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(SOMETIMES, False))
+    reached: dict[str, bool] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.reached = dict.fromkeys(self.model.sometimes, False)
 
 
 @dataclass
@@ -57,22 +58,20 @@ class LevelReport:
     violation: Violation | None = None
 
 
-def expand_partition(
-    part: Partition, config: Config, symmetry: bool, report: LevelReport
-) -> list[list[Record]]:
+def expand_partition(part: Partition, report: LevelReport) -> list[list[Record]]:
     """Phase 1: successors of the partition's frontier, bucketed by owning partition."""
     buckets: list[list[Record]] = [[] for _ in range(part.count)]
     model = part.model
     owner_of = model.owner
     for fp, state in part.frontier:
         step_check = model.step_check(state)
-        for action, nxt in model.successors(state, config):
+        for action, nxt in model.successors(state):
             report.generated += 1
             name = step_check(nxt)
             if name is not None:
                 report.violation = report.violation or Violation(name, fp, action)
                 continue
-            enc = model.canonical(nxt, symmetry)
+            enc = model.canonical(nxt)
             nfp = fingerprint(enc)
             owner = owner_of(enc, nfp) % part.count
             if owner == part.index:
@@ -104,15 +103,11 @@ def merge_partition(part: Partition, incoming: list[Record], report: LevelReport
 
 
 def _worker(
-    index: int,
-    count: int,
-    config: Config,
-    options: Options,
-    control: Connection,
-    inboxes: list[Any],
+    index: int, count: int, model: Model[Any], control: Connection, inboxes: list[Any]
 ) -> None:
-    part = Partition(index, count, model_for(options))
-    symmetry = options.symmetry
+    # The model arrives by fork, not by pickling: each process has its own copy (and its
+    # own memo, for a model that memoises).
+    part = Partition(index, count, model)
     inbox = inboxes[index]
     while True:
         command, arg = control.recv()
@@ -122,7 +117,7 @@ def _worker(
             control.send((report, len(part.frontier), part.reached))
         elif command == "level":
             report = LevelReport()
-            buckets = expand_partition(part, config, symmetry, report)
+            buckets = expand_partition(part, report)
             for k in range(count):
                 if k != index:
                     inboxes[k].put(buckets[k])
@@ -137,9 +132,10 @@ def _worker(
             return
 
 
-def check_parallel(
-    config: Config, options: Options, progress: ProgressCallback | None
+def search_parallel(
+    model: Model[Any], options: Options, progress: ProgressCallback | None = None
 ) -> ModelCheckResult:
+    """The search of `search.search`, by `options.workers` processes (forked)."""
     count = options.workers
     budget = Budget(options)
     ctx = mp.get_context("fork")
@@ -148,7 +144,7 @@ def check_parallel(
     procs = [
         ctx.Process(
             target=_worker,
-            args=(k, count, config, options, pipes[k][1], inboxes),
+            args=(k, count, model, pipes[k][1], inboxes),
             daemon=True,
         )
         for k in range(count)
@@ -159,15 +155,14 @@ def check_parallel(
     try:
         seeds: list[list[Record]] = [[] for _ in range(count)]
         generated = 0
-        model = model_for(options)
-        for state in model.initial_states(config):
+        for state in model.initial_states():
             generated += 1
-            enc = model.canonical(state, options.symmetry)
+            enc = model.canonical(state)
             fp = fingerprint(enc)
             seeds[model.owner(enc, fp) % count].append((fp, None, enc))
         for k in range(count):
             controls[k].send(("seed", seeds[k]))
-        distinct, queue, violation, reached = _gather(controls)
+        distinct, queue, violation, reached = _gather(model, controls)
         depth = 1
         reason = ""
         while queue and violation is None:
@@ -176,7 +171,7 @@ def check_parallel(
                 break
             for c in controls:
                 c.send(("level", None))
-            new, queue, violation, reached, level_generated = _gather_level(controls)
+            new, queue, violation, reached, level_generated = _gather_level(model, controls)
             distinct += new
             generated += level_generated
             if queue:
@@ -193,16 +188,16 @@ def check_parallel(
             return next((a for a in answers if a is not None), None)
 
         return finish(
-            config,
+            model,
             options,
             budget,
             parent_of,
             violation,
             reason,
-            distinct,
-            generated,
-            depth,
-            reached,
+            distinct=distinct,
+            generated=generated,
+            depth=depth,
+            reached=reached,
         )
     finally:
         for c in controls:
@@ -213,17 +208,19 @@ def check_parallel(
                 p.terminate()
 
 
-def _gather(controls: list[Connection]) -> tuple[int, int, Violation | None, dict[str, bool]]:
-    new, queue, violation, reached, _ = _gather_level(controls)
+def _gather(
+    model: Model[Any], controls: list[Connection]
+) -> tuple[int, int, Violation | None, dict[str, bool]]:
+    new, queue, violation, reached, _ = _gather_level(model, controls)
     return new, queue, violation, reached
 
 
 def _gather_level(
-    controls: list[Connection],
+    model: Model[Any], controls: list[Connection]
 ) -> tuple[int, int, Violation | None, dict[str, bool], int]:
     new = queue = generated = 0
     violation: Violation | None = None
-    reached = dict.fromkeys(SOMETIMES, False)
+    reached = dict.fromkeys(model.sometimes, False)
     for c in controls:
         report, frontier, part_reached = c.recv()
         new += report.new

@@ -8,9 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from checker.modelcheck.model import engine_name
-from checker.modelcheck.result import ModelCheckResult, Options, Progress
-from checker.modelcheck.trace import changes, to_itf, variables
+from checker.modelcheck.result import ModelCheckResult, Progress
+from checker.modelcheck.trace import changes, to_itf
 from checker.verdict import Verdict
 
 
@@ -21,57 +20,40 @@ def progress_line(p: Progress) -> str:
     )
 
 
-def config_dict(result: ModelCheckResult) -> dict[str, Any]:
-    c = result.config
-    return {
-        "servers": c.servers,
-        "max_term": c.max_term,
-        "max_log": c.max_log,
-        "values": c.values,
-        "max_messages": c.max_messages,
-        "max_restarts": c.max_restarts,
-        "drops": c.drops,
-        "duplicates": c.duplicates,
-        "snapshots": c.snapshots,
-        "bugs": sorted(c.bugs),
-    }
-
-
 def to_json(result: ModelCheckResult) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "verdict": result.verdict.value,
-        "spec": "raft",
-        "semantics": result.options.model,
-        "engine": engine_of(result.options),
-        "config": config_dict(result),
-        "symmetry": result.options.symmetry,
-        "workers": result.options.workers,
-        "distinct_states": result.distinct_states,
-        "states_generated": result.states_generated,
-        "depth": result.depth,
-        "seconds": round(result.seconds, 3),
-        "reason": result.reason,
-        "sometimes": result.sometimes,
-        "counterexample": None,
-    }
+    model = result.model
+    out: dict[str, Any] = {"verdict": result.verdict.value}
+    out.update(model.summary())
+    out.update(
+        {
+            "workers": result.options.workers,
+            "distinct_states": result.distinct_states,
+            "states_generated": result.states_generated,
+            "depth": result.depth,
+            "seconds": round(result.seconds, 3),
+            "reason": result.reason,
+            "sometimes": result.sometimes,
+            "counterexample": None,
+        }
+    )
     trace = result.counterexample
     if trace is not None:
+        replay = model.replay_model()
         states = trace.states
         out["counterexample"] = {
             "invariant": trace.invariant,
             "length": len(trace.steps),
-            "initial": variables(trace.initial),
+            "initial": replay.variables(trace.initial),
             "steps": [
-                {"action": str(step.action), "changes": changes(before, step.state)}
+                {
+                    "action": replay.describe_action(step.action),
+                    "changes": changes(replay, before, step.state),
+                }
                 for before, step in zip(states, trace.steps, strict=False)
             ],
-            "itf": to_itf(trace, result.config),
+            "itf": to_itf(replay, trace),
         }
     return out
-
-
-def engine_of(options: Options) -> str:
-    return engine_name(options.model, options.engine)
 
 
 def dumps(result: ModelCheckResult) -> str:
@@ -82,32 +64,35 @@ _STYLE = {Verdict.OK: "bold green", Verdict.VIOLATION: "bold red", Verdict.UNKNO
 
 
 def print_result(result: ModelCheckResult, console: Console) -> None:
+    model = result.model
     trace = result.counterexample
     if trace is not None:
+        replay = model.replay_model()
         console.print(
             f"[bold red]Counterexample[/] ({len(trace.steps)} steps) to {trace.invariant}:"
         )
-        console.print("  0. Init: every server a follower, empty logs, nothing in flight")
+        console.print(
+            f"  0. {replay.describe_initial(trace.initial)}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
         for k, (before, step) in enumerate(zip(trace.states, trace.steps, strict=False), 1):
-            console.print(f"  {k}. [bold]{step.action}[/]", highlight=False, soft_wrap=True)
-            for name, value in changes(before, step.state).items():
+            action = replay.describe_action(step.action)
+            console.print(f"  {k}. [bold]{action}[/]", highlight=False, soft_wrap=True)
+            for name, value in changes(replay, before, step.state).items():
                 console.print(
                     f"       {name}: {_short(value)}", highlight=False, markup=False, soft_wrap=True
                 )
-        console.print(f"  (replayed through the spec: the last state violates {trace.invariant})")
-    c = result.config
-    bounds = (
-        f"{c.servers} servers, terms ≤ {c.max_term}, logs ≤ {c.max_log}, {c.values} value(s), "
-        f"≤ {c.max_messages} in flight, ≤ {c.max_restarts} restarts"
-        + (", drops" if c.drops else "")
-        + (", duplicates" if c.duplicates else "")
-        + (", snapshots" if c.snapshots else "")
-        + (f", bugs: {', '.join(sorted(c.bugs))}" if c.bugs else "")
-    )
-    console.print(f"bounds: {bounds}", soft_wrap=True)
+        console.print(
+            f"  (replayed through the spec: the last "
+            f"{'step' if trace.invariant in replay.transition_invariants else 'state'} "
+            f"violates {trace.invariant})"
+        )
+    console.print(f"bounds: {model.bounds_text()}", soft_wrap=True)
     table = Table.grid(padding=(0, 2))
     table.add_column(no_wrap=True)
-    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")  # a long invariant name wraps; the labels never do
     table.add_row("verdict", f"[{_STYLE[result.verdict]}]{result.verdict.name}[/]")
     table.add_row("reason", result.reason)
     table.add_row("distinct states", f"{result.distinct_states:,}")
@@ -116,8 +101,8 @@ def print_result(result: ModelCheckResult, console: Console) -> None:
     rate = result.distinct_states / result.seconds if result.seconds > 0 else 0.0
     table.add_row("time", f"{result.seconds:.1f} s")
     table.add_row("speed", f"{rate:,.0f} distinct states/s, {result.options.workers} worker(s)")
-    table.add_row("semantics", f"{result.options.model}, {engine_of(result.options)} engine")
-    table.add_row("symmetry", "on" if result.options.symmetry else "off")
+    for name, value in model.labels():
+        table.add_row(name, value)
     for name, hit in result.sometimes.items():
         table.add_row(f"sometimes {name}", "reached" if hit else "[yellow]not reached[/]")
     console.print(table)

@@ -5,47 +5,49 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker.modelcheck.model import Model
 from checker.verdict import Verdict
-from spec.raft import Action, Config
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
-    """How to search (the model's bounds are in `spec.raft.Config`).
+    """How to search; what is searched (bounds, symmetry, engine) is the model's.
 
     max_depth    stop after this many BFS levels (the initial states are level 1); None: no limit
     max_states   stop once this many distinct states are stored; None: no limit
     time_limit   stop after this many seconds; None: no limit
-    symmetry     keep one state per orbit of server-id renamings
     workers      processes exploring in parallel (1: in this process)
-    model        which spec: "raft" (spec.raft) or "raft-tla" / "raft-tla-clean-bag"
-                 (spec.raft_tla, raft.tla's semantics; see checker.modelcheck.model)
-    engine       "spec" (the readable spec's functions), "packed" (raft-tla only: the same
-                 relation specialised to packed states) or "auto" (packed where it exists)
     """
 
     max_depth: int | None = None
     max_states: int | None = None
     time_limit: float | None = None
-    symmetry: bool = True
     workers: int = 1
-    model: str = "raft"
-    engine: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+        for name in ("max_depth", "max_states"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise ValueError("time_limit must be positive")
 
 
 @dataclass(frozen=True)
 class Step:
     """One step of a counterexample: the action taken and the state it led to."""
 
-    action: Action
-    state: Any  # a spec.raft.State (or a spec.raft_tla.TlaState in raft.tla mode)
+    action: Any
+    state: Any
 
 
 @dataclass(frozen=True)
 class Counterexample:
-    """A shortest behaviour from an initial state to a violation, replayed through the spec.
-    `invariant` is violated by the last state (or, for a transition invariant such as
-    LeaderAppendOnly, by the last step)."""
+    """A shortest behaviour from an initial state to a violation, replayed through the
+    model's replay model (the readable spec). `invariant` is violated by the last state (or,
+    for a transition invariant such as LeaderAppendOnly, by the last step)."""
 
     invariant: str
     initial: Any
@@ -71,14 +73,14 @@ class Progress:
         return self.distinct / self.seconds if self.seconds > 0 else 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelCheckResult:
     """The outcome. `depth` counts BFS levels as TLC does (a lone initial state is depth 1).
     `reason` says why the verdict is UNKNOWN (which bound cut the search) or which invariant
     was violated. `sometimes` maps each "sometimes" property to whether a state reached it."""
 
     verdict: Verdict
-    config: Config
+    model: Model[Any]
     options: Options
     distinct_states: int
     states_generated: int

@@ -1,10 +1,10 @@
-"""Counterexamples: rebuilt from fingerprints by replaying the spec, re-checked, rendered.
+"""Counterexamples: rebuilt from fingerprints by replaying the model, re-checked, rendered.
 
 The search keeps only fingerprints and parent links. To report a violation, the path of
-fingerprints is replayed through `spec.raft.successors` from an initial state: at each step
-the successor whose canonical fingerprint is the next one on the path is taken. The result is
-a concrete behaviour of the spec (not a reconstruction that could disagree with it), and the
-violated invariant is evaluated again on it before it is reported.
+fingerprints is replayed through the replay model's successors from an initial state: at each
+step the successor whose canonical fingerprint is the next one on the path is taken. The result
+is a concrete behaviour of the (readable) spec, not a reconstruction that could disagree with
+it, and the violated property is evaluated again, by its definition, before it is reported.
 """
 
 from __future__ import annotations
@@ -12,21 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checker.modelcheck.encoding import fingerprint
-from checker.modelcheck.model import Model
+from checker.modelcheck.model import Model, fingerprint
 from checker.modelcheck.result import Counterexample, Step
-from spec.raft import (
-    INVARIANTS,
-    TRANSITION_INVARIANTS,
-    Action,
-    Config,
-    Entry,
-    Snapshot,
-    describe_message,
-    initial_states,
-    successors,
-)
-from spec.raft_tla import TlaState, as_raft_state
 
 
 @dataclass(frozen=True)
@@ -36,124 +23,95 @@ class Violation:
 
     invariant: str
     fingerprint: int
-    action: Action | None
+    action: Any | None
 
 
 class ReplayError(AssertionError):
-    """The spec does not reproduce a path the search reported: a checker bug, never shown as
+    """The model does not reproduce a path the search reported: a checker bug, never shown as
     a counterexample."""
 
 
-def rebuild(
-    config: Config, model: Model, symmetry: bool, path: list[int], violation: Violation
-) -> Counterexample:
+def rebuild(model: Model[Any], path: list[int], violation: Violation) -> Counterexample:
     """Replay `path` (fingerprints from an initial state) and the violating step, if any."""
-    successors = model.successors
 
     def fp(state: Any) -> int:
-        return fingerprint(model.canonical(state, symmetry))
+        return fingerprint(model.canonical(state))
 
-    current = next((s for s in model.initial_states(config) if fp(s) == path[0]), None)
+    current = next((s for s in model.initial_states() if fp(s) == path[0]), None)
     if current is None:
         raise ReplayError("no initial state has the path's first fingerprint")
     initial = current
     steps: list[Step] = []
     for target in path[1:]:
-        found = next(((a, t) for a, t in successors(current, config) if fp(t) == target), None)
+        found = next(((a, t) for a, t in model.successors(current) if fp(t) == target), None)
         if found is None:
             raise ReplayError(f"replay diverged after {len(steps)} steps")
         steps.append(Step(*found))
         current = found[1]
     if violation.action is not None:
-        holds = TRANSITION_INVARIANTS[violation.invariant]
-        before = as_raft(current)
-        last = next(
-            ((a, t) for a, t in successors(current, config) if not holds(before, as_raft(t))), None
-        )
+        holds = model.transition_invariants[violation.invariant]
+        before = current
+        last = next(((a, t) for a, t in model.successors(current) if not holds(before, t)), None)
         if last is None:
             raise ReplayError(f"replayed step does not violate {violation.invariant}")
         steps.append(Step(*last))
-    elif INVARIANTS[violation.invariant](as_raft(current)):
+    elif model.invariants[violation.invariant](current):
         raise ReplayError(f"replayed state does not violate {violation.invariant}")
     return Counterexample(violation.invariant, initial, tuple(steps))
 
 
-def replay_holds(config: Config, trace: Counterexample) -> bool:
-    """Independent re-check of a counterexample: each step is a step of the spec, and the end
-    violates the invariant. (Tests call this on every counterexample the checker reports.)"""
+def replay_holds(model: Model[Any], trace: Counterexample) -> bool:
+    """Independent re-check of a counterexample: it starts in an initial state, each step is a
+    step of the model, and the end violates the property by its definition. (Tests call this
+    on every counterexample the checker reports.)"""
     current = before = trace.initial
-    if current not in initial_states(config):
+    if current not in list(model.initial_states()):
         return False
     for step in trace.steps:
-        if (step.action, step.state) not in set(successors(current, config)):
+        if (step.action, step.state) not in set(model.successors(current)):
             return False
         before, current = current, step.state
-    if trace.invariant in TRANSITION_INVARIANTS:
-        return bool(trace.steps) and not TRANSITION_INVARIANTS[trace.invariant](before, current)
-    return not INVARIANTS[trace.invariant](current)
+    if trace.invariant in model.transition_invariants:
+        holds = model.transition_invariants[trace.invariant]
+        return bool(trace.steps) and not holds(before, current)
+    return not model.invariants[trace.invariant](current)
 
 
 # ---------------------------------------------------------------- rendering
 
 
-def as_raft(state: Any) -> Any:
-    """A raft.tla-mode state as its `spec.raft.State` view; a `spec.raft.State` as itself."""
-    return as_raft_state(state) if isinstance(state, TlaState) else state
-
-
-def variables(state: Any) -> dict[str, Any]:
-    """The state as named variables of plain JSON values (per-server ones as lists by id).
-    A raft.tla-mode state is shown through its `spec.raft.State` view."""
-    state = as_raft(state)
-    return {
-        "currentTerm": list(state.current_term),
-        "role": [r.name.lower() for r in state.role],
-        "votedFor": list(state.voted_for),
-        "log": [[_entry(e) for e in log] for log in state.log],
-        "snapshot": [_snapshot(s) for s in state.snapshot],
-        "commitIndex": list(state.commit_index),
-        "votesResponded": [sorted(v) for v in state.votes_responded],
-        "votesGranted": [sorted(v) for v in state.votes_granted],
-        "nextIndex": [list(r) for r in state.next_index],
-        "matchIndex": [list(r) for r in state.match_index],
-        "network": sorted(describe_message(m) for m in state.network),
-        "restarts": state.restarts,
-    }
-
-
-def _entry(e: Entry) -> str:
-    return f"t{e.term}:v{e.value}"
-
-
-def _snapshot(s: Snapshot) -> dict[str, Any]:
-    return {"index": s.index, "term": s.term, "values": list(s.values)}
-
-
-def changes(before: Any, after: Any) -> dict[str, Any]:
-    """Only the variables that changed in a step; per-server ones as {server: new value}."""
-    old, new = variables(before), variables(after)
+def changes(model: Model[Any], before: Any, after: Any) -> dict[str, Any]:
+    """Only the variables that changed in a step: per-index ones (lists) as {label: new
+    value} for the positions that changed, keyed ones (dicts) as the keys that changed,
+    set-valued ones as what was added and removed."""
+    old, new = model.variables(before), model.variables(after)
+    label = model.index_label
     out: dict[str, Any] = {}
     for name, value in new.items():
         if value == old[name]:
             continue
-        if isinstance(value, list) and name != "network":
-            out[name] = {
-                f"s{i}": v for i, (v, w) in enumerate(zip(value, old[name], strict=True)) if v != w
-            }
-        elif name == "network":
+        if name in model.set_variables:
             sent = sorted(set(value) - set(old[name]))
             gone = sorted(set(old[name]) - set(value))
             out[name] = {"+": sent, "-": gone}
+        elif isinstance(value, dict) and isinstance(old[name], dict):
+            out[name] = {k: v for k, v in value.items() if old[name].get(k) != v}
+        elif isinstance(value, list) and len(value) == len(old[name]):
+            out[name] = {
+                f"{label}{i}": v
+                for i, (v, w) in enumerate(zip(value, old[name], strict=True))
+                if v != w
+            }
         else:
             out[name] = value
     return out
 
 
-def to_itf(trace: Counterexample, config: Config) -> dict[str, Any]:
+def to_itf(model: Model[Any], trace: Counterexample) -> dict[str, Any]:
     """The counterexample as ITF (the Informal Trace Format of Apalache and Quint): a
     `#meta` object, the variable names, and one object per state; the action taken to reach
     each state is recorded in the state's `action` field (a string), `#meta.index` its place."""
-    names = list(variables(trace.initial))
+    names = list(model.variables(trace.initial))
 
     def itf_value(v: Any) -> Any:
         if isinstance(v, (bool, str)) or v is None:
@@ -167,22 +125,17 @@ def to_itf(trace: Counterexample, config: Config) -> dict[str, Any]:
         raise TypeError(type(v))  # pragma: no cover
 
     states = []
-    actions = ["Init", *(str(s.action) for s in trace.steps)]
+    actions = ["Init", *(model.describe_action(s.action) for s in trace.steps)]
     for index, (state, action) in enumerate(zip(trace.states, actions, strict=True)):
         record = {"#meta": {"index": index}, "action": action}
-        record.update({k: itf_value(v) for k, v in variables(state).items()})
+        record.update({k: itf_value(v) for k, v in model.variables(state).items()})
         states.append(record)
     return {
         "#meta": {
             "format": "ITF",
-            "source": "dscheck model-check raft",
+            "source": f"dscheck model-check {model.name}",
             "description": f"counterexample to {trace.invariant}",
-            "config": {
-                "servers": config.servers,
-                "max_term": config.max_term,
-                "max_log": config.max_log,
-                "bugs": sorted(config.bugs),
-            },
+            "config": model.summary()["config"],
         },
         "vars": ["action", *names],
         "states": states,

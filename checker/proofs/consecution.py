@@ -28,6 +28,7 @@ import z3
 
 from checker.invariants import CONCRETE, LEADER_APPEND_ONLY, Z3, from_spec
 from checker.invariants.raft import Invariant
+from checker.invariants.solver import frame
 from checker.invariants.symbolic import Bounds, SymState, decode
 from checker.proofs.ghost import Ghost, GhostView, update
 from checker.proofs.transition import SymAction, next_relation
@@ -165,16 +166,14 @@ class StepChecker:
 
     def run(self, task: Task) -> PartResult:
         wall, cpu = time.perf_counter(), time.process_time()
-        solver = self.solver(task.standing)
-        solver.push()
-        solver.add(z3.Not(self.parts(task.invariant)[task.part]))
-        answer = solver.check()
-        reason = solver.reason_unknown() if answer == z3.unknown else ""
-        cti = None
-        if answer == z3.sat:
-            cti = confirm(task.invariant, solver.model(), self.pre, self.post, self.acts,
-                          self.config, tuple(self.by_name[n] for n in task.standing))
-        solver.pop()
+        with frame(self.solver(task.standing)) as solver:
+            solver.add(z3.Not(self.parts(task.invariant)[task.part]))
+            answer = solver.check()
+            reason = solver.reason_unknown() if answer == z3.unknown else ""
+            cti = None
+            if answer == z3.sat:
+                cti = confirm(task.invariant, solver.model(), self.pre, self.post, self.acts,
+                              self.config, tuple(self.by_name[n] for n in task.standing))
         verdict = Verdict.OK if answer == z3.unsat else (
             Verdict.VIOLATION if answer == z3.sat else Verdict.UNKNOWN)
         if cti is not None and not cti.confirmed:

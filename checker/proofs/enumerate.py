@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import z3
 
+from checker.invariants.solver import frame
 from checker.invariants.symbolic import Bounds, SymState, decode
 from checker.proofs.transition import next_relation
 from spec.raft_types import Config, State
@@ -24,9 +25,7 @@ class SymbolicSuccessors:
         self.solver.add(relation)
 
     def of(self, state: State, *, limit: int = 1000) -> set[State]:
-        solver = self.solver
-        solver.push()
-        try:
+        with frame(self.solver) as solver:
             solver.add(self.pre.is_concrete(state))
             found: set[State] = set()
             for _ in range(limit):
@@ -42,8 +41,6 @@ class SymbolicSuccessors:
                 solver.add(z3.Not(z3.And([c == model.eval(c, model_completion=True)
                                           for c in self.post.cells()])))
             raise RuntimeError(f"more than {limit} successor encodings")
-        finally:
-            solver.pop()
 
 
 def symbolic_successors(state: State, config: Config) -> set[State]:

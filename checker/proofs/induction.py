@@ -38,6 +38,7 @@ import z3
 
 from checker.invariants import ALL, LEADER_APPEND_ONLY, SAFETY, Z3
 from checker.invariants.raft import LONG_LOG_AUXILIARY, SNAPSHOT_AUXILIARY, Invariant
+from checker.invariants.solver import frame
 from checker.invariants.symbolic import Bounds, SymState, decode
 from checker.proofs.consecution import CTI, PartResult, Task, combine, goals, with_ghost
 from checker.proofs.consecution import spec_action as _spec_action
@@ -145,10 +146,9 @@ def prove(config: Config, *, invariants: tuple[Invariant, ...] = ALL,
     standing: list[Invariant] = []
     for inv in invariants:
         t = time.perf_counter()
-        base.push()
-        base.add(z3.Not(inv.holds(s0, Z3)))
-        answer, reason = _answer(base)
-        base.pop()
+        with frame(base):
+            base.add(z3.Not(inv.holds(s0, Z3)))
+            answer, reason = _answer(base)
         checks.append(Check(inv.name, "init", _verdict(answer), time.perf_counter() - t,
                             reason=reason))
         if answer == z3.unsat:
@@ -232,15 +232,12 @@ def bmc(config: Config, depth: int, *, timeout_ms: int = 120_000) -> BMCResult:
             states.append(SymState(bounds, f"s{k}"))
             relation, _ = next_relation(states[k - 1], states[k], config)
             solver.add(relation)
-        solver.push()
-        solver.add(z3.Not(z3.And([inv.holds(states[k], Z3) for inv in SAFETY])))
-        answer, reason = _answer(solver)
-        if answer == z3.sat:
-            model = solver.model()
-            trace_states = [decode(model, s) for s in states]
-            solver.pop()
-            return _bmc_trace(config, depth, k, trace_states, time.perf_counter() - start)
-        solver.pop()
+        with frame(solver):
+            solver.add(z3.Not(z3.And([inv.holds(states[k], Z3) for inv in SAFETY])))
+            answer, reason = _answer(solver)
+            if answer == z3.sat:
+                trace_states = [decode(solver.model(), s) for s in states]
+                return _bmc_trace(config, depth, k, trace_states, time.perf_counter() - start)
         if answer != z3.unsat:
             return BMCResult(config, depth, Verdict.UNKNOWN, time.perf_counter() - start, k - 1,
                              reason=reason or str(answer))

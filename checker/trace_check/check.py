@@ -11,6 +11,11 @@ what a trace records — is evaluated by the same definitions the Z3 proofs use,
 Append-Only on the server's step, plus State Machine Safety on what servers *applied* (a trace
 carries commands only in `apply` events).
 
+Before the invariants, each new state is held to the format's own rules that relate its
+values (`reader.format_rules`: log indexes consecutive from `snapshot_index + 1`,
+`last_applied ≤ commit_index`), reported as the pseudo-invariant WellFormedState: a buggy core
+writes such states, and they are a finding about it, not a malformed file.
+
 Only instances that involve the server that stepped are re-evaluated: every other instance
 reads only unchanged variables, so its verdict is the one already established. An event that
 leaves its server's state as it was (a heartbeat, a send) leaves the global state as it was.
@@ -28,19 +33,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.errors import BadInput
 from checker.invariants import CONCRETE, LEADER_APPEND_ONLY, TRACEABLE, ConcreteView, ServerRec
 from checker.trace_check.reader import (
     STATE_EVENTS,
     crashed_rec,
+    format_rules,
     initial_rec,
     read_events,
     read_header,
     server_rec,
 )
 from checker.verdict import Verdict
+from spec.errors import BadInput
 
 APPLIED_SMS = "StateMachineSafety"
+WELL_FORMED = "WellFormedState"
 
 
 @dataclass
@@ -93,6 +100,12 @@ class _Checker:
         # For each server, the instances of each invariant that involve it.
         self.mine = [[(inv, _instances_with(inv.scope, node, servers)) for inv in TRACEABLE]
                      for node in range(servers)]
+
+    def malformed(self, node: int, broken: list[str], line: int, seq: int) -> None:
+        """The state the server just took breaks the format's rules (reader.format_rules)."""
+        self._report(WELL_FORMED, line, seq, (node,),
+                     f"s{node}'s state breaks the trace format's rules: {'; '.join(broken)}",
+                     (line,))
 
     def unchanged(self, node: int, line: int) -> None:
         """A state event that repeats the server's state: the global state is as it was."""
@@ -177,7 +190,7 @@ def _instances_with(scope: str, me: int, n: int) -> list[tuple[int, ...]]:
 
 
 def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
-    """Check every state of the trace at `path`; BadInput if it is malformed."""
+    """Check every state of the Raft trace at `path`; BadInput if it is not a Raft trace."""
     name = str(path)
     start = time.perf_counter()
     try:
@@ -186,7 +199,8 @@ def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
         raise BadInput(f"cannot read: {e.strerror}", name) from None
     with stream:
         try:
-            header = read_header(stream, name)
+            header = read_header(stream, name, ("raft",))
+            assert header.servers is not None  # read_header requires it of a Raft trace
             checker = _Checker(name, header.servers, max_violations)
             events = 0
             raw: list[object] = [None] * header.servers  # each server's last `state` object
@@ -200,6 +214,9 @@ def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
                         checker.unchanged(ev.node, ev.line)
                         continue
                     rec = server_rec(state, name, ev.line, header.servers)
+                    broken = format_rules(state)
+                    if broken:
+                        checker.malformed(ev.node, broken, ev.line, ev.seq)
                     raw[ev.node] = state
                     checker.step(ev.node, rec, ev.line, ev.seq)
                 elif ev.event == "crash":
@@ -212,7 +229,8 @@ def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
     seconds = time.perf_counter() - start
     _fill_excerpts(path, checker.violations)
     verdict = Verdict.VIOLATION if checker.violations else Verdict.OK
-    names = [inv.name for inv in TRACEABLE] + [LEADER_APPEND_ONLY.name, f"{APPLIED_SMS} (applied)"]
+    names = [WELL_FORMED, *(inv.name for inv in TRACEABLE), LEADER_APPEND_ONLY.name,
+             f"{APPLIED_SMS} (applied)"]
     return TraceResult(name, verdict, header.servers, events, checker.states, checker.evaluated,
                        seconds, names, checker.violations)
 

@@ -1,11 +1,26 @@
 """Reading a `dscheck-trace` (traces/README.md): one pass, every line validated as it is read.
 
-The reader checks what the checker relies on — the header, consecutive `seq`, a
-non-decreasing `time`, known server ids, and each Raft `state` (types, a log whose indexes run
-consecutively from `snapshot_index + 1`) — and turns a malformed line into
-`BadInput(what, path, line)`. It does not judge values a correct Raft would never produce (a
-commit index past the log, two leaders): those are the invariants' business. Unknown events
-and keys are skipped, as the format's versioning rule asks. Nothing is evaluated; JSON only.
+One reader serves every system. It knows the envelope — the header (format, version, system,
+configuration), consecutive `seq`, a non-decreasing integer `time`, a `node` that names a
+server of the cluster or a client — and each system parses its own events on top: Raft's
+`state` here (`server_rec`), MapReduce's coordinator steps in `checker.trace_check.mapreduce`.
+
+What is bad input and what is a violation (traces/README.md, "What a checker rejects"):
+
+* A file that is not a trace is `BadInput(what, path, line)`, exit 2: not UTF-8 or JSON, no
+  header or another format, version or system, an envelope broken (a gap in `seq`, time going
+  back, an unknown node), or a value whose JSON type or range the schema rules out (a term
+  that is not an integer ≥ 0, a role that is not a role, a log entry that is not
+  `[index ≥ 1, term ≥ 0]`).
+* A trace whose states pass the schema but break a rule that relates their values is read
+  on, and those rules are judged as a violation, exit 1: log indexes consecutive from
+  `snapshot_index + 1` and `last_applied ≤ commit_index` (`format_rules` below: the trace
+  checker's WellFormedState), `snapshot_index ≤ commit_index ≤` the last index
+  (CommitIndexInLog), `voted_for` a server of the cluster (TypeOK). A buggy core writes such
+  states, and the trace up to them is exactly what its author needs to see judged.
+
+Unknown events and keys are skipped, as the format's versioning rule asks. Nothing is
+evaluated; JSON only.
 """
 
 from __future__ import annotations
@@ -13,11 +28,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
-from checker.errors import BadInput
 from checker.invariants.view import CANDIDATE, FOLLOWER, LEADER, NONE, ServerRec
+from spec.errors import BadInput
 
+FORMAT = "dscheck-trace"
+SYSTEMS = ("raft", "mapreduce")  # the systems whose traces dscheck reads
 ROLES = {"follower": FOLLOWER, "candidate": CANDIDATE, "leader": LEADER}
 STATE_EVENTS = frozenset({"receive", "timer", "restart", "return"})
 
@@ -25,7 +42,7 @@ STATE_EVENTS = frozenset({"receive", "timer", "restart", "return"})
 @dataclass(frozen=True, slots=True)
 class Header:
     system: str
-    servers: int
+    servers: int | None  # Raft: config.servers (nodes 0..servers-1); None for other systems
     seed: int | None
     config: dict[str, Any]
 
@@ -39,30 +56,38 @@ class Event:
     record: dict[str, Any]
 
 
-def read_header(stream: IO[str], path: str) -> Header:
+def read_header(stream: IO[str], path: str, systems: tuple[str, ...] = SYSTEMS) -> Header:
+    """Line 1, for a trace of one of `systems`."""
     first = stream.readline()
     if not first:
         raise BadInput("empty file; expected a dscheck-trace header on line 1", path, 1)
     rec = _json(first, path, 1)
-    if rec.get("format") != "dscheck-trace":
-        raise BadInput(f"format is {rec.get('format')!r}; expected \"dscheck-trace\"", path, 1)
+    if rec.get("format") != FORMAT:
+        raise BadInput(f"format is {rec.get('format')!r}; expected \"{FORMAT}\"", path, 1)
     if rec.get("version") != 1:
         raise BadInput(f"version {rec.get('version')!r} is not supported; expected 1", path, 1)
-    if rec.get("system") != "raft":
-        raise BadInput(f"system {rec.get('system')!r}: only \"raft\" traces can be checked", path, 1)
+    system = rec.get("system")
+    if system not in systems:
+        expected = " or ".join(f'"{s}"' for s in systems)
+        raise BadInput(f"system {system!r}: expected a {expected} trace here", path, 1)
     config = rec.get("config")
     if not isinstance(config, dict):
-        raise BadInput("config must be an object with \"servers\"", path, 1)
-    servers = config.get("servers")
-    if not isinstance(servers, int) or isinstance(servers, bool) or servers < 1:
-        raise BadInput("config.servers must be an integer ≥ 1", path, 1)
+        raise BadInput("config must be an object", path, 1)
+    servers: int | None = None
+    if system == "raft":
+        count = config.get("servers")
+        if not _is_int(count) or count < 1:
+            raise BadInput("config.servers must be an integer ≥ 1", path, 1)
+        servers = count
     seed = rec.get("seed")
-    return Header("raft", servers, seed if isinstance(seed, int) else None, config)
+    return Header(system, servers, seed if _is_int(seed) else None, config)
 
 
 def read_events(stream: IO[str], path: str, header: Header) -> Iterator[Event]:
+    """Every event after the header, its envelope checked."""
     seq, time, line = 0, 0, 1
     loads = json.loads
+    servers = header.servers
     for text in stream:
         line += 1
         try:
@@ -79,15 +104,23 @@ def read_events(stream: IO[str], path: str, header: Header) -> Iterator[Event]:
                            path, line)
         if not isinstance(name, str):
             raise BadInput("missing \"event\" name", path, line)
-        if not (type(node) is str or (type(node) is int and 0 <= node < header.servers)):
-            raise BadInput(f"node {node!r} is not a server 0..{header.servers - 1} or a name",
-                           path, line)
+        if type(node) is not str and not (
+                type(node) is int and node >= 0 and (servers is None or node < servers)):
+            known = f"a server 0..{servers - 1}" if servers is not None else "a node id"
+            raise BadInput(f"node {node!r} is not {known} or a name", path, line)
         seq, time = s, t
         yield Event(line, s, node, name, rec)
 
 
+# -- Raft states ------------------------------------------------------------------------
+
+
 def server_rec(state: Any, path: str, line: int, servers: int) -> ServerRec:
-    """A trace `state` as the invariant layer's per-server record (values unknown: 0)."""
+    """A trace `state` as the invariant layer's per-server record (values unknown: 0).
+
+    Raises BadInput when the state is not of the schema's types; a state of the right types
+    that breaks the format's rules is read as it stands (its log positionally, entry k at
+    `snapshot_index + k`) and `format_rules` says what it breaks."""
     if not isinstance(state, dict):
         raise BadInput("\"state\" must be an object", path, line)
     try:
@@ -101,30 +134,37 @@ def server_rec(state: Any, path: str, line: int, servers: int) -> ServerRec:
     if not all(_is_int(x) and x >= 0 for x in (term, snap, snap_term, commit)):
         raise BadInput("state: term, snapshot_index, snapshot_term, commit_index must be "
                        "integers ≥ 0", path, line)
-    if voted is not None and not (_is_int(voted) and 0 <= voted < servers):
-        raise BadInput(f"state: voted_for {voted!r} is not null or a server id", path, line)
-    if not isinstance(log, list):
-        raise BadInput("state: log must be a list of [index, term]", path, line)
-    try:
-        indexes = [e[0] for e in log]
-        terms = tuple(e[1] for e in log)
-        well_formed = (
-            all(len(e) == 2 for e in log)
-            and indexes == list(range(snap + 1, snap + 1 + len(log)))
-            and all(type(t) is int and t >= 0 for t in terms)
-        )
-    except (TypeError, IndexError, KeyError):
-        well_formed = False
-    if not well_formed:
+    applied = state.get("last_applied", 0)
+    if not (_is_int(applied) and applied >= 0):
+        raise BadInput("state: last_applied must be an integer ≥ 0", path, line)
+    if voted is not None and not _is_int(voted):
+        raise BadInput(f"state: voted_for {voted!r} is not null or an integer", path, line)
+    if not (isinstance(log, list) and all(
+            type(e) is list and len(e) == 2 and _is_int(e[0]) and e[0] >= 1
+            and _is_int(e[1]) and e[1] >= 0 for e in log)):
         raise BadInput(f"state: log {_short(log)}; expected [[index, term], …] with integer "
-                       f"terms ≥ 0 and indexes consecutive from snapshot_index + 1 = {snap + 1}",
-                       path, line)
+                       "indexes ≥ 1 and terms ≥ 0", path, line)
     # A trace records neither values (commands go in `apply` events) nor a leader's
     # nextIndex/matchIndex: they read as neutral (value 0 everywhere, nextIndex 1, matchIndex 0).
     return ServerRec(term=term, role=role, voted_for=NONE if voted is None else voted,
                      commit=commit, snap_index=snap, snap_term=snap_term,
-                     log_terms=tuple(terms), values=None, next_index=(1,) * servers,
-                     match_index=(0,) * servers)
+                     log_terms=tuple(e[1] for e in log), values=None,
+                     next_index=(1,) * servers, match_index=(0,) * servers)
+
+
+def format_rules(state: dict[str, Any]) -> list[str]:
+    """The format's rules relating a state's values that no invariant states (traces/README.md,
+    Raft state), for a state `server_rec` accepted: what it breaks, one phrase each."""
+    broken = []
+    snap, log = state["snapshot_index"], state["log"]
+    indexes = [entry[0] for entry in log]
+    if indexes != list(range(snap + 1, snap + 1 + len(log))):
+        broken.append(f"log indexes {_short(indexes)} do not run consecutively from "
+                      f"snapshot_index + 1 = {snap + 1}")
+    applied, commit = state.get("last_applied"), state["commit_index"]
+    if applied is not None and applied > commit:
+        broken.append(f"last_applied {applied} is above commit_index {commit}")
+    return broken
 
 
 def initial_rec(servers: int) -> ServerRec:
@@ -157,5 +197,5 @@ def _short(x: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _is_int(x: object) -> bool:
+def _is_int(x: object) -> TypeGuard[int]:
     return isinstance(x, int) and not isinstance(x, bool)

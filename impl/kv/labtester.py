@@ -34,6 +34,7 @@ from impl.kv.server import ServerConfig
 from impl.kv.tasks import KvTask, block
 from impl.raft.core import RaftConfig
 from impl.raft.persister import Persister
+from impl.sim.faults import Fault, fault_of
 from impl.sim.loop import EventLoop
 from impl.sim.network import LabNetwork
 from impl.trace import TraceWriter
@@ -86,6 +87,14 @@ class ClerkHandle:
     def append(self, key: str, value: str) -> KvTask[None]:
         self.tester.ops += 1
         yield self.node.call(APPEND, key, value)
+
+
+def _node_of(obj: object) -> int | str | None:
+    if isinstance(obj, ServerNode):
+        return obj.id
+    if isinstance(obj, ClerkNode):
+        return obj.name
+    return None
 
 
 class KVTester:
@@ -168,6 +177,11 @@ class KVTester:
 
     def fail(self, message: str) -> KVTestFailure:
         return KVTestFailure(f"{message} (seed {self.loop.seed}, t={self.loop.now} ms)")
+
+    def fault(self, error: BaseException) -> Fault:
+        """`error`, raised out of a run by a server or a clerk (or the watchdog), as a
+        finding (impl.sim.faults)."""
+        return fault_of(error, self.loop, self.trace, _node_of)
 
     # -- what the servers and clerks report (impl.kv.node.Observer) ----------------------
     def applied(self, server: int, event: Applied) -> None:

@@ -19,7 +19,6 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from checker.errors import BadInput
 from impl.mapreduce.core import (
     Commit,
     CoordinatorCore,
@@ -52,6 +51,7 @@ from impl.mapreduce.protocol import (
 )
 from impl.mapreduce.trace import TraceWriter
 from impl.mapreduce.transport import Endpoint
+from spec.errors import BadInput
 
 DEFAULT_TASK_TIMEOUT = 10.0  # the lab's re-issue timeout
 DEFAULT_LINGER = 1.0  # mrcoordinator sleeps a second after Done() so workers hear "exit"

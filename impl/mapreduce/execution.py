@@ -21,7 +21,7 @@ from typing import Any
 
 import msgpack
 
-from checker.errors import BadInput
+from impl.files import write_atomically
 from impl.mapreduce.apps import App
 from impl.mapreduce.naming import (
     intermediate_name,
@@ -29,6 +29,7 @@ from impl.mapreduce.naming import (
     partition,
     reduce_temp_name,
 )
+from spec.errors import BadInput
 
 
 class AppFailure(Exception):
@@ -212,7 +213,7 @@ def run_reduce(app: App, *, task: int, attempt: int, n_map: int, directory: Path
 def sequential(app: App, files: list[str], output: Path) -> int:
     """The oracle (the lab's mrsequential): every map, then every key reduced, into one file.
 
-    Written to a temporary name and renamed, so a failure leaves no partial output. Returns the
+    Written atomically (`impl.files`), so a failure leaves no partial output. Returns the
     number of keys.
     """
     groups: dict[str, list[str]] = {}
@@ -224,11 +225,7 @@ def sequential(app: App, files: list[str], output: Path) -> int:
                 groups[key] = values
             else:
                 known.extend(values)
-    temp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
-    try:
-        write_file(temp, format_output(app, groups))
-        os.replace(temp, output)
-    finally:
-        if temp.exists():
-            temp.unlink()
+    # Bytes, so that keys and values that came from undecodable input bytes (surrogate
+    # escapes) are written back as those bytes, as `write_file` does for the workers.
+    write_atomically(output, format_output(app, groups).encode("utf-8", "surrogateescape"))
     return len(groups)

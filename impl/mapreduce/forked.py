@@ -30,11 +30,11 @@ import sys
 import traceback
 from pathlib import Path
 
-from checker.errors import BadInput
 from impl.mapreduce.apps import load_app
 from impl.mapreduce.protocol import Codec
 from impl.mapreduce.transport import Endpoint
 from impl.mapreduce.worker import work
+from spec.errors import BadInput
 
 EXIT_BAD_INPUT = 2
 EXIT_CRASHED = 1

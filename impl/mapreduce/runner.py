@@ -24,7 +24,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker.errors import BadInput
 from impl.mapreduce.apps import is_path, load_app
 from impl.mapreduce.coordinator import DEFAULT_TASK_TIMEOUT, Coordinator
 from impl.mapreduce.core import CoordinatorCore, Progress
@@ -33,6 +32,7 @@ from impl.mapreduce.forked import fork_worker
 from impl.mapreduce.protocol import Codec
 from impl.mapreduce.trace import TraceWriter
 from impl.mapreduce.transport import DEFAULT_SOCKET_NAME, MAX_UNIX_PATH, Endpoint
+from spec.errors import BadInput
 
 OUTPUT_PATTERN = re.compile(r"mr-out-\d+")
 EXIT_GRACE = 1.0  # seconds the workers get to hear "exit" before the stalled ones are killed

@@ -10,7 +10,6 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from checker.errors import BadInput
 from impl.mapreduce.protocol import (
     HEADER,
     Codec,
@@ -23,6 +22,7 @@ from impl.mapreduce.protocol import (
     reply_from_map,
     request_to_map,
 )
+from spec.errors import BadInput
 
 DEFAULT_SOCKET_NAME = "mr-coordinator.sock"
 # sockaddr_un.sun_path is 108 bytes on Linux, 104 on the BSDs; keep to the smaller.

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from checker.errors import BadInput
 from impl.mapreduce.apps import App
 from impl.mapreduce.core import Exit, MapAssignment, ReduceAssignment, TaskKind, Wait
 from impl.mapreduce.execution import AppFailure, run_map, run_reduce
@@ -30,6 +29,7 @@ from impl.mapreduce.protocol import (
     WireError,
 )
 from impl.mapreduce.transport import Endpoint, Unreachable, call
+from spec.errors import BadInput
 
 STARTUP_WAIT = 5.0
 RETRY_PAUSE = 0.1

@@ -24,6 +24,7 @@ from impl.raft.core import RaftConfig
 from impl.raft.effects import ApplyCommand, ApplyMsg, ApplySnapshot
 from impl.raft.node import RaftNode
 from impl.raft.persister import Persister
+from impl.sim.faults import Fault, fault_of
 from impl.sim.loop import EventLoop, Task
 from impl.sim.network import LabNetwork
 from impl.trace import TraceWriter
@@ -118,6 +119,11 @@ class RaftTester:
     def fail(self, message: str) -> RaftTestFailure:
         return RaftTestFailure(f"{message} (seed {self.loop.seed}, t={self.loop.now} ms)")
 
+    def fault(self, error: BaseException) -> Fault:
+        """`error`, raised out of a run by a server (or the watchdog), as a finding."""
+        return fault_of(error, self.loop, self.trace,
+                        lambda obj: obj.id if isinstance(obj, RaftNode) else None)
+
     # -- the apply checkers ------------------------------------------------------------
     def _check_logs(self, i: int, index: int, command: Any) -> bool:
         for j, log in enumerate(self.logs):
@@ -199,6 +205,9 @@ class RaftTester:
         self.rafts[i] = node
 
     def _observe(self, node: RaftNode) -> None:
+        # Every step of every server is work for the loop's watchdog: a task that calls a
+        # server in a loop that never yields stalls virtual time without running any event.
+        self.loop.charge()
         term, is_leader = node.core.get_state()
         if is_leader:
             other = self.leaders.setdefault(term, node.id)

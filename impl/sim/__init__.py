@@ -15,9 +15,14 @@ new kind of node (a KV server, a clerk, a shard controller):
 
 Everything random comes from `EventLoop.rng`, so a seed fixes the run and, with a
 `TraceWriter`, its trace byte for byte.
+
+A driver that does work outside the loop's events (a step, a send) reports it with
+`loop.charge()`, so that the loop's watchdog (`Stalled`, `Flooded`) can end a run that
+spins at one instant; `fault_of` turns an exception out of a run into a `Fault` finding.
 """
 
-from impl.sim.loop import Deadlock, EventLoop, Task, TaskHandle
+from impl.sim.faults import Fault, fault_of
+from impl.sim.loop import Deadlock, EventLoop, Flooded, Runaway, Stalled, Task, TaskHandle
 from impl.sim.network import Endpoint, LabNetwork, NetworkStats, WireMessage, wire_size
 from impl.sim.timers import Timers
 
@@ -25,11 +30,16 @@ __all__ = [
     "Deadlock",
     "Endpoint",
     "EventLoop",
+    "Fault",
+    "Flooded",
     "LabNetwork",
     "NetworkStats",
+    "Runaway",
+    "Stalled",
     "Task",
     "TaskHandle",
     "Timers",
     "WireMessage",
+    "fault_of",
     "wire_size",
 ]

@@ -148,6 +148,7 @@ class LabNetwork:
     # -- sending ---------------------------------------------------------------------
     def send(self, src: Node, dst: Node, message: WireMessage) -> int:
         """Put `message` on the network; returns its id (the trace's `id`)."""
+        self.loop.charge()  # the watchdog: a node that sends without end stalls the run
         self._next_id += 1
         msg_id = self._next_id
         size = wire_size(message)
@@ -206,6 +207,13 @@ class LabNetwork:
         self.stats.delivered += 1
         self.bytes_received[dst] = self.bytes_received.get(dst, 0) + size
         self._endpoints[dst].deliver(src, message, msg_id)
+
+    def describe_event(self, callback: Any, args: tuple[Any, ...]) -> str | None:
+        """One line for the event loop's watchdog: which delivery was running."""
+        if getattr(callback, "__func__", None) is LabNetwork._arrive:
+            msg_id, src, _, dst, _, message, _ = args
+            return f"the delivery of message {msg_id} from {src} to {dst}: {message.describe()}"
+        return None
 
     def _drop(self, msg_id: int, src: Node, dst: Node, reason: str) -> None:
         self.stats.dropped += 1

@@ -34,6 +34,10 @@ class Timers:
         for name in self._generation:
             self._generation[name] += 1
 
+    def describe_event(self, callback: object, args: tuple[object, ...]) -> str | None:
+        """One line for the event loop's watchdog: which timer was firing."""
+        return f"timer {args[0]!r}" if args else None
+
     def _expire(self, name: str, generation: int) -> None:
         if not self._stopped and self._generation.get(name) == generation:
             self._fire(name)

@@ -1,13 +1,24 @@
-"""`dscheck demo` end to end: it simulates, records, and every stage judges the record."""
+"""`dscheck demo` end to end: it simulates, records, and every stage judges the record — for
+one seed or several, and also when the implementation under test is broken."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checker.cli.main import main
+from checker.demo import run as demo_run
+from impl.raft import core
+from spec.raft import Config
 
 ROOT = Path(__file__).resolve().parents[2]
+SMALL = Config(servers=3, max_term=1, max_log=1, max_messages=1)  # a model check of a second
 
 
 def test_demo_runs_every_checker_on_the_recorded_run(tmp_path: Path) -> None:
@@ -20,16 +31,21 @@ def test_demo_runs_every_checker_on_the_recorded_run(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert [s["stage"] for s in report["stages"]] == [
         "simulate", "trace invariants", "linearizability", "model check"]
+    assert [s["seed"] for s in report["stages"]] == [1, 1, 1, None]
     assert all(s["verdict"] == "ok" for s in report["stages"])
+    assert report["seeds"] == [1] and report["rests_on"] == "1 seed: a single run; try --seeds N"
     assert report == json.loads((out / "report.json").read_text())
     trace = (out / "raft-trace.jsonl").read_text().splitlines()
     assert json.loads(trace[0])["format"] == "dscheck-trace"
     lin = next(s for s in report["stages"] if s["stage"] == "linearizability")
-    assert lin["figures"]["operations"] > 0
-    assert (out / "linearizability.html").read_text().startswith("<!DOCTYPE html>")
-    # The recorded history is a file of its own that `dscheck lin` audits to the same verdict.
+    assert lin["figures"]["operations"] > 0 and lin["figures"]["model"] == "log"
+    html = (out / "linearizability.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "raft-trace.jsonl" in html  # the trace audited
+    assert sorted(p.name for p in out.iterdir()) == [
+        "linearizability.html", "raft-trace.jsonl", "report.json"]  # no separate history
+    # The history is the trace's own: `dscheck lin` audits the trace to the same verdict.
     audit = subprocess.run(
-        [sys.executable, "-m", "checker", "lin", str(out / "raft-log-history.jsonl"), "--json"],
+        [sys.executable, "-m", "checker", "lin", str(out / "raft-trace.jsonl"), "--json"],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert audit.returncode == 0, audit.stderr
@@ -46,3 +62,117 @@ def test_demo_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "dscheck-demo").exists()
+
+
+# -- in this process: several seeds, and broken implementations ---------------------------
+
+Capture = pytest.CaptureFixture[str]
+
+
+@pytest.fixture
+def small_model_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real model check, at bounds that take a second (these tests are about the runs)."""
+    original = demo_run._model_check
+    monkeypatch.setattr(demo_run, "_model_check", lambda bounds: original(SMALL))
+
+
+def demo(capsys: Capture, *args: str) -> tuple[int, str]:
+    try:
+        code = main(["demo", *args])
+    except SystemExit as stop:
+        code = stop.code
+    return (code if isinstance(code, int) else 0), capsys.readouterr().out
+
+
+def test_seeds_runs_every_seeded_stage_per_seed_and_says_so(
+        capsys: Capture, tmp_path: Path, small_model_check: None) -> None:
+    out = tmp_path / "demo"
+    code, stdout = demo(capsys, "--seed", "2", "--seeds", "2", "--duration", "3",
+                        "--out", str(out), "--json")
+    assert code == 0
+    report = json.loads(stdout)
+    assert report["seeds"] == [2, 3] and report["seed"] == 2
+    assert report["rests_on"] == "2 seeds (2–3): every run judged by every check"
+    assert [(s["stage"], s["seed"]) for s in report["stages"]] == [
+        ("simulate", 2), ("trace invariants", 2), ("linearizability", 2),
+        ("simulate", 3), ("trace invariants", 3), ("linearizability", 3),
+        ("model check", None)]
+    assert report == json.loads((out / "report.json").read_text())
+    traces = [out / "raft-trace-seed2.jsonl", out / "raft-trace-seed3.jsonl"]
+    assert [json.loads(p.read_text().splitlines()[0])["seed"] for p in traces] == [2, 3]
+    code, text = demo(capsys, "--seed", "2", "--seeds", "2", "--duration", "3",
+                      "--out", str(out))
+    flat = " ".join(text.split())
+    assert code == 0 and "simulate (seed 3)" in flat and "model check" in flat
+    assert "2 seeds (2–3): every run judged by every check" in flat
+
+
+def test_one_seed_says_the_verdict_rests_on_a_single_run(
+        capsys: Capture, tmp_path: Path, small_model_check: None) -> None:
+    code, text = demo(capsys, "--duration", "2", "--out", str(tmp_path))
+    assert code == 0
+    assert text.splitlines()[-2:] == ["1 seed: a single run; try --seeds N", "OK"]
+
+
+@pytest.fixture
+def core_raises() -> Iterator[None]:
+    original = core.RaftCore._on_append_reply
+
+    def broken(self: core.RaftCore, src: int, m: core.AppendEntriesReply) -> None:
+        if m.success and m.match_index >= 20:
+            raise ZeroDivisionError("commit arithmetic went wrong")
+        original(self, src, m)
+
+    core.RaftCore._on_append_reply = broken  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        core.RaftCore._on_append_reply = original  # type: ignore[method-assign]
+
+
+def test_a_core_exception_is_reported_and_its_trace_still_judged(
+        capsys: Capture, tmp_path: Path, core_raises: None, small_model_check: None) -> None:
+    code, stdout = demo(capsys, "--duration", "5", "--out", str(tmp_path), "--json")
+    assert code == 1
+    stages = {s["stage"]: s for s in json.loads(stdout)["stages"]}
+    simulated = stages["simulate"]
+    fault = simulated["figures"]["fault"]
+    assert simulated["verdict"] == "violation" and fault["kind"] == "exception"
+    assert "the implementation raised ZeroDivisionError: commit arithmetic went wrong at event " \
+           f"{fault['event']} (node {fault['node']}," in simulated["finding"]
+    # The partial trace is kept under its name, and judged by the stages after.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "linearizability.html", "raft-trace.jsonl", "report.json"]
+    assert stages["trace invariants"]["figures"]["events"] == fault["event"] - 1
+    assert stages["trace invariants"]["verdict"] == "ok"
+    assert stages["linearizability"]["verdict"] == "ok"
+    assert stages["linearizability"]["figures"]["operations"] > 0
+
+
+@pytest.fixture
+def visible_log_indexes_corrupted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A core that reports its log one index off once it holds ten entries: the lab's checks
+    see nothing (they read what is applied), the trace shows it."""
+    original = core.VisibleState.to_json
+
+    def corrupted(self: core.VisibleState) -> dict[str, Any]:
+        state = original(self)
+        if len(state["log"]) >= 10:  # type: ignore[arg-type]
+            state["log"] = [[index + 1, term] for index, term in state["log"]]  # type: ignore[attr-defined]
+        return state
+
+    monkeypatch.setattr(core.VisibleState, "to_json", corrupted)
+
+
+def test_corrupt_log_indexes_are_a_trace_violation_not_bad_input(
+        capsys: Capture, tmp_path: Path, visible_log_indexes_corrupted: None,
+        small_model_check: None) -> None:
+    code, stdout = demo(capsys, "--duration", "5", "--reliable", "--out", str(tmp_path),
+                        "--json")
+    assert code == 1
+    stages = {s["stage"]: s for s in json.loads(stdout)["stages"]}
+    assert stages["simulate"]["verdict"] == "ok"
+    judged = stages["trace invariants"]
+    assert judged["verdict"] == "violation"
+    assert judged["finding"].startswith("WellFormedState violated at line ")
+    assert "consecutively" in judged["figures"]["violations"][0]["detail"]

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 from checker.linearizability import Operation, PartitionResult, check, model_named
+from checker.linearizability.confirm import replay_prefix
 from checker.linearizability.formats import load
 from checker.verdict import Verdict
-
-from .oracle import check_prefix
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "histories"
 
@@ -53,10 +52,10 @@ def test_known_verdict(shared_data: Path, name: str, model: str, linearizable: b
             # The linearization is complete and legal.
             ops = [p.op for p in part.linearization]
             assert len(ops) == len(part.operations) - len(part.ignored)
-            check_prefix(ops, _constraining(part), m)
+            replay_prefix(ops, _constraining(part), m)
     for part in result.failing:
         # The longest prefix is legal and every refusal is what the model says.
-        state = check_prefix([p.op for p in part.linearization], _constraining(part), m)
+        state = replay_prefix([p.op for p in part.linearization], _constraining(part), m)
         assert state == part.state
         assert part.refusals
         for refusal in part.refusals:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.errors import BadInput
 from checker.linearizability import CAS_REGISTER, KV, check
 from checker.linearizability.formats import detect, load, parse
 from checker.verdict import Verdict
+from spec.errors import BadInput
 
 GOLDEN = Path(__file__).resolve().parents[2] / "traces" / "golden" / "histories"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from checker.mapreduce_trace_check import check_trace
+from checker.trace_check.mapreduce import check_trace
 from checker.verdict import EXIT_BAD_INPUT, Verdict
 from tests.mapreduce.harness import inputs, oracle, run_mr, sorted_output
 

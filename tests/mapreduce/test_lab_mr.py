@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from checker.mapreduce_trace_check import check_trace
+from checker.trace_check.mapreduce import check_trace
 from checker.verdict import Verdict
 from tests.mapreduce.harness import (
     CRASH_PROCESS_LIMIT,

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from checker.errors import BadInput
-from checker.mapreduce_trace_check import check_trace
+from checker.trace_check.mapreduce import check_trace
 from checker.verdict import EXIT_BAD_INPUT, EXIT_VIOLATION, Verdict
 from impl.mapreduce.core import CoordinatorCore, MapAssignment, ReduceAssignment
 from impl.mapreduce.protocol import reply_to_map
 from impl.mapreduce.trace import TraceWriter
-from tests.mapreduce.harness import run_mr
+from spec.errors import BadInput
+from tests.mapreduce.harness import environment, run_mr
 
 
 def write_trace(path: Path) -> None:
@@ -127,3 +129,63 @@ def test_cli_exit_status_follows_the_verdict_mr(tmp_path: Path) -> None:
     result = run_mr("check-trace", str(path), cwd=tmp_path)
     assert result.returncode == EXIT_VIOLATION
     assert "never re-issued before the timeout" in result.stdout
+
+
+def test_check_trace_reads_a_mapreduce_trace_as_mr_check_trace_does_mr(tmp_path: Path) -> None:
+    """`dscheck check-trace` hands a MapReduce trace to the same checker, with the same
+    verdict, findings and exit status as `dscheck mr check-trace`."""
+    path = tmp_path / "t.jsonl"
+    write_trace(path)
+    for edited in (False, True):
+        if edited:
+            edit(path, 0, {"task_timeout_ms": 10_500}, where="config")
+        via_mr = run_mr("check-trace", str(path), cwd=tmp_path)
+        generic = subprocess.run(
+            [sys.executable, "-m", "checker", "check-trace", str(path)],
+            cwd=tmp_path, env=environment(), capture_output=True, text=True, check=False,
+        )
+        assert generic.returncode == via_mr.returncode == (EXIT_VIOLATION if edited else 0)
+        assert generic.stdout == via_mr.stdout and generic.stderr == via_mr.stderr == ""
+    as_json = subprocess.run(
+        [sys.executable, "-m", "checker", "check-trace", "--json", str(path)],
+        cwd=tmp_path, env=environment(), capture_output=True, text=True, check=False,
+    )
+    report = json.loads(as_json.stdout)
+    assert (report["system"], report["verdict"]) == ("mapreduce", "violation")
+    assert [f["rule"] for f in report["findings"]] == ["never re-issued before the timeout"]
+
+
+def test_envelope_errors_come_from_the_shared_reader_mr(tmp_path: Path) -> None:
+    """The one trace reader checks the envelope of a MapReduce trace: a gap in seq is bad
+    input at its line, and a Raft trace is not a MapReduce trace."""
+    path = tmp_path / "t.jsonl"
+    write_trace(path)
+    edit(path, 3, {"seq": 7})
+    with pytest.raises(BadInput) as error:
+        check_trace(path)
+    assert (error.value.line, error.value.message) == (
+        4, "seq is 7; expected 3 (consecutive from 1)")
+    golden = Path(__file__).resolve().parents[2] / "traces" / "golden"
+    result = run_mr("check-trace", str(golden / "raft-basic-agree-2B-seed1.jsonl"), cwd=tmp_path)
+    assert result.returncode == EXIT_BAD_INPUT
+    assert result.stderr.count("\n") == 1 and "expected a \"mapreduce\" trace" in result.stderr
+
+
+def test_the_coordinators_trace_follows_the_schema_mr(tmp_path: Path) -> None:
+    import jsonschema
+
+    root = Path(__file__).resolve().parents[2]
+    schema = json.loads((root / "traces" / "trace.schema.json").read_text())
+    header = jsonschema.Draft202012Validator({"$ref": "#/$defs/header", "$defs": schema["$defs"]})
+    event = jsonschema.Draft202012Validator({"$ref": "#/$defs/mapreduce_event",
+                                             "$defs": schema["$defs"]})
+    path = tmp_path / "t.jsonl"
+    write_trace(path)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    header.validate(records[0])
+    for record in records[1:]:
+        event.validate(record)
+    records[0]["config"]["n_map"] = "two"
+    assert not header.is_valid(records[0])
+    del records[1]["reply"]
+    assert not event.is_valid(records[1])

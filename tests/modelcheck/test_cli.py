@@ -84,6 +84,11 @@ def test_list_bugs() -> None:
         ["paxos"],
         ["raft", "--no-such-option"],
         ["raft", "--itf", "/no/such/dir/x.json"],
+        ["raft", "--semantics", "raft-tla-set"],
+        ["raft", "--engine", "packed"],
+        ["raft", "--semantics", "raft-tla", "--bug", "no-step-down"],
+        ["raft", "--semantics", "raft-tla", "--snapshots"],
+        ["mapreduce", "--maps", "0"],
     ],
 )
 def test_bad_options_get_one_line_and_exit_2(args: list[str]) -> None:
@@ -92,3 +97,32 @@ def test_bad_options_get_one_line_and_exit_2(args: list[str]) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_mapreduce_runs_through_the_same_checker_report_json_and_itf(tmp_path: Path) -> None:
+    """MapReduce has no search of its own: the same JSON, counterexample and ITF as Raft."""
+    clean = run("mapreduce", "--json")
+    assert clean.returncode == 0, clean.stderr
+    out = json.loads(clean.stdout)
+    assert (out["spec"], out["verdict"], out["distinct_states"]) == ("mapreduce", "ok", 19_831)
+    assert out["sometimes"] == {"the job finishes": True}
+    itf = tmp_path / "mr.itf.json"
+    bad = run("mapreduce", "--mutation", "commit_every_report", "--json", "--itf", str(itf))
+    assert bad.returncode == 1, bad.stderr
+    cex = json.loads(bad.stdout)["counterexample"]
+    assert "exactly one completed map execution" in cex["invariant"]
+    assert all(step["changes"] for step in cex["steps"])
+    written = json.loads(itf.read_text())
+    assert written["#meta"]["source"] == "dscheck model-check mapreduce"
+    assert len(written["states"]) == cex["length"] + 1
+    raft_keys = set(json.loads(run("raft", "--servers", "1", "--json").stdout))
+    assert raft_keys - {"semantics", "engine", "symmetry"} == set(out)
+
+
+def test_mr_check_spec_is_the_same_search() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "checker", "mr", "check-spec", "--mutation", "reduce_before_maps_done"],
+        capture_output=True, text=True, cwd=ROOT, check=False, timeout=300,
+    )
+    assert result.returncode == 1
+    assert "Counterexample" in result.stdout and "replayed through the spec" in result.stdout

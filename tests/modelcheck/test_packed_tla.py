@@ -12,7 +12,7 @@ import pytest
 
 from checker.modelcheck import Options, check
 from checker.modelcheck import packed_tla as packed
-from checker.modelcheck.model import model_named
+from checker.modelcheck.models import RaftModel
 from checker.verdict import Verdict
 from spec import raft, raft_tla
 from spec.raft_symmetry import permute_message
@@ -138,8 +138,10 @@ def test_both_engines_count_the_same_states(network: str) -> None:
     )
     model = {"bag": "raft-tla", "clean-bag": "raft-tla-clean-bag"}[network]
     for symmetry in (True, False):
-        spec = check(config, Options(model=model, engine="spec", symmetry=symmetry))
-        fast = check(config, Options(model=model, engine="packed", symmetry=symmetry))
+        spec = check(RaftModel(config=config, semantics=model, engine="spec", symmetry=symmetry))
+        fast = check(
+            RaftModel(config=config, semantics=model, engine="packed", symmetry=symmetry)
+        )
         assert spec.verdict is fast.verdict is Verdict.OK
         assert (fast.distinct_states, fast.depth) == (spec.distinct_states, spec.depth)
         assert fast.sometimes == spec.sometimes
@@ -149,7 +151,7 @@ def test_packed_engine_matches_tlcs_count_with_one_message_in_flight() -> None:
     # TLC 2.15 on bench/tla/RaftCompare.tla (bench/modelcheck_tlc.sh 1 FALSE): 57,021
     # distinct states, depth 48, for 3 servers, terms ≤ 2, logs ≤ 1, ≤ 1 message in flight.
     config = raft.Config(servers=3, max_term=2, max_log=1, values=1, max_messages=1)
-    result = check(config, Options(model="raft-tla-clean-bag", engine="packed"))
+    result = check(RaftModel(config=config, semantics="raft-tla-clean-bag", engine="packed"))
     assert (result.verdict, result.distinct_states, result.depth) == (Verdict.OK, 57_021, 48)
 
 
@@ -157,14 +159,16 @@ def test_packed_engine_matches_tlcs_count_with_one_message_in_flight() -> None:
 def test_packed_engine_matches_tlcs_count_with_count_zero_messages_kept() -> None:
     # TLC on the same model keeping count-0 messages (raft.tla's bag): 297,026, depth 63.
     config = raft.Config(servers=3, max_term=2, max_log=1, values=1, max_messages=1)
-    result = check(config, Options(model="raft-tla", engine="packed"))
+    result = check(RaftModel(config=config, semantics="raft-tla", engine="packed"))
     assert (result.verdict, result.distinct_states, result.depth) == (Verdict.OK, 297_026, 63)
 
 
 @pytest.mark.parametrize("network", ["clean-bag", "bag"])
 def test_memoised_properties_agree_with_the_spec(network: str) -> None:
     config, _ = CONFIGS[0]
-    fast, spec = model_named("raft-tla", "packed"), model_named("raft-tla", "spec")
+    semantics = {"bag": "raft-tla", "clean-bag": "raft-tla-clean-bag"}[network]
+    fast = RaftModel(config=config, semantics=semantics, engine="packed")
+    spec = RaftModel(config=config, semantics=semantics, engine="spec")
     rng = random.Random(3)
     states = sample_states(config, network, walks=30)
     states += [broken(s, rng, lowest_term=1) for s in states]
@@ -191,16 +195,17 @@ def test_counterexamples_replay_with_the_packed_fingerprints() -> None:
     # A counterexample is rebuilt by replaying the readable spec and following the search's
     # fingerprints, so the replay model must fingerprint readable states as the engine does.
     config, network = CONFIGS[1]
-    model = model_named("raft-tla", "packed")
-    assert model.replay is not None
+    model = RaftModel(config=config, semantics="raft-tla", engine="packed")
+    replay = model.replay_model()
+    assert replay is not model
     for state in sample_states(config, network, walks=10):
-        assert model.replay.canonical(state, True) == model.canonical(packed.pack(state), True)
+        assert replay.canonical(state) == model.canonical(packed.pack(state))
 
 
 def test_parallel_packed_search_counts_the_same_states() -> None:
     config = raft.Config(servers=2, max_term=2, max_log=1, values=2, max_messages=1, drops=True)
-    one = check(config, Options(model="raft-tla"))
-    two = check(config, Options(model="raft-tla", workers=2))
+    one = check(RaftModel(config=config, semantics="raft-tla"))
+    two = check(RaftModel(config=config, semantics="raft-tla"), Options(workers=2))
     assert one.verdict is two.verdict is Verdict.OK
     assert (one.distinct_states, one.depth, one.sometimes) == (
         two.distinct_states,

@@ -8,8 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from checker.modelcheck import Options, check
+from checker.modelcheck import check
 from checker.modelcheck.encoding import canonical_tla, decode_tla
+from checker.modelcheck.models import RaftModel
 from checker.verdict import Verdict
 from spec import raft, raft_tla
 
@@ -38,8 +39,8 @@ def naive(config: raft.Config, network: str) -> set[raft_tla.TlaState]:
 def test_tla_mode_counts_match_a_naive_search(network: str, config: raft.Config) -> None:
     states = naive(config, network)
     model = {"bag": "raft-tla", "clean-bag": "raft-tla-clean-bag", "set": "raft-tla-set"}[network]
-    plain = check(config, Options(model=model, symmetry=False))
-    reduced = check(config, Options(model=model, symmetry=True))
+    plain = check(RaftModel(config=config, semantics=model, symmetry=False))
+    reduced = check(RaftModel(config=config, semantics=model, symmetry=True))
     assert plain.verdict is Verdict.OK and reduced.verdict is Verdict.OK
     assert plain.distinct_states == len(states)
     assert reduced.distinct_states == len({canonical_tla(s) for s in states})

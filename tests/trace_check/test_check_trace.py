@@ -12,18 +12,19 @@ from typing import Any
 
 import pytest
 
-from checker.errors import BadInput
 from checker.invariants import CONCRETE, TRACEABLE, ConcreteView
 from checker.trace_check import check_trace
 from checker.trace_check.reader import (
     STATE_EVENTS,
     crashed_rec,
+    format_rules,
     initial_rec,
     read_events,
     read_header,
     server_rec,
 )
 from checker.verdict import Verdict
+from spec.errors import BadInput
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "traces" / "golden" / "raft-basic-agree-2B-seed1.jsonl"
@@ -105,10 +106,17 @@ def test_a_commit_index_beyond_the_log_is_reported(tmp_path: Path) -> None:
     [
         (lambda rs: rs.__setitem__(4, "{not json"), 5, "not JSON"),
         (lambda rs: rs[6].__setitem__("seq", 99), 7, "seq is 99"),
-        (lambda rs: rs[11]["state"].__setitem__("log", [[2, 1]]), 12, "consecutive"),
         (lambda rs: rs[11]["state"].__setitem__("role", "king"), 12, "role"),
         (lambda rs: rs[0].__setitem__("format", "other"), 1, "dscheck-trace"),
         (lambda rs: rs[8].__setitem__("node", 7), 9, "node 7"),
+        # Types and ranges the schema rules out: the file is not a trace.
+        (lambda rs: rs[11]["state"].__setitem__("log", [[0, 1]]), 12, "indexes ≥ 1"),
+        (lambda rs: rs[11]["state"].__setitem__("log", [[1, "one"]]), 12, "terms ≥ 0"),
+        (lambda rs: rs[11]["state"].__setitem__("term", -1), 12, "integers ≥ 0"),
+        (lambda rs: rs[11]["state"].__setitem__("last_applied", "x"), 12, "last_applied"),
+        (lambda rs: rs[11]["state"].__setitem__("voted_for", "s1"), 12, "voted_for"),
+        (lambda rs: rs[0].__setitem__("system", "shardkv"), 1, "shardkv"),
+        (lambda rs: rs[9].__setitem__("time", -1), 10, "never decreasing"),
     ],
 )
 def test_malformed_traces_name_the_line(tmp_path: Path, edit: Any, line: int, words: str) -> None:
@@ -126,17 +134,51 @@ def test_malformed_traces_name_the_line(tmp_path: Path, edit: Any, line: int, wo
     assert proc.stderr.count("\n") == 1 and f"{path}:{line}:" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("edit", "line", "invariant", "words"),
+    [
+        # A bug that corrupts log indexes: our own simulator writes such a trace.
+        (lambda st: st.__setitem__("log", [[2, 1]]), 12, "WellFormedState", "consecutive"),
+        (lambda st: st.update(commit_index=0, last_applied=1), 12, "WellFormedState",
+         "last_applied 1 is above commit_index 0"),
+        (lambda st: st.update(term=1, snapshot_index=3, snapshot_term=1, log=[[4, 1]], commit_index=1,
+                              last_applied=1), 12, "CommitIndexInLog", ""),
+        (lambda st: st.__setitem__("voted_for", 7), 12, "TypeOK", ""),
+    ],
+)
+def test_states_that_break_the_format_rules_are_violations(
+        tmp_path: Path, edit: Any, line: int, invariant: str, words: str) -> None:
+    """A well-formed trace whose states break the rules relating their values is judged: a
+    violation (exit 1) at its line and server, never 'bad input'."""
+    records = lines()
+    assert records[11]["node"] == 1 and "state" in records[11]
+    edit(records[11]["state"])
+    path = write(tmp_path, records)
+    result = check_trace(path)
+    assert result.verdict is Verdict.VIOLATION
+    first = result.violations[0]
+    assert (first.invariant, first.line, first.servers) == (invariant, line, (1,))
+    assert words in first.detail
+    proc = subprocess.run([sys.executable, "-m", "checker", "check-trace", str(path)],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert f"VIOLATION {invariant} at line {line}" in proc.stdout and proc.stderr == ""
+
+
 def naive_first_violation(path: Path) -> tuple[int, str] | None:
-    """Rebuild the whole global state after every event and evaluate every invariant on all of
-    it from scratch (the checker's naive twin)."""
+    """Rebuild the whole global state after every event and evaluate every invariant (and the
+    format's rules) on all of it from scratch (the checker's naive twin)."""
     with path.open() as f:
         header = read_header(f, str(path))
+        assert header.servers is not None
         recs = [initial_rec(header.servers)] * header.servers
         for ev in read_events(f, str(path), header):
             if not isinstance(ev.node, int):
                 continue
             if ev.event in STATE_EVENTS and "state" in ev.record:
                 recs[ev.node] = server_rec(ev.record["state"], str(path), ev.line, header.servers)
+                if format_rules(ev.record["state"]):
+                    return ev.line, "WellFormedState"
             elif ev.event == "crash":
                 recs[ev.node] = crashed_rec(recs[ev.node])
             else:
@@ -176,7 +218,7 @@ def test_incremental_checking_agrees_with_the_naive_twin(tmp_path: Path) -> None
             continue
         naive = naive_first_violation(path)
         state_violations = [v for v in result.violations if v.invariant in
-                            {inv.name for inv in TRACEABLE}]
+                            {inv.name for inv in TRACEABLE} | {"WellFormedState"}]
         if naive is None:
             assert state_violations == []
         else:

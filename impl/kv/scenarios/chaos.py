@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from impl.kv.labtester import ELECTION_TIMEOUT_MS, KVTester, KVTestFailure, Summary
 from impl.kv.scenarios.generic import client_loop
 from impl.kv.tasks import KvTask, spawn
+from impl.sim.faults import Fault
 from impl.trace import TraceWriter
 
 if TYPE_CHECKING:
@@ -64,8 +65,10 @@ def random_faults(cfg: KVTester, clients: int, duration_ms: int, partitions: boo
 
 @dataclass(frozen=True, slots=True)
 class SimRun:
-    """One simulated run: the tester (cluster, counters, history), its pass lines, the lab
-    check that failed (None: all held), and the in-flight calls settled / left unknown."""
+    """One simulated run: the tester (cluster, counters, history), its pass lines, what went
+    wrong if anything (`failure` None: every check held; else a lab check's message, or the
+    description of `fault`: an exception the implementation raised, or the watchdog's
+    finding), and the calls in flight at the end settled / left unknown."""
 
     tester: KVTester
     summaries: tuple[Summary, ...]
@@ -73,6 +76,7 @@ class SimRun:
     settled: int
     unknown: int
     wall_seconds: float
+    fault: Fault | None = None
 
 
 def simulate(
@@ -99,11 +103,15 @@ def simulate(
         task = random_faults(cfg, clients, duration_ms, partitions, crashes)
     started = time.perf_counter()
     failure: str | None = None
+    fault: Fault | None = None
     summaries: list[Summary] = []
     try:
         summaries = cfg.run(task)
     except KVTestFailure as error:
         failure = str(error)
+    except Exception as error:  # a broken core is a finding, not a crash (impl.sim.faults)
+        fault = cfg.fault(error)
+        failure = fault.describe()
     settled, unknown = cfg.settle()
     return SimRun(cfg, tuple(summaries), failure, settled, unknown,
-                  time.perf_counter() - started)
+                  time.perf_counter() - started, fault)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from checker.errors import BadInput
+from spec.errors import BadInput
 
 BUILTIN = ("wc", "indexer", "mtiming", "rtiming", "jobcount", "early_exit", "crash", "nocrash")
 

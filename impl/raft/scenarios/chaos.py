@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from impl.raft.labtester import ELECTION_TIMEOUT_MS, RaftTester, RaftTestFailure
 from impl.raft.scenarios.part2b import rand_int
 from impl.raft.scenarios.part2c import _churn_client
+from impl.sim.faults import Fault
 from impl.sim.loop import Task
 from impl.trace import TraceWriter
 
@@ -83,12 +84,15 @@ def _heal(cfg: RaftTester, restart: bool = False) -> None:
 
 @dataclass(frozen=True, slots=True)
 class SimRun:
-    """One simulated run: the tester (cluster, network, counters) and the lab check that
-    failed, if any (None: every check held)."""
+    """One simulated run: the tester (cluster, network, counters) and what went wrong, if
+    anything (`failure` None: every check held). `failure` is a lab check's message, or the
+    description of `fault`: an exception the implementation raised, or the watchdog's
+    finding (impl.sim.faults); either way the run ended there and its trace is a prefix."""
 
     tester: RaftTester
     failure: str | None
     wall_seconds: float
+    fault: Fault | None = None
 
 
 def simulate(
@@ -117,8 +121,12 @@ def simulate(
         task = random_faults(cfg, duration_ms)
     started = time.perf_counter()
     failure: str | None = None
+    fault: Fault | None = None
     try:
         cfg.run(task)
     except RaftTestFailure as error:
         failure = str(error)
-    return SimRun(cfg, failure, time.perf_counter() - started)
+    except Exception as error:  # a broken core is a finding, not a crash (impl.sim.faults)
+        fault = cfg.fault(error)
+        failure = fault.describe()
+    return SimRun(cfg, failure, time.perf_counter() - started, fault)

@@ -1,6 +1,8 @@
 """Check a real coordinator's trace against the rules of `spec/mapreduce.py`.
 
-The trace (see `impl/mapreduce/trace.py`) holds every request the coordinator answered. This
+The trace (see `impl/mapreduce/trace.py`) holds every request the coordinator answered; it is
+read by the one trace reader (`checker.trace_check.reader`: header, consecutive `seq`, time
+that never goes back, node), and each coordinator step is parsed here. This
 checker rebuilds the coordinator's task table from the requests and replies alone, with its own
 small bookkeeping (a naive twin of `impl/mapreduce/core.py`, STYLE.md 9), and judges each step:
 
@@ -18,14 +20,14 @@ Times are whole milliseconds, so a re-issue may appear up to `TIME_SLACK_MS` ear
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from checker.errors import BadInput
+from checker.trace_check.reader import read_events, read_header
 from checker.verdict import Verdict
+from spec.errors import BadInput
 
 TIME_SLACK_MS = 2
 Flag = Callable[[str, str], None]  # (rule, detail): record a finding at the current line
@@ -55,6 +57,12 @@ class TraceCheckResult:
         lines = [head]
         lines.extend(f"{path}:{f.line}: {f.rule}: {f.detail}" for f in self.findings)
         return "\n".join(lines)
+
+    def to_json(self, path: str) -> dict[str, Any]:
+        return {"path": path, "system": "mapreduce", "verdict": self.verdict.value,
+                "events": self.events, "finished": self.finished, "reissues": self.reissues,
+                "findings": [{"line": f.line, "rule": f.rule, "detail": f.detail}
+                             for f in self.findings]}
 
 
 class _Table:
@@ -99,50 +107,47 @@ class _Table:
 
 
 def check_trace(path: Path) -> TraceCheckResult:
-    lines = _read_lines(path)
-    header = _parse(path, 1, lines[0])
-    if header.get("format") != "dscheck-trace" or header.get("system") != "mapreduce":
-        raise BadInput(
-            "not a dscheck MapReduce trace (expected format 'dscheck-trace', system 'mapreduce')",
-            str(path),
-            1,
-        )
-    config = header.get("config")
-    if not isinstance(config, dict) or not all(
+    """Judge every step of the coordinator trace at `path`; BadInput if it is not one."""
+    name = str(path)
+    try:
+        stream = path.open(encoding="utf-8")
+    except OSError as error:
+        raise BadInput(f"cannot read the trace: {error.strerror}", name) from None
+    with stream:
+        try:
+            return _check(stream, name)
+        except UnicodeDecodeError:
+            raise BadInput("not UTF-8 text; expected JSON Lines", name) from None
+
+
+def _check(stream: IO[str], path: str) -> TraceCheckResult:
+    header = read_header(stream, path, ("mapreduce",))
+    config = header.config
+    if not all(
         isinstance(config.get(k), int) for k in ("n_map", "n_reduce", "task_timeout_ms")
     ):
         raise BadInput(
-            "header config must hold integers n_map, n_reduce and task_timeout_ms", str(path), 1
+            "header config must hold integers n_map, n_reduce and task_timeout_ms", path, 1
         )
     timeout = int(config["task_timeout_ms"])
     table = _Table(int(config["n_map"]), int(config["n_reduce"]))
     findings: list[Finding] = []
     reissues = 0
-    last_time = 0
-    for number, text in enumerate(lines[1:], start=2):
-        event = _parse(path, number, text)
+    events = 0
+    for event in read_events(stream, path, header):
+        events += 1
+        if len(findings) >= MAX_FINDINGS:
+            continue  # enough to show; the rest of the file is still read as a trace
+        number, now = event.line, event.record["time"]
         try:
-            seq, now, msg, reply, recorded = (
-                event["seq"],
-                event["time"],
-                event["msg"],
-                event["reply"],
-                event["state"],
-            )
+            msg, reply, recorded = event.record["msg"], event.record["reply"], event.record["state"]
             op, answer = msg["op"], reply["type"]
         except (KeyError, TypeError) as error:
             raise BadInput(
                 f"event lacks {error} (expected seq, time, msg.op, reply.type, state)",
-                str(path),
+                path,
                 number,
-            ) from error
-        if seq != number - 1 or not isinstance(now, int) or now < last_time:
-            raise BadInput(
-                "events must be numbered 1, 2, ... with times that never decrease",
-                str(path),
-                number,
-            )
-        last_time = now
+            ) from None
 
         def flag(rule: str, detail: str, line: int = number) -> None:
             findings.append(Finding(line, rule, detail))
@@ -158,12 +163,10 @@ def check_trace(path: Path) -> TraceCheckResult:
             _report(table, msg, reply, flag)
         if (difference := table.mismatch(recorded)) is not None:
             flag("recorded state matches the events", difference)
-        if len(findings) >= MAX_FINDINGS:
-            break
     verdict = Verdict.VIOLATION if findings else Verdict.OK
     return TraceCheckResult(
         verdict=verdict,
-        events=len(lines) - 1,
+        events=events,
         finished=table.all_committed("reduce"),
         reissues=reissues,
         findings=tuple(findings[:MAX_FINDINGS]),
@@ -236,23 +239,3 @@ def _report(table: _Table, msg: dict[str, Any], reply: dict[str, Any], flag: Fla
             "a report is discarded only when its task is committed",
             f"{kind} {task} attempt {attempt} discarded, but nothing was committed",
         )
-
-
-def _read_lines(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"cannot read the trace: {error}", str(path)) from error
-    if not lines:
-        raise BadInput("empty trace (expected a header line and events)", str(path), 1)
-    return lines
-
-
-def _parse(path: Path, number: int, text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError as error:
-        raise BadInput(f"not JSON: {error.args[0]}", str(path), number) from error
-    if not isinstance(value, dict):
-        raise BadInput("expected a JSON object on every line", str(path), number)
-    return value

@@ -1,7 +1,12 @@
 """Bad input: one line, `path:line: what is wrong and what was expected`, exit status 2.
 
-Parsers raise `BadInput`; the command-line entry point turns it into that single line. Nothing
-below the CLI prints or exits on its own, so a library caller gets an exception it can catch.
+Parsers and loaders raise `BadInput`; the command-line entry point turns it into that single
+line. Nothing below the CLI prints or exits on its own, so a library caller gets an exception
+it can catch.
+
+It lives in `spec/` although it specifies nothing: it is a plain shared type, and `spec/` is
+the one package that both `impl/` (the MapReduce loaders and transport reject bad files,
+settings and peers) and `checker/` may import (DESIGN.md, Layout).
 """
 
 from __future__ import annotations

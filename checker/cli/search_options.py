@@ -1,0 +1,112 @@
+"""What every `dscheck model-check MODEL` shares: the search's options, the run with a live
+progress line, and the report (text or JSON, and the counterexample as ITF)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+
+from checker.files import write_output
+from checker.modelcheck import Model, ModelCheckResult, Options, Progress, check
+from checker.modelcheck.render import dumps, print_result, progress_line
+from checker.modelcheck.trace import to_itf
+from spec.errors import BadInput
+
+
+def search_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the search's options; the command receives `options: Options`, `as_json` and
+    `itf_path`."""
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> Any:
+        options = Options(
+            max_depth=kwargs.pop("max_depth"),
+            max_states=kwargs.pop("max_states"),
+            time_limit=kwargs.pop("time_limit"),
+            workers=kwargs.pop("workers"),
+        )
+        itf_path = kwargs["itf_path"]
+        if itf_path is not None and not itf_path.parent.is_dir():
+            raise BadInput(
+                "no such directory for --itf; expected an existing folder", str(itf_path)
+            )
+        return command(options=options, **kwargs)
+
+    decorated: Callable[..., Any] = wrapper
+    for option in reversed(_OPTIONS):
+        decorated = option(decorated)
+    return decorated
+
+
+_OPTIONS = [
+    click.option(
+        "--max-depth",
+        type=click.IntRange(1),
+        default=None,
+        help="BFS level bound (UNKNOWN if hit).",
+    ),
+    click.option(
+        "--max-states",
+        type=click.IntRange(1),
+        default=None,
+        help="Distinct-state bound (UNKNOWN if hit).",
+    ),
+    click.option(
+        "--time-limit",
+        type=click.FloatRange(0, min_open=True),
+        default=None,
+        help="Seconds (UNKNOWN if hit).",
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(1, 64),
+        default=1,
+        show_default=True,
+        help="Processes exploring in parallel.",
+    ),
+    click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text."),
+    click.option(
+        "--itf",
+        "itf_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write the counterexample, if any, as ITF JSON to this file.",
+    ),
+]
+
+
+def run_and_report(
+    model: Model[Any], options: Options, as_json: bool, itf_path: Path | None
+) -> NoReturn:
+    """Search, print the result, write the ITF counterexample, exit with the verdict's status."""
+    result = _run(model, options)
+    if itf_path is not None and result.counterexample is not None:
+        itf = to_itf(model.replay_model(), result.counterexample)
+        write_output(itf_path, json.dumps(itf, indent=1), "the counterexample")
+    if as_json:
+        click.echo(dumps(result))
+    else:
+        print_result(result, Console(highlight=False))
+    # sys.exit, not ctx.exit: with standalone_mode=False click would return the status
+    # instead of exiting, and `python -m checker` drops it.
+    sys.exit(result.verdict.exit_status)
+
+
+def _run(model: Model[Any], options: Options) -> ModelCheckResult:
+    """Run with a live progress line on stderr when it is a terminal."""
+    err = Console(stderr=True)
+    if not err.is_terminal:
+        return check(model, options)
+    with err.status("model-check: starting") as status:
+
+        def show(p: Progress) -> None:
+            status.update(progress_line(p))
+
+        return check(model, options, show)

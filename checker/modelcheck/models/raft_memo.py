@@ -1,0 +1,108 @@
+"""The Raft properties of a packed raft.tla-mode state, memoised on what they read.
+
+Each property is evaluated by its own `spec.raft` definition; only the evaluation is shared.
+A bounded configuration has far fewer distinct combinations of server variables than states
+(the message bag multiplies them), so the properties that read only server variables
+(`spec.raft_invariants.SERVER_ONLY`) are evaluated once per combination; TypeOK is split into
+its server conjunct (per server variables), its message conjunct (per message) and its
+restart-count conjunct.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checker.modelcheck import packed_tla
+from checker.modelcheck.model import StepCheck
+from spec.raft import INVARIANTS, SOMETIMES, TRANSITION_INVARIANTS, State
+from spec.raft_invariants import SERVER_ONLY, message_well_typed, servers_well_typed
+from spec.raft_types import Snapshot
+
+
+def servers_view(servers: tuple[Any, ...]) -> State:
+    """A `spec.raft.State` with these packed server variables and an empty network: enough
+    for the properties in SERVER_ONLY, which read nothing else."""
+    n = len(servers)
+    term, role, vote, log, commit, responded, granted, nxt, match = zip(
+        *map(packed_tla.readable_server, servers), strict=True
+    )
+    snapshots = (Snapshot(),) * n
+    return State(
+        term, role, vote, log, snapshots, commit, responded, granted, nxt, match, frozenset(), 0
+    )
+
+
+class ServerMemo:
+    """The three property evaluators of the packed model (see `Model`), memoised."""
+
+    def __init__(self) -> None:
+        assert set(INVARIANTS) - SERVER_ONLY == {"TypeOK"}, "a new invariant reads the network"
+        assert set(TRANSITION_INVARIANTS) | set(SOMETIMES) <= SERVER_ONLY
+        self.state_verdicts: dict[Any, str | None] = {}
+        self.message_ok: dict[int, bool] = {}
+        self.reached: dict[Any, tuple[str, ...]] = {}
+        self.steps: dict[Any, dict[Any, str | None]] = {}
+
+    def violated_invariant(self, state: Any) -> str | None:
+        servers, bag = state[0], state[1]
+        try:
+            verdict = self.state_verdicts[servers]
+        except KeyError:
+            verdict = self.state_verdicts[servers] = self._server_verdict(servers)
+        if verdict is not None:
+            return verdict
+        if state[2] < 0:  # TypeOK's conjunct on the restart count
+            return "TypeOK"
+        n = len(servers)
+        for item in bag:
+            ok = self.message_ok.get(item >> 4)
+            if ok is None:
+                ok = message_well_typed(packed_tla.unpack_message(item >> 4), n)
+                self.message_ok[item >> 4] = ok
+            if not ok:
+                return "TypeOK"
+        return None
+
+    @staticmethod
+    def _server_verdict(servers: Any) -> str | None:
+        seen = servers_view(servers)
+        for name, holds in INVARIANTS.items():
+            if name == "TypeOK":
+                if not servers_well_typed(seen):
+                    return name
+            elif not holds(seen):
+                return name
+        return None
+
+    def step_check(self, before: Any) -> StepCheck:
+        servers_before = before[0]
+        verdicts = self.steps.setdefault(servers_before, {})
+        seen_before: list[State] = []
+
+        def check(after: Any) -> str | None:
+            servers_after = after[0]
+            try:
+                return verdicts[servers_after]
+            except KeyError:
+                if not seen_before:
+                    seen_before.append(servers_view(servers_before))
+                seen_after = servers_view(servers_after)
+                verdict = None
+                for name, holds in TRANSITION_INVARIANTS.items():
+                    if not holds(seen_before[0], seen_after):
+                        verdict = name
+                        break
+                verdicts[servers_after] = verdict
+                return verdict
+
+        return check
+
+    def note_reached(self, state: Any, reached: dict[str, bool]) -> None:
+        servers = state[0]
+        names = self.reached.get(servers)
+        if names is None:
+            seen = servers_view(servers)
+            names = tuple(name for name, prop in SOMETIMES.items() if prop(seen))
+            self.reached[servers] = names
+        for name in names:
+            reached[name] = True
