@@ -11,6 +11,10 @@ from typing import Any
 import jsonschema
 import pytest
 
+from checker.kv_audit import operations
+from checker.linearizability import KV, check
+from checker.trace_check.kv_history import kv_history
+from checker.verdict import Verdict
 from impl.kv.history import NS_PER_MS
 from impl.kv.labtester import KVTester
 from impl.kv.scenarios import BY_NAME
@@ -143,3 +147,20 @@ def test_the_schema_rejects_malformed_kv_events() -> None:
     for bad in bad_events:
         with pytest.raises(jsonschema.ValidationError):
             event_validator.validate(bad)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_trace_reads_back_as_the_same_history_in_flight_calls_settled_alike(
+        seed: int) -> None:
+    text, cfg = chaos_trace(seed)
+    events = [json.loads(line) for line in text.splitlines()[1:]]
+    from_trace = kv_history(events)
+    from_run = operations(cfg.history)
+    assert len(from_trace) == len(from_run)
+
+    def shape(ops: list[Any]) -> list[tuple[Any, ...]]:
+        return sorted((repr(op.input), repr(op.output), op.ret is None) for op in ops)
+
+    assert shape(from_trace) == shape(from_run)
+    assert sum(op.ret is None for op in from_trace) == len(cfg.history.pending)
+    assert check(from_trace, KV).verdict is Verdict.OK
