@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,35 @@ def test_impossible_settings_are_one_line_and_exit_2(args: list[str]) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_server_that_raises_is_a_violation_naming_the_fault_and_the_trace_is_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from checker.cli.main import main
+    from impl.kv import server as kv_server
+
+    apply = kv_server.KVServer._apply
+
+    def broken(self: kv_server.KVServer, index: int, term: int, op: Any) -> None:
+        if index >= 20:
+            raise ZeroDivisionError("the store went wrong")
+        apply(self, index, op=op, term=term)
+
+    monkeypatch.setattr(kv_server.KVServer, "_apply", broken)
+    out, history = tmp_path / "run.jsonl", tmp_path / "history.jsonl"
+    try:
+        code = main(["sim", "kv", "--seed", "2", "--servers", "3", "--duration", "3",
+                     "--trace", str(out), "--history", str(history), "--json"])
+    except SystemExit as stop:
+        code = stop.code
+    captured = capsys.readouterr()
+    assert code == 1, captured.err
+    summary = json.loads(captured.out)
+    fault = summary["fault"]
+    assert summary["verdict"] == "violation" and fault["kind"] == "exception"
+    assert fault["error"] == "ZeroDivisionError: the store went wrong"
+    assert isinstance(fault["node"], int) and fault["event_is_trace_seq"]
+    lines = out.read_text().splitlines()
+    assert json.loads(lines[-1])["seq"] == fault["event"] - 1  # every event before the fault
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.jsonl", "run.jsonl"]
