@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from checker.cli.sim_kv import kv
 from checker.verdict import Verdict
 from impl.files import open_atomically
 from impl.raft.labtester import RaftTester
@@ -32,6 +33,9 @@ from spec.errors import BadInput
 @click.group(name="sim")
 def command() -> None:
     """Run a system on the deterministic simulator (virtual time, one seed)."""
+
+
+command.add_command(kv)  # `dscheck sim kv`: the key/value service (checker/cli/sim_kv.py)
 
 
 @command.command(name="raft")

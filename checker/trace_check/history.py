@@ -30,6 +30,7 @@ from typing import IO, Any, TypeGuard
 
 from checker.linearizability.formats import hashable
 from checker.linearizability.history import Operation, history
+from checker.trace_check.kv_history import kv_history
 from checker.trace_check.reader import Event, read_events, read_header
 from spec.errors import BadInput
 
@@ -105,8 +106,13 @@ def _raft_operations(events: Iterable[Event], path: str) -> list[Operation]:
     return log_history((event.record for event in events), path)
 
 
+def _kv_operations(events: Iterable[Event], path: str) -> list[Operation]:
+    return kv_history((event.record for event in events), path)
+
+
 VIEWS: dict[str, HistoryView] = {
     "raft": HistoryView(model="log", operations=_raft_operations),
+    "kv": HistoryView(model="kv", operations=_kv_operations),  # checker/trace_check/kv_history.py
 }
 
 

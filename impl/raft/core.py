@@ -89,6 +89,11 @@ class RaftConfig:
     election_timeout_ms: tuple[int, int] = (300, 600)
     heartbeat_ms: int = 100
     max_entries_per_message: int = 512  # bounds a message's size on a long catch-up
+    # At most one batch outstanding per follower: a success reply to an older batch (one a
+    # heartbeat retransmitted, say) neither clears the in-flight mark nor sends the next
+    # batch, so heartbeats cannot multiply replication streams under sustained load (the
+    # key/value service turns it on; off keeps Raft's suite and traces as they were).
+    strict_flow_control: bool = False
 
     def __post_init__(self) -> None:
         low, high = self.election_timeout_ms
@@ -168,6 +173,7 @@ class RaftCore:
         # no more on Start; the next heartbeat retransmits. A follower that is down or cut off
         # then costs one message per heartbeat, not one per command (like etcd's probe state).
         self._in_flight: dict[int, bool] = {}
+        self._sent_to: dict[int, int] = {}  # last index of the latest batch sent to a follower
         self._out = EffectsBuilder()
 
     # ---------------------------------------------------------------- the log, compacted
@@ -317,6 +323,7 @@ class RaftCore:
         self._next = {p: self.last_index + 1 for p in self.others}
         self._match = {p: 0 for p in self.others}
         self._in_flight = {p: False for p in self.others}
+        self._sent_to = {p: 0 for p in self.others}
         self._out.timers[ELECTION] = CancelTimer(name=ELECTION)
         # §5.2: announce leadership at once with (empty) AppendEntries, then every heartbeat.
         self._broadcast_append()
@@ -403,15 +410,18 @@ class RaftCore:
     def _on_append_reply(self, src: int, m: AppendEntriesReply) -> None:
         if self.role is not Role.LEADER or m.term != self.term:
             return  # a reply from an older term: its facts may no longer hold
-        self._in_flight[src] = False
         if m.success:
             if m.match_index > self._match[src]:
                 self._match[src] = m.match_index
                 self._advance_commit()
             self._next[src] = max(self._next[src], self._match[src] + 1)
+            if self.config.strict_flow_control and m.match_index < self._sent_to[src]:
+                return  # answers an older batch; the latest one is still out
+            self._in_flight[src] = False
             if m.match_index >= m.prev_index + 1 and self._next[src] <= self.last_index:
                 self._send_append(src)  # it took a batch, and more has arrived since
             return
+        self._in_flight[src] = False
         if m.prev_index != self._next[src] - 1:
             return  # answers a request older than our current guess: ignore it
         if m.conflict_term is None:
@@ -455,6 +465,7 @@ class RaftCore:
             entries=batch, leader_commit=self.commit_index)))
         if batch:
             self._in_flight[peer] = True
+            self._sent_to[peer] = batch[-1].index
 
     # ---------------------------------------------------------------- snapshots (§7)
     def _on_install_snapshot(self, src: int, m: InstallSnapshot) -> None:

@@ -83,6 +83,9 @@ class LabNetwork:
         self.long_reordering = False
         self.long_delays = False
         self.drop_rate = UNRELIABLE_DROP  # applies to requests and replies when unreliable
+        # Transit time of every delivered message. labrpc's is ~0 and so is the Raft tester's;
+        # the KV tester sets a few ms so that clerks' calls take virtual time (section 1.1).
+        self.latency_ms = 0
         self.stats = NetworkStats()
         self.rpc_count: dict[Node, int] = {}
         self.bytes_sent: dict[Node, int] = {}  # per sender: every message put on the wire
@@ -164,9 +167,9 @@ class LabNetwork:
                 self._drop(msg_id, src, dst, "disconnected" if self.alive(dst) else "dead")
                 self._fail_later(src, dst, message, self._fail_delay())
                 return msg_id
-            delay = 0
+            delay = self.latency_ms
             if not self.reliable:
-                delay = rng.randint(0, SHORT_DELAY_MAX_MS)
+                delay += rng.randint(0, SHORT_DELAY_MAX_MS)
                 if rng.random() < self.drop_rate:
                     self._drop(msg_id, src, dst, "unreliable")
                     self._fail_later(src, dst, message, delay)
@@ -181,9 +184,9 @@ class LabNetwork:
         if not self.reliable and rng.random() < self.drop_rate:
             self._drop(msg_id, src, dst, "unreliable")
             return msg_id
-        delay = 0
+        delay = self.latency_ms
         if self.long_reordering and rng.randint(0, 899) < 600:
-            delay = 200 + rng.randint(0, rng.randint(0, 1999))
+            delay += 200 + rng.randint(0, rng.randint(0, 1999))
         self.loop.call_later(delay, self._arrive, msg_id, src, src_inc, dst, dst_inc,
                              message, size)
         return msg_id

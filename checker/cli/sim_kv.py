@@ -1,0 +1,215 @@
+"""`dscheck sim kv`: run the key/value service on the simulator, then audit what clients saw.
+
+`dscheck sim kv` plays one of the lab's 23 kvraft scenarios by name (`--scenario`), or a
+random fault schedule (the default: clients on random keys, with partitions and crashes as
+asked), under one seed, in virtual time. The lab's checks run throughout; afterwards the
+clients' whole history — calls in flight at the end settled from the servers, or unknown — is
+checked for linearizability with the kv model (checker.kv_audit). `--trace` writes the run's
+trace (traces/README.md, system "kv"); `--history` the history (traces/HISTORY.md), which
+`dscheck lin --model kv` reads. Exit status: 1 if a lab check failed or the history is not
+linearizable, 3 if linearizability could not be decided, else 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from checker.kv_audit import Audit, audit
+from checker.linearizability import render_text
+from checker.verdict import Verdict
+from impl.files import open_atomically, write_atomically
+from impl.kv.scenarios import SCENARIOS, Scenario, find
+from impl.kv.scenarios.chaos import SimRun, simulate
+from impl.trace import TraceWriter
+from spec.errors import BadInput
+
+_RANDOM_ONLY = ("--servers", "--clients", "--unreliable/--reliable", "--partitions",
+                "--crashes", "--maxraftstate", "--duration")
+
+
+def _maxraftstate(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and value != -1 and value < 1:
+        raise click.BadParameter(f"{value} bytes: must be -1 (never snapshot) or at least 1")
+    return value
+
+
+@click.command(name="kv")
+@click.option("--scenario", "scenario_name", metavar="NAME", default=None,
+              help="A lab scenario (e.g. persist_partition_unreliable_3A, or "
+                   "TestPersistPartitionUnreliable3A); default: a random fault schedule. "
+                   "'list' lists them.")
+@click.option("--seed", type=int, default=1, show_default=True, help="The run's one seed.")
+@click.option("--servers", type=click.IntRange(min=1, max=15), default=None,
+              help="Servers, for the random schedule  [default: 5].")
+@click.option("--clients", type=click.IntRange(min=1, max=100), default=None,
+              help="Concurrent clients on random keys, for the random schedule  [default: 5].")
+@click.option("--unreliable/--reliable", default=None,
+              help="Lossy network, for the random schedule  [default: reliable].")
+@click.option("--partitions/--no-partitions", default=None,
+              help="Random schedule: split the servers into random halves now and then "
+                   "[default: on].")
+@click.option("--crashes/--no-crashes", default=None,
+              help="Random schedule: crash and restart servers now and then  [default: on].")
+@click.option("--maxraftstate", type=int, default=None, callback=_maxraftstate,
+              help="Random schedule: snapshot when Raft's state approaches this many bytes; "
+                   "-1 never  [default: -1].")
+@click.option("--duration", type=click.FloatRange(min=0.0, max=3600.0), default=None,
+              help="Virtual seconds of faults for the random schedule  [default: 20].")
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write the run's trace (JSON Lines) to this file.")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write the clients' history (dscheck-history) to this file.")
+@click.option("--search-budget", type=click.FloatRange(min=0.0, min_open=True), default=10.0,
+              show_default=True,
+              help="Seconds the linearizability search gets before the servers' own order is "
+                   "verified as a linearization instead; if neither decides: unknown (exit 3).")
+@click.option("--json", "as_json", is_flag=True, default=False,
+              help="Print the summary as one JSON object.")
+def kv(scenario_name: str | None, seed: int, servers: int | None, clients: int | None,
+       unreliable: bool | None, partitions: bool | None, crashes: bool | None,
+       maxraftstate: int | None, duration: float | None, trace_path: Path | None,
+       history_path: Path | None, search_budget: float, as_json: bool) -> None:
+    """Simulate the key/value service: a lab scenario, or random faults; audit the history."""
+    if scenario_name == "list":
+        width = max(len(s.name) for s in SCENARIOS)
+        go_width = max(len(s.go_name) for s in SCENARIOS)
+        for s in SCENARIOS:
+            click.echo(f"{s.name:{width}} {s.go_name:{go_width}} {s.servers} servers, {s.clients} "
+                       f"client{'s' if s.clients > 1 else ''}"
+                       f"{', unreliable' if s.unreliable else ''}"
+                       f"{f', maxraftstate {s.maxraftstate}' if s.maxraftstate > 0 else ''}")
+        return
+    given = (servers, clients, unreliable, partitions, crashes, maxraftstate, duration)
+    scenario = _resolve(scenario_name, given)
+    for option, path in (("--trace", trace_path), ("--history", history_path)):
+        if path is not None and not path.resolve().parent.is_dir():
+            raise BadInput(f"{option}: directory {path.resolve().parent} does not exist",
+                           path=str(path))
+    with _recording(trace_path) as trace:
+        # A fault of the implementation is a finding (impl.sim.faults): the trace up to it
+        # is renamed into place whole; only an interrupt discards it.
+        run = simulate(seed=seed, scenario=scenario, servers=servers or 5,
+                       clients=clients or 5, unreliable=bool(unreliable),
+                       partitions=partitions is not False, crashes=crashes is not False,
+                       maxraftstate=-1 if maxraftstate is None else maxraftstate,
+                       duration_ms=round((20.0 if duration is None else duration) * 1000),
+                       trace=trace)
+    result = audit(run.tester.history, run.tester.witness(), search_budget=search_budget)
+    if history_path is not None:
+        label = scenario.name if scenario is not None else "random faults"
+        write_atomically(history_path, run.tester.history.to_jsonl(
+            run.tester.stamp(), note=f"dscheck sim kv, {label}, seed {seed}"))
+    lab = Verdict.VIOLATION if run.failure else Verdict.OK
+    verdict = Verdict.worst([lab, result.verdict])
+    summary = _summary(run, scenario, seed, result, verdict, trace_path, history_path)
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True))
+    else:
+        _print(summary)
+        if result.verdict is Verdict.VIOLATION:
+            click.echo(render_text(result.result))
+    raise click.exceptions.Exit(verdict.exit_status)
+
+
+def _resolve(name: str | None, given: tuple[Any, ...]) -> Scenario | None:
+    if name is None:
+        return None
+    scenario = find(name)
+    if scenario is None:
+        raise BadInput(f"--scenario: no key/value scenario named {name!r} "
+                       "(expected a name from 'dscheck sim kv --scenario list')")
+    for option, value in zip(_RANDOM_ONLY, given, strict=True):
+        if value is not None:
+            raise BadInput(f"{option}: for the random schedule; scenario {scenario.name} "
+                           "fixes its own setting")
+    return scenario
+
+
+@contextlib.contextmanager
+def _recording(path: Path | None) -> Iterator[TraceWriter]:
+    """A trace writer for the run: to `path` atomically, or disabled when there is none."""
+    if path is None:
+        yield TraceWriter.disabled()
+        return
+    with open_atomically(path) as stream:
+        yield TraceWriter(stream)
+
+
+def _summary(run: SimRun, scenario: Scenario | None, seed: int, result: Audit,
+             verdict: Verdict, trace_path: Path | None,
+             history_path: Path | None) -> dict[str, Any]:
+    cfg = run.tester
+    lin = result.result
+    return {
+        "system": "kv",
+        "scenario": scenario.name if scenario is not None else "random faults",
+        "seed": seed,
+        "servers": cfg.n,
+        "unreliable": not cfg.net.reliable,
+        "maxraftstate": cfg.maxraftstate,
+        "virtual_seconds": cfg.now / 1000,
+        "wall_seconds": round(run.wall_seconds, 3),
+        "pass_lines": [s.line() for s in run.summaries],
+        "calls": len(cfg.history.calls),
+        "settled": run.settled,
+        "unknown": run.unknown,
+        "applies": cfg.applies,
+        "rpcs": cfg.rpc_total(),
+        "bytes": cfg.net.stats.total_bytes,
+        "messages_dropped": cfg.net.stats.dropped,
+        "max_raft_state_bytes": cfg.log_size(),
+        "max_snapshot_bytes": cfg.snapshot_size(),
+        "failure": run.failure,
+        "fault": run.fault.to_json() if run.fault is not None else None,
+        "linearizability": {
+            "verdict": result.verdict.value, "decided_by": result.how,
+            "operations": result.operations, "parts": len(lin.partitions),
+            "seconds": round(result.seconds, 3), "witness_problem": result.witness_problem},
+        "verdict": verdict.value,
+        "trace": str(trace_path) if trace_path is not None else None,
+        "history": str(history_path) if history_path is not None else None,
+    }
+
+
+def _print(s: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True)
+    network = "unreliable" if s["unreliable"] else "reliable"
+    snapshots = (f"maxraftstate {s['maxraftstate']}" if s["maxraftstate"] > 0
+                 else "no snapshots")
+    console.print(f"[bold]kv[/bold] · {s['scenario']} · seed {s['seed']} · {s['servers']} "
+                  f"servers · {network} network · {snapshots} · {s['virtual_seconds']:.1f} s "
+                  f"virtual in {s['wall_seconds']:.2f} s wall")
+    for line in s["pass_lines"]:
+        console.print(f"  {line}")
+    console.print(f"calls: {s['calls']} ({s['settled']} in flight at the end settled from the "
+                  f"servers, {s['unknown']} unknown) · applies: {s['applies']} · RPCs: "
+                  f"{s['rpcs']} · dropped: {s['messages_dropped']} · max Raft state: "
+                  f"{s['max_raft_state_bytes']:,} B · max snapshot: "
+                  f"{s['max_snapshot_bytes']:,} B")
+    lin = s["linearizability"]
+    how = ("the search" if lin["decided_by"] == "search"
+           else "the servers' order, verified as a linearization")
+    console.print(f"linearizability: {lin['verdict'].upper()} · {lin['operations']} operations "
+                  f"on {lin['parts']} key{'' if lin['parts'] == 1 else 's'} · decided by {how} in {lin['seconds']:.2f} s")
+    if lin["witness_problem"]:
+        console.print(f"  servers' order: {lin['witness_problem']}")
+    for key in ("trace", "history"):
+        if s[key]:
+            console.print(f"{key}: {s[key]}")
+    if s["failure"]:
+        console.print(f"[bold red]VIOLATION[/bold red]: {s['failure']}")
+    elif s["verdict"] == "violation":
+        console.print("[bold red]VIOLATION[/bold red]: the history is not linearizable")
+    elif s["verdict"] == "unknown":
+        console.print("[bold yellow]UNKNOWN[/bold yellow]: linearizability not decided")
+    else:
+        console.print("[bold green]OK[/bold green]: every lab check held; the history is "
+                      "linearizable")
