@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from checker.cli import prove_shardkv
 from checker.cli.raft_bounds import raft_bounds
 from checker.errors import BadInput
 from checker.invariants import ALL, LEADER_APPEND_ONLY
@@ -46,6 +47,9 @@ from spec.raft import Config
 @click.group(name="prove")
 def command() -> None:
     """Prove invariants inductive with Z3, or bounded-model-check them."""
+
+
+command.add_command(prove_shardkv.command)  # `dscheck prove shardkv` (checker/cli/prove_shardkv.py)
 
 
 @command.command(name="raft")
