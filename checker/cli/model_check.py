@@ -1,6 +1,6 @@
 """`dscheck model-check MODEL ...`: exhaustively model-check a spec at small bounds.
 
-One subcommand per model (`raft`, `mapreduce`, `shardkv`), each building its `Model` once from its options
+One subcommand per model (`raft`, `mapreduce`, `shardkv`, `shardctrler`), each building its `Model` once from its options
 — validated when built — and handing it to the one search, with the same search options,
 progress, report, JSON and ITF for every model.
 
@@ -28,8 +28,10 @@ from checker.modelcheck.models import (
     SEMANTICS,
     MapReduceModel,
     RaftModel,
+    ShardCtrlerModel,
     ShardKVModel,
 )
+from checker.modelcheck.models.shardctrler import RULES
 from spec import mapreduce, raft, shardkv
 
 
@@ -170,3 +172,25 @@ def shardkv_command(
                 click.echo(f"{name:24} {what}")
         sys.exit(0)
     run_and_report(ShardKVModel(config=config), options, as_json, itf_path)
+
+
+@command.command(name="shardctrler")
+@click.option("--gids", type=click.IntRange(1, 6), default=3, show_default=True,
+              help="Groups 1..N may join and leave.")
+@click.option("--shards", type=click.IntRange(1, 10), default=10, show_default=True,
+              help="Shards (the lab's NShards is 10).")
+@click.option("--moves/--no-moves", default=True, show_default=True,
+              help="Also Move any shard to any present group.")
+@click.option("--rule", type=click.Choice(RULES), default="minimal", show_default=True,
+              help="minimal: the controller spec's rebalancing; deal: a deliberately wasteful "
+                   "rule (deal every shard afresh) that the checker must reject.")
+@search_options
+def shardctrler_command(gids: int, shards: int, moves: bool, rule: str, options: Options,
+                        as_json: bool, itf_path: Path | None) -> None:
+    """Model-check the shard controller (spec.shardctrler): every Join/Leave/Move sequence.
+
+    Checks on every rebalancing step that the result is balanced, moves the fewest shards, gives
+    no shard to a group that already existed (joins) and moves no shard of a surviving group
+    (leaves), both from a balanced configuration; and that a Move moves exactly its shard."""
+    run_and_report(ShardCtrlerModel(gids=gids, shards=shards, moves=moves, rule=rule), options,
+                   as_json, itf_path)
