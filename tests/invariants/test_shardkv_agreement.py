@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.invariants import CONCRETE, Z3
-from checker.invariants.shardkv import ALL, CONFIGURATIONS_IN_ORDER, SAFETY
-from checker.invariants.shardkv_view import from_spec
+from checker.invariants.shardkv import ALL, BY_NAME, CONFIGURATIONS_IN_ORDER, SAFETY
+from checker.invariants.shardkv_view import ShardView, from_spec
 from checker.proofs.shardkv.symbolic import SymState
 from spec.shardkv import INVARIANTS, TRANSITION_INVARIANTS, Config, State, successors
 from tests.shardkv.naive import naive_search
@@ -101,3 +101,29 @@ def test_every_lemma_holds_on_every_reachable_state() -> None:
             view = from_spec(config, state)
             broken = [inv.name for inv in ALL if not inv.holds(view, CONCRETE)]
             assert not broken, (broken, state)
+
+
+def _trace_view(status: list[list[int]], data: list[list[list[int]]], acked: list[int],
+                num: list[int]) -> ShardView:
+    """A state as a trace checker would rebuild it: group records and client returns, no
+    messages (2 groups, 2 shards, 1 clerk with 2 calls, the default configurations)."""
+    dup = [[[max((q for q in (1, 2) if d[q - 1]), default=0)] for d in row] for row in data]
+    return ShardView(G=2, S=2, C=1, Q=2, configs=Config().configs, published=max(num),
+                     num=num, status=status, data=data, dup=dup, acked=acked, messages=[])
+
+
+def test_traceable_invariants_judge_a_view_without_messages() -> None:
+    from checker.invariants.shardkv import TRACEABLE
+
+    names = {inv.name for inv in TRACEABLE}
+    assert {inv.name for inv in SAFETY} <= names
+    # Configuration 2: g1 serves s0 (with call 1) and hands off s1 (call 2) to g2, which
+    # has installed it: healthy.
+    healthy = _trace_view([[1, 3], [0, 1]], [[[1, 0], [0, 1]], [[0, 0], [0, 1]]], [2], [2, 2])
+    assert all(inv.holds(healthy, CONCRETE) for inv in TRACEABLE)
+    # g1 still serves s1 after the handoff: two servers.
+    two = _trace_view([[1, 1], [0, 1]], [[[1, 0], [0, 1]], [[0, 0], [0, 1]]], [2], [2, 2])
+    assert not BY_NAME["AtMostOneServer"].holds(two, CONCRETE)
+    # g1 deleted s1 before g2 installed it, and call 2 was acknowledged: lost.
+    lost = _trace_view([[1, 0], [0, 2]], [[[1, 0], [0, 0]], [[0, 0], [0, 0]]], [2], [2, 2])
+    assert not BY_NAME["NoAckedWriteLost"].holds(lost, CONCRETE)
