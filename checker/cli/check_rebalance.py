@@ -35,7 +35,22 @@ from checker.verdict import Verdict
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 def command(file: str | None, ops_text: str | None, shards: int, timeout_s: int,
             as_json: bool) -> None:
-    """Check that each rebalancing of a Join/Leave/Move sequence is balanced and minimal."""
+    """Check that each rebalancing of a Join/Leave/Move sequence is balanced and minimal.
+
+    \b
+    FILE (or --ops, with ';' between operations) holds one operation a line:
+      join 1 2              groups 1 and 2, each with the lab's three server names
+      join 3:a,b,c          group 3 with servers a, b and c
+      leave 1
+      move 0 3              shard 0 to group 3
+      join 4 => 3 3 3 2 2 4 4 2 3 4   judge this assignment instead of the spec's
+    '#' starts a comment. A FILE ending in .json (or starting with '[') is a list of
+    {"join": [1, 2]}, {"join": {"3": ["a", "b"]}}, {"leave": [1]} or {"move": [0, 3]},
+    each with an optional "expect": [gid, ...].
+
+    Exit status: 0 every step balanced and minimal, 1 one is not, 2 bad input, 3 the
+    solver did not answer.
+    """
     steps, source = _read(file, ops_text)
     if not steps:
         raise BadInput("no operations to check", source)

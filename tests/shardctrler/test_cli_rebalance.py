@@ -88,3 +88,13 @@ def test_usage_errors_exit_2() -> None:
     assert missing.returncode == 2 and "no such file" in missing.stderr
     ops = run("--ops", "join 1; leave 1; leave 1")
     assert ops.returncode == 2 and "--ops:3:" in ops.stderr
+
+
+def test_other_shard_counts_and_the_documented_help() -> None:
+    result = run("--shards", "3", "--ops", "join 1 2; join 3; leave 1", "--json")
+    assert result.returncode == 0, result.stderr
+    steps = json.loads(result.stdout)["steps"]
+    assert [len(s["shards"]) for s in steps] == [3, 3, 3]
+    assert all(s["moved"] == s["minimum"] for s in steps)
+    help_text = run("--help").stdout
+    assert "join 3:a,b,c" in help_text and '"expect"' in help_text
