@@ -37,6 +37,10 @@ VERBS: dict[str, tuple[str, str]] = {
         "checker.cli.prove",
         "Prove invariants inductive with Z3, or bounded-model-check them.",
     ),
+    "check-rebalance": (
+        "checker.cli.check_rebalance",
+        "Prove each rebalancing of a shard-controller Join/Leave/Move sequence minimal.",
+    ),
     "mr": ("checker.cli.mr", "MapReduce: coordinator, workers, sequential oracle, whole runs."),
 }
 

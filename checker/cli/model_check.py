@@ -1,6 +1,6 @@
 """`dscheck model-check MODEL ...`: exhaustively model-check a spec at small bounds.
 
-One subcommand per model (`raft`, `mapreduce`), each building its `Model` once from its options
+One subcommand per model (`raft`, `mapreduce`, `shardkv`, `shardctrler`), each building its `Model` once from its options
 — validated when built — and handing it to the one search, with the same search options,
 progress, report, JSON and ITF for every model.
 
@@ -20,9 +20,18 @@ import click
 
 from checker.cli.raft_bounds import raft_bounds
 from checker.cli.search_options import run_and_report, search_options
+from checker.cli.shardkv_bounds import shardkv_bounds
 from checker.modelcheck import Options
-from checker.modelcheck.models import ENGINES, SEMANTICS, MapReduceModel, RaftModel
-from spec import mapreduce, raft
+from checker.modelcheck.models import (
+    ENGINES,
+    SEMANTICS,
+    MapReduceModel,
+    RaftModel,
+    ShardCtrlerModel,
+    ShardKVModel,
+)
+from checker.modelcheck.models.shardctrler import RULES
+from spec import mapreduce, raft, shardkv
 from spec.errors import BadInput
 
 
@@ -140,3 +149,48 @@ def mapreduce_model(
         n_map=maps, n_reduce=reduces, n_workers=workers, max_attempts=attempts, mutation=chosen
     )
     return MapReduceModel(config=config)
+
+
+@command.command(name="shardkv")
+@shardkv_bounds
+@click.option("--list-bugs", is_flag=True, help="List the fault flags and exit.")
+@search_options
+def shardkv_command(
+    config: shardkv.Config, list_bugs: bool, options: Options, as_json: bool,
+    itf_path: Path | None
+) -> None:
+    """Model-check the sharded KV spec (spec.shardkv): groups, configurations, migration.
+
+    The defaults (2 groups, 2 shards, the 4 configurations of Join 1, Join 2, Leave 1, Join 1,
+    2 clerks with 2 calls each, ≤ 3 messages in flight, drops and duplicates) are exhausted in
+    seconds; every bug flag is found there with a shortest counterexample."""
+    if list_bugs:
+        if as_json:
+            click.echo(json.dumps(shardkv.BUGS))
+        else:
+            for name, what in shardkv.BUGS.items():
+                click.echo(f"{name:24} {what}")
+        sys.exit(0)
+    run_and_report(ShardKVModel(config=config), options, as_json, itf_path)
+
+
+@command.command(name="shardctrler")
+@click.option("--gids", type=click.IntRange(1, 6), default=3, show_default=True,
+              help="Groups 1..N may join and leave.")
+@click.option("--shards", type=click.IntRange(1, 10), default=10, show_default=True,
+              help="Shards (the lab's NShards is 10).")
+@click.option("--moves/--no-moves", default=True, show_default=True,
+              help="Also Move any shard to any present group.")
+@click.option("--rule", type=click.Choice(RULES), default="minimal", show_default=True,
+              help="minimal: the controller spec's rebalancing; deal: a deliberately wasteful "
+                   "rule (deal every shard afresh) that the checker must reject.")
+@search_options
+def shardctrler_command(gids: int, shards: int, moves: bool, rule: str, options: Options,
+                        as_json: bool, itf_path: Path | None) -> None:
+    """Model-check the shard controller (spec.shardctrler): every Join/Leave/Move sequence.
+
+    Checks on every rebalancing step that the result is balanced, moves the fewest shards, gives
+    no shard to a group that already existed (joins) and moves no shard of a surviving group
+    (leaves), both from a balanced configuration; and that a Move moves exactly its shard."""
+    run_and_report(ShardCtrlerModel(gids=gids, shards=shards, moves=moves, rule=rule), options,
+                   as_json, itf_path)

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from checker.cli import prove_shardkv
 from checker.cli.raft_bounds import raft_bounds
 from checker.files import write_output
 from checker.invariants import ALL, LEADER_APPEND_ONLY
@@ -43,6 +44,9 @@ from spec.raft import Config
 @click.group(name="prove")
 def command() -> None:
     """Prove invariants inductive with Z3, or bounded-model-check them."""
+
+
+command.add_command(prove_shardkv.command)  # `dscheck prove shardkv` (checker/cli/prove_shardkv.py)
 
 
 @command.command(name="raft")

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from checker.modelcheck.result import ModelCheckResult, Progress
@@ -79,7 +80,8 @@ def print_result(result: ModelCheckResult, console: Console) -> None:
         )
         for k, (before, step) in enumerate(zip(trace.states, trace.steps, strict=False), 1):
             action = replay.describe_action(step.action)
-            console.print(f"  {k}. [bold]{action}[/]", highlight=False, soft_wrap=True)
+            # Escaped: an action's own brackets are text, not markup.
+            console.print(f"  {k}. [bold]{escape(action)}[/]", highlight=False, soft_wrap=True)
             for name, value in changes(replay, before, step.state).items():
                 console.print(
                     f"       {name}: {_short(value)}", highlight=False, markup=False, soft_wrap=True

@@ -6,5 +6,7 @@ subclass, never a search of its own.
 
 from checker.modelcheck.models.mapreduce import MapReduceModel
 from checker.modelcheck.models.raft import ENGINES, SEMANTICS, RaftModel
+from checker.modelcheck.models.shardctrler import ShardCtrlerModel
+from checker.modelcheck.models.shardkv import ShardKVModel
 
-__all__ = ["ENGINES", "SEMANTICS", "MapReduceModel", "RaftModel"]
+__all__ = ["ENGINES", "SEMANTICS", "MapReduceModel", "RaftModel", "ShardCtrlerModel", "ShardKVModel"]
