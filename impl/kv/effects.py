@@ -1,92 +1,25 @@
 """What one step of a key/value server or clerk asks its driver to do, and in which order.
 
-A server's bundle (`ServerEffects`) extends Raft's ordering contract (impl.raft.effects):
-
-1. `persist` — make it durable first: Raft's state, and the service's snapshot when it
-   changed (the snapshot holds the store and the duplicate table, so a restart can never
-   re-execute a call the snapshot already covers).
-2. `messages` — then send Raft's messages, in order.
-3. `events` — what the service did this step, already done inside the core, in order: entries
-   applied to the store (`Applied`), a snapshot installed from the leader (`Installed`), a
-   snapshot taken to compact the log (`Compacted`). The driver only records them (trace,
-   tester); they come before the replies that depend on them.
-4. `replies` — then answer clerks. A reply that reports success is only ever produced after
-   the call's entry was applied at its index (step 3), in the same step or an earlier one.
-5. `timers` — Raft's timers, as in Raft's bundle (random delays drawn by the driver).
-
-A clerk's bundle (`ClerkEffects`) is simpler: `messages` to send, then `timers`, then `done`,
-the finished call's output if the step finished one.
+The bundles are the ones every service on Raft shares (impl.rsm.effects, where the ordering
+contract is written): a server's `ServerEffects` — persist, Raft's messages, the service's
+events (`Applied`, `Installed`, `Compacted`), replies to clerks, timers — and a clerk's
+`ClerkEffects` — messages, timers, then `done` with the finished call's output. For the
+key/value service an `Applied` event's `op` is an `Op` (impl.kv.machine) and its `outcome` an
+`Outcome`; a `Done`'s output is a get's value, None for put and append.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from impl.rsm.effects import (
+    Applied,
+    ClerkEffects,
+    Compacted,
+    Done,
+    Installed,
+    Outgoing,
+    ServerEffects,
+    ServiceEvent,
+)
 
-from impl.kv.machine import Op, Outcome
-from impl.kv.messages import ClerkReply, ClerkRequest
-from impl.raft.effects import Persist, Send, TimerOp
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Outgoing:
-    """A clerk's request to a server, or a server's reply to a clerk (named by the network:
-    a server id, or a clerk's name)."""
-
-    to: int | str
-    message: ClerkRequest | ClerkReply
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Applied:
-    """Committed entry `index` (of `term`) applied to the store; `outcome` says whether it
-    executed (False: a duplicate) and what a get read."""
-
-    index: int
-    term: int
-    op: Op
-    outcome: Outcome
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Installed:
-    """The leader's snapshot through `index` replaced the store and the duplicate table."""
-
-    index: int
-    term: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Compacted:
-    """The service snapshotted its state through `index` (`size` bytes); Raft trimmed its
-    log, because its persisted state approached `maxraftstate`."""
-
-    index: int
-    size: int
-
-
-ServiceEvent = Applied | Installed | Compacted
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ServerEffects:
-    persist: Persist | None = None
-    messages: tuple[Send, ...] = ()
-    events: tuple[ServiceEvent, ...] = ()
-    replies: tuple[Outgoing, ...] = ()
-    timers: tuple[TimerOp, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Done:
-    """The clerk's current call finished: its sequence number and output (a get's value;
-    None for put and append)."""
-
-    seq: int
-    output: str | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClerkEffects:
-    messages: tuple[Outgoing, ...] = ()
-    timers: tuple[TimerOp, ...] = ()
-    done: Done | None = None
+__all__ = ["Applied", "ClerkEffects", "Compacted", "Done", "Installed", "Outgoing",
+           "ServerEffects", "ServiceEvent"]

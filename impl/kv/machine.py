@@ -6,9 +6,10 @@ Every clerk call becomes one log entry, an `Op` (kind, key, value, clerk, seq). 
 the committed entries to every replica in index order, and each replica's `StateMachine`
 applies them one by one, so replicas that applied the same index hold the same state.
 
-Exactly-once: a clerk issues one call at a time with increasing sequence numbers and retries a
-call (same seq) until it gets an answer, so one call may be in the log several times (a retry
-after a lost reply, or through a new leader). `last_seq[clerk]` is the sequence number of the
+Exactly-once (the duplicate table every service shares, impl.rsm.dedup): a clerk issues one
+call at a time with increasing sequence numbers and retries a call (same seq) until it gets
+an answer, so one call may be in the log several times (a retry after a lost reply, or
+through a new leader). `last_seq[clerk]` is the sequence number of the
 clerk's last executed call; an entry whose seq is not above it is a duplicate and changes
 nothing. A duplicate get still reads the store at its own index — the clerk has not returned
 yet, so that point also lies inside the call — which is why the table holds no replies: a
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import msgpack
+
+from impl.rsm import dedup
 
 _MAGIC = "kv1"
 GET, PUT, APPEND = "get", "put", "append"
@@ -68,15 +71,13 @@ class StateMachine:
 
     def executed(self, clerk: int, seq: int) -> bool:
         """Has the call (clerk, seq) already been executed here?"""
-        return self.last_seq.get(clerk, 0) >= seq
+        return dedup.executed(self.last_seq, clerk, seq)
 
     def apply(self, index: int, op: Op) -> Outcome:
         if index != self.applied + 1:
             raise ValueError(f"apply of index {index} after {self.applied}: out of order")
         self.applied = index
-        fresh = op.seq > self.last_seq.get(op.clerk, 0)
-        if fresh:
-            self.last_seq[op.clerk] = op.seq
+        fresh = dedup.record(self.last_seq, op.clerk, op.seq)
         if op.kind == GET:
             value = self.data.get(op.key)
             return Outcome(executed=fresh, output=value or "", found=value is not None)
@@ -91,7 +92,7 @@ class StateMachine:
     # -- snapshots ---------------------------------------------------------------------
     def encode(self) -> bytes:
         body = [_MAGIC, self.applied, dict(sorted(self.data.items())),
-                sorted(self.last_seq.items())]
+                dedup.encode(self.last_seq)]
         packed: bytes = msgpack.packb(body, use_bin_type=True)
         return packed
 
@@ -100,7 +101,7 @@ class StateMachine:
         try:
             body: Any = msgpack.unpackb(blob, raw=False, strict_map_key=True)
             magic, applied, data, table = body
-            last_seq = {int(clerk): int(seq) for clerk, seq in table}
+            last_seq = dedup.decode(table)
         except (ValueError, TypeError, msgpack.ExtraData) as error:
             raise CorruptSnapshot(f"not a key/value snapshot: {error}") from error
         if magic != _MAGIC or not isinstance(applied, int) or not isinstance(data, dict):
