@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from spec.raft_types import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
-    InstallSnapshotRequest,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    AppendEntries,
+    AppendEntriesReply,
+    InstallSnapshot,
+    RequestVote,
+    RequestVoteReply,
     Role,
     State,
     last_index,
@@ -58,13 +58,13 @@ def servers_well_typed(state: State) -> bool:
     for i in ids:
         snap = state.snapshot[i]
         if not (
-            state.current_term[i] >= 0
+            state.term[i] >= 0
             and isinstance(state.role[i], Role)
             and (state.voted_for[i] is None or state.voted_for[i] in ids)
             and state.commit_index[i] >= 0
             and len(snap.values) == snap.index
-            and all(e.term <= state.current_term[i] for e in state.log[i])
-            and snap.term <= state.current_term[i]
+            and all(e.term <= state.term[i] for e in state.log[i])
+            and snap.term <= state.term[i]
             and state.votes_granted[i] <= state.votes_responded[i]
             and all(j in ids for j in state.votes_responded[i])
             and len(state.next_index[i]) == n
@@ -77,11 +77,11 @@ def servers_well_typed(state: State) -> bool:
 
 
 _MESSAGE_TYPES = (
-    RequestVoteRequest,
-    RequestVoteResponse,
-    AppendEntriesRequest,
-    AppendEntriesResponse,
-    InstallSnapshotRequest,
+    RequestVote,
+    RequestVoteReply,
+    AppendEntries,
+    AppendEntriesReply,
+    InstallSnapshot,
 )
 
 
@@ -104,7 +104,7 @@ def election_safety(state: State) -> bool:
     """§5.2, Figure 3: at most one leader can be elected in a given term. State form: no two
     servers are leaders of the same term at the same time (the paper's form quantifies over
     history; this one is what a state shows, and it is what the bug flags break)."""
-    leaders = [state.current_term[i] for i in range(state.servers) if state.role[i] == Role.LEADER]
+    leaders = [state.term[i] for i in range(state.servers) if state.role[i] == Role.LEADER]
     return len(leaders) == len(set(leaders))
 
 
@@ -146,7 +146,7 @@ def leader_completeness(state: State) -> bool:
         if state.role[leader] != Role.LEADER:
             continue
         for i in range(n):
-            if state.current_term[leader] <= state.current_term[i]:
+            if state.term[leader] <= state.term[i]:
                 continue
             if not _same_prefix(state, leader, i, state.commit_index[i]):
                 return False
@@ -211,7 +211,7 @@ def leader_append_only(before: State, after: State) -> bool:
         if not (
             before.role[i] == Role.LEADER
             and after.role[i] == Role.LEADER
-            and before.current_term[i] == after.current_term[i]
+            and before.term[i] == after.term[i]
         ):
             continue
         if last_index(after, i) < last_index(before, i):

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from spec.raft_receive import receive
 from spec.raft_types import (
     Action,
-    AppendEntriesRequest,
+    AppendEntries,
     Config,
     Entry,
-    InstallSnapshotRequest,
+    InstallSnapshot,
     Message,
-    RequestVoteRequest,
+    RequestVote,
     Role,
     Snapshot,
     State,
@@ -35,7 +35,7 @@ def initial_states(config: Config) -> list[State]:
     n = config.servers
     return [
         State(
-            current_term=(0,) * n,
+            term=(0,) * n,
             role=(Role.FOLLOWER,) * n,
             voted_for=(None,) * n,
             log=((),) * n,
@@ -113,11 +113,11 @@ def _send(state: State, config: Config, m: Message) -> State | None:
 def timeout(state: State, config: Config, i: int) -> State | None:
     """§5.2: a follower or candidate whose election timer fires starts an election: new term,
     candidate, votes for itself (Figure 2, "Candidates")."""
-    if state.role[i] == Role.LEADER or state.current_term[i] >= config.max_term:
+    if state.role[i] == Role.LEADER or state.term[i] >= config.max_term:
         return None
     return updated(
         state,
-        current_term=tuple_set(state.current_term, i, state.current_term[i] + 1),
+        term=tuple_set(state.term, i, state.term[i] + 1),
         role=tuple_set(state.role, i, Role.CANDIDATE),
         voted_for=tuple_set(state.voted_for, i, i),
         votes_responded=tuple_set(state.votes_responded, i, frozenset({i})),
@@ -156,7 +156,7 @@ def client_request(state: State, config: Config, i: int, v: int) -> State | None
     """§5.3: a leader appends a client's command to its log as a new entry of its term."""
     if state.role[i] != Role.LEADER or last_index(state, i) >= config.max_log:
         return None
-    entry = Entry(state.current_term[i], v)
+    entry = Entry(state.term[i], v)
     return updated(state, log=tuple_set(state.log, i, (*state.log[i], entry)))
 
 
@@ -183,8 +183,8 @@ def request_vote(state: State, config: Config, i: int, j: int) -> Message | None
     """§5.2: a candidate asks j for its vote (until j has answered in this term)."""
     if state.role[i] != Role.CANDIDATE or j in state.votes_responded[i]:
         return None
-    return RequestVoteRequest(
-        i, j, state.current_term[i], last_index(state, i), last_term(state, i)
+    return RequestVote(
+        i, j, state.term[i], last_index(state, i), last_term(state, i)
     )
 
 
@@ -201,8 +201,8 @@ def append_entries(state: State, config: Config, i: int, j: int) -> Message | No
     prev_term = term_at(state, i, prev)
     assert prev_term is not None, "nextIndex beyond the leader's log"
     entries = state.log[i][prev - snap.index :]
-    return AppendEntriesRequest(
-        i, j, state.current_term[i], prev, prev_term, entries, state.commit_index[i]
+    return AppendEntries(
+        i, j, state.term[i], prev, prev_term, entries, state.commit_index[i]
     )
 
 
@@ -211,7 +211,7 @@ def install_snapshot(state: State, config: Config, i: int, j: int) -> Message | 
     snap = state.snapshot[i]
     if state.role[i] != Role.LEADER or snap.index == 0 or state.next_index[i][j] > snap.index:
         return None
-    return InstallSnapshotRequest(i, j, state.current_term[i], snap.index, snap.term, snap.values)
+    return InstallSnapshot(i, j, state.term[i], snap.index, snap.term, snap.values)
 
 
 _SENDS = (

@@ -38,13 +38,13 @@ from operator import attrgetter
 
 from spec.raft_types import (
     Action,
-    AppendEntriesRequest,
-    AppendEntriesResponse,
+    AppendEntries,
+    AppendEntriesReply,
     Config,
     Entry,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     Role,
     Snapshot,
     State,
@@ -58,7 +58,7 @@ Bag = tuple[tuple[Message, int], ...]  # sorted by message
 class TlaState:
     """raft.tla's variables (history variables left out, as in the TLC comparison)."""
 
-    current_term: tuple[int, ...]
+    term: tuple[int, ...]
     role: tuple[Role, ...]
     voted_for: tuple[int | None, ...]
     log: tuple[tuple[Entry, ...], ...]
@@ -72,7 +72,7 @@ class TlaState:
 
     @property
     def servers(self) -> int:
-        return len(self.current_term)
+        return len(self.term)
 
 
 _FIELDS: tuple[str, ...] = tuple(TlaState.__dataclass_fields__)
@@ -92,7 +92,7 @@ def initial_states(config: Config) -> list[TlaState]:
     n = config.servers
     return [
         TlaState(
-            current_term=(1,) * n,
+            term=(1,) * n,
             role=(Role.FOLLOWER,) * n,
             voted_for=(None,) * n,
             log=((),) * n,
@@ -111,7 +111,7 @@ def as_raft_state(s: TlaState) -> State:
     that `spec.raft`'s invariants apply unchanged."""
     n = s.servers
     return State(
-        current_term=s.current_term,
+        term=s.term,
         role=s.role,
         voted_for=s.voted_for,
         log=s.log,
@@ -182,7 +182,7 @@ def successors(
         raise ValueError("a set network stands for a bag with duplication: it needs duplicates")
     for action, t in _next(s, config, network):
         if (
-            max(t.current_term) <= config.max_term
+            max(t.term) <= config.max_term
             and all(len(log) <= config.max_log for log in t.log)
             and in_flight(t) <= config.max_messages
             and t.restarts <= config.max_restarts
@@ -200,7 +200,7 @@ def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, T
                 _upd(
                     s,
                     role=tuple_set(s.role, i, Role.CANDIDATE),
-                    current_term=tuple_set(s.current_term, i, s.current_term[i] + 1),
+                    term=tuple_set(s.term, i, s.term[i] + 1),
                     voted_for=tuple_set(s.voted_for, i, None),
                     votes_responded=tuple_set(s.votes_responded, i, frozenset()),
                     votes_granted=tuple_set(s.votes_granted, i, frozenset()),
@@ -223,8 +223,8 @@ def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, T
         if s.role[i] == Role.CANDIDATE:
             for j in range(n):
                 if j not in s.votes_responded[i]:
-                    m = RequestVoteRequest(
-                        i, j, s.current_term[i], len(s.log[i]), _last_term(s.log[i])
+                    m = RequestVote(
+                        i, j, s.term[i], len(s.log[i]), _last_term(s.log[i])
                     )
                     yield (
                         Action("RequestVote", i, peer=j, message=m),
@@ -242,7 +242,7 @@ def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, T
                 )
         if s.role[i] == Role.LEADER:
             for v in range(1, config.values + 1):
-                entry = Entry(s.current_term[i], v)
+                entry = Entry(s.term[i], v)
                 yield (
                     Action("ClientRequest", i, value=v),
                     _upd(s, log=tuple_set(s.log, i, (*s.log[i], entry))),
@@ -272,14 +272,14 @@ def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, T
             )
 
 
-def _append_entries(s: TlaState, i: int, j: int) -> AppendEntriesRequest:
+def _append_entries(s: TlaState, i: int, j: int) -> AppendEntries:
     nxt = s.next_index[i][j]
     prev = nxt - 1
     prev_term = s.log[i][prev - 1].term if prev > 0 else 0
     last_entry = min(len(s.log[i]), nxt)
     entries = s.log[i][nxt - 1 : last_entry]
-    return AppendEntriesRequest(
-        i, j, s.current_term[i], prev, prev_term, entries, min(s.commit_index[i], last_entry)
+    return AppendEntries(
+        i, j, s.term[i], prev, prev_term, entries, min(s.commit_index[i], last_entry)
     )
 
 
@@ -291,18 +291,18 @@ def _advance_commit(s: TlaState, config: Config, i: int) -> TlaState:
         if 1 + sum(1 for j in range(n) if j != i and s.match_index[i][j] >= k) >= config.quorum
     ]
     commit = s.commit_index[i]
-    if agree and s.log[i][max(agree) - 1].term == s.current_term[i]:
+    if agree and s.log[i][max(agree) - 1].term == s.term[i]:
         commit = max(agree)
     return _upd(s, commit_index=tuple_set(s.commit_index, i, commit))
 
 
 def _receive(s: TlaState, config: Config, m: Message, network: str) -> Iterator[TlaState]:
     i, j = m.dst, m.src
-    term = s.current_term[i]
+    term = s.term[i]
     if m.term > term:  # UpdateTerm: the message stays for a later step
         yield _upd(
             s,
-            current_term=tuple_set(s.current_term, i, m.term),
+            term=tuple_set(s.term, i, m.term),
             role=tuple_set(s.role, i, Role.FOLLOWER),
             voted_for=tuple_set(s.voted_for, i, None),
         )
@@ -314,15 +314,15 @@ def _receive(s: TlaState, config: Config, m: Message, network: str) -> Iterator[
     def discard(t: TlaState) -> TlaState:
         return _upd(t, messages=_received(t.messages, m, network))
 
-    if isinstance(m, RequestVoteRequest):
+    if isinstance(m, RequestVote):
         log = s.log[i]
         log_ok = m.last_log_term > _last_term(log) or (
             m.last_log_term == _last_term(log) and m.last_log_index >= len(log)
         )
         grant = m.term == term and log_ok and s.voted_for[i] in (None, j)
         t = _upd(s, voted_for=tuple_set(s.voted_for, i, j)) if grant else s
-        yield reply(t, RequestVoteResponse(i, j, term, grant))
-    elif isinstance(m, RequestVoteResponse):
+        yield reply(t, RequestVoteReply(i, j, term, grant))
+    elif isinstance(m, RequestVoteReply):
         if m.term < term:
             yield discard(s)
         else:
@@ -334,9 +334,9 @@ def _receive(s: TlaState, config: Config, m: Message, network: str) -> Iterator[
                     votes_granted=tuple_set(s.votes_granted, i, granted),
                 )
             )
-    elif isinstance(m, AppendEntriesRequest):
+    elif isinstance(m, AppendEntries):
         yield from _handle_append_entries(s, m, reply)
-    elif isinstance(m, AppendEntriesResponse):
+    elif isinstance(m, AppendEntriesReply):
         if m.term < term:
             yield discard(s)
         elif m.success:
@@ -359,16 +359,16 @@ def _receive(s: TlaState, config: Config, m: Message, network: str) -> Iterator[
 
 
 def _handle_append_entries(
-    s: TlaState, m: AppendEntriesRequest, reply: object
+    s: TlaState, m: AppendEntries, reply: object
 ) -> Iterator[TlaState]:
     assert callable(reply)
     i, j = m.dst, m.src
-    term = s.current_term[i]
+    term = s.term[i]
     log = s.log[i]
-    prev = m.prev_log_index
-    log_ok = prev == 0 or (0 < prev <= len(log) and m.prev_log_term == log[prev - 1].term)
+    prev = m.prev_index
+    log_ok = prev == 0 or (0 < prev <= len(log) and m.prev_term == log[prev - 1].term)
     if m.term < term or (m.term == term and s.role[i] == Role.FOLLOWER and not log_ok):
-        yield reply(s, AppendEntriesResponse(i, j, term, False, 0))
+        yield reply(s, AppendEntriesReply(i, j, term, False, 0))
         return
     if m.term == term and s.role[i] == Role.CANDIDATE:
         yield _upd(s, role=tuple_set(s.role, i, Role.FOLLOWER))
@@ -379,7 +379,7 @@ def _handle_append_entries(
     if not m.entries or (len(log) >= index and log[index - 1].term == m.entries[0].term):
         # already done with the request (may lower commitIndex on a stale copy, as raft.tla)
         t = _upd(s, commit_index=tuple_set(s.commit_index, i, m.leader_commit))
-        yield reply(t, AppendEntriesResponse(i, j, term, True, prev + len(m.entries)))
+        yield reply(t, AppendEntriesReply(i, j, term, True, prev + len(m.entries)))
     elif len(log) >= index:  # conflict: remove one entry
         yield _upd(s, log=tuple_set(s.log, i, log[:-1]))
     elif len(log) == prev:  # no conflict: append the entry

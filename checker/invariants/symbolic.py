@@ -25,14 +25,14 @@ import z3
 
 from checker.invariants.view import AE, AER, IS, NONE, RV, RVR, MsgRec, ServerRec
 from spec.raft_types import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
+    AppendEntries,
+    AppendEntriesReply,
     Config,
     Entry,
-    InstallSnapshotRequest,
+    InstallSnapshot,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     Role,
     Snapshot,
     State,
@@ -427,22 +427,22 @@ def decode(model: z3.ModelRef, s: SymState) -> State:
         kind, src, dst, term = num(m.kind), num(m.src), num(m.dst), num(m.term)
         a, b, c = num(m.a), num(m.b), num(m.c)
         if kind == RV:
-            network.add(RequestVoteRequest(src, dst, term, a, b))
+            network.add(RequestVote(src, dst, term, a, b))
         elif kind == RVR:
-            network.add(RequestVoteResponse(src, dst, term, flag(m.flag)))
+            network.add(RequestVoteReply(src, dst, term, flag(m.flag)))
         elif kind == AE:
             ents = tuple(Entry(num(m.ent_terms[k]), num(m.ent_values[k])) for k in range(num(m.n)))
-            network.add(AppendEntriesRequest(src, dst, term, a, b, ents, c))
+            network.add(AppendEntries(src, dst, term, a, b, ents, c))
         elif kind == AER:
-            network.add(AppendEntriesResponse(src, dst, term, flag(m.flag), a))
+            network.add(AppendEntriesReply(src, dst, term, flag(m.flag), a))
         elif kind == IS:
-            network.add(InstallSnapshotRequest(src, dst, term, a, b,
+            network.add(InstallSnapshot(src, dst, term, a, b,
                                                tuple(num(m.ent_values[k]) for k in range(a))))
         else:  # pragma: no cover - excluded by the domain
             raise ValueError(f"message kind {kind} outside the encoding")
     voted = tuple(None if num(v) == NONE else num(v) for v in s.voted)
     return State(
-        current_term=tuple(num(t) for t in s.cur_term),
+        term=tuple(num(t) for t in s.cur_term),
         role=tuple(Role(num(r)) for r in s.roles),
         voted_for=voted,
         log=logs,

@@ -18,12 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spec.raft_types import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
-    InstallSnapshotRequest,
+    AppendEntries,
+    AppendEntriesReply,
+    InstallSnapshot,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     State,
 )
 
@@ -219,7 +219,7 @@ def rec_from_spec(state: State, i: int) -> ServerRec:
     log = state.log[i]
     voted = state.voted_for[i]
     return ServerRec(
-        term=state.current_term[i],
+        term=state.term[i],
         role=int(state.role[i]),
         voted_for=NONE if voted is None else voted,
         commit=state.commit_index[i],
@@ -236,19 +236,19 @@ def rec_from_spec(state: State, i: int) -> ServerRec:
 
 def msg_from_spec(m: Message) -> MsgRec:
     match m:
-        case RequestVoteRequest():
+        case RequestVote():
             return MsgRec(RV, m.src, m.dst, m.term, a=m.last_log_index, b=m.last_log_term)
-        case RequestVoteResponse():
+        case RequestVoteReply():
             return MsgRec(RVR, m.src, m.dst, m.term, flag=m.granted)
-        case AppendEntriesRequest():
+        case AppendEntries():
             return MsgRec(
-                AE, m.src, m.dst, m.term, a=m.prev_log_index, b=m.prev_log_term, c=m.leader_commit,
+                AE, m.src, m.dst, m.term, a=m.prev_index, b=m.prev_term, c=m.leader_commit,
                 ent_terms=tuple(e.term for e in m.entries),
                 ent_values=tuple(e.value for e in m.entries),
             )
-        case AppendEntriesResponse():
+        case AppendEntriesReply():
             return MsgRec(AER, m.src, m.dst, m.term, a=m.match_index, flag=m.success)
-        case InstallSnapshotRequest():
+        case InstallSnapshot():
             return MsgRec(IS, m.src, m.dst, m.term, a=m.last_index, b=m.last_term, ent_values=m.values)
     raise AssertionError(f"not a message: {m!r}")  # pragma: no cover
 

@@ -20,12 +20,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from spec.raft import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
-    InstallSnapshotRequest,
+    AppendEntries,
+    AppendEntriesReply,
+    InstallSnapshot,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     Role,
     State,
 )
@@ -62,7 +62,7 @@ def _sorting_orders(state: State) -> Iterator[list[int]]:
     already; only when two tie is the costlier full signature computed."""
     n = state.servers
     quick = [
-        (state.current_term[i], int(state.role[i]), state.log[i], state.commit_index[i])
+        (state.term[i], int(state.role[i]), state.log[i], state.commit_index[i])
         for i in range(n)
     ]
     if len(set(quick)) == n:
@@ -97,7 +97,7 @@ def _signatures_of(
         received[dst].append(body)
     return [
         (
-            state.current_term[i],
+            state.term[i],
             int(state.role[i]),
             state.log[i],
             *(() if snapshots is None else (snapshots[i],)),
@@ -192,7 +192,7 @@ def _encode_as(state: State, order: Sequence[int]) -> Encoding:
             match = tuple([row_m[o] for o in order])
         servers.append(
             (
-                state.current_term[old],
+                state.term[old],
                 int(state.role[old]),
                 -1 if vote is None else new_id[vote],
                 state.log[old],
@@ -211,24 +211,24 @@ def _encode_as(state: State, order: Sequence[int]) -> Encoding:
 def _encode_message(m: Message, new_id: Sequence[int]) -> tuple[object, ...]:
     src, dst = new_id[m.src], new_id[m.dst]
     match m:
-        case RequestVoteRequest():
+        case RequestVote():
             return (_RV, src, dst, m.term, m.last_log_index, m.last_log_term)
-        case RequestVoteResponse():
+        case RequestVoteReply():
             return (_RVR, src, dst, m.term, int(m.granted))
-        case AppendEntriesRequest():
+        case AppendEntries():
             return (
                 _AE,
                 src,
                 dst,
                 m.term,
-                m.prev_log_index,
-                m.prev_log_term,
+                m.prev_index,
+                m.prev_term,
                 m.entries,
                 m.leader_commit,
             )
-        case AppendEntriesResponse():
+        case AppendEntriesReply():
             return (_AER, src, dst, m.term, int(m.success), m.match_index)
-        case InstallSnapshotRequest():
+        case InstallSnapshot():
             return (_IS, src, dst, m.term, m.last_index, m.last_term, m.values)
     raise AssertionError(f"not a message: {m!r}")  # pragma: no cover
 
@@ -243,7 +243,7 @@ def decode(encoding: Encoding) -> State:
         return frozenset(j for j in range(n) if mask >> j & 1)
 
     return State(
-        current_term=tuple(s[0] for s in servers),
+        term=tuple(s[0] for s in servers),
         role=tuple(_ROLES[s[1]] for s in servers),
         voted_for=tuple(None if s[2] < 0 else s[2] for s in servers),
         log=tuple(s[3] for s in servers),
@@ -262,16 +262,16 @@ def _decode_message(m: tuple[object, ...]) -> Message:
     kind, src, dst, term, *rest = m
     assert isinstance(src, int) and isinstance(dst, int) and isinstance(term, int)
     if kind == _RV:
-        return RequestVoteRequest(src, dst, term, *rest)  # type: ignore[arg-type]
+        return RequestVote(src, dst, term, *rest)  # type: ignore[arg-type]
     if kind == _RVR:
-        return RequestVoteResponse(src, dst, term, bool(rest[0]))
+        return RequestVoteReply(src, dst, term, bool(rest[0]))
     if kind == _AE:
         prev, prev_term, entries, commit = rest
         assert isinstance(entries, tuple)
-        return AppendEntriesRequest(src, dst, term, prev, prev_term, entries, commit)  # type: ignore[arg-type]
+        return AppendEntries(src, dst, term, prev, prev_term, entries, commit)  # type: ignore[arg-type]
     if kind == _AER:
-        return AppendEntriesResponse(src, dst, term, bool(rest[0]), rest[1])  # type: ignore[arg-type]
-    return InstallSnapshotRequest(src, dst, term, *rest)  # type: ignore[arg-type]
+        return AppendEntriesReply(src, dst, term, bool(rest[0]), rest[1])  # type: ignore[arg-type]
+    return InstallSnapshot(src, dst, term, *rest)  # type: ignore[arg-type]
 
 
 # ---- raft.tla mode (spec.raft_tla.TlaState): the same scheme, with the bag's counts ----
@@ -283,7 +283,7 @@ def canonical_tla(state: TlaState, symmetry: bool = True) -> Encoding:
     if not symmetry:
         return _encode_tla_as(state, list(range(n)))
     quick = [
-        (state.current_term[i], int(state.role[i]), state.log[i], state.commit_index[i])
+        (state.term[i], int(state.role[i]), state.log[i], state.commit_index[i])
         for i in range(n)
     ]
     if len(set(quick)) == n:
@@ -302,7 +302,7 @@ def _encode_tla_as(state: TlaState, order: Sequence[int]) -> Encoding:
     new_id = [0] * n
     for new, old in enumerate(order):
         new_id[old] = new
-    terms, roles, votes, logs = state.current_term, state.role, state.voted_for, state.log
+    terms, roles, votes, logs = state.term, state.role, state.voted_for, state.log
     commits, next_index, match_index = state.commit_index, state.next_index, state.match_index
     votes_responded, votes_granted = state.votes_responded, state.votes_granted
     servers = []
@@ -341,7 +341,7 @@ def decode_tla(encoding: Encoding) -> TlaState:
 
     messages = tuple(sorted(((_decode_message(m), c) for m, c in bag), key=bag_key))
     return TlaState(
-        current_term=tuple(s[0] for s in servers),
+        term=tuple(s[0] for s in servers),
         role=tuple(_ROLES[s[1]] for s in servers),
         voted_for=tuple(None if s[2] < 0 else s[2] for s in servers),
         log=tuple(s[3] for s in servers),

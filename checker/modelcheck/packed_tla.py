@@ -29,13 +29,13 @@ from typing import Any
 from checker.modelcheck.encoding import orders_by
 from spec.raft_tla import TlaState, bag_key
 from spec.raft_types import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
+    AppendEntries,
+    AppendEntriesReply,
     Config,
     Entry,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     Role,
 )
 
@@ -261,7 +261,7 @@ def _receive(
         yield "HandleRequestVoteResponse", (servers, _consume(bag, k, network), restarts)
     elif kind == _AE:
         yield from _handle_append_entries(state, config, k, body, i, j, network)
-    else:  # AppendEntriesResponse
+    else:  # AppendEntriesReply
         if m_term == term:
             row_n, row_m = me[NEXT], me[MATCH]
             if a:  # success: b is the matchIndex
@@ -471,7 +471,7 @@ def pack(state: TlaState) -> Packed:
     n = state.servers
     servers = tuple(
         (
-            state.current_term[i],
+            state.term[i],
             int(state.role[i]),
             -1 if state.voted_for[i] is None else state.voted_for[i],
             tuple(e.term << 4 | e.value for e in state.log[i]),
@@ -489,14 +489,14 @@ def pack(state: TlaState) -> Packed:
 
 def _pack_message(m: Message) -> int:
     match m:
-        case RequestVoteRequest():
+        case RequestVote():
             body = _message(_RV, m.term, m.last_log_index, m.last_log_term)
-        case RequestVoteResponse():
+        case RequestVoteReply():
             body = _message(_RVR, m.term, int(m.granted))
-        case AppendEntriesRequest():
+        case AppendEntries():
             entry = m.entries[0].term << 4 | m.entries[0].value if m.entries else 0
-            body = _message(_AE, m.term, m.prev_log_index, m.prev_log_term, entry, m.leader_commit)
-        case AppendEntriesResponse():
+            body = _message(_AE, m.term, m.prev_index, m.prev_term, entry, m.leader_commit)
+        case AppendEntriesReply():
             body = _message(_AER, m.term, int(m.success), m.match_index)
         case _:
             raise ValueError(f"raft.tla has no {type(m).__name__}")
@@ -552,10 +552,10 @@ def unpack_message(key: int) -> Message:
     kind, term = body & 7, body >> 3 & 0x1F
     a, b, c, d = body >> 8 & 0xFF, body >> 16 & 0xFF, body >> 24 & 0xFF, body >> 32 & 0xFF
     if kind == _RV:
-        return RequestVoteRequest(src, dst, term, a, b)
+        return RequestVote(src, dst, term, a, b)
     if kind == _RVR:
-        return RequestVoteResponse(src, dst, term, bool(a))
+        return RequestVoteReply(src, dst, term, bool(a))
     if kind == _AE:
         entries = (Entry(c >> 4, c & 0xF),) if c else ()
-        return AppendEntriesRequest(src, dst, term, a, b, entries, d)
-    return AppendEntriesResponse(src, dst, term, bool(a), b)
+        return AppendEntries(src, dst, term, a, b, entries, d)
+    return AppendEntriesReply(src, dst, term, bool(a), b)

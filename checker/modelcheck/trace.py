@@ -106,7 +106,7 @@ def variables(state: Any) -> dict[str, Any]:
     A raft.tla-mode state is shown through its `spec.raft.State` view."""
     state = as_raft(state)
     return {
-        "currentTerm": list(state.current_term),
+        "currentTerm": list(state.term),
         "role": [r.name.lower() for r in state.role],
         "votedFor": list(state.voted_for),
         "log": [[_entry(e) for e in log] for log in state.log],

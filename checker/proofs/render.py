@@ -27,7 +27,7 @@ def server_line(s: State, i: int) -> str:
               for k, e in enumerate(s.log[i])]
     log = " ".join(cells) or "-"
     voted = "-" if s.voted_for[i] is None else f"s{s.voted_for[i]}"
-    line = (f"s{i}: term {s.current_term[i]} {ROLE[s.role[i]]}, voted {voted}, log [{log}], "
+    line = (f"s{i}: term {s.term[i]} {ROLE[s.role[i]]}, voted {voted}, log [{log}], "
             f"commit {s.commit_index[i]}")
     if s.role[i] != Role.FOLLOWER:
         granted = ",".join(f"s{j}" for j in sorted(s.votes_granted[i])) or "-"

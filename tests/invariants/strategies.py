@@ -8,12 +8,12 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from spec.raft_types import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
+    AppendEntries,
+    AppendEntriesReply,
     Entry,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     Role,
     Snapshot,
     State,
@@ -29,16 +29,16 @@ def messages(draw: st.DrawFn, n: int, max_log: int) -> Message:
     term = draw(st.integers(1, 3))
     kind = draw(st.integers(0, 3))
     if kind == 0:
-        return RequestVoteRequest(src, dst, term, draw(st.integers(0, max_log)), draw(TERMS))
+        return RequestVote(src, dst, term, draw(st.integers(0, max_log)), draw(TERMS))
     if kind == 1:
-        return RequestVoteResponse(src, dst, term, draw(st.booleans()))
+        return RequestVoteReply(src, dst, term, draw(st.booleans()))
     if kind == 2:
         prev = draw(st.integers(0, max_log))
         ents = draw(st.lists(st.builds(Entry, st.integers(1, 3), st.integers(1, 2)),
                              max_size=max_log - prev))
-        return AppendEntriesRequest(src, dst, term, prev, draw(TERMS) if prev else 0,
+        return AppendEntries(src, dst, term, prev, draw(TERMS) if prev else 0,
                                     tuple(ents), draw(st.integers(0, max_log)))
-    return AppendEntriesResponse(src, dst, term, draw(st.booleans()), draw(st.integers(0, max_log)))
+    return AppendEntriesReply(src, dst, term, draw(st.booleans()), draw(st.integers(0, max_log)))
 
 
 @st.composite

@@ -10,7 +10,7 @@ from checker.invariants import CONCRETE, Z3, from_spec
 from checker.invariants.symbolic import Bounds, encode
 from checker.proofs.ghost import GhostView
 from checker.proofs.induction import candidate_invariants, prove
-from spec.raft import Config, InstallSnapshotRequest
+from spec.raft import Config, InstallSnapshot
 from tests.proofs.test_ghost import ghost_walk
 from tests.proofs.test_transition import SNAPSHOT_STEPS
 
@@ -32,7 +32,7 @@ def test_invariants_hold_and_agree_on_reachable_snapshot_states() -> None:
             for inv in plain:
                 assert z3.is_true(z3.simplify(inv.holds(sym, Z3))), (inv.name, post)
             snapshots += any(s.index for s in post.snapshot)
-            installs += any(isinstance(m, InstallSnapshotRequest) for m in post.network)
+            installs += any(isinstance(m, InstallSnapshot) for m in post.network)
     assert snapshots >= 10 and installs >= 3  # not vacuous
 
 
