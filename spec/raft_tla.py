@@ -10,11 +10,11 @@ compared with TLC's:
   step; BecomeLeader and AdvanceCommitIndex are steps of their own;
 - AppendEntries carries at most one entry, and a conflicting entry is removed one per step;
 - the network is a bag (message -> count). raft.tla keeps a message in the bag's domain when its
-  count drops to 0; with `network="bag"` this module does the same (the count-0 entries are
-  part of the state, as in TLC's fingerprint), with `network="clean-bag"` they are removed. A
+  count drops to 0; with `network_kind="bag"` this module does the same (the count-0 entries are
+  part of the state, as in TLC's fingerprint), with `network_kind="clean-bag"` they are removed. A
   message is received only while its count is positive.
 
-`network="set"` measures an idea of DSLabs's: when the network may duplicate messages anyway
+`network_kind="set"` measures an idea of DSLabs's: when the network may duplicate messages anyway
 (`config.duplicates`), a bag's counts say nothing a behaviour can use — any message in flight
 can be copied again — so the network is a set and receiving a message does not consume it
 (delivery and duplication in one); Drop removes it. Without bounds, the set reaches exactly
@@ -67,7 +67,7 @@ class TlaState:
     votes_granted: tuple[frozenset[int], ...]
     next_index: tuple[tuple[int, ...], ...]
     match_index: tuple[tuple[int, ...], ...]
-    messages: Bag
+    network: Bag  # raft.tla's `messages`: the messages in flight, with their counts
     restarts: int = 0
 
     @property
@@ -101,7 +101,7 @@ def initial_states(config: Config) -> list[TlaState]:
             votes_granted=(frozenset(),) * n,
             next_index=((1,) * n,) * n,
             match_index=((0,) * n,) * n,
-            messages=(),
+            network=(),
         )
     ]
 
@@ -121,7 +121,7 @@ def as_raft_state(s: TlaState) -> State:
         votes_granted=s.votes_granted,
         next_index=s.next_index,
         match_index=s.match_index,
-        network=frozenset(m for m, c in s.messages if c > 0),
+        network=frozenset(m for m, c in s.network if c > 0),
         restarts=s.restarts,
     )
 
@@ -132,23 +132,23 @@ def as_raft_state(s: TlaState) -> State:
 NETWORKS = ("bag", "clean-bag", "set")
 
 
-def _with(bag: Bag, m: Message, network: str = "bag") -> Bag:
+def _with(bag: Bag, m: Message, network_kind: str = "bag") -> Bag:
     d = dict(bag)
-    d[m] = 1 if network == "set" else d.get(m, 0) + 1
+    d[m] = 1 if network_kind == "set" else d.get(m, 0) + 1
     return tuple(sorted(d.items(), key=bag_key))
 
 
-def _without(bag: Bag, m: Message, network: str) -> Bag:
+def _without(bag: Bag, m: Message, network_kind: str) -> Bag:
     d = dict(bag)
     d[m] -= 1
-    if d[m] == 0 and network != "bag":
+    if d[m] == 0 and network_kind != "bag":
         del d[m]
     return tuple(sorted(d.items(), key=bag_key))
 
 
-def _received(bag: Bag, m: Message, network: str) -> Bag:
+def _received(bag: Bag, m: Message, network_kind: str) -> Bag:
     """The network after `m` is received: consumed from a bag, kept in a set."""
-    return bag if network == "set" else _without(bag, m, network)
+    return bag if network_kind == "set" else _without(bag, m, network_kind)
 
 
 def bag_key(item: tuple[Message, int]) -> tuple[str, tuple[object, ...]]:
@@ -163,7 +163,7 @@ def _message_key(m: Message) -> tuple[str, tuple[object, ...]]:
 
 
 def in_flight(s: TlaState) -> int:
-    return sum(c for _, c in s.messages)
+    return sum(c for _, c in s.network)
 
 
 def _last_term(log: tuple[Entry, ...]) -> int:
@@ -174,13 +174,13 @@ def _last_term(log: tuple[Entry, ...]) -> int:
 
 
 def successors(
-    s: TlaState, config: Config, network: str = "bag"
+    s: TlaState, config: Config, network_kind: str = "bag"
 ) -> Iterator[tuple[Action, TlaState]]:
     """raft.tla's Next (without DuplicateMessage/DropMessage unless the config allows them),
-    filtered by the state constraints; `network` is one of NETWORKS (module docstring)."""
-    if network == "set" and not config.duplicates:
+    filtered by the state constraints; `network_kind` is one of NETWORKS (module docstring)."""
+    if network_kind == "set" and not config.duplicates:
         raise ValueError("a set network stands for a bag with duplication: it needs duplicates")
-    for action, t in _next(s, config, network):
+    for action, t in _next(s, config, network_kind):
         if (
             max(t.term) <= config.max_term
             and all(len(log) <= config.max_log for log in t.log)
@@ -190,7 +190,7 @@ def successors(
             yield action, t
 
 
-def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, TlaState]]:
+def _next(s: TlaState, config: Config, network_kind: str) -> Iterator[tuple[Action, TlaState]]:
     n = config.servers
     quorum = config.quorum
     for i in range(n):
@@ -228,7 +228,7 @@ def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, T
                     )
                     yield (
                         Action("RequestVote", i, peer=j, message=m),
-                        _upd(s, messages=_with(s.messages, m, network)),
+                        _upd(s, network=_with(s.network, m, network_kind)),
                     )
             if len(s.votes_granted[i]) >= quorum:
                 yield (
@@ -253,22 +253,22 @@ def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, T
                     ae = _append_entries(s, i, j)
                     yield (
                         Action("AppendEntries", i, peer=j, message=ae),
-                        _upd(s, messages=_with(s.messages, ae, network)),
+                        _upd(s, network=_with(s.network, ae, network_kind)),
                     )
-    for msg, count in s.messages:
+    for msg, count in s.network:
         if count <= 0:
             continue
-        for t in _receive(s, config, msg, network):
+        for t in _receive(s, config, msg, network_kind):
             yield Action("Receive", msg.dst, peer=msg.src, message=msg), t
-        if config.duplicates and network != "set":  # in a set, a copy changes nothing
+        if config.duplicates and network_kind != "set":  # in a set, a copy changes nothing
             yield (
                 Action("Duplicate", msg.dst, peer=msg.src, message=msg),
-                _upd(s, messages=_with(s.messages, msg)),
+                _upd(s, network=_with(s.network, msg)),
             )
         if config.drops:
             yield (
                 Action("Drop", msg.dst, peer=msg.src, message=msg),
-                _upd(s, messages=_without(s.messages, msg, network)),
+                _upd(s, network=_without(s.network, msg, network_kind)),
             )
 
 
@@ -296,7 +296,7 @@ def _advance_commit(s: TlaState, config: Config, i: int) -> TlaState:
     return _upd(s, commit_index=tuple_set(s.commit_index, i, commit))
 
 
-def _receive(s: TlaState, config: Config, m: Message, network: str) -> Iterator[TlaState]:
+def _receive(s: TlaState, config: Config, m: Message, network_kind: str) -> Iterator[TlaState]:
     i, j = m.dst, m.src
     term = s.term[i]
     if m.term > term:  # UpdateTerm: the message stays for a later step
@@ -309,10 +309,10 @@ def _receive(s: TlaState, config: Config, m: Message, network: str) -> Iterator[
         return
 
     def reply(t: TlaState, response: Message) -> TlaState:
-        return _upd(t, messages=_received(_with(t.messages, response, network), m, network))
+        return _upd(t, network=_received(_with(t.network, response, network_kind), m, network_kind))
 
     def discard(t: TlaState) -> TlaState:
-        return _upd(t, messages=_received(t.messages, m, network))
+        return _upd(t, network=_received(t.network, m, network_kind))
 
     if isinstance(m, RequestVote):
         log = s.log[i]

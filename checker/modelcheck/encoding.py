@@ -293,7 +293,7 @@ def canonical_tla(state: TlaState, symmetry: bool = True) -> Encoding:
 
 def _tla_signatures(state: TlaState) -> list[tuple[object, ...]]:
     """As `_signatures`, over the bag (a message's count is part of its body)."""
-    bodies = ((m.src, m.dst, (_message_body(m), count)) for m, count in state.messages)
+    bodies = ((m.src, m.dst, (_message_body(m), count)) for m, count in state.network)
     return _signatures_of(state, bodies, None)
 
 
@@ -327,7 +327,7 @@ def _encode_tla_as(state: TlaState, order: Sequence[int]) -> Encoding:
                 tuple([row_m[o] for o in order]),
             )
         )
-    bag = tuple(sorted([(_encode_message(m, new_id), c) for m, c in state.messages]))
+    bag = tuple(sorted([(_encode_message(m, new_id), c) for m, c in state.network]))
     return (tuple(servers), bag, state.restarts)
 
 
@@ -350,6 +350,6 @@ def decode_tla(encoding: Encoding) -> TlaState:
         votes_granted=tuple(members(s[6]) for s in servers),
         next_index=tuple(s[7] for s in servers),
         match_index=tuple(s[8] for s in servers),
-        messages=messages,
+        network=messages,
         restarts=restarts,
     )

@@ -65,26 +65,26 @@ def _item(body: int, src: int, dst: int, count: int = 1) -> int:
     return body << 10 | src << 7 | dst << 4 | count
 
 
-def _add(bag: tuple[int, ...], key: int, network: str) -> tuple[int, ...]:
+def _add(bag: tuple[int, ...], key: int, network_kind: str) -> tuple[int, ...]:
     """The bag with one more copy of the message `key` (an item without its count); a set
     with the message."""
     for k, item in enumerate(bag):
         if item >> 4 == key:
-            return bag if network == "set" else (*bag[:k], item + 1, *bag[k + 1 :])
+            return bag if network_kind == "set" else (*bag[:k], item + 1, *bag[k + 1 :])
     return tuple(sorted((*bag, key << 4 | 1)))
 
 
-def _take(bag: tuple[int, ...], k: int, network: str) -> tuple[int, ...]:
+def _take(bag: tuple[int, ...], k: int, network_kind: str) -> tuple[int, ...]:
     """The bag with one copy fewer of its k-th message (kept at count 0 in raft.tla's bag)."""
     item = bag[k]
-    if item & _COUNT == 1 and network != "bag":
+    if item & _COUNT == 1 and network_kind != "bag":
         return (*bag[:k], *bag[k + 1 :])
     return (*bag[:k], item - 1, *bag[k + 1 :])
 
 
-def _consume(bag: tuple[int, ...], k: int, network: str) -> tuple[int, ...]:
+def _consume(bag: tuple[int, ...], k: int, network_kind: str) -> tuple[int, ...]:
     """The network after its k-th message is received: consumed from a bag, kept in a set."""
-    return bag if network == "set" else _take(bag, k, network)
+    return bag if network_kind == "set" else _take(bag, k, network_kind)
 
 
 def _in_flight(bag: tuple[int, ...]) -> int:
@@ -94,25 +94,27 @@ def _in_flight(bag: tuple[int, ...]) -> int:
 # ---------------------------------------------------------------- Next
 
 
-def successors(state: Packed, config: Config, network: str) -> Iterator[tuple[str, Packed]]:
+def successors(state: Packed, config: Config, network_kind: str) -> Iterator[tuple[str, Packed]]:
     """raft.tla's Next on a packed state, filtered by the state constraints (a step is not
     taken if its target breaks one). Yields (action name, state); the readable spec names the
-    actions of a counterexample, so only the name is kept here. `network` is one of
+    actions of a counterexample, so only the name is kept here. `network_kind` is one of
     `spec.raft_tla.NETWORKS`."""
-    if network == "set":
+    if network_kind == "set":
         if not config.duplicates:
             raise ValueError("a set network stands for a bag with duplication: needs duplicates")
         # Sending a message already in the set, and replying while keeping the request, make
         # the in-flight count hard to track step by step: filter on the result instead.
         limit = config.max_messages
-        for action, t in _next(state, config, network, True):
+        for action, t in _next(state, config, network_kind, True):
             if len(t[1]) <= limit:
                 yield action, t
     else:
-        yield from _next(state, config, network, _in_flight(state[1]) < config.max_messages)
+        yield from _next(state, config, network_kind, _in_flight(state[1]) < config.max_messages)
 
 
-def _next(state: Packed, config: Config, network: str, room: bool) -> Iterator[tuple[str, Packed]]:
+def _next(
+    state: Packed, config: Config, network_kind: str, room: bool
+) -> Iterator[tuple[str, Packed]]:
     """Next, with the term, log and restart bounds applied step by step; `room` says whether
     a bag may take one more message (a step that receives one and sends one keeps its size)."""
     if config.max_term < 1:  # the initial terms (1) already break the constraint
@@ -149,7 +151,7 @@ def _next(state: Packed, config: Config, network: str, room: bool) -> Iterator[t
                 responded = me[RESPONDED]
                 for j in range(n):
                     if not responded >> j & 1:
-                        sent = _add(bag, body << 6 | i << 3 | j, network)
+                        sent = _add(bag, body << 6 | i << 3 | j, network_kind)
                         yield "RequestVote", (servers, sent, restarts)
             if granted.bit_count() >= quorum:
                 leader = (term, LEADER, me[VOTED], log, commit, me[RESPONDED], granted)
@@ -184,16 +186,16 @@ def _next(state: Packed, config: Config, network: str, room: bool) -> Iterator[t
             if room:
                 for j in range(n):
                     if j != i:
-                        sent = _add(bag, _append_entries(me, j) << 6 | i << 3 | j, network)
+                        sent = _add(bag, _append_entries(me, j) << 6 | i << 3 | j, network_kind)
                         yield "AppendEntries", (servers, sent, restarts)
     for k, item in enumerate(bag):
         if not item & _COUNT:
             continue
-        yield from _receive(state, config, k, item, network)
-        if config.duplicates and room and network != "set":  # in a set a copy changes nothing
+        yield from _receive(state, config, k, item, network_kind)
+        if config.duplicates and room and network_kind != "set":  # in a set a copy changes nothing
             yield "Duplicate", (servers, (*bag[:k], item + 1, *bag[k + 1 :]), restarts)
         if config.drops:
-            yield "Drop", (servers, _take(bag, k, network), restarts)
+            yield "Drop", (servers, _take(bag, k, network_kind), restarts)
 
 
 def _put(servers: tuple[Local, ...], i: int, local: Local) -> tuple[Local, ...]:
@@ -224,7 +226,7 @@ def _commit(me: Local, i: int, n: int, quorum: int) -> int:
 
 
 def _receive(
-    state: Packed, config: Config, k: int, item: int, network: str
+    state: Packed, config: Config, k: int, item: int, network_kind: str
 ) -> Iterator[tuple[str, Packed]]:
     servers, bag, restarts = state
     body = item >> 10
@@ -253,14 +255,14 @@ def _receive(
         if grant:
             servers = _put(servers, i, (term, me[ROLE], j, *me[LOG:]))
         reply = _message(_RVR, term, int(grant)) << 6 | i << 3 | j
-        yield "HandleRequestVoteRequest", (servers, _reply(bag, k, reply, network), restarts)
+        yield "HandleRequestVoteRequest", (servers, _reply(bag, k, reply, network_kind), restarts)
     elif kind == _RVR:
         if m_term == term:
             responded, granted = me[RESPONDED] | 1 << j, me[GRANTED] | (a << j)
             servers = _put(servers, i, (*me[:RESPONDED], responded, granted, *me[NEXT:]))
-        yield "HandleRequestVoteResponse", (servers, _consume(bag, k, network), restarts)
+        yield "HandleRequestVoteResponse", (servers, _consume(bag, k, network_kind), restarts)
     elif kind == _AE:
-        yield from _handle_append_entries(state, config, k, body, i, j, network)
+        yield from _handle_append_entries(state, config, k, body, i, j, network_kind)
     else:  # AppendEntriesReply
         if m_term == term:
             row_n, row_m = me[NEXT], me[MATCH]
@@ -272,11 +274,11 @@ def _receive(
             else:
                 row_n = (*row_n[:j], max(row_n[j] - 1, 1), *row_n[j + 1 :])
             servers = _put(servers, i, (*me[:NEXT], row_n, row_m))
-        yield "HandleAppendEntriesResponse", (servers, _consume(bag, k, network), restarts)
+        yield "HandleAppendEntriesResponse", (servers, _consume(bag, k, network_kind), restarts)
 
 
 def _handle_append_entries(
-    state: Packed, config: Config, k: int, body: int, i: int, j: int, network: str
+    state: Packed, config: Config, k: int, body: int, i: int, j: int, network_kind: str
 ) -> Iterator[tuple[str, Packed]]:
     servers, bag, restarts = state
     me = servers[i]
@@ -287,7 +289,7 @@ def _handle_append_entries(
     log_ok = prev == 0 or (0 < prev <= len(log) and prev_term == log[prev - 1] >> 4)
     if m_term < term or (m_term == term and role == FOLLOWER and not log_ok):
         reply = _message(_AER, term, 0, 0) << 6 | i << 3 | j
-        yield "HandleAppendEntriesRequest", (servers, _reply(bag, k, reply, network), restarts)
+        yield "HandleAppendEntriesRequest", (servers, _reply(bag, k, reply, network_kind), restarts)
         return
     if m_term == term and role == CANDIDATE:  # return to follower; the message stays
         yield (
@@ -306,7 +308,7 @@ def _handle_append_entries(
         # already done with the request (may lower commitIndex on a stale copy, as raft.tla)
         done = _put(servers, i, (*me[:COMMIT], leader_commit, *me[RESPONDED:]))
         reply = _message(_AER, term, 1, prev + (1 if entry else 0)) << 6 | i << 3 | j
-        yield "HandleAppendEntriesRequest", (done, _reply(bag, k, reply, network), restarts)
+        yield "HandleAppendEntriesRequest", (done, _reply(bag, k, reply, network_kind), restarts)
     elif len(log) >= index:  # conflict: remove one entry
         yield (
             "HandleAppendEntriesRequest",
@@ -327,10 +329,10 @@ def _handle_append_entries(
         )
 
 
-def _reply(bag: tuple[int, ...], k: int, response: int, network: str) -> tuple[int, ...]:
+def _reply(bag: tuple[int, ...], k: int, response: int, network_kind: str) -> tuple[int, ...]:
     """The bag after answering its k-th message with `response`: raft.tla's
     Reply(response, m) = WithoutMessage(m, WithMessage(response, messages))."""
-    return _add(_consume(bag, k, network), response, network)
+    return _add(_consume(bag, k, network_kind), response, network_kind)
 
 
 # ---------------------------------------------------------------- symmetry
@@ -483,7 +485,7 @@ def pack(state: TlaState) -> Packed:
         )
         for i in range(n)
     )
-    bag = tuple(sorted(_pack_message(m) << 4 | count for m, count in state.messages))
+    bag = tuple(sorted(_pack_message(m) << 4 | count for m, count in state.network))
     return (servers, bag, state.restarts)
 
 

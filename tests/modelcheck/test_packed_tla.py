@@ -94,8 +94,8 @@ def rename(state: raft_tla.TlaState, perm: tuple[int, ...]) -> raft_tla.TlaState
         match_index=tuple(
             tuple(r[old[k]] for k in range(n)) for r in per_server(state.match_index)
         ),  # type: ignore[index]
-        messages=tuple(
-            sorted(((permute_message(m, perm), c) for m, c in state.messages), key=raft_tla.bag_key)
+        network=tuple(
+            sorted(((permute_message(m, perm), c) for m, c in state.network), key=raft_tla.bag_key)
         ),
         restarts=state.restarts,
     )
