@@ -62,9 +62,9 @@ def ghost_lines(cti: CTI) -> list[str]:
     g = cti.ghost_pre
     if g is None:
         return []
-    votes = [f"s{j}@t{t}→s{c} log=(t{g.vlt[j][t]},{g.vli[j][t]})"
+    votes = [f"s{j}@t{t}→s{c} log=(t{g.voter_last_term[j][t]},{g.voter_last_index[j][t]})"
              for j, row in enumerate(g.vote) for t, c in enumerate(row) if c >= 0]
-    commits = [f"({k + 1},t{t}) in t{c}" for k, row in enumerate(g.cterm)
+    commits = [f"({k + 1},t{t}) in t{c}" for k, row in enumerate(g.committed_in)
                for t, c in enumerate(row) if c > 0]
     return [f"  ghost votes: {', '.join(votes) or 'none'}",
             f"  ghost committed: {', '.join(commits) or 'none'}"]

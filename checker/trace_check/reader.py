@@ -92,13 +92,15 @@ def server_rec(state: Any, path: str, line: int, servers: int) -> ServerRec:
         raise BadInput("\"state\" must be an object", path, line)
     try:
         term, voted, role = state["term"], state["voted_for"], ROLES[state["role"]]
-        log, snap, snap_term = state["log"], state["snapshot_index"], state["snapshot_term"]
-        commit = state["commit_index"]
+        log, snapshot_index, snapshot_term = (state["log"], state["snapshot_index"],
+                                              state["snapshot_term"])
+        commit_index = state["commit_index"]
     except (KeyError, TypeError) as e:
         raise BadInput(f"state: missing or bad key {e}; expected term, voted_for, role "
                        "(follower|candidate|leader), log, snapshot_index, snapshot_term, "
                        "commit_index", path, line) from None
-    if not all(_is_int(x) and x >= 0 for x in (term, snap, snap_term, commit)):
+    if not all(_is_int(x) and x >= 0
+               for x in (term, snapshot_index, snapshot_term, commit_index)):
         raise BadInput("state: term, snapshot_index, snapshot_term, commit_index must be "
                        "integers ≥ 0", path, line)
     if voted is not None and not (_is_int(voted) and 0 <= voted < servers):
@@ -110,35 +112,40 @@ def server_rec(state: Any, path: str, line: int, servers: int) -> ServerRec:
         terms = tuple(e[1] for e in log)
         well_formed = (
             all(len(e) == 2 for e in log)
-            and indexes == list(range(snap + 1, snap + 1 + len(log)))
+            and indexes == list(range(snapshot_index + 1, snapshot_index + 1 + len(log)))
             and all(type(t) is int and t >= 0 for t in terms)
         )
     except (TypeError, IndexError, KeyError):
         well_formed = False
     if not well_formed:
         raise BadInput(f"state: log {_short(log)}; expected [[index, term], …] with integer "
-                       f"terms ≥ 0 and indexes consecutive from snapshot_index + 1 = {snap + 1}",
+                       f"terms ≥ 0 and indexes consecutive from snapshot_index + 1 = "
+                       f"{snapshot_index + 1}",
                        path, line)
     # A trace records neither values (commands go in `apply` events) nor a leader's
-    # nextIndex/matchIndex: they read as neutral (value 0 everywhere, nextIndex 1, matchIndex 0).
+    # next_index/match_index: they read as neutral (value 0 everywhere, next_index 1,
+    # match_index 0).
     return ServerRec(term=term, role=role, voted_for=NONE if voted is None else voted,
-                     commit=commit, snap_index=snap, snap_term=snap_term,
-                     log_terms=tuple(terms), values=None, next_index=(1,) * servers,
-                     match_index=(0,) * servers)
+                     commit_index=commit_index, snapshot_index=snapshot_index,
+                     snapshot_term=snapshot_term, log_terms=tuple(terms), values=None,
+                     next_index=(1,) * servers, match_index=(0,) * servers)
 
 
 def initial_rec(servers: int) -> ServerRec:
     """A server before its first recorded state: Figure 2's first boot."""
-    return ServerRec(term=0, role=FOLLOWER, voted_for=NONE, commit=0, snap_index=0,
-                     snap_term=0, log_terms=(), values=None, next_index=(1,) * servers, match_index=(0,) * servers)
+    return ServerRec(term=0, role=FOLLOWER, voted_for=NONE, commit_index=0, snapshot_index=0,
+                     snapshot_term=0, log_terms=(), values=None, next_index=(1,) * servers,
+                     match_index=(0,) * servers)
 
 
 def crashed_rec(rec: ServerRec) -> ServerRec:
     """A crashed server: what it persisted (term, vote, log, snapshot) survives; it is no
     longer leader or candidate, and its commit index is back at its snapshot (§7)."""
     return ServerRec(term=rec.term, role=FOLLOWER, voted_for=rec.voted_for,
-                     commit=rec.snap_index, snap_index=rec.snap_index,
-                     snap_term=rec.snap_term, log_terms=rec.log_terms, values=rec.values, next_index=rec.next_index, match_index=rec.match_index)
+                     commit_index=rec.snapshot_index, snapshot_index=rec.snapshot_index,
+                     snapshot_term=rec.snapshot_term, log_terms=rec.log_terms,
+                     values=rec.values, next_index=rec.next_index,
+                     match_index=rec.match_index)
 
 
 def _json(text: str, path: str, line: int) -> dict[str, Any]:

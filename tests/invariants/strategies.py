@@ -54,14 +54,14 @@ def states(draw: st.DrawFn, *, servers: tuple[int, ...] = (2, 3), max_log: int =
         roles.append(draw(st.sampled_from(list(Role))))
         voted.append(draw(st.none() | ids))
         length = draw(st.integers(0, max_log))
-        snap_index = draw(st.integers(0, length)) if snapshots else 0
+        snapshot_index = draw(st.integers(0, length)) if snapshots else 0
         entries = [Entry(draw(st.integers(1, 3)), draw(st.integers(1, 2))) for _ in range(length)]
-        if snap_index:
-            covered = entries[:snap_index]
-            snaps.append(Snapshot(snap_index, covered[-1].term, tuple(e.value for e in covered)))
+        if snapshot_index:
+            covered = entries[:snapshot_index]
+            snaps.append(Snapshot(snapshot_index, covered[-1].term, tuple(e.value for e in covered)))
         else:
             snaps.append(Snapshot())
-        logs.append(tuple(entries[snap_index:]))
+        logs.append(tuple(entries[snapshot_index:]))
         commits.append(draw(st.integers(0, max_log)))
         r = draw(st.frozensets(ids))
         responded.append(r)
