@@ -91,8 +91,8 @@ def message_well_typed(m: object, servers: int) -> bool:
 
 
 def commit_index_in_log(state: State) -> bool:
-    """A server has every entry it has committed: snapshot index ≤ commitIndex ≤ last index.
-    (Figure 2 never lets a follower drop an entry below its commitIndex: rule 3 only deletes
+    """A server has every entry it has committed: snapshot index ≤ commit_index ≤ last index.
+    (Figure 2 never lets a follower drop an entry below its commit_index: rule 3 only deletes
     conflicting entries, and committed entries never conflict.)"""
     return all(
         state.snapshot[i].index <= state.commit_index[i] <= last_index(state, i)
@@ -137,10 +137,10 @@ def _same_prefix(state: State, i: int, j: int, k: int) -> bool:
 
 def leader_completeness(state: State) -> bool:
     """§5.4, Figure 3: if an entry is committed in a term, it is present in the logs of the
-    leaders of all higher terms. State form: an entry at index k ≤ commitIndex[i] was
-    committed in a term ≤ currentTerm[i] (commitIndex only ever comes from a leader of the
-    server's current term, and terms only grow), so every leader l with currentTerm[l] >
-    currentTerm[i] must hold the same entry at k."""
+    leaders of all higher terms. State form: an entry at index k ≤ commit_index[i] was
+    committed in a term ≤ term[i] (commit_index only ever comes from a leader of the
+    server's current term, and terms only grow), so every leader l with term[l] >
+    term[i] must hold the same entry at k."""
     n = state.servers
     for leader in range(n):
         if state.role[leader] != Role.LEADER:
@@ -156,7 +156,7 @@ def leader_completeness(state: State) -> bool:
 def state_machine_safety(state: State) -> bool:
     """§5.4.3, Figure 3: if a server has applied an entry at an index, no other server ever
     applies a different entry at that index. State form: committed prefixes agree (a server
-    may apply exactly the entries up to its commitIndex; a snapshot holds applied values)."""
+    may apply exactly the entries up to its commit_index; a snapshot holds applied values)."""
     n = state.servers
     for i in range(n):
         for j in range(i + 1, n):

@@ -126,9 +126,9 @@ def timeout(state: State, config: Config, i: int) -> State | None:
 
 
 def restart(state: State, config: Config, i: int) -> State | None:
-    """A crash and restart: Figure 2's persistent state (currentTerm, votedFor, log) and the
+    """A crash and restart: Figure 2's persistent state (term, voted_for, log) and the
     snapshot survive; everything volatile is reset. The state machine is rebuilt from the
-    snapshot (§7), so commitIndex restarts at the snapshot's index."""
+    snapshot (§7), so commit_index restarts at the snapshot's index."""
     if state.restarts >= config.max_restarts:
         return None
     n = config.servers
@@ -189,17 +189,17 @@ def request_vote(state: State, config: Config, i: int, j: int) -> Message | None
 
 
 def append_entries(state: State, config: Config, i: int, j: int) -> Message | None:
-    """§5.3: a leader sends j the entries from nextIndex[j] on (none: a heartbeat), with the
-    index and term of the entry before them, and its commitIndex."""
+    """§5.3: a leader sends j the entries from next_index[j] on (none: a heartbeat), with the
+    index and term of the entry before them, and its commit_index."""
     if state.role[i] != Role.LEADER:
         return None
     nxt = state.next_index[i][j]
     snap = state.snapshot[i]
     if nxt <= snap.index:
-        return None  # the entry before nextIndex was compacted: InstallSnapshot instead
+        return None  # the entry before next_index was compacted: InstallSnapshot instead
     prev = nxt - 1
     prev_term = term_at(state, i, prev)
-    assert prev_term is not None, "nextIndex beyond the leader's log"
+    assert prev_term is not None, "next_index beyond the leader's log"
     entries = state.log[i][prev - snap.index :]
     return AppendEntries(
         i, j, state.term[i], prev, prev_term, entries, state.commit_index[i]
@@ -207,7 +207,7 @@ def append_entries(state: State, config: Config, i: int, j: int) -> Message | No
 
 
 def install_snapshot(state: State, config: Config, i: int, j: int) -> Message | None:
-    """§7: a leader whose log no longer holds the entry before nextIndex[j] sends its snapshot."""
+    """§7: a leader whose log no longer holds the entry before next_index[j] sends its snapshot."""
     snap = state.snapshot[i]
     if state.role[i] != Role.LEADER or snap.index == 0 or state.next_index[i][j] > snap.index:
         return None

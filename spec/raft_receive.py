@@ -55,7 +55,7 @@ def receive(state: State, config: Config, m: Message, *, keep: bool) -> State | 
 
 def _adopt_term(s: State, config: Config, i: int, term: int) -> State:
     """§5.1: "If RPC request or response contains term T > currentTerm: set currentTerm = T,
-    convert to follower." votedFor is per term, so it is cleared."""
+    convert to follower." voted_for is per term, so it is cleared."""
     if term <= s.term[i]:
         return s
     s = updated(
@@ -100,8 +100,8 @@ def _handle_request_vote(s: State, config: Config, m: RequestVote) -> tuple[Stat
 
 
 def _handle_request_vote_reply(s: State, config: Config, m: RequestVoteReply) -> State:
-    """§5.2: a candidate that gathers votes from a majority becomes leader, with nextIndex just
-    past its log and matchIndex 0 for every follower (Figure 2, "Volatile state on leaders").
+    """§5.2: a candidate that gathers votes from a majority becomes leader, with next_index just
+    past its log and match_index 0 for every follower (Figure 2, "Volatile state on leaders").
     Stale responses (an older term) are ignored."""
     i = m.dst
     if m.term != s.term[i] or s.role[i] != Role.CANDIDATE:
@@ -130,8 +130,8 @@ def _handle_append_entries(
     s: State, config: Config, m: AppendEntries
 ) -> tuple[State, Message]:
     """Figure 2, AppendEntries receiver: reply false if the term is stale (1) or the log has no
-    entry at prevLogIndex with prevLogTerm (2); delete a conflicting entry and all that follow
-    it (3); append new entries (4); advance commitIndex to min(leaderCommit, last new) (5)."""
+    entry at prev_index with prev_term (2); delete a conflicting entry and all that follow
+    it (3); append new entries (4); advance commit_index to min(leader_commit, last new) (5)."""
     i = m.dst
     term = s.term[i]
     fail = AppendEntriesReply(i, m.src, term, False, 0)
@@ -176,8 +176,8 @@ def _handle_append_entries(
 
 
 def _handle_append_entries_reply(s: State, config: Config, m: AppendEntriesReply) -> State:
-    """Figure 2, "Leaders": on success update matchIndex/nextIndex, on failure decrement
-    nextIndex and retry; then commit the largest N replicated on a majority whose entry is of
+    """Figure 2, "Leaders": on success update match_index/next_index, on failure decrement
+    next_index and retry; then commit the largest N replicated on a majority whose entry is of
     the current term (§5.3, and §5.4.2: never by counting replicas of an older term's entry).
     Stale responses are ignored."""
     i, j = m.dst, m.src

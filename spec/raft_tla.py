@@ -23,7 +23,7 @@ receipt to follow a set, and a set keeps more messages than a bag it follows. On
 in-flight bound differs (it counts distinct messages, as in `spec.raft`). It requires
 `duplicates`.
 
-Bounds as TLC's state constraints: currentTerm ≤ max_term, Len(log) ≤ max_log, bag
+Bounds as TLC's state constraints: term ≤ max_term, Len(log) ≤ max_log, bag
 cardinality (sum of counts; in a set, its size) ≤ max_messages, restarts ≤ max_restarts. A step whose target
 violates a constraint is not taken (TLC does not store such states). The invariants are those of
 `spec.raft`, evaluated on `as_raft_state(s)` — the same definitions, on the same variables.
@@ -377,7 +377,7 @@ def _handle_append_entries(
         return
     index = prev + 1
     if not m.entries or (len(log) >= index and log[index - 1].term == m.entries[0].term):
-        # already done with the request (may lower commitIndex on a stale copy, as raft.tla)
+        # already done with the request (may lower commit_index on a stale copy, as raft.tla)
         t = _upd(s, commit_index=tuple_set(s.commit_index, i, m.leader_commit))
         yield reply(t, AppendEntriesReply(i, j, term, True, prev + len(m.entries)))
     elif len(log) >= index:  # conflict: remove one entry

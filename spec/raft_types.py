@@ -24,7 +24,9 @@ BUGS: dict[str, str] = {
         "a vote is granted without checking that the candidate's log is at least as "
         "up-to-date as the voter's (§5.4.1)"
     ),
-    "unpersisted-vote": "votedFor is not persisted, so a restarted server can vote twice in a term",
+    "unpersisted-vote": (
+        "voted_for is not persisted, so a restarted server can vote twice in a term"
+    ),
     "stale-append-truncates": (
         "a follower truncates its log to the end of every accepted AppendEntries, even a stale "
         "or duplicated one whose entries it already has (Figure 2, receiver rule 3 says only on "

@@ -34,7 +34,7 @@ class Invariant:
     body: Body
     auxiliary: bool = False
     # what the body reads beyond terms, roles, votes, logs and commit indexes: "volatile"
-    # (votes granted, nextIndex/matchIndex), "network" (messages in flight). A trace records
+    # (votes granted, next_index/match_index), "network" (messages in flight). A trace records
     # neither, so trace checking evaluates only invariants that need neither.
     needs: frozenset[str] = field(default_factory=frozenset)
     # a clause about the whole state (not per instance), conjoined by `holds`
@@ -169,10 +169,12 @@ SAFETY: tuple[Invariant, ...] = (
     Invariant("TypeOK", "Every variable is in its type: terms and indexes non-negative, roles "
               "and votes name real servers, no log entry of a term above its holder's, votes "
               "granted only by servers that responded.",
-              "∀i. term[i] ≥ 0 ∧ log[i][k].term ≤ term[i] ∧ granted[i] ⊆ responded[i] ∧ …",
+              "∀i. term[i] ≥ 0 ∧ log[i][k].term ≤ term[i] ∧ votes_granted[i] ⊆ "
+              "votes_responded[i] ∧ …",
               "server", _type_ok, whole=_type_ok_network),
     Invariant("CommitIndexInLog", "No server has committed an entry it does not hold.",
-              "∀i. snapshotIndex[i] ≤ commitIndex[i] ≤ lastIndex[i]", "server", _commit_index_in_log),
+              "∀i. snapshot_index[i] ≤ commit_index[i] ≤ last_index[i]", "server",
+              _commit_index_in_log),
     Invariant("ElectionSafety", "At most one leader per term (§5.2, Figure 3).",
               "∀i≠j. role[i] = role[j] = Leader ⇒ term[i] ≠ term[j]", "pair", _election_safety),
     Invariant("LogMatching", "Two logs with an entry of the same index and term are identical "
@@ -181,19 +183,19 @@ SAFETY: tuple[Invariant, ...] = (
               _log_matching),
     Invariant("LeaderCompleteness", "A leader holds every entry committed by a server of a lower "
               "term (§5.4, Figure 3).",
-              "∀l,i. role[l] = Leader ∧ term[l] > term[i] ⇒ log[l][1..commitIndex[i]] = "
-              "log[i][1..commitIndex[i]]", "ordered", _leader_completeness),
+              "∀l,i. role[l] = Leader ∧ term[l] > term[i] ⇒ log[l][1..commit_index[i]] = "
+              "log[i][1..commit_index[i]]", "ordered", _leader_completeness),
     Invariant("StateMachineSafety", "Committed prefixes agree: no two servers apply different "
               "entries at one index (§5.4.3, Figure 3).",
-              "∀i,j. log[i][1..c] = log[j][1..c] where c = min(commitIndex[i], commitIndex[j])",
+              "∀i,j. log[i][1..c] = log[j][1..c] where c = min(commit_index[i], commit_index[j])",
               "pair", _state_machine_safety),
     Invariant("CommittedEntriesOutvoteRivals", "A server lacking an entry another server has "
               "committed faces a quorum of logs more up-to-date than its own, so it cannot be "
               "elected (§5.4.3; the spec's auxiliary invariant).",
-              "∀i,j,k ≤ commitIndex[i]. log[j][k] ≠ log[i][k] ⇒ |{m : (lastTerm[m], "
-              "lastIndex[m]) > (lastTerm[j], lastIndex[j])}| > n/2", "ordered",
+              "∀i,j,k ≤ commit_index[i]. log[j][k] ≠ log[i][k] ⇒ |{m : (last_term[m], "
+              "last_index[m]) > (last_term[j], last_index[j])}| > n/2", "ordered",
               _committed_entries_outvote_rivals, True,
-              # O(commitIndex) per pair: left to the proofs, not re-evaluated on long traces.
+              # O(commit_index) per pair: left to the proofs, not re-evaluated on long traces.
               frozenset({"proof"})),
 )
 
@@ -408,7 +410,7 @@ def _ae_entries_of_leader(v: V, o: Ops, m: Any) -> Any:
 
 
 def _ae_committed(v: V, o: Ops, m: Any) -> Any:
-    # What a message says is committed (indexes ≤ leaderCommit it carries) agrees with every
+    # What a message says is committed (indexes ≤ leader_commit it carries) agrees with every
     # server's committed prefix, and is in the log of every leader of a later term.
     def server(x: int) -> Any:
         return o.all(
@@ -514,39 +516,39 @@ def _leader_messages(v: V, o: Ops, m: Any) -> Any:
 
 AUXILIARY: tuple[Invariant, ...] = (
     Invariant("VotedForSelf", "A candidate or leader voted for itself and counts its own vote "
-              "(§5.2).", "∀i. role[i] ≠ Follower ⇒ votedFor[i] = i ∧ i ∈ granted[i]", "server",
-              _voted_for_self, True, frozenset({"volatile"})),
+              "(§5.2).", "∀i. role[i] ≠ Follower ⇒ voted_for[i] = i ∧ i ∈ votes_granted[i]",
+              "server", _voted_for_self, True, frozenset({"volatile"})),
     Invariant("GrantedVotes", "A vote a candidate or leader counts was given to it in its term: "
               "the voter is in that term and voted for it, or has moved to a later term.",
-              "∀i,j. role[i] ≠ Follower ∧ j ∈ granted[i] ⇒ term[j] > term[i] ∨ (term[j] = "
-              "term[i] ∧ votedFor[j] = i)", "ordered", _granted_votes, True,
+              "∀i,j. role[i] ≠ Follower ∧ j ∈ votes_granted[i] ⇒ term[j] > term[i] ∨ (term[j] = "
+              "term[i] ∧ voted_for[j] = i)", "ordered", _granted_votes, True,
               frozenset({"volatile"})),
     Invariant("DisjointVotes", "Two candidates or leaders of one term never count the same "
-              "voter.", "∀i≠k. role[i],role[k] ≠ Follower ∧ term[i] = term[k] ⇒ granted[i] ∩ "
-              "granted[k] = ∅", "pair", _disjoint_votes, True, frozenset({"volatile"})),
+              "voter.", "∀i≠k. role[i],role[k] ≠ Follower ∧ term[i] = term[k] ⇒ votes_granted[i] ∩ "
+              "votes_granted[k] = ∅", "pair", _disjoint_votes, True, frozenset({"volatile"})),
     Invariant("LeaderVotes", "A leader was elected by a quorum: each voter voted for it in "
               "its term or has moved to a later term, and gave no vote of that term to anybody "
               "else (§5.2).",
-              "∀l. role[l] = Leader ⇒ |{j : (term[j] > term[l] ∨ (term[j] = term[l] ∧ votedFor[j] "
+              "∀l. role[l] = Leader ⇒ |{j : (term[j] > term[l] ∨ (term[j] = term[l] ∧ voted_for[j] "
               "= l)) ∧ no other candidate of term[l] counts j ∧ no grant j→x≠l of term[l] in "
               "flight}| > n/2", "server", _leader_votes, True, frozenset({"volatile", "network"})),
     Invariant("LeaderBlocksRivals", "While a term has a leader, no other candidate of that term "
               "can still gather a quorum of votes.",
               "∀l,c. role[l] = Leader ∧ role[c] = Candidate ∧ term[c] = term[l] ⇒ |{j : j ∈ "
-              "granted[c] ∨ grant j→c in flight ∨ term[j] < term[c] ∨ (term[j] = term[c] ∧ "
-              "votedFor[j] ∈ {null, c})}| ≤ n/2", "ordered", _leader_blocks_rivals, True,
+              "votes_granted[c] ∨ grant j→c in flight ∨ term[j] < term[c] ∨ (term[j] = term[c] ∧ "
+              "voted_for[j] ∈ {null, c})}| ≤ n/2", "ordered", _leader_blocks_rivals, True,
               frozenset({"volatile", "network"})),
     Invariant("MessageTermBound", "No message carries a term above its sender's current term "
               "(§5.1: terms only grow).", "∀m ∈ network. m.term ≤ term[m.src]", "message",
               _message_term_bound, True, frozenset({"network"})),
     Invariant("GrantMessage", "A granted vote in flight was given by a voter that voted for the "
               "receiver in that term, or has moved on to a later term.",
-              "∀m ∈ network. m granted ⇒ term[m.src] > m.term ∨ votedFor[m.src] = m.dst",
+              "∀m ∈ network. m granted ⇒ term[m.src] > m.term ∨ voted_for[m.src] = m.dst",
               "message", _grant_message, True, frozenset({"network"})),
     Invariant("GrantMessageExclusive", "A voter whose granted vote is in flight is not counted "
               "by another candidate or leader of that term.",
               "∀m ∈ network, k ≠ m.dst. m granted ∧ role[k] ≠ Follower ∧ term[k] = m.term ⇒ "
-              "m.src ∉ granted[k]", "message", _grant_message_exclusive, True,
+              "m.src ∉ votes_granted[k]", "message", _grant_message_exclusive, True,
               frozenset({"network", "volatile"})),
     Invariant("OneGrantPerTerm", "A voter's granted votes in flight of one term all go to the "
               "same candidate.", "∀m1,m2 ∈ network. granted, same src and term ⇒ same dst",
@@ -556,16 +558,16 @@ AUXILIARY: tuple[Invariant, ...] = (
     Invariant("LeaderHasItsEntries", "A leader holds every entry of its term, with all that "
               "precedes it.", "∀l,i,k. role[l] = Leader ∧ log[i][k].term = term[l] ⇒ "
               "log[l][1..k] = log[i][1..k]", "ordered", _leader_has_its_entries, True),
-    Invariant("LeaderIndexes", "A leader's nextIndex and matchIndex stay within its log.",
-              "∀i,j. role[i] = Leader ⇒ nextIndex[i][j] ≤ lastIndex[i] + 1 ∧ matchIndex[i][j] ≤ "
-              "lastIndex[i]", "server", _leader_indexes, True, frozenset({"volatile"})),
+    Invariant("LeaderIndexes", "A leader's next_index and match_index stay within its log.",
+              "∀i,j. role[i] = Leader ⇒ next_index[i][j] ≤ last_index[i] + 1 ∧ match_index[i][j] ≤ "
+              "last_index[i]", "server", _leader_indexes, True, frozenset({"volatile"})),
     Invariant("AppendEntriesShape", "An AppendEntries in flight carries terms no greater than "
-              "its own, in non-decreasing order.", "∀m ∈ AE. m.prevLogTerm ≤ m.entries[0].term ≤ "
+              "its own, in non-decreasing order.", "∀m ∈ AE. m.prev_term ≤ m.entries[0].term ≤ "
               "… ≤ m.term", "message", _ae_shape, True, frozenset({"network"})),
     Invariant("AppendEntriesMatchesSender", "While its sender leads the message's term, an "
-              "AppendEntries in flight is a slice of the sender's log and its leaderCommit is "
+              "AppendEntries in flight is a slice of the sender's log and its leader_commit is "
               "at most the sender's.", "∀m ∈ AE. role[m.src] = Leader ∧ term[m.src] = m.term ⇒ "
-              "m ⊑ log[m.src] ∧ m.leaderCommit ≤ commitIndex[m.src]", "message",
+              "m ⊑ log[m.src] ∧ m.leader_commit ≤ commit_index[m.src]", "message",
               _ae_matches_sender, True, frozenset({"network"})),
     Invariant("AppendEntriesEntriesOfLeader", "An entry in flight of a leader's term is in that "
               "leader's log.", "∀m ∈ AE, l, x ∈ m. role[l] = Leader ∧ m[x].term = term[l] ⇒ "
@@ -573,7 +575,7 @@ AUXILIARY: tuple[Invariant, ...] = (
               frozenset({"network"})),
     Invariant("AppendEntriesCommitted", "The entries an AppendEntries says are committed agree "
               "with every committed prefix and are in every leader of a later term.",
-              "∀m ∈ AE, i, x ≤ m.leaderCommit. (x ≤ commitIndex[i] ∨ (role[i] = Leader ∧ "
+              "∀m ∈ AE, i, x ≤ m.leader_commit. (x ≤ commit_index[i] ∨ (role[i] = Leader ∧ "
               "term[i] > m.term)) ⇒ log[i][x] = m[x]", "message", _ae_committed, True,
               frozenset({"network"})),
     Invariant("LeaderMessagesNotFromCandidates", "No candidate has sent, or is owed a reply "
@@ -585,12 +587,12 @@ AUXILIARY: tuple[Invariant, ...] = (
               "term no greater than its receiver's.", "∀m ∈ RVR ∪ AER. m granted/success ⇒ "
               "m.term ≤ term[m.dst]", "message", _success_reply_term, True,
               frozenset({"network"})),
-    Invariant("FailedReplyShape", "A failed AppendEntries reply carries matchIndex 0.",
-              "∀m ∈ AER. ¬m.success ⇒ m.matchIndex = 0", "message", _failed_reply, True,
+    Invariant("FailedReplyShape", "A failed AppendEntries reply carries match_index 0.",
+              "∀m ∈ AER. ¬m.success ⇒ m.match_index = 0", "message", _failed_reply, True,
               frozenset({"network"})),
     Invariant("AppendReplyMatch", "A success reply to the leader of its term acknowledges "
               "only entries the leader has.", "∀m ∈ AER. m.success ∧ role[m.dst] = Leader ∧ "
-              "term[m.dst] = m.term ⇒ m.matchIndex ≤ lastIndex[m.dst]", "message", _aer_match,
+              "term[m.dst] = m.term ⇒ m.match_index ≤ last_index[m.dst]", "message", _aer_match,
               True, frozenset({"network"})),
 )
 
@@ -598,9 +600,9 @@ AUXILIARY: tuple[Invariant, ...] = (
 SNAPSHOT_AUXILIARY: tuple[Invariant, ...] = (
     Invariant("InstallSnapshotCommitted", "An InstallSnapshot in flight carries a committed "
               "prefix: its last entry and values agree with every committed prefix and are in "
-              "every leader of its term or later (§7).", "∀m ∈ IS, i. (m.lastIndex ≤ "
-              "commitIndex[i] ∨ (role[i] = Leader ∧ term[i] ≥ m.term)) ⇒ log[i][m.lastIndex]."
-              "term = m.lastTerm ∧ values[i][1..m.lastIndex] = m.values", "message",
+              "every leader of its term or later (§7).", "∀m ∈ IS, i. (m.last_index ≤ "
+              "commit_index[i] ∨ (role[i] = Leader ∧ term[i] ≥ m.term)) ⇒ log[i][m.last_index]."
+              "term = m.last_term ∧ values[i][1..m.last_index] = m.values", "message",
               _snapshot_committed, True, frozenset({"network"})),
 )
 

@@ -102,20 +102,21 @@ def as_raft(state: Any) -> Any:
 
 
 def variables(state: Any) -> dict[str, Any]:
-    """The state as named variables of plain JSON values (per-server ones as lists by id).
-    A raft.tla-mode state is shown through its `spec.raft.State` view."""
+    """The state as named variables of plain JSON values (per-server ones as lists by id),
+    under the spec's own names (docs/vocabulary.md); they are also the ITF variables. A
+    raft.tla-mode state is shown through its `spec.raft.State` view."""
     state = as_raft(state)
     return {
-        "currentTerm": list(state.term),
+        "term": list(state.term),
         "role": [r.name.lower() for r in state.role],
-        "votedFor": list(state.voted_for),
+        "voted_for": list(state.voted_for),
         "log": [[_entry(e) for e in log] for log in state.log],
         "snapshot": [_snapshot(s) for s in state.snapshot],
-        "commitIndex": list(state.commit_index),
-        "votesResponded": [sorted(v) for v in state.votes_responded],
-        "votesGranted": [sorted(v) for v in state.votes_granted],
-        "nextIndex": [list(r) for r in state.next_index],
-        "matchIndex": [list(r) for r in state.match_index],
+        "commit_index": list(state.commit_index),
+        "votes_responded": [sorted(v) for v in state.votes_responded],
+        "votes_granted": [sorted(v) for v in state.votes_granted],
+        "next_index": [list(r) for r in state.next_index],
+        "match_index": [list(r) for r in state.match_index],
         "network": sorted(describe_message(m) for m in state.network),
         "restarts": state.restarts,
     }
@@ -152,7 +153,10 @@ def changes(before: Any, after: Any) -> dict[str, Any]:
 def to_itf(trace: Counterexample, config: Config) -> dict[str, Any]:
     """The counterexample as ITF (the Informal Trace Format of Apalache and Quint): a
     `#meta` object, the variable names, and one object per state; the action taken to reach
-    each state is recorded in the state's `action` field (a string), `#meta.index` its place."""
+    each state is recorded in the state's `action` field (a string), `#meta.index` its place.
+    The variables keep the spec's names (`variables`), not raft.tla's (`currentTerm`, ...):
+    ITF allows any, and one vocabulary is read more easily than two (docs/vocabulary.md maps
+    them)."""
     names = list(variables(trace.initial))
 
     def itf_value(v: Any) -> Any:

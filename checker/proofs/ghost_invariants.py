@@ -303,15 +303,15 @@ def _inv(name: str, words: str, formula: str, body: Any) -> Invariant:
 # Only from max_log 2 on (with one-entry logs it is implied, see `_committer_elected`).
 LONG_LOG_GHOST: tuple[Invariant, ...] = (
     Invariant("CommitterElected", "An entry was committed in term c only if some server won "
-              "the election of c (§5.3).", "committed(k, t) in term c ⇒ ∃l. |{j : vote[j][c] = "
+              "the election of c (§5.3).", "committed_in[k][t] = c ≥ 1 ⇒ ∃l. |{j : vote[j][c] = "
               "l}| > n/2", "state", _committer_elected, True, GHOST),
 )
 
 GHOST_INVARIANTS: tuple[Invariant, ...] = (
-    _inv("GhostVotes", "The ghost vote record agrees with votedFor in the current term, records "
+    _inv("GhostVotes", "The ghost vote record agrees with voted_for in the current term, records "
          "no vote in a later term, and covers every vote a candidate or leader counts or that "
          "is in flight.", "∀j,T. (T > term[j] ⇒ vote[j][T] = null) ∧ (T = term[j] ⇒ vote[j][T] "
-         "= votedFor[j]); j ∈ granted[c] ⇒ vote[j][term[c]] = c; grant j→c of T in flight ⇒ "
+         "= voted_for[j]); j ∈ votes_granted[c] ⇒ vote[j][term[c]] = c; grant j→c of T in flight ⇒ "
          "vote[j][T] = c", _ghost_votes),
     _inv("GhostLeaderQuorum", "A leader, and the sender of any AppendEntries, was voted for by "
          "a quorum in its term (§5.2).",
@@ -324,28 +324,28 @@ GHOST_INVARIANTS: tuple[Invariant, ...] = (
     _inv("GhostVoterLog", "A candidate's vote for itself records its log at candidacy, which "
          "its RequestVotes carry; each vote for it was for a log no more up-to-date; its log "
          "while candidate or leader, and the end of each AppendEntries it sends, are at least "
-         "as up-to-date (§5.4.1).", "vote[j][T] = c ⇒ voterLog[j][T] ≤ voterLog[c][T]; "
-         "role[c] ≠ Follower ⇒ (lastTerm[c], lastIndex[c]) ≥ voterLog[c][term[c]]; ∀m ∈ RV. "
-         "(m.lastLogTerm, m.lastLogIndex) = voterLog[m.src][m.term]; ∀m ∈ AE. last(m) ≥ "
-         "voterLog[m.src][m.term]", _voter_log_bound),
+         "as up-to-date (§5.4.1).", "vote[j][T] = c ⇒ voter_log[j][T] ≤ voter_log[c][T]; "
+         "role[c] ≠ Follower ⇒ (last_term[c], last_index[c]) ≥ voter_log[c][term[c]]; ∀m ∈ RV. "
+         "(m.last_log_term, m.last_log_index) = voter_log[m.src][m.term]; ∀m ∈ AE. last(m) ≥ "
+         "voter_log[m.src][m.term]", _voter_log_bound),
     _inv("CommittedStable", "An entry committed in term c is in every log that has an entry "
          "of term ≥ c and in every leader of term ≥ c; AppendEntries of term ≥ c agree with it "
-         "(§5.4.2).", "committed(k, t) in term c ⇒ c ≥ t; ∀j,q. log[j][q].term > c ⇒ q ≥ k; "
+         "(§5.4.2).", "committed_in[k][t] = c ≥ 1 ⇒ c ≥ t; ∀j,q. log[j][q].term > c ⇒ q ≥ k; "
          "log[j][q].term ≥ c ∧ q ≥ k ⇒ log[j][k].term = t; role[l] = Leader ∧ term[l] ≥ c ⇒ "
          "log[l][k].term = t",
          _committed_stable),
     _inv("CommittedOnQuorum", "An entry committed in term c is held by a quorum, each member of "
          "which has a log ending in term ≥ c and voted after c only for such logs (§5.4.3).",
-         "committed(k, t) in term c ⇒ |{j : lastTerm[j] ≥ c ∧ ∀T > c. vote[j][T] ≠ null ⇒ "
-         "voterLog[j][T].term ≥ c}| > n/2", _committed_on_quorum),
-    _inv("CommitCovered", "Every entry within a commitIndex, or within the leaderCommit of an "
+         "committed_in[k][t] = c ≥ 1 ⇒ |{j : last_term[j] ≥ c ∧ ∀T > c. vote[j][T] ≠ null ⇒ "
+         "voter_log[j][T].term ≥ c}| > n/2", _committed_on_quorum),
+    _inv("CommitCovered", "Every entry within a commit_index, or within the leader_commit of an "
          "AppendEntries, was committed by a leader of a term no later than the holder's.",
-         "∀i, k ≤ commitIndex[i]. 1 ≤ committedIn(k, log[i][k].term) ≤ term[i]",
+         "∀i, k ≤ commit_index[i]. 1 ≤ committed_in[k][log[i][k].term] ≤ term[i]",
          _commit_covered),
     _inv("MatchHistory", "An entry of a leader's term that a follower has acknowledged (its "
-         "matchIndex or a success reply in flight) is stable from that term on, and the "
+         "match_index or a success reply in flight) is stable from that term on, and the "
          "follower's log ends in that term or later, as did every log it voted for since.",
-         "role[l] = Leader ∧ k ≤ matchIndex[l][x] ∧ log[l][k].term = term[l] ⇒ "
-         "stable(k, term[l]) ∧ lastTerm[x] ≥ term[l] ∧ ∀T > term[l]. voterLog[x][T].term ≥ "
+         "role[l] = Leader ∧ k ≤ match_index[l][x] ∧ log[l][k].term = term[l] ⇒ "
+         "stable(k, term[l]) ∧ last_term[x] ≥ term[l] ∧ ∀T > term[l]. voter_log[x][T].term ≥ "
          "term[l]", _match_history),
 )

@@ -134,8 +134,9 @@ def restart(s: SymState, cfg: Config, i: int) -> SymAction:
 def client_request(s: SymState, cfg: Config, i: int, v: int) -> SymAction:
     p = s.copy()
     new = s.last_index[i] + 1
-    p.term_cells[i] = [z3.If(new == k, s.term[i], s.term_cells[i][k - 1]) for k in range(1, s.cap + 1)]
-    p.value_cells[i] = [z3.If(new == k, v, s.value_cells[i][k - 1]) for k in range(1, s.cap + 1)]
+    cells = range(1, s.cap + 1)
+    p.term_cells[i] = [z3.If(new == k, s.term[i], s.term_cells[i][k - 1]) for k in cells]
+    p.value_cells[i] = [z3.If(new == k, v, s.value_cells[i][k - 1]) for k in cells]
     p.last_index[i] = new
     guard = z3.And(s.role[i] == LEADER, s.last_index[i] < cfg.max_log)
     return SymAction("ClientRequest", i, None, None, v, guard, p)
@@ -148,7 +149,7 @@ def compact(s: SymState, cfg: Config, i: int) -> SymAction:
     upto = s.commit_index[i]
     p.snapshot_index[i] = upto
     p.term_cells[i] = [z3.If(k < upto, 0, s.term_cells[i][k - 1]) for k in range(1, s.cap + 1)]
-    # The spec's compact needs commitIndex ≤ lastIndex (CommitIndexInLog, true of reachable
+    # The spec's compact needs commit_index ≤ last_index (CommitIndexInLog, true of reachable
     # states; it fails on others): a state that breaks it has no Compact step here.
     guard = z3.And(upto > s.snapshot_index[i], upto <= s.last_index[i])
     return SymAction("Compact", i, None, None, None, guard, p)

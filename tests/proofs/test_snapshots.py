@@ -47,7 +47,7 @@ def test_with_snapshots_the_whole_conjunction_is_inductive_at_small_bounds() -> 
 
 
 def test_a_bug_with_snapshots_breaks_the_proof_without_a_traceback() -> None:
-    # stale-append-truncates with snapshots: CTI pre-states where commitIndex passes the log
+    # stale-append-truncates with snapshots: CTI pre-states where commit_index passes the log
     # make the spec's own successor function fail; such a CTI is reported unconfirmed
     # (unknown), never as a proof and never as a crash.
     config = Config(servers=2, max_term=2, snapshots=True,
