@@ -56,15 +56,15 @@ def servers_well_typed(state: State) -> bool:
         return False
     ids = range(n)
     for i in ids:
-        snap = state.snapshot[i]
+        snapshot = state.snapshot[i]
         if not (
             state.term[i] >= 0
             and isinstance(state.role[i], Role)
             and (state.voted_for[i] is None or state.voted_for[i] in ids)
             and state.commit_index[i] >= 0
-            and len(snap.values) == snap.index
+            and len(snapshot.values) == snapshot.index
             and all(e.term <= state.term[i] for e in state.log[i])
-            and snap.term <= state.term[i]
+            and snapshot.term <= state.term[i]
             and state.votes_granted[i] <= state.votes_responded[i]
             and all(j in ids for j in state.votes_responded[i])
             and len(state.next_index[i]) == n

@@ -162,16 +162,16 @@ def client_request(state: State, config: Config, i: int, v: int) -> State | None
 
 def compact(state: State, config: Config, i: int) -> State | None:
     """§7: a server snapshots its committed prefix and discards those log entries."""
-    snap = state.snapshot[i]
+    snapshot = state.snapshot[i]
     upto = state.commit_index[i]
-    if not config.snapshots or upto <= snap.index:
+    if not config.snapshots or upto <= snapshot.index:
         return None
-    cut = upto - snap.index
+    cut = upto - snapshot.index
     taken = state.log[i][:cut]
-    new_snap = Snapshot(upto, taken[-1].term, snap.values + tuple(e.value for e in taken))
+    new_snapshot = Snapshot(upto, taken[-1].term, snapshot.values + tuple(e.value for e in taken))
     return updated(
         state,
-        snapshot=tuple_set(state.snapshot, i, new_snap),
+        snapshot=tuple_set(state.snapshot, i, new_snapshot),
         log=tuple_set(state.log, i, state.log[i][cut:]),
     )
 
@@ -193,14 +193,14 @@ def append_entries(state: State, config: Config, i: int, j: int) -> Message | No
     index and term of the entry before them, and its commit_index."""
     if state.role[i] != Role.LEADER:
         return None
-    nxt = state.next_index[i][j]
-    snap = state.snapshot[i]
-    if nxt <= snap.index:
+    next_index = state.next_index[i][j]
+    snapshot = state.snapshot[i]
+    if next_index <= snapshot.index:
         return None  # the entry before next_index was compacted: InstallSnapshot instead
-    prev = nxt - 1
+    prev = next_index - 1
     prev_term = term_at(state, i, prev)
     assert prev_term is not None, "next_index beyond the leader's log"
-    entries = state.log[i][prev - snap.index :]
+    entries = state.log[i][prev - snapshot.index :]
     return AppendEntries(
         i, j, state.term[i], prev, prev_term, entries, state.commit_index[i]
     )
@@ -208,10 +208,11 @@ def append_entries(state: State, config: Config, i: int, j: int) -> Message | No
 
 def install_snapshot(state: State, config: Config, i: int, j: int) -> Message | None:
     """§7: a leader whose log no longer holds the entry before next_index[j] sends its snapshot."""
-    snap = state.snapshot[i]
-    if state.role[i] != Role.LEADER or snap.index == 0 or state.next_index[i][j] > snap.index:
+    snapshot = state.snapshot[i]
+    if (state.role[i] != Role.LEADER or snapshot.index == 0
+            or state.next_index[i][j] > snapshot.index):
         return None
-    return InstallSnapshot(i, j, state.term[i], snap.index, snap.term, snap.values)
+    return InstallSnapshot(i, j, state.term[i], snapshot.index, snapshot.term, snapshot.values)
 
 
 _SENDS = (

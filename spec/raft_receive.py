@@ -143,18 +143,18 @@ def _handle_append_entries(
     elif s.role[i] == Role.LEADER:
         # Only reachable with a bug (two leaders in a term): a leader does not take orders.
         return s, fail
-    snap = s.snapshot[i]
+    snapshot = s.snapshot[i]
     prev, prev_term, entries = m.prev_index, m.prev_term, m.entries
-    if prev < snap.index:
+    if prev < snapshot.index:
         # Entries up to our snapshot are committed, so they match (Log Matching): skip them.
-        skip = min(snap.index - prev, len(entries))
-        if prev + skip < snap.index:
+        skip = min(snapshot.index - prev, len(entries))
+        if prev + skip < snapshot.index:
             return s, AppendEntriesReply(i, m.src, term, True, prev + len(entries))
-        prev, prev_term, entries = snap.index, snap.term, entries[skip:]
+        prev, prev_term, entries = snapshot.index, snapshot.term, entries[skip:]
     if term_at(s, i, prev) != prev_term:
         return s, fail
-    kept = s.log[i][: prev - snap.index]  # our entries 1..prev (after the snapshot)
-    tail = s.log[i][prev - snap.index :]  # our entries after prev
+    kept = s.log[i][: prev - snapshot.index]  # our entries 1..prev (after the snapshot)
+    tail = s.log[i][prev - snapshot.index :]  # our entries after prev
     if config.has_bug("stale-append-truncates"):
         new_log = kept + entries
     else:
@@ -191,8 +191,9 @@ def _handle_append_entries_reply(s: State, config: Config, m: AppendEntriesReply
             next_index=tuple_set(s.next_index, i, tuple_set(s.next_index[i], j, match + 1)),
         )
         return _advance_commit_index(s, config, i)
-    nxt = max(s.next_index[i][j] - 1, 1)
-    return updated(s, next_index=tuple_set(s.next_index, i, tuple_set(s.next_index[i], j, nxt)))
+    next_index = max(s.next_index[i][j] - 1, 1)
+    row = tuple_set(s.next_index[i], j, next_index)
+    return updated(s, next_index=tuple_set(s.next_index, i, row))
 
 
 def _advance_commit_index(s: State, config: Config, i: int) -> State:
@@ -222,10 +223,10 @@ def _handle_install_snapshot(
         s = become_follower(s, config, i)
     elif s.role[i] == Role.LEADER:
         return s, AppendEntriesReply(i, m.src, term, False, 0)
-    snap = s.snapshot[i]
-    if m.last_index > snap.index:
+    snapshot = s.snapshot[i]
+    if m.last_index > snapshot.index:
         if term_at(s, i, m.last_index) == m.last_term:
-            rest = s.log[i][m.last_index - snap.index :]
+            rest = s.log[i][m.last_index - snapshot.index :]
         else:
             rest = ()
         s = updated(

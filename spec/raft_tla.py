@@ -273,11 +273,11 @@ def _next(s: TlaState, config: Config, network_kind: str) -> Iterator[tuple[Acti
 
 
 def _append_entries(s: TlaState, i: int, j: int) -> AppendEntries:
-    nxt = s.next_index[i][j]
-    prev = nxt - 1
+    next_index = s.next_index[i][j]
+    prev = next_index - 1
     prev_term = s.log[i][prev - 1].term if prev > 0 else 0
-    last_entry = min(len(s.log[i]), nxt)
-    entries = s.log[i][nxt - 1 : last_entry]
+    last_entry = min(len(s.log[i]), next_index)
+    entries = s.log[i][next_index - 1 : last_entry]
     return AppendEntries(
         i, j, s.term[i], prev, prev_term, entries, min(s.commit_index[i], last_entry)
     )
@@ -352,10 +352,9 @@ def _receive(s: TlaState, config: Config, m: Message, network_kind: str) -> Iter
                 )
             )
         else:
-            nxt = max(s.next_index[i][j] - 1, 1)
-            yield discard(
-                _upd(s, next_index=tuple_set(s.next_index, i, tuple_set(s.next_index[i], j, nxt)))
-            )
+            next_index = max(s.next_index[i][j] - 1, 1)
+            row = tuple_set(s.next_index[i], j, next_index)
+            yield discard(_upd(s, next_index=tuple_set(s.next_index, i, row)))
 
 
 def _handle_append_entries(

@@ -278,21 +278,21 @@ def last_term(state: State, i: int) -> int:
 def term_at(state: State, i: int, index: int) -> int | None:
     """The term of server i's entry at `index`; None when unknown (compacted away or beyond
     the end). Index 0 has term 0 by convention, as does an empty snapshot's last index."""
-    snap = state.snapshot[i]
-    if index == snap.index:
-        return snap.term
-    if snap.index < index <= snap.index + len(state.log[i]):
-        return state.log[i][index - snap.index - 1].term
+    snapshot = state.snapshot[i]
+    if index == snapshot.index:
+        return snapshot.term
+    if snapshot.index < index <= snapshot.index + len(state.log[i]):
+        return state.log[i][index - snapshot.index - 1].term
     return None
 
 
 def value_at(state: State, i: int, index: int) -> int | None:
     """The value at `index` in server i's log or snapshot; None beyond the end or at 0."""
-    snap = state.snapshot[i]
-    if 1 <= index <= snap.index:
-        return snap.values[index - 1]
-    if snap.index < index <= snap.index + len(state.log[i]):
-        return state.log[i][index - snap.index - 1].value
+    snapshot = state.snapshot[i]
+    if 1 <= index <= snapshot.index:
+        return snapshot.values[index - 1]
+    if snapshot.index < index <= snapshot.index + len(state.log[i]):
+        return state.log[i][index - snapshot.index - 1].value
     return None
 
 

@@ -21,9 +21,9 @@ GHOST_BY_NAME = {inv.name: inv for inv in GHOST_INVARIANTS + LONG_LOG_GHOST}
 
 
 def server_line(s: State, i: int) -> str:
-    snap = s.snapshot[i]
-    cells = [f"snapshot≤{snap.index}:t{snap.term}"] if snap.index else []
-    cells += [f"{snap.index + k + 1}:t{e.term}" + (f"/v{e.value}" if e.value != 1 else "")
+    snapshot = s.snapshot[i]
+    cells = [f"snapshot≤{snapshot.index}:t{snapshot.term}"] if snapshot.index else []
+    cells += [f"{snapshot.index + k + 1}:t{e.term}" + (f"/v{e.value}" if e.value != 1 else "")
               for k, e in enumerate(s.log[i])]
     log = " ".join(cells) or "-"
     voted = "-" if s.voted_for[i] is None else f"s{s.voted_for[i]}"

@@ -190,11 +190,11 @@ def append_entries(s: SymState, cfg: Config, i: int, j: int) -> SymAction:
 def install_snapshot(s: SymState, cfg: Config, i: int, j: int) -> SymAction:
     """§7: a leader whose log no longer holds the entry before next_index[j] sends its
     snapshot: its last index and term, and the values of entries 1..index."""
-    snap = s.snapshot_index[i]
-    values = [z3.If(k < snap, s.value_cells[i][k], 0) for k in range(s.cap)]
-    m = _msg(s.bounds, IS, i, j, s.term[i], last_index=snap, last_term=s.term_at_sym(i, snap),
-             values=values)
-    guard = z3.And(s.role[i] == LEADER, snap >= 1, s.next_index[i][j] <= snap)
+    snapshot_index = s.snapshot_index[i]
+    values = [z3.If(k < snapshot_index, s.value_cells[i][k], 0) for k in range(s.cap)]
+    m = _msg(s.bounds, IS, i, j, s.term[i], last_index=snapshot_index,
+             last_term=s.term_at_sym(i, snapshot_index), values=values)
+    guard = z3.And(s.role[i] == LEADER, snapshot_index >= 1, s.next_index[i][j] <= snapshot_index)
     return _send(s, cfg, "InstallSnapshot", i, j, guard, m)
 
 
@@ -252,16 +252,16 @@ def _on_append_entries(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> S
     # A candidate that hears from a leader of its term steps down (§5.2); a leader (only with a
     # bug: two leaders in a term) refuses.
     _become_follower(p, i, z3.And(current, role == CANDIDATE))
-    prev, count, snap = m.prev_index, m.entry_count, p.snapshot_index[i]
+    prev, count, snapshot_index = m.prev_index, m.entry_count, p.snapshot_index[i]
     # §7: entries up to our snapshot are committed, so they match: a message whose prefix
     # reaches into the snapshot is checked from the snapshot on (all of it inside: nothing to do
     # but acknowledge).
     # (without snapshots these terms are left out, so the relation is the snapshot-free one)
     prev_ok = z3.And(prev <= last, p.term_at_sym(i, prev) == m.prev_term)
     if cfg.snapshots:
-        prev_ok = z3.Or(prev < snap, prev_ok)
+        prev_ok = z3.Or(prev < snapshot_index, prev_ok)
     success = z3.And(current, role != LEADER, prev_ok)
-    inside = prev + count < snap if cfg.snapshots else z3.BoolVal(False)
+    inside = prev + count < snapshot_index if cfg.snapshots else z3.BoolVal(False)
 
     def entry(x: int, field: list[Expr]) -> Expr:  # the message's entry at absolute index x
         out: Expr = z3.IntVal(0)
@@ -272,7 +272,7 @@ def _on_append_entries(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> S
     old_t, old_v = p.term_cells[i], p.value_cells[i]
     if cfg.has_bug("stale-append-truncates"):
         replace = [z3.BoolVal(True)] * p.cap  # keep 1..prev, then exactly the entries
-        keep_upto = _max(prev, snap) if cfg.snapshots else prev
+        keep_upto = _max(prev, snapshot_index) if cfg.snapshots else prev
         new_last = prev + count
     else:
         # Figure 2, rule 3: only a conflicting entry (same index, other term) and all that
@@ -281,7 +281,7 @@ def _on_append_entries(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> S
                                             p.term_at_sym(i, prev + 1 + k) != m.entry_terms[k]))
                     for k in range(p.cap)]
         if cfg.snapshots:  # entries inside our snapshot are committed: they match (§7)
-            conflict = [z3.And(c, prev + 1 + k > snap) for k, c in enumerate(conflict)]
+            conflict = [z3.And(c, prev + 1 + k > snapshot_index) for k, c in enumerate(conflict)]
         has_conflict = z3.Or(conflict)
         first: Expr = z3.IntVal(p.cap)
         for k in range(p.cap - 1, -1, -1):
@@ -334,12 +334,12 @@ def _on_append_entries_reply(p: SymState, cfg: Config, m: SymMsg, i: int, j: int
 def _on_install_snapshot(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) -> SymMsg:
     """§7, InstallSnapshot receiver: a snapshot beyond ours replaces the log up to its last
     entry (what follows is kept if the log has that entry, else discarded) and commits it."""
-    term, role, last, snap = p.term[i], p.role[i], p.last_index[i], p.snapshot_index[i]
+    term, role, last, snapshot_index = p.term[i], p.role[i], p.last_index[i], p.snapshot_index[i]
     current = m.term >= term
     _become_follower(p, i, z3.And(current, role == CANDIDATE))
     ok = z3.And(current, role != LEADER)
     last_index, last_term = m.last_index, m.last_term  # the snapshot's last entry
-    install = z3.And(ok, last_index > snap)
+    install = z3.And(ok, last_index > snapshot_index)
     has_last = z3.And(last_index <= last, p.term_at_sym(i, last_index) == last_term)
     old_t, old_v = p.term_cells[i], p.value_cells[i]
     new_t = [z3.If(x < last_index, 0, z3.If(x == last_index, last_term,
@@ -349,7 +349,7 @@ def _on_install_snapshot(p: SymState, cfg: Config, m: SymMsg, i: int, j: int) ->
              for x in range(1, p.cap + 1)]
     p.term_cells[i] = [z3.If(install, a, b) for a, b in zip(new_t, old_t, strict=True)]
     p.value_cells[i] = [z3.If(install, a, b) for a, b in zip(new_v, old_v, strict=True)]
-    p.snapshot_index[i] = z3.If(install, last_index, snap)
+    p.snapshot_index[i] = z3.If(install, last_index, snapshot_index)
     p.last_index[i] = z3.If(install, z3.If(has_last, last, last_index), last)
     p.commit_index[i] = z3.If(install, _max(p.commit_index[i], last_index), p.commit_index[i])
     # (the reply is an AppendEntriesReply, as in the spec)
