@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import add
+from typing import NamedTuple
 
 from spec.raft_types import (
     AppendEntries,
@@ -48,12 +50,12 @@ FIELDS: dict[int, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ServerRec:
+class ServerRec(NamedTuple):
     """One server's variables. The log is its snapshot (last index and term, §7) and the terms
     of the entries after it (`log_terms`, the trace's `log` without its indexes); `values` are
     the values of entries 1..last_index, or None when unknown (a trace records no commands:
-    they read as 0)."""
+    they read as 0). The vote sets are booleans by server id, () for none. (A named tuple: a
+    view transposes its servers' records into the per-server arrays in one `zip`.)"""
 
     term: int
     role: int
@@ -63,8 +65,8 @@ class ServerRec:
     snapshot_term: int
     log_terms: tuple[int, ...]
     values: tuple[int, ...] | None
-    votes_granted: frozenset[int] = frozenset()
-    votes_responded: frozenset[int] = frozenset()
+    votes_granted: tuple[bool, ...] = ()
+    votes_responded: tuple[bool, ...] = ()
     next_index: tuple[int, ...] = ()
     match_index: tuple[int, ...] = ()
 
@@ -117,8 +119,9 @@ class MsgRec:
         return self.entry_values[k] if 0 <= k < len(self.entry_values) else NONE
 
 
-def _members(ids: frozenset[int], n: int) -> tuple[bool, ...]:
-    return tuple(j in ids for j in range(n)) if ids else (False,) * n
+def members(ids: frozenset[int], n: int) -> tuple[bool, ...]:
+    """A set of server ids as booleans by id."""
+    return tuple(j in ids for j in range(n))
 
 
 class ConcreteView:
@@ -134,17 +137,16 @@ class ConcreteView:
         self.n = n = len(recs)
         self.network = network
         self.restarts = restarts
-        self.term = [r.term for r in recs]
-        self.role = [r.role for r in recs]
-        self.voted_for = [r.voted_for for r in recs]
-        self.commit_index = [r.commit_index for r in recs]
-        self.snapshot_index = [r.snapshot_index for r in recs]
-        self.last_index = [r.last_index for r in recs]
-        self.votes_granted = [_members(r.votes_granted, n) for r in recs]
-        self.votes_responded = [_members(r.votes_responded, n) for r in recs]
-        self.next_index = [r.next_index for r in recs]
-        self.match_index = [r.match_index for r in recs]
-        self.cap = max((max(r.last_index, r.commit_index) for r in recs), default=0)
+        (self.term, self.role, self.voted_for, self.commit_index, self.snapshot_index, _, log_terms,
+         _, granted, responded, self.next_index, self.match_index) = zip(*recs, strict=True)
+        self.last_index = tuple(map(add, self.snapshot_index, map(len, log_terms)))
+        nobody = (False,) * n
+        # (a trace records no votes: every server's sets are empty, and cheaply so)
+        self.votes_granted = (tuple(g or nobody for g in granted) if any(granted)
+                              else (nobody,) * n)
+        self.votes_responded = (tuple(r or nobody for r in responded) if any(responded)
+                                else (nobody,) * n)
+        self.cap = max(*self.last_index, *self.commit_index, 0)
 
     # the log, by absolute index k ≥ 1
     def known(self, i: int, k: int) -> bool:
@@ -236,8 +238,8 @@ def rec_from_spec(state: State, i: int) -> ServerRec:
         snapshot_term=snapshot.term,
         log_terms=tuple(e.term for e in log),
         values=snapshot.values + tuple(e.value for e in log),
-        votes_granted=state.votes_granted[i],
-        votes_responded=state.votes_responded[i],
+        votes_granted=members(state.votes_granted[i], state.servers),
+        votes_responded=members(state.votes_responded[i], state.servers),
         next_index=state.next_index[i],
         match_index=state.match_index[i],
     )
