@@ -1,7 +1,7 @@
 """Concrete views of a Raft state: the per-server arrays every invariant reads.
 
-A view exposes one state in the vocabulary of the spec and the trace format (docs/
-vocabulary.md): per-server arrays indexed by server id — `term`, `role`, `voted_for`,
+A view exposes one state in the vocabulary of the spec and the trace format
+(`docs/vocabulary.md`): per-server arrays indexed by server id — `term`, `role`, `voted_for`,
 `commit_index`, `snapshot_index`, `last_index` — and per-pair ones indexed `[i][j]` —
 `votes_granted`, `votes_responded` (booleans), `next_index`, `match_index`; per-index log
 accessors (`known`, `term_at`, `value_at`, `last_term`); the messages in flight (`network`);
