@@ -24,7 +24,9 @@ BUGS: dict[str, str] = {
         "a vote is granted without checking that the candidate's log is at least as "
         "up-to-date as the voter's (§5.4.1)"
     ),
-    "unpersisted-vote": "votedFor is not persisted, so a restarted server can vote twice in a term",
+    "unpersisted-vote": (
+        "voted_for is not persisted, so a restarted server can vote twice in a term"
+    ),
     "stale-append-truncates": (
         "a follower truncates its log to the end of every accepted AppendEntries, even a stale "
         "or duplicated one whose entries it already has (Figure 2, receiver rule 3 says only on "
@@ -161,7 +163,7 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class RequestVoteRequest:
+class RequestVote:
     src: int
     dst: int
     term: int
@@ -170,7 +172,7 @@ class RequestVoteRequest:
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class RequestVoteResponse:
+class RequestVoteReply:
     src: int
     dst: int
     term: int
@@ -178,18 +180,18 @@ class RequestVoteResponse:
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class AppendEntriesRequest:
+class AppendEntries:
     src: int
     dst: int
     term: int
-    prev_log_index: int
-    prev_log_term: int
+    prev_index: int
+    prev_term: int
     entries: tuple[Entry, ...]
     leader_commit: int
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class AppendEntriesResponse:
+class AppendEntriesReply:
     """Also the reply to InstallSnapshot (success, match_index = the snapshot's last index)."""
 
     src: int
@@ -200,7 +202,7 @@ class AppendEntriesResponse:
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class InstallSnapshotRequest:
+class InstallSnapshot:
     src: int
     dst: int
     term: int
@@ -210,11 +212,11 @@ class InstallSnapshotRequest:
 
 
 Message = (
-    RequestVoteRequest
-    | RequestVoteResponse
-    | AppendEntriesRequest
-    | AppendEntriesResponse
-    | InstallSnapshotRequest
+    RequestVote
+    | RequestVoteReply
+    | AppendEntries
+    | AppendEntriesReply
+    | InstallSnapshot
 )
 
 
@@ -223,13 +225,13 @@ class State:
     """One global state. Per-server variables are tuples indexed by server id (TLA+ style), so
     a permutation of server ids is a permutation of every tuple (plus the ids inside).
 
-    Persistent on each server (survive Restart, Figure 2): current_term, voted_for, log,
+    Persistent on each server (survive Restart, Figure 2): term, voted_for, log,
     snapshot. Volatile: role, commit_index, votes_responded, votes_granted, next_index,
     match_index. Global: network (the set of messages in flight) and restarts (how many
     Restart steps were taken, to bound them).
     """
 
-    current_term: tuple[int, ...]
+    term: tuple[int, ...]
     role: tuple[Role, ...]
     voted_for: tuple[int | None, ...]
     log: tuple[tuple[Entry, ...], ...]
@@ -244,7 +246,7 @@ class State:
 
     @property
     def servers(self) -> int:
-        return len(self.current_term)
+        return len(self.term)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,22 +277,22 @@ def describe_message(m: Message) -> str:
     """A short human rendering, e.g. `AppendEntries s0→s1 t2 prev=(1,t1) [2:t2 v1] commit=1`."""
     head = f"s{m.src}→s{m.dst} t{m.term}"
     match m:
-        case RequestVoteRequest():
+        case RequestVote():
             return f"RequestVote {head} last=({m.last_log_index},t{m.last_log_term})"
-        case RequestVoteResponse():
+        case RequestVoteReply():
             return f"RequestVoteReply {head} {'granted' if m.granted else 'refused'}"
-        case AppendEntriesRequest():
+        case AppendEntries():
             entries = " ".join(
-                f"{m.prev_log_index + k + 1}:t{e.term} v{e.value}" for k, e in enumerate(m.entries)
+                f"{m.prev_index + k + 1}:t{e.term} v{e.value}" for k, e in enumerate(m.entries)
             )
             return (
-                f"AppendEntries {head} prev=({m.prev_log_index},t{m.prev_log_term}) "
+                f"AppendEntries {head} prev=({m.prev_index},t{m.prev_term}) "
                 f"[{entries}] commit={m.leader_commit}"
             )
-        case AppendEntriesResponse():
+        case AppendEntriesReply():
             verdict = "ok" if m.success else "fail"
             return f"AppendEntriesReply {head} {verdict} match={m.match_index}"
-        case InstallSnapshotRequest():
+        case InstallSnapshot():
             return f"InstallSnapshot {head} last=({m.last_index},t{m.last_term})"
     raise AssertionError(f"not a message: {m!r}")  # pragma: no cover
 
@@ -313,21 +315,21 @@ def last_term(state: State, i: int) -> int:
 def term_at(state: State, i: int, index: int) -> int | None:
     """The term of server i's entry at `index`; None when unknown (compacted away or beyond
     the end). Index 0 has term 0 by convention, as does an empty snapshot's last index."""
-    snap = state.snapshot[i]
-    if index == snap.index:
-        return snap.term
-    if snap.index < index <= snap.index + len(state.log[i]):
-        return state.log[i][index - snap.index - 1].term
+    snapshot = state.snapshot[i]
+    if index == snapshot.index:
+        return snapshot.term
+    if snapshot.index < index <= snapshot.index + len(state.log[i]):
+        return state.log[i][index - snapshot.index - 1].term
     return None
 
 
 def value_at(state: State, i: int, index: int) -> int | None:
     """The value at `index` in server i's log or snapshot; None beyond the end or at 0."""
-    snap = state.snapshot[i]
-    if 1 <= index <= snap.index:
-        return snap.values[index - 1]
-    if snap.index < index <= snap.index + len(state.log[i]):
-        return state.log[i][index - snap.index - 1].value
+    snapshot = state.snapshot[i]
+    if 1 <= index <= snapshot.index:
+        return snapshot.values[index - 1]
+    if snapshot.index < index <= snapshot.index + len(state.log[i]):
+        return state.log[i][index - snapshot.index - 1].value
     return None
 
 

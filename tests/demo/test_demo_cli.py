@@ -116,18 +116,18 @@ def test_one_seed_says_the_verdict_rests_on_a_single_run(
 
 @pytest.fixture
 def core_raises() -> Iterator[None]:
-    original = core.RaftCore._on_append_reply
+    original = core.RaftCore._on_append_entries_reply
 
     def broken(self: core.RaftCore, src: int, m: core.AppendEntriesReply) -> None:
         if m.success and m.match_index >= 20:
             raise ZeroDivisionError("commit arithmetic went wrong")
         original(self, src, m)
 
-    core.RaftCore._on_append_reply = broken  # type: ignore[method-assign]
+    core.RaftCore._on_append_entries_reply = broken  # type: ignore[method-assign]
     try:
         yield
     finally:
-        core.RaftCore._on_append_reply = original  # type: ignore[method-assign]
+        core.RaftCore._on_append_entries_reply = original  # type: ignore[method-assign]
 
 
 def test_a_core_exception_is_reported_and_its_trace_still_judged(

@@ -102,17 +102,17 @@ def test_time_advancing_resets_the_count() -> None:
 def broken_append_reply() -> Iterator[None]:
     """A Raft core whose leader answers every AppendEntries reply with another AppendEntries:
     on a reliable network (zero delay both ways) the pair chatters at one instant forever."""
-    original = core.RaftCore._on_append_reply
+    original = core.RaftCore._on_append_entries_reply
 
     def broken(self: core.RaftCore, src: int, m: core.AppendEntriesReply) -> None:
         original(self, src, m)
         self._send_append(src)
 
-    core.RaftCore._on_append_reply = broken  # type: ignore[method-assign]
+    core.RaftCore._on_append_entries_reply = broken  # type: ignore[method-assign]
     try:
         yield
     finally:
-        core.RaftCore._on_append_reply = original  # type: ignore[method-assign]
+        core.RaftCore._on_append_entries_reply = original  # type: ignore[method-assign]
 
 
 def test_a_chattering_raft_core_ends_the_run_with_a_finding(broken_append_reply: None) -> None:
