@@ -30,13 +30,58 @@ _STOPPED = "stopped: another part is not linearizable"
 def partitions(
     history: Sequence[Operation], model: Model
 ) -> list[tuple[Hashable, list[Operation]]]:
-    """The independent parts, sorted by key (one part, key None, for unpartitioned models)."""
+    """The independent parts, sorted by key (one part, key None, for unpartitioned models).
+
+    A model that names every key a call touches (`keys`) is split into the groups of keys
+    that calls connect (a transaction over keys a and b joins their parts); such a part's
+    key is the tuple of its keys."""
+    if model.keys is not None:
+        return _connected_parts(history, model.keys)
     if model.partition is None:
         return [(None, list(history))]
     parts: dict[Hashable, list[Operation]] = {}
     for op in history:
         parts.setdefault(model.partition(op.input), []).append(op)
     return sorted(parts.items(), key=lambda item: repr(item[0]))
+
+
+def _connected_parts(
+    history: Sequence[Operation], keys_of: Callable[[Any], Any]
+) -> list[tuple[Hashable, list[Operation]]]:
+    parent: dict[Hashable, Hashable] = {}
+
+    def root(k: Hashable) -> Hashable:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    touched: list[list[Hashable]] = []
+    for op in history:
+        keys = list(keys_of(op.input))
+        for k in keys:
+            parent.setdefault(k, k)
+        for k in keys[1:]:
+            a, b = root(keys[0]), root(k)
+            if a != b:
+                parent[b] = a
+        touched.append(keys)
+    groups: dict[Hashable, list[Operation]] = {}
+    members: dict[Hashable, set[Hashable]] = {}
+    loose: list[Operation] = []  # calls that touch no key (an empty transaction)
+    for op, keys in zip(history, touched, strict=True):
+        if not keys:
+            loose.append(op)
+            continue
+        r = root(keys[0])
+        groups.setdefault(r, []).append(op)
+        members.setdefault(r, set()).update(keys)
+    parts: list[tuple[Hashable, list[Operation]]] = [
+        (tuple(sorted(members[r], key=repr)), ops) for r, ops in groups.items()
+    ]
+    if loose:
+        parts.append(((), loose))
+    return sorted(parts, key=lambda item: repr(item[0]))
 
 
 def check(
@@ -61,9 +106,10 @@ def check(
     failing part is reported with its evidence (by default, as Porcupine does, the first
     violation ends the check and the parts not finished are UNKNOWN, "stopped").
     """
-    if not partitioned and model.partition is not None:
+    if not partitioned and (model.partition is not None or model.keys is not None):
         model = model.unpartitioned([key for key, _ops in partitions(history, model)])
     validate(history, model)
+    history = in_model_terms(history, model)
     deadline = None if timeout is None else time.monotonic() + timeout
     parts = partitions(history, model)
     if workers > 1 and len(parts) > 1:
@@ -158,6 +204,17 @@ def validate(history: Sequence[Operation], model: Model) -> None:
             model.step(init, op.input)
         except (ValueError, TypeError, KeyError) as error:
             raise BadInput(f"{op.describe()}: {error}", "history", op.line) from None
+
+
+def in_model_terms(history: Sequence[Operation], model: Model) -> Sequence[Operation]:
+    """Outputs as the model gives them (a set read recorded as a list, say)."""
+    form = model.output_form
+    if form is None:
+        return history
+    return [
+        op if not op.output_known else replace(op, output=form(op.input, op.output))
+        for op in history
+    ]
 
 
 def _not_started(key: Hashable, ops: list[Operation], model: Model) -> PartitionResult:

@@ -37,6 +37,11 @@ def render_text(result: LinResult, path: str = "history") -> str:
 def _explain_part(part: PartitionResult) -> list[str]:
     where = "" if part.key is None else f" {part.key!r}"
     n = len(part.operations) - len(part.ignored)
+    if part.refutation:
+        lines = [f"  part{where}: not linearizable, before any search: {part.refutation}"]
+        for op in part.witnesses:
+            lines.append(f"    {_when(op)}  {op.describe()}")
+        return lines
     lines = [
         f"  part{where}: the longest linearizable prefix has {len(part.linearization)} of {n} "
         "operations; nothing can be placed next"
@@ -120,6 +125,9 @@ def part_json(
         ],
         "state": jsonable(part.state),
     }
+    if part.refutation:
+        data["refutation"] = part.refutation
+        data["witnesses"] = [op_json(op) for op in part.witnesses]
     if part.verdict is Verdict.VIOLATION:
         data["must_precede"] = None if part.must_precede is None else op_json(part.must_precede)
         data["refusals"] = [

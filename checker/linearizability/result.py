@@ -53,8 +53,13 @@ class PartitionResult:
     must_precede: Operation | None = None  # VIOLATION: the earliest return still pending
     seconds: float = 0.0  # CPU seconds
     explored: int = 0  # search nodes visited
-    ignored: tuple[Operation, ...] = ()  # read-only operations with unknown outputs
+    # Calls left out of the search: those the model says constrain nothing with an unknown
+    # output (reads), and calls that never returned whose effect nobody could have seen.
+    ignored: tuple[Operation, ...] = ()
     note: str = ""  # why an UNKNOWN part stopped
+    # VIOLATION proved before any search by the model's cheap check: why, and on what calls.
+    refutation: str = ""
+    witnesses: tuple[Operation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

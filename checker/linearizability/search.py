@@ -43,7 +43,7 @@ from typing import Any
 from checker.linearizability.history import Operation
 from checker.linearizability.result import PartitionResult, Placed, Refusal
 from checker.verdict import Verdict
-from spec.sequential import Model
+from spec.sequential import ILLEGAL, Model
 
 # The search yields to its driver after a slice of steps; slices start short and double, so
 # that a part which refutes quickly does so before its siblings have used much time.
@@ -55,13 +55,26 @@ class _Prepared:
     """One part's operations, renumbered in call order, with the tables the search uses."""
 
     def __init__(self, ops: Sequence[Operation], model: Model) -> None:
-        read_only = model.read_only
-        # A read whose output is unknown (or that never returned) constrains nothing.
+        # A call whose output is unknown (or that never returned) and that the model says
+        # constrains nothing then (a read, by default) is left out.
         unseen = [
-            not (op.output_known and op.ret is not None) and read_only(op.input) for op in ops
+            not (op.output_known and op.ret is not None) and model.drops(op.input) for op in ops
         ]
-        self.ignored = tuple(op for op, drop in zip(ops, unseen, strict=True) if drop)
+        ignored = [op for op, drop in zip(ops, unseen, strict=True) if drop]
         live = [op for op, drop in zip(ops, unseen, strict=True) if not drop]
+        # The model's cheap proof, on every call that may take effect.
+        self.refuted: tuple[str, tuple[Operation, ...]] | None = None
+        if model.refute is not None:
+            found = model.refute(live)
+            if found is not None:
+                self.refuted = (found[0], tuple(live[i] for i in found[1]))
+        # Calls that never returned and that nobody could have seen take effect.
+        if model.needless is not None and self.refuted is None:
+            needless = {i for i in model.needless(live) if live[i].ret is None}
+            if needless:
+                ignored += [live[i] for i in sorted(needless)]
+                live = [op for i, op in enumerate(live) if i not in needless]
+        self.ignored = tuple(ignored)
         events: list[tuple[float, int, int]] = []
         for i, op in enumerate(live):
             events.append((op.call, 0, i))  # calls sort before returns at equal times
@@ -96,9 +109,26 @@ class _Prepared:
         for j, op in enumerate(self.ops):
             if op.ret is None:
                 self.unreturned_mask |= 1 << j
-        self.read_mask = 0
+        # Interchangeable calls that never returned (same effect, see spec.sequential): the
+        # search places them in call order only, so `twin[j]` is the bit of the call of
+        # j's kind just before it, which must be placed first.
+        effect = model.effect
+        self.twin = [0] * n
+        last: dict[Hashable, int] = {}
         for j, op in enumerate(self.ops):
-            if read_only(op.input):
+            if op.ret is None:
+                like: Hashable = op.input if effect is None else effect(op.input)
+                try:
+                    if like in last:
+                        self.twin[j] = 1 << last[like]
+                    last[like] = j
+                except TypeError:  # an unhashable effect: no twins
+                    pass
+        # Read-only calls with known outputs: placed greedily, never branched on.
+        self.read_mask = 0
+        read_only = model.read_only
+        for j, op in enumerate(self.ops):
+            if self.known[j] and read_only(op.input):
                 self.read_mask |= 1 << j
         # Reads by the state they return, when the model promises reads return the state.
         self.reads_by_state: dict[Any, int] | None = None
@@ -157,6 +187,8 @@ def searching(
     the CPU time, since only it knows which slices belong to this part.
     """
     p = _Prepared(ops, model)
+    if p.refuted is not None:
+        return _refuted(key, p, model)
     step = model.step
     inputs, outputs, known, rbit = p.inputs, p.outputs, p.known, p.rbit
     read_mask, lim, n_returned = p.read_mask, p.lim, p.n_returned
@@ -164,6 +196,7 @@ def searching(
     # The k-th call to return, as a bit of D (call order); 0 past the returned ones.
     rbit_to_call = [1 << j for j in p.by_ret] + [0]
     unreturned = p.unreturned_mask
+    twin = p.twin
     keep = ~unreturned
 
     # Memo. Without calls that never returned, a plain set of (D, state). With them, a node
@@ -252,8 +285,10 @@ def searching(
                 low = rem & -rem
             rem ^= low
             j = low.bit_length() - 1
+            if twin[j] and not done & twin[j]:
+                continue  # an interchangeable call, called earlier, goes first
             new_state, out = step(state, inputs[j])
-            if known[j] and out != outputs[j]:
+            if out is ILLEGAL or (known[j] and out != outputs[j]):
                 continue
             nd = done | low
             if unreturned:
@@ -328,6 +363,21 @@ def _dominated(seen_with: dict[tuple[int, Any], list[int]], fin: int, state: Any
     return False
 
 
+def _refuted(key: Hashable, p: _Prepared, model: Model) -> PartitionResult:
+    assert p.refuted is not None
+    reason, witnesses = p.refuted
+    return PartitionResult(
+        key=key,
+        verdict=Verdict.VIOLATION,
+        operations=tuple(p.ops) + p.ignored,
+        linearization=(),
+        state=model.init(),
+        refutation=reason,
+        witnesses=witnesses,
+        ignored=p.ignored,
+    )
+
+
 def _replay(p: _Prepared, model: Model, path: Sequence[int]) -> tuple[list[Placed], Any]:
     state = model.init()
     placed = []
@@ -383,7 +433,7 @@ def _explain(
         cands ^= low
         j = low.bit_length() - 1
         _new, out = model.step(state, p.inputs[j])
-        mismatch = p.known[j] and out != p.outputs[j]
+        mismatch = out is ILLEGAL or (p.known[j] and out != p.outputs[j])
         refusals.append(Refusal(p.ops[j], out if mismatch else None, mismatch))
     k = (~done_r & (done_r + 1)).bit_length() - 1
     must = p.ops[p.by_ret[k]] if k < p.n_returned else None

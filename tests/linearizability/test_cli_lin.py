@@ -26,14 +26,15 @@ def lin(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _hard_history(tmp_path: Path) -> str:
-    """Twelve concurrent appends and a read no order explains: the search must try them all."""
+    """Twelve concurrent appends and a read no order explains, though it begins like one of
+    them (so the kv model's cheap proof does not see it): the search must try them all."""
     lines = ['{"format": "dscheck-history", "version": 1, "model": "kv"}']
     for c in range(12):
         lines.append(json.dumps({"type": "invoke", "client": c, "time": 0, "f": "append", "key": "k", "value": f"<{c}>"}))
     for c in range(12):
         lines.append(json.dumps({"type": "ok", "client": c, "time": 1}))
     lines.append(json.dumps({"type": "invoke", "client": 99, "time": 2, "f": "get", "key": "k"}))
-    lines.append(json.dumps({"type": "ok", "client": 99, "time": 3, "value": "impossible"}))
+    lines.append(json.dumps({"type": "ok", "client": 99, "time": 3, "value": "<0><0>"}))
     path = tmp_path / "hard.jsonl"
     path.write_text("\n".join(lines) + "\n")
     return str(path)
