@@ -367,7 +367,7 @@ def _log_refute(calls: Sequence[Call]) -> Refuted | None:
     returns = sorted(c.ret for c in calls if c.ret is not None)
     calls_at = sorted(c.call for c in calls)
     for i, c in known:
-        if not isinstance(c.output, int) or isinstance(c.output, bool):
+        if not isinstance(c.output, int | float):  # (compared as the model compares: 1 == 1.0)
             return (f"an append returned {c.output!r}, not an index", (i,))
         before = bisect_left(returns, c.call)  # returned strictly before this call
         if c.output <= before:

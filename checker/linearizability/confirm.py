@@ -23,7 +23,7 @@ from typing import Any
 
 from checker.linearizability.history import Operation
 from checker.linearizability.result import PartitionResult
-from spec.sequential import Model
+from spec.sequential import ILLEGAL, Model
 
 NAIVE_LIMIT = 8  # operations: 8! orders at most
 
@@ -33,8 +33,8 @@ class CheckerBug(AssertionError):
 
 
 def confirm_violation(part: PartitionResult, model: Model) -> None:
-    ignored = {op.index for op in part.ignored}
-    ops = [op for op in part.operations if op.index not in ignored]
+    ignored = {id(op) for op in part.ignored}  # by identity: hand-made ops share index -1
+    ops = [op for op in part.operations if id(op) not in ignored]
     replay_prefix([p.op for p in part.linearization], ops, model)
     if len(ops) <= NAIVE_LIMIT and naive_linearizable(ops, model):
         raise CheckerBug(
@@ -49,7 +49,7 @@ def replay_prefix(prefix: Sequence[Operation], ops: Sequence[Operation], model: 
     placed: set[int] = set()
     for op in prefix:
         state, out = model.step(state, op.input)
-        if op.output_known and op.ret is not None and out != op.output:
+        if out is ILLEGAL or (op.output_known and op.ret is not None and out != op.output):
             raise CheckerBug(f"prefix places {op.describe()} where the model returns {out!r}")
         placed.add(op.index)
         for other in ops:
@@ -68,7 +68,7 @@ def naive_linearizable(ops: Sequence[Operation], model: Model) -> bool:
             if any(_returned_before(ops[j], op.call) for j in remaining if j != i):
                 continue
             new_state, out = model.step(state, op.input)
-            if op.output_known and op.ret is not None and out != op.output:
+            if out is ILLEGAL or (op.output_known and op.ret is not None and out != op.output):
                 continue
             if extend(remaining - {i}, new_state):
                 return True

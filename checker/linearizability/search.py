@@ -400,10 +400,16 @@ def _result(
     must_precede = None
     if verdict is Verdict.OK:
         path = [frame[0] for frame in stack]
-        placed_set = set(path)
-        # Calls that never returned go last, where nothing observes them.
-        path += [j for j in range(len(p.ops)) if j not in placed_set]
         linearization, state = _replay(p, model, path)
+        # Calls that never returned go last, where nothing observes them, each that can
+        # take effect there; the others never took effect.
+        placed_set = set(path)
+        for j in range(len(p.ops)):
+            if j not in placed_set:
+                after, out = model.step(state, p.inputs[j])
+                if out is not ILLEGAL:
+                    state = after
+                    linearization.append(Placed(p.ops[j], state))
     else:
         _depth, path, state, done, done_r = best
         linearization, state = _replay(p, model, path)
