@@ -122,6 +122,15 @@ class Model:
     refute: Callable[[Sequence[Call]], Refuted | None] | None = None
     # How a recorded output reads in this model's terms (a set read as a list, say).
     output_form: Callable[[Input, Any], Any] | None = None
+    # Growing states (a key/value string between puts, a set): `may_become(state, output,
+    # resets)` says whether a read returning `output` can still fit after calls from
+    # `state`, when the only calls left that start the state afresh (`resets`: a put) are
+    # the inputs given. A search drops a node from which the next read cannot fit.
+    resets: Callable[[Input], bool] | None = None
+    may_become: Callable[[Any, Any, Sequence[Input]], bool] | None = None
+    # `for_part(calls)`: the same object for this part's calls only, stated more cheaply
+    # (the kv model folds every state no get can read into one; see `_kv_for_part`).
+    for_part: Callable[[Sequence[Call]], Model] | None = None
 
     def drops(self, inp: Input) -> bool:
         """A call like this whose output is unknown constrains nothing."""
@@ -203,16 +212,23 @@ def _kv_needless(calls: Sequence[Call]) -> set[int]:
     """A put or append whose value shows in no completed get (one key): the state holds that
     value from then on until the next put, so no get fits between, and leaving the call out
     changes nothing anyone saw. (Empty values show in every string: never needless.)"""
-    seen = [c.output for c in calls if observed(c) and c.input[0] == "get"]
+    outputs = [c.output for c in calls if observed(c) and c.input[0] == "get"]
+    strings = [o for o in outputs if isinstance(o, str)]
+    # All outputs in one text, each after a NUL: "shows in" and "starts" are one search each
+    # (an output that holds a NUL itself is searched one by one).
+    joined = "\x00" + "\x00".join(strings)
+    exact = all("\x00" not in s for s in strings)
     needless = set()
     for i, c in enumerate(calls):
         f, _key, value = c.input
         if c.ret is not None or f == "get" or not isinstance(value, str) or not value:
             continue
-        if f == "put":
-            shows = any(isinstance(s, str) and s.startswith(value) for s in seen)
+        if exact and "\x00" not in value:
+            shows = (("\x00" + value) if f == "put" else value) in joined
+        elif f == "put":
+            shows = any(s.startswith(value) for s in strings)
         else:
-            shows = any(isinstance(s, str) and value in s for s in seen)
+            shows = any(value in s for s in strings)
         if not shows:
             needless.add(i)
     return needless
@@ -230,6 +246,53 @@ def _kv_refute(calls: Sequence[Call]) -> Refuted | None:
     return None
 
 
+def _kv_may_become(state: str, output: Any, resets: Sequence[Input]) -> bool:
+    """Appends only extend the string; a put starts it afresh with its value."""
+    if not isinstance(output, str):
+        return True
+    return output.startswith(state) or any(
+        isinstance(inp[2], str) and output.startswith(inp[2]) for inp in resets
+    )
+
+
+# A state no get of the part can return: it holds a value that no get read. Appends keep it
+# so, and only a put starts afresh. Folding all such states into this one lets the memo meet
+# them: otherwise every order of appends that a later put wipes is a state of its own, and a
+# history with a few concurrent appends before each put has factorially many.
+UNREAD = "\x00unread\x00"
+
+
+def _kv_for_part(calls: Sequence[Call]) -> Model:
+    outputs = [c.output for c in calls if observed(c) and c.input[0] == "get"]
+    if not all(isinstance(o, str) for o in outputs) or any(UNREAD in o for o in outputs):
+        return KV
+    seen = "\x00" + "\x00".join(outputs) + "\x00"
+    blind_puts, blind_appends = set(), set()
+    for c in calls:
+        f, _key, value = c.input
+        if not isinstance(value, str) or not value:
+            continue
+        if f == "put" and ("\x00" + value) not in seen:
+            blind_puts.add(value)
+        elif f == "append" and value not in seen:
+            blind_appends.add(value)
+    if not blind_puts and not blind_appends:
+        return KV
+
+    def step(state: str, inp: Input) -> tuple[str, Any]:
+        f, _key, value = inp
+        if f == "put":
+            return (UNREAD if value in blind_puts else value), None
+        if f == "append":
+            if state is UNREAD or value in blind_appends:
+                return UNREAD, None
+            return state + value, None
+        return _kv_step(state, inp)
+
+    return replace(KV, step=step, for_part=None, needless=None, refute=None,
+                   describe_state=lambda s: "(a value no get read)" if s is UNREAD else repr(s))
+
+
 KV = Model(
     name="kv",
     init=str,
@@ -240,6 +303,9 @@ KV = Model(
     reads_return_state=True,
     needless=_kv_needless,
     refute=_kv_refute,
+    resets=lambda inp: inp[0] == "put",
+    may_become=_kv_may_become,
+    for_part=_kv_for_part,
 )
 
 # --- registers: read and write one value, initially nil; the compare-and-set register (the

@@ -196,6 +196,8 @@ SET = Model(
     needless=_set_needless,
     refute=_set_refute,
     output_form=_as_set,
+    # A set only grows: a read that returns X fits later only if X holds the state.
+    may_become=lambda state, output, _resets: not isinstance(output, frozenset) or state <= output,
 )
 
 # --- queues -----------------------------------------------------------------------------

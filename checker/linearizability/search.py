@@ -43,7 +43,7 @@ from typing import Any
 from checker.linearizability.history import Operation
 from checker.linearizability.result import PartitionResult, Placed, Refusal
 from checker.verdict import Verdict
-from spec.sequential import ILLEGAL, Model
+from spec.sequential import ILLEGAL, Input, Model
 
 # The search yields to its driver after a slice of steps; slices start short and double, so
 # that a part which refutes quickly does so before its siblings have used much time.
@@ -130,6 +130,17 @@ class _Prepared:
         for j, op in enumerate(self.ops):
             if self.known[j] and read_only(op.input):
                 self.read_mask |= 1 << j
+        # Known reads in return order, and the calls that start a growing state afresh
+        # (see `Model.may_become`).
+        self.read_r = 0
+        for j in range(n):
+            if self.read_mask >> j & 1:
+                self.read_r |= self.rbit[j]
+        self.reset_mask = 0
+        if model.resets is not None:
+            for j, op in enumerate(self.ops):
+                if model.resets(op.input):
+                    self.reset_mask |= 1 << j
         # Reads by the state they return, when the model promises reads return the state.
         self.reads_by_state: dict[Any, int] | None = None
         if model.reads_return_state:
@@ -189,6 +200,11 @@ def searching(
     p = _Prepared(ops, model)
     if p.refuted is not None:
         return _refuted(key, p, model)
+    # The search may use a cheaper statement of the model for this part; the evidence is
+    # replayed through the model itself.
+    stated = model
+    if model.for_part is not None:
+        model = model.for_part(p.ops)
     step = model.step
     inputs, outputs, known, rbit = p.inputs, p.outputs, p.known, p.rbit
     read_mask, lim, n_returned = p.read_mask, p.lim, p.n_returned
@@ -197,6 +213,16 @@ def searching(
     rbit_to_call = [1 << j for j in p.by_ret] + [0]
     unreturned = p.unreturned_mask
     twin = p.twin
+    may_become, read_r, reset_mask, by_ret = model.may_become, p.read_r, p.reset_mask, p.by_ret
+
+    def _urgent(state: Any, done_r: int, rem: int) -> int:
+        if may_become is None or not rem & reset_mask:
+            return 0
+        ahead = read_r & ~done_r
+        if not ahead:
+            return 0
+        kr = (ahead & -ahead).bit_length() - 1
+        return 0 if may_become(state, outputs[by_ret[kr]], ()) else reset_mask
     keep = ~unreturned
 
     # Memo. Without calls that never returned, a plain set of (D, state). With them, a node
@@ -204,8 +230,14 @@ def searching(
     # and uses a subset of the never-returned ones: unused, such a call can still be placed
     # later or never, so D' can do everything D can. The memo maps (returned part of D, s)
     # to the never-returned subsets seen with it.
-    visited: set[tuple[int, Any]] = set()
-    seen_with: dict[tuple[int, Any], list[int]] = {}
+    # D is kept in return order (`done_r`), and compactly: the calls that return first are
+    # all placed, so D is (k, done_r >> k) with k its lowest unplaced one, a few dozen bits
+    # instead of one per call (a 10,000-call part: ~50 bytes a node instead of ~1.3 kB).
+    # The never-returned calls rank last in return order: `done_r >> n_returned` is their
+    # subset, as compact.
+    visited: set[tuple[int, int, Any]] = set()
+    seen_with: dict[tuple[int, int, Any], list[int]] = {}
+    fin_r = (1 << n_returned) - 1
     # The current path, one frame per placed operation: (op, state before it, its untried
     # siblings, D and D-in-return-order before it). A greedily placed read has no siblings.
     stack: list[tuple[int, Any, int, int, int]] = []
@@ -214,7 +246,7 @@ def searching(
     best: tuple[int, list[int], Any, int, int] = (-1, [], state, 0, 0)
     steps = explored = 0
     slice_steps = next_yield = _FIRST_SLICE
-    rem = 0
+    rem = urgent = 0
     entering = True
     verdict = Verdict.VIOLATION
     while True:
@@ -257,12 +289,15 @@ def searching(
                 verdict = Verdict.OK
                 break
             rem = c & ~read_mask
+            # A growing state that the next read cannot reach without a fresh start (a put
+            # it begins with): try the calls that start afresh first (see the loop).
+            urgent = 0 if may_become is None else _urgent(state, done_r, rem)
             if greedy:
                 if unreturned:
-                    if _dominated(seen_with, done & keep, state, done & unreturned):
+                    if _dominated(seen_with, (k, (done_r & fin_r) >> k, state), done_r >> n_returned):
                         rem = 0
                 else:
-                    node = (done, state)
+                    node = (k, done_r >> k, state)
                     if node in visited:
                         rem = 0
                     else:
@@ -277,8 +312,13 @@ def searching(
             #    early is the likelier mistake (call order needs ~3x the nodes on kv c50);
             # 3. never-returned calls last: a node using fewer of them dominates (see the
             #    memo), so exploring it first prunes the others.
+            # Before all these, when the next read cannot be reached from the state without
+            # a fresh start (`urgent`), the calls that start afresh: the read needs one, and
+            # calls placed before it are wiped anyway.
             fin = rem & keep
-            if fin:
+            if rem & urgent:
+                low = rem & urgent & -(rem & urgent)
+            elif fin:
                 k = (~done_r & (done_r + 1)).bit_length() - 1
                 low = rbit_to_call[k] & fin or 1 << (fin.bit_length() - 1)
             else:
@@ -291,16 +331,33 @@ def searching(
             if out is ILLEGAL or (known[j] and out != outputs[j]):
                 continue
             nd = done | low
+            ndr = done_r | rbit[j]
+            if may_become is not None:
+                # The next read to return must still fit, after calls called before its
+                # return only: else no completion exists below this child.
+                ahead = read_r & ~ndr
+                if ahead:
+                    kr = (ahead & -ahead).bit_length() - 1
+                    window = reset_mask & ~nd & ((1 << lim[kr]) - 1)
+                    if not may_become(new_state, outputs[by_ret[kr]], _inputs_of(window, inputs)):
+                        # A dead end one call deeper: where the history breaks, if deepest.
+                        depth = (nd & keep).bit_count()
+                        if depth > best[0]:
+                            stack.append((j, state, rem, done, done_r))
+                            best = _deepest(stack, depth, new_state, nd, ndr, unreturned)
+                            stack.pop()
+                        continue
+            kn = (~ndr & (ndr + 1)).bit_length() - 1
             if unreturned:
-                if _dominated(seen_with, nd & keep, new_state, nd & unreturned):
+                if _dominated(seen_with, (kn, (ndr & fin_r) >> kn, new_state), ndr >> n_returned):
                     continue
             else:
                 size = len(visited)
-                visited.add((nd, new_state))  # one hash for "seen?" and "now seen"
+                visited.add((kn, ndr >> kn, new_state))  # one hash for "seen?" and "now seen"
                 if len(visited) == size:
                     continue
             stack.append((j, state, rem, done, done_r))
-            done, done_r, state = nd, done_r | rbit[j], new_state
+            done, done_r, state = nd, ndr, new_state
             entering = True
             break
         if entering:
@@ -321,13 +378,24 @@ def searching(
         while stack:
             _j, state, rem, done, done_r = stack.pop()
             if rem:
+                if may_become is not None:
+                    urgent = _urgent(state, done_r, rem)
                 break
         if not rem:
             break  # the root has no untried child left: not linearizable
     if verdict is Verdict.UNKNOWN and (done & keep).bit_count() > best[0]:
         best = _deepest(stack, (done & keep).bit_count(), state, done, done_r, unreturned)
     explored = len(visited) + sum(len(v) for v in seen_with.values())
-    return _result(key, p, model, verdict, stack, best, explored)
+    return _result(key, p, stated, verdict, stack, best, explored)
+
+
+def _inputs_of(mask: int, inputs: Sequence[Input]) -> list[Input]:
+    found = []
+    while mask:
+        low = mask & -mask
+        mask ^= low
+        found.append(inputs[low.bit_length() - 1])
+    return found
 
 
 def _deepest(
@@ -348,11 +416,13 @@ def _deepest(
     return (depth, [frame[0] for frame in stack[:end]], state, done, done_r)
 
 
-def _dominated(seen_with: dict[tuple[int, Any], list[int]], fin: int, state: Any, inf: int) -> bool:
-    """Was (fin + inf, state) or a node that dominates it explored? Record it if not."""
-    masks = seen_with.get((fin, state))
+def _dominated(seen_with: dict[tuple[int, int, Any], list[int]], node: tuple[int, int, Any],
+               inf: int) -> bool:
+    """Was `node` (the returned calls placed, and the state) with the never-returned calls
+    `inf`, or a node that dominates it, explored? Record it if not."""
+    masks = seen_with.get(node)
     if masks is None:
-        seen_with[(fin, state)] = [inf]
+        seen_with[node] = [inf]
         return False
     for m in masks:
         if m & inf == m:  # m is a subset of inf: the explored node used fewer

@@ -22,7 +22,7 @@ SEEDS = sorted(
 )
 TEXTS = {p.name: p.read_text() for p in SEEDS if p.is_file()}
 # Characters that matter to some format: brackets, quotes, separators, tags, digits.
-NOISE = st.sampled_from(list('{}[]()"\\:#_;,\t\n 0-9a{"}') + ["nil", ":ok", ":invoke", "#{", "\x00"])
+NOISE = st.sampled_from([*'{}[]()"\\:#_;,\t\n 0-9a', "nil", ":ok", ":invoke", "#{", "\x00"])
 
 
 @st.composite
