@@ -131,6 +131,10 @@ class Model:
     # `for_part(calls)`: the same object for this part's calls only, stated more cheaply
     # (the kv model folds every state no get can read into one; see `_kv_for_part`).
     for_part: Callable[[Sequence[Call]], Model] | None = None
+    # `precedence(calls)`: orders that every linearization keeps beyond real time, read off
+    # the outputs: position j -> a bitmask of the positions that come before it (calls that
+    # certainly take effect). A search places nothing before what must precede it.
+    precedence: Callable[[Sequence[Call]], dict[int, int]] | None = None
 
     def drops(self, inp: Input) -> bool:
         """A call like this whose output is unknown constrains nothing."""
@@ -239,9 +243,10 @@ def _kv_refute(calls: Sequence[Call]) -> Refuted | None:
     is "" or begins with some put's or append's value."""
     starts = {c.input[2] for c in calls if c.input[0] in ("put", "append")}
     starts = {v for v in starts if isinstance(v, str) and v}
+    lengths = sorted({len(v) for v in starts})
     for i, c in enumerate(calls):
         seen = c.output if observed(c) and c.input[0] == "get" else None
-        if isinstance(seen, str) and seen and not any(seen.startswith(v) for v in starts):
+        if isinstance(seen, str) and seen and not any(seen[:n] in starts for n in lengths):
             return f"a get returned {seen!r}, which no put or append of the key begins", (i,)
     return None
 
@@ -293,6 +298,89 @@ def _kv_for_part(calls: Sequence[Call]) -> Model:
                    describe_state=lambda s: "(a value no get read)" if s is UNREAD else repr(s))
 
 
+_MAX_TOKENS = 256  # values read off one get's output at most (longer ones: the first only)
+
+
+def _kv_precedence(calls: Sequence[Call]) -> dict[int, int]:
+    """Orders the gets show, when every value written is a distinct non-empty string (Jepsen's
+    and our generator's unique tokens), so a get's output splits one way only into the value
+    of the last put before it (its base; none if no put came first) and the appends after:
+    1. the base, then each append in the order the output shows them, precede the get;
+    2. a put that is the base of a get G comes after every get that returned before G was
+       called and has another base (else that get's base would come between it and G).
+    Nothing is inferred from an output that does not split one way (then it says nothing)."""
+    puts: dict[str, int] = {}
+    appends: dict[str, int] = {}
+    for i, c in enumerate(calls):
+        f, _key, value = c.input
+        if f == "get":
+            continue
+        if not isinstance(value, str) or not value or value in puts or value in appends:
+            return {}  # a put of "" or a value written twice: outputs do not split one way
+        (puts if f == "put" else appends)[value] = i
+    lengths = sorted({len(v) for v in puts} | {len(v) for v in appends})
+    before: dict[int, int] = {}
+    bases: list[tuple[float, float, int, int]] = []  # (return, call, position, base or -1)
+    for i, c in enumerate(calls):
+        if not observed(c) or c.input[0] != "get" or not isinstance(c.output, str):
+            continue
+        assert c.ret is not None
+        split = _split(c.output, puts, appends, lengths)
+        if split is None:
+            continue
+        base, chain = split
+        order = ([base] if base >= 0 else []) + chain
+        for a, b in zip(order, order[1:], strict=False):
+            before[b] = before.get(b, 0) | 1 << a
+        bases.append((c.ret, c.call, i, base))
+    # Rule 2: gets by return time, with prefix masks of those of each other base.
+    bases.sort()
+    returns = [r for r, _c, _i, _b in bases]
+    prefix = [0]
+    for _r, _c, i, _b in bases:
+        prefix.append(prefix[-1] | 1 << i)
+    same_base: dict[int, int] = {}
+    latest_call: dict[int, float] = {}
+    for _r, call, i, base in bases:
+        if base >= 0:
+            same_base[base] = same_base.get(base, 0) | 1 << i
+            latest_call[base] = max(latest_call.get(base, call), call)
+    for put, t in latest_call.items():
+        earlier = prefix[bisect_left(returns, t)] & ~same_base[put]
+        if earlier:
+            before[put] = before.get(put, 0) | earlier
+    return before
+
+
+def _split(output: str, puts: dict[str, int], appends: dict[str, int],
+           lengths: list[int]) -> tuple[int, list[int]] | None:
+    """(the base put's position or -1, the appends' positions in order) of which `output`
+    is made, if it splits one way only; None otherwise."""
+    base = -1
+    chain: list[int] = []
+    pos = 0
+    while pos < len(output) and len(chain) < _MAX_TOKENS:
+        found, size = -1, 0
+        for n in lengths:
+            piece = output[pos:pos + n]
+            if len(piece) < n:
+                break
+            hits = [h for h in ((puts.get(piece, -1) if pos == 0 else -1),
+                                appends.get(piece, -1)) if h >= 0]
+            if hits:
+                if found >= 0 or len(hits) > 1:
+                    return None  # it splits two ways
+                found, size = hits[0], n
+        if found < 0:
+            return None
+        if pos == 0 and output[:size] in puts:
+            base = found
+        else:
+            chain.append(found)
+        pos += size
+    return base, chain
+
+
 KV = Model(
     name="kv",
     init=str,
@@ -306,6 +394,7 @@ KV = Model(
     resets=lambda inp: inp[0] == "put",
     may_become=_kv_may_become,
     for_part=_kv_for_part,
+    precedence=_kv_precedence,
 )
 
 # --- registers: read and write one value, initially nil; the compare-and-set register (the

@@ -205,6 +205,10 @@ def searching(
     stated = model
     if model.for_part is not None:
         model = model.for_part(p.ops)
+    pre = [0] * len(p.ops)
+    if model.precedence is not None:
+        for j, mask in model.precedence(p.ops).items():
+            pre[j] = mask
     step = model.step
     inputs, outputs, known, rbit = p.inputs, p.outputs, p.known, p.rbit
     read_mask, lim, n_returned = p.read_mask, p.lim, p.n_returned
@@ -327,6 +331,8 @@ def searching(
             j = low.bit_length() - 1
             if twin[j] and not done & twin[j]:
                 continue  # an interchangeable call, called earlier, goes first
+            if pre[j] & ~done:
+                continue  # a call that must come before it (the model's precedence) is not placed
             new_state, out = step(state, inputs[j])
             if out is ILLEGAL or (known[j] and out != outputs[j]):
                 continue
