@@ -50,6 +50,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Any, Protocol
 
 Input = tuple[str, Hashable, Any]
@@ -330,7 +331,7 @@ def _kv_precedence(calls: Sequence[Call]) -> dict[int, int]:
             continue
         base, chain = split
         order = ([base] if base >= 0 else []) + chain
-        for a, b in zip(order, order[1:], strict=False):
+        for a, b in pairwise(order):
             before[b] = before.get(b, 0) | 1 << a
         bases.append((c.ret, c.call, i, base))
     # Rule 2: gets by return time, with prefix masks of those of each other base.

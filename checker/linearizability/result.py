@@ -71,7 +71,8 @@ class LinResult:
     operations: int
     seconds: float  # CPU seconds summed over the parts (and worker processes)
     partitions: tuple[PartitionResult, ...] = field(default=())
-    timed_out: bool = False
+    timed_out: bool = False  # some part is UNKNOWN (a time or memory limit, or stopped)
+    peak_memory: int = 0  # bytes: the most resident memory the check's processes held
 
     @property
     def failing(self) -> tuple[PartitionResult, ...]:

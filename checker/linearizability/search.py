@@ -166,10 +166,10 @@ def search(
     ops: Sequence[Operation],
     model: Model,
     deadline: float | None,
-    stop: Callable[[], bool] | None = None,
+    stop: Callable[[], str | None] | None = None,
 ) -> PartitionResult:
     """Check one part; `deadline` is a `time.monotonic()` instant, or None for no limit;
-    `stop()` true between slices ends the search as UNKNOWN too."""
+    `stop()` giving a reason between slices ends the search as UNKNOWN too, with that note."""
     started = time.process_time()
     run = searching(key, ops, model)
     try:
@@ -177,8 +177,8 @@ def search(
             next(run)
             if deadline is not None and time.monotonic() > deadline:
                 run.send(True)
-            if stop is not None and stop():
-                note = "stopped: another part is not linearizable"
+            note = None if stop is None else stop()
+            if note is not None:
                 try:
                     run.send(True)
                 except StopIteration as stopped:
