@@ -537,6 +537,19 @@ def _log_refute(calls: Sequence[Call]) -> Refuted | None:
     return None
 
 
+def _log_precedence(calls: Sequence[Call]) -> dict[int, int]:
+    """Completed appends in the order of the indexes they returned: the entry at index i is
+    placed before the one at j > i in every linearization (one chain: each follows the
+    next lower index returned)."""
+    known = sorted((c.output, i) for i, c in enumerate(calls)
+                   if observed(c) and isinstance(c.output, int | float))
+    before: dict[int, int] = {}
+    for (low, a), (high, b) in pairwise(known):
+        if low < high:
+            before[b] = 1 << a
+    return before
+
+
 LOG = Model(
     name="log",
     init=int,
@@ -544,6 +557,7 @@ LOG = Model(
     describe_state=lambda length: f"{length} entries",
     effect=lambda inp: "append",  # the state is the length: any append has the same effect
     refute=_log_refute,
+    precedence=_log_precedence,
 )
 
 

@@ -141,6 +141,56 @@ def _stale_read(calls: list[_Call], rng: random.Random) -> str:
     raise ValueError("no get fits a stale read; try another seed or more operations")
 
 
+def generate_log(
+    appends: int = 200,
+    clients: int = 20,
+    crash_rate: float = 0.3,
+    anomaly: str | None = None,
+    seed: int = 1,
+) -> Generated:
+    """A replicated log's history as its clients saw it (model `log`): each append returns
+    the index it landed at; crashed appends (many: `crash_rate`) never return, and took
+    effect or not. Hard for a plain search: it tries the unknown appends in every
+    combination. Anomalies: "duplicate-index" (two completed appends return one index, as
+    in the shared hard/ history) and "swapped" (an append that returned before another was
+    called gets the later index: real time forbids it, and no cheap proof sees it)."""
+    rng = random.Random(seed)
+    clock = [rng.randrange(50) for _ in range(clients)]
+    spans = []
+    for _ in range(appends):
+        c = rng.randrange(clients)
+        start = clock[c] + rng.randrange(1, 30)
+        end = start + rng.randrange(1, 200)
+        clock[c] = end
+        crashed = rng.random() < crash_rate
+        spans.append([start, end, start + rng.random() * (end - start), crashed,
+                      not crashed or rng.random() < 0.5, None])
+    index = 0
+    for span in sorted(spans, key=lambda s: s[2]):
+        if span[4]:
+            index += 1
+            span[5] = index
+    done = [s for s in spans if not s[3]]
+    note = ""
+    if anomaly == "duplicate-index":
+        a, b = rng.sample(done, 2)
+        b[5] = a[5]
+        note = f"two appends return index {a[5]}"
+    elif anomaly == "swapped":
+        pairs = [(a, b) for a in done for b in done if a[1] < b[0] and a[5] < b[5]]
+        a, b = pairs[rng.randrange(len(pairs))]
+        a[5], b[5] = b[5], a[5]
+        note = f"the append that returned at {a[1]} gets the later index {a[5]}"
+    elif anomaly is not None:
+        raise ValueError(f"unknown anomaly {anomaly!r} (expected duplicate-index or swapped)")
+    ops = []
+    for i, (start, end, _point, crashed, _happened, out) in enumerate(sorted(spans)):
+        ops.append(Operation(client=i, input=("append", None, i), output=None if crashed else out,
+                             call=start, ret=None if crashed else end,
+                             output_known=not crashed, index=i))
+    return Generated(ops, note)
+
+
 def _operations(calls: list[_Call]) -> list[Operation]:
     ops = []
     for i, c in enumerate(sorted(calls, key=lambda c: c.call)):

@@ -108,6 +108,7 @@ TWINS: dict[str, tuple[Callable[[Any, Any], list[Outcome]], Callable[[], Any]]] 
     "register": (_register, lambda: None),
     "cas-register": (_register, lambda: None),
     "kv": (_kv, dict),
+    "kv-unique": (_kv, dict),  # the kv model with every value written unique (Jepsen's way)
     "log": (_log, list),
     "mutex": (_mutex, lambda: False),
     "multi-register": (_txn, dict),
@@ -165,6 +166,10 @@ def _choose(draw: st.DrawFn, model: str, state: Any) -> tuple[str, Any, Any]:
     if model == "kv":
         k = draw(st.sampled_from(["x", "y"]))
         return draw(st.sampled_from([("get", k, None), ("put", k, str(v)), ("append", k, "ab"[v % 2])]))
+    if model == "kv-unique":
+        k = draw(st.sampled_from(["x", "y"]))
+        token = f"<{draw(st.integers(0, 10**9))}>"
+        return draw(st.sampled_from([("get", k, None), ("put", k, token), ("append", k, token)]))
     if model == "log":
         return ("append", None, v)
     if model == "mutex":
@@ -224,7 +229,12 @@ def tampered(draw: st.DrawFn, model: str, ops: list[Operation]) -> list[Operatio
         return ops
     i = draw(st.sampled_from(known))
     op = ops[i]
-    if model == "multi-register" and op.output is not None:
+    if model == "kv-unique" and op.f == "get":
+        # A plausible wrong read: what another get of the key returned (stale or early).
+        others = [o.output for o in ops if o.f == "get" and o.input[1] == op.input[1]
+                  and o.output is not None]
+        out = draw(st.sampled_from([*others, ""]))
+    elif model == "multi-register" and op.output is not None:
         out = tuple((f, k, draw(st.sampled_from((None, *VALUES))) if f == "r" else v)
                     for f, k, v in op.output)
     elif model == "set" and op.f == "read":
