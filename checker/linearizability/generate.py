@@ -156,39 +156,50 @@ def generate_log(
     called gets the later index: real time forbids it, and no cheap proof sees it)."""
     rng = random.Random(seed)
     clock = [rng.randrange(50) for _ in range(clients)]
-    spans = []
+    spans: list[_Append] = []
     for _ in range(appends):
         c = rng.randrange(clients)
         start = clock[c] + rng.randrange(1, 30)
         end = start + rng.randrange(1, 200)
         clock[c] = end
         crashed = rng.random() < crash_rate
-        spans.append([start, end, start + rng.random() * (end - start), crashed,
-                      not crashed or rng.random() < 0.5, None])
+        spans.append(_Append(start, end, start + rng.random() * (end - start), crashed,
+                             not crashed or rng.random() < 0.5))
     index = 0
-    for span in sorted(spans, key=lambda s: s[2]):
-        if span[4]:
+    for span in sorted(spans, key=lambda s: s.point):
+        if span.happened:
             index += 1
-            span[5] = index
-    done = [s for s in spans if not s[3]]
+            span.index = index
+    done = [s for s in spans if not s.crashed]
     note = ""
     if anomaly == "duplicate-index":
         a, b = rng.sample(done, 2)
-        b[5] = a[5]
-        note = f"two appends return index {a[5]}"
+        b.index = a.index
+        note = f"two appends return index {a.index}"
     elif anomaly == "swapped":
-        pairs = [(a, b) for a in done for b in done if a[1] < b[0] and a[5] < b[5]]
+        pairs = [(a, b) for a in done for b in done if a.ret < b.call and a.index < b.index]
         a, b = pairs[rng.randrange(len(pairs))]
-        a[5], b[5] = b[5], a[5]
-        note = f"the append that returned at {a[1]} gets the later index {a[5]}"
+        a.index, b.index = b.index, a.index
+        note = f"the append that returned at {a.ret} gets the later index {a.index}"
     elif anomaly is not None:
         raise ValueError(f"unknown anomaly {anomaly!r} (expected duplicate-index or swapped)")
     ops = []
-    for i, (start, end, _point, crashed, _happened, out) in enumerate(sorted(spans)):
-        ops.append(Operation(client=i, input=("append", None, i), output=None if crashed else out,
-                             call=start, ret=None if crashed else end,
-                             output_known=not crashed, index=i))
+    for i, span in enumerate(sorted(spans, key=lambda s: (s.call, s.ret))):
+        ops.append(Operation(client=i, input=("append", None, i),
+                             output=None if span.crashed else span.index, call=span.call,
+                             ret=None if span.crashed else span.ret,
+                             output_known=not span.crashed, index=i))
     return Generated(ops, note)
+
+
+@dataclass
+class _Append:
+    call: int
+    ret: int
+    point: float
+    crashed: bool
+    happened: bool
+    index: int = 0
 
 
 def _operations(calls: list[_Call]) -> list[Operation]:
