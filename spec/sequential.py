@@ -272,18 +272,30 @@ def _kv_for_part(calls: Sequence[Call]) -> Model:
     outputs = [c.output for c in calls if observed(c) and c.input[0] == "get"]
     if not all(isinstance(o, str) for o in outputs) or any(UNREAD in o for o in outputs):
         return KV
-    seen = "\x00" + "\x00".join(outputs) + "\x00"
-    blind_puts, blind_appends = set(), set()
-    for c in calls:
-        f, _key, value = c.input
-        if not isinstance(value, str) or not value:
-            continue
-        if f == "put" and ("\x00" + value) not in seen:
-            blind_puts.add(value)
-        elif f == "append" and value not in seen:
-            blind_appends.add(value)
+    reading = _read_orders(calls)
+    blind_puts: set[Any] = set()
+    blind_appends: set[Any] = set()
+    if reading is not None and reading[2]:
+        # Every get's output splits into writes: a write is read iff some split holds it.
+        _orders, seen, _every = reading
+        for i, c in enumerate(calls):
+            f, _key, value = c.input
+            if f != "get" and i not in seen:
+                (blind_puts if f == "put" else blind_appends).add(value)
+    else:
+        text = "\x00" + "\x00".join(outputs) + "\x00"
+        for c in calls:
+            f, _key, value = c.input
+            if not isinstance(value, str) or not value:
+                continue
+            if f == "put" and ("\x00" + value) not in text:
+                blind_puts.add(value)
+            elif f == "append" and value not in text:
+                blind_appends.add(value)
+    orders = {} if reading is None else reading[0]
+    precedence = None if not orders else (lambda _calls: orders)
     if not blind_puts and not blind_appends:
-        return KV
+        return replace(KV, for_part=None, precedence=precedence)
 
     def step(state: str, inp: Input) -> tuple[str, Any]:
         f, _key, value = inp
@@ -296,20 +308,23 @@ def _kv_for_part(calls: Sequence[Call]) -> Model:
         return _kv_step(state, inp)
 
     return replace(KV, step=step, for_part=None, needless=None, refute=None,
+                   precedence=precedence,
                    describe_state=lambda s: "(a value no get read)" if s is UNREAD else repr(s))
 
 
 _MAX_TOKENS = 256  # values read off one get's output at most (longer ones: the first only)
 
 
-def _kv_precedence(calls: Sequence[Call]) -> dict[int, int]:
+def _read_orders(calls: Sequence[Call]) -> tuple[dict[int, int], set[int], bool] | None:
     """Orders the gets show, when every value written is a distinct non-empty string (Jepsen's
     and our generator's unique tokens), so a get's output splits one way only into the value
     of the last put before it (its base; none if no put came first) and the appends after:
     1. the base, then each append in the order the output shows them, precede the get;
     2. a put that is the base of a get G comes after every get that returned before G was
        called and has another base (else that get's base would come between it and G).
-    Nothing is inferred from an output that does not split one way (then it says nothing)."""
+    Nothing is inferred from an output that does not split one way (then it says nothing).
+    Returns (position -> bitmask of the positions before it, the writes some get shows,
+    whether every get's output split), or None when the values are not unique."""
     puts: dict[str, int] = {}
     appends: dict[str, int] = {}
     for i, c in enumerate(calls):
@@ -317,19 +332,30 @@ def _kv_precedence(calls: Sequence[Call]) -> dict[int, int]:
         if f == "get":
             continue
         if not isinstance(value, str) or not value or value in puts or value in appends:
-            return {}  # a put of "" or a value written twice: outputs do not split one way
+            return None  # a put of "" or a value written twice: outputs do not split one way
         (puts if f == "put" else appends)[value] = i
     lengths = sorted({len(v) for v in puts} | {len(v) for v in appends})
     before: dict[int, int] = {}
     bases: list[tuple[float, float, int, int]] = []  # (return, call, position, base or -1)
+    seen: set[int] = set()
+    every = True
+    splits: dict[str, tuple[int, list[int]] | None] = {}  # many gets return one string
     for i, c in enumerate(calls):
         if not observed(c) or c.input[0] != "get" or not isinstance(c.output, str):
             continue
         assert c.ret is not None
-        split = _split(c.output, puts, appends, lengths)
+        if c.output not in splits:
+            splits[c.output] = _split(c.output, puts, appends, lengths)
+        split = splits[c.output]
         if split is None:
+            every = False
             continue
         base, chain = split
+        if len(chain) >= _MAX_TOKENS:
+            every = False  # a long output: only its first writes were read off
+        seen.update(chain)
+        if base >= 0:
+            seen.add(base)
         order = ([base] if base >= 0 else []) + chain
         for a, b in pairwise(order):
             before[b] = before.get(b, 0) | 1 << a
@@ -350,7 +376,7 @@ def _kv_precedence(calls: Sequence[Call]) -> dict[int, int]:
         earlier = prefix[bisect_left(returns, t)] & ~same_base[put]
         if earlier:
             before[put] = before.get(put, 0) | earlier
-    return before
+    return before, seen, every
 
 
 def _split(output: str, puts: dict[str, int], appends: dict[str, int],
@@ -394,8 +420,7 @@ KV = Model(
     refute=_kv_refute,
     resets=lambda inp: inp[0] == "put",
     may_become=_kv_may_become,
-    for_part=_kv_for_part,
-    precedence=_kv_precedence,
+    for_part=_kv_for_part,  # with the orders the gets show (see `_read_orders`)
 )
 
 # --- registers: read and write one value, initially nil; the compare-and-set register (the

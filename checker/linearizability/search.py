@@ -247,7 +247,11 @@ def searching(
     stack: list[tuple[int, Any, int, int, int]] = []
     state: Any = model.init()
     done = done_r = 0
-    best: tuple[int, list[int], Any, int, int] = (-1, [], state, 0, 0)
+    # The current path again, as a linked list of the same frames (frame, parent), so that
+    # the deepest dead end is kept by reference, not copied (a copy each time a search goes
+    # deeper costs quadratic time on a 10,000-call part).
+    path: Path = None
+    best: tuple[int, Path, Any, int, int] = (-1, None, state, 0, 0)
     steps = explored = 0
     slice_steps = next_yield = _FIRST_SLICE
     rem = urgent = 0
@@ -267,7 +271,9 @@ def searching(
                         low = fit & -fit
                         fit ^= low
                         j = low.bit_length() - 1
-                        stack.append((j, state, 0, done, done_r))
+                        frame = (j, state, 0, done, done_r)
+                        stack.append(frame)
+                        path = (frame, path)
                         done, done_r = done | low, done_r | rbit[j]
                     greedy = True
                     k = (~done_r & (done_r + 1)).bit_length() - 1
@@ -281,7 +287,9 @@ def searching(
                     j = low.bit_length() - 1
                     new_state, out = step(state, inputs[j])
                     if out == outputs[j]:
-                        stack.append((j, state, 0, done, done_r))
+                        frame = (j, state, 0, done, done_r)
+                        stack.append(frame)
+                        path = (frame, path)
                         done, done_r, state = done | low, done_r | rbit[j], new_state
                         progressed = True
                 if not progressed:
@@ -349,9 +357,8 @@ def searching(
                         # A dead end one call deeper: where the history breaks, if deepest.
                         depth = (nd & keep).bit_count()
                         if depth > best[0]:
-                            stack.append((j, state, rem, done, done_r))
-                            best = _deepest(stack, depth, new_state, nd, ndr, unreturned)
-                            stack.pop()
+                            best = _deepest(((j, state, rem, done, done_r), path), depth,
+                                            new_state, nd, ndr, unreturned)
                         continue
             kn = (~ndr & (ndr + 1)).bit_length() - 1
             if unreturned:
@@ -362,7 +369,9 @@ def searching(
                 visited.add((kn, ndr >> kn, new_state))  # one hash for "seen?" and "now seen"
                 if len(visited) == size:
                     continue
-            stack.append((j, state, rem, done, done_r))
+            frame = (j, state, rem, done, done_r)
+            stack.append(frame)
+            path = (frame, path)
             done, done_r, state = nd, ndr, new_state
             entering = True
             break
@@ -380,9 +389,10 @@ def searching(
         # nothing about where the history breaks.
         depth = (done & keep).bit_count()
         if depth > best[0]:
-            best = _deepest(stack, depth, state, done, done_r, unreturned)
+            best = _deepest(path, depth, state, done, done_r, unreturned)
         while stack:
             _j, state, rem, done, done_r = stack.pop()
+            path = path[1] if path is not None else None
             if rem:
                 if may_become is not None:
                     urgent = _urgent(state, done_r, rem)
@@ -390,7 +400,7 @@ def searching(
         if not rem:
             break  # the root has no untried child left: not linearizable
     if verdict is Verdict.UNKNOWN and (done & keep).bit_count() > best[0]:
-        best = _deepest(stack, (done & keep).bit_count(), state, done, done_r, unreturned)
+        best = _deepest(path, (done & keep).bit_count(), state, done, done_r, unreturned)
     explored = len(visited) + sum(len(v) for v in seen_with.values())
     return _result(key, p, stated, verdict, stack, best, explored)
 
@@ -404,22 +414,34 @@ def _inputs_of(mask: int, inputs: Sequence[Input]) -> list[Input]:
     return found
 
 
+Frame = tuple[int, Any, int, int, int]  # op, state before it, untried siblings, D, D-by-return
+Path = tuple[Frame, "Path"] | None
+
+
 def _deepest(
-    stack: list[tuple[int, Any, int, int, int]],
+    path: Path,
     depth: int,
     state: Any,
     done: int,
     done_r: int,
     unreturned: int,
-) -> tuple[int, list[int], Any, int, int]:
+) -> tuple[int, Path, Any, int, int]:
     """The path to a dead end, less the never-returned calls placed at its tail (they only
     obscure where the history breaks; the explanation lists them as candidates instead)."""
-    end = len(stack)
-    while end and unreturned >> stack[end - 1][0] & 1:
-        end -= 1
-    if end < len(stack):
-        _j, state, _rem, done, done_r = stack[end]
-    return (depth, [frame[0] for frame in stack[:end]], state, done, done_r)
+    while path is not None and unreturned >> path[0][0] & 1:
+        _j, state, _rem, done, done_r = path[0]
+        path = path[1]
+    return (depth, path, state, done, done_r)
+
+
+def _unlink(path: Path) -> list[int]:
+    """The operations of a linked path, first placed first."""
+    order = []
+    while path is not None:
+        order.append(path[0][0])
+        path = path[1]
+    order.reverse()
+    return order
 
 
 def _dominated(seen_with: dict[tuple[int, int, Any], list[int]], node: tuple[int, int, Any],
@@ -469,7 +491,7 @@ def _result(
     model: Model,
     verdict: Verdict,
     stack: list[tuple[int, Any, int, int, int]],
-    best: tuple[int, list[int], Any, int, int],
+    best: tuple[int, Path, Any, int, int],
     explored: int,
 ) -> PartitionResult:
     refusals: list[Refusal] = []
@@ -487,8 +509,8 @@ def _result(
                     state = after
                     linearization.append(Placed(p.ops[j], state))
     else:
-        _depth, path, state, done, done_r = best
-        linearization, state = _replay(p, model, path)
+        _depth, deepest, state, done, done_r = best
+        linearization, state = _replay(p, model, _unlink(deepest))
         if verdict is Verdict.VIOLATION:
             refusals, must_precede = _explain(p, model, state, done, done_r)
     return PartitionResult(
