@@ -47,15 +47,21 @@ def replay_prefix(prefix: Sequence[Operation], ops: Sequence[Operation], model: 
     `CheckerBug` if it is not one."""
     state = model.init()
     placed: set[int] = set()
+    # The calls that returned, earliest return first: the first one not yet placed is the
+    # one every later placement must not follow (checking each placement against every
+    # call would be quadratic, and prefixes run to thousands of calls).
+    by_return = sorted((op for op in ops if op.ret is not None), key=lambda op: op.ret or 0)
+    first = 0
     for op in prefix:
         state, out = model.step(state, op.input)
         if out is ILLEGAL or (op.output_known and op.ret is not None and out != op.output):
             raise CheckerBug(f"prefix places {op.describe()} where the model returns {out!r}")
-        placed.add(op.index)
-        for other in ops:
-            if other.index not in placed and _returned_before(other, op.call):
-                raise CheckerBug(f"prefix places {op.describe()} before {other.describe()}, "
-                                 "which returned first")
+        placed.add(id(op))
+        while first < len(by_return) and id(by_return[first]) in placed:
+            first += 1
+        if first < len(by_return) and _returned_before(by_return[first], op.call):
+            raise CheckerBug(f"prefix places {op.describe()} before "
+                             f"{by_return[first].describe()}, which returned first")
     return state
 
 

@@ -145,3 +145,16 @@ def test_a_queue_refutes_an_element_never_enqueued() -> None:
         assert part.verdict is Verdict.VIOLATION
         assert part.refutation == "2 was dequeued but it was never enqueued"
         assert part.witnesses == (d,)
+
+
+def test_replaying_a_prefix_that_breaks_real_time_is_a_checker_bug() -> None:
+    from checker.linearizability.confirm import CheckerBug
+
+    first = _op(0, ("write", None, 1), None, 0, 1)
+    second = _op(1, ("write", None, 2), None, 2, 3)
+    replay_prefix([first, second], [first, second], MODELS["register"])
+    with pytest.raises(CheckerBug, match="which returned first"):
+        replay_prefix([second, first], [first, second], MODELS["register"])
+    read = _op(2, ("read", None, None), 5, 4, 5)
+    with pytest.raises(CheckerBug, match="the model returns 2"):
+        replay_prefix([first, second, read], [first, second, read], MODELS["register"])
