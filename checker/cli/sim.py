@@ -23,6 +23,7 @@ import click
 from checker.cli.sim_kv import kv
 from checker.verdict import Verdict
 from impl.files import open_atomically
+from impl.raft.bugs import BUGS, check_bugs
 from impl.raft.labtester import RaftTester
 from impl.raft.scenarios import SCENARIOS, Scenario, find
 from impl.raft.scenarios.chaos import SimRun, simulate
@@ -59,10 +60,23 @@ command.add_command(kv)  # `dscheck sim kv`: the key/value service (checker/cli/
               default=None, help="Write the run's trace (JSON Lines) to this file.")
 @click.option("--json", "as_json", is_flag=True, default=False,
               help="Print the summary as one JSON object.")
+@click.option("--bug", "bugs", multiple=True, metavar="NAME",
+              help="Turn a fault flag of the Raft core on (repeatable): a classic Raft "
+                   "mistake re-created on purpose; --list-bugs lists them.")
+@click.option("--list-bugs", is_flag=True, help="List the core's fault flags and exit.")
 def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: bool | None,
          drop_rate: float | None, snapshots: bool | None, duration: float | None,
-         trace_path: Path | None, as_json: bool) -> None:
+         trace_path: Path | None, as_json: bool, bugs: tuple[str, ...],
+         list_bugs: bool) -> None:
     """Simulate a Raft cluster: a lab scenario, or random faults; print a summary."""
+    if list_bugs:
+        for bug in BUGS.values():
+            click.echo(f"{bug.name:24} {bug.description}")
+        return
+    try:
+        chosen = check_bugs(bugs)
+    except ValueError as error:
+        raise BadInput(f"--bug: {error}") from None
     if scenario_name == "list":
         for s in SCENARIOS:
             click.echo(f"{s.name:32} {s.go_name:34} {s.servers} servers"
@@ -77,7 +91,7 @@ def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: 
         run = simulate(seed=seed, scenario=scenario, servers=servers or 5,
                        unreliable=bool(unreliable), snapshots=snapshots is not False,
                        duration_ms=round((30.0 if duration is None else duration) * 1000),
-                       drop_rate=drop_rate, trace=trace)
+                       drop_rate=drop_rate, trace=trace, bugs=chosen)
     verdict = Verdict.VIOLATION if run.failure else Verdict.OK
     summary = _summary(run, label, seed, verdict, trace_path)
     if as_json:
@@ -131,6 +145,7 @@ def _summary(run: SimRun, label: str, seed: int, verdict: Verdict,
     return {
         "system": "raft",
         "scenario": label,
+        "bugs": sorted(cfg.bugs),
         "seed": seed,
         "servers": cfg.n,
         "unreliable": not cfg.net.reliable,
@@ -159,8 +174,9 @@ def _print(s: dict[str, Any]) -> None:
 
     console = Console(highlight=False, soft_wrap=True)
     network = "unreliable" if s["unreliable"] else "reliable"
+    bugs = f" · bugs: {', '.join(s['bugs'])}" if s["bugs"] else ""
     console.print(f"[bold]raft[/bold] · {s['scenario']} · seed {s['seed']} · {s['servers']} "
-                  f"servers · {network} network · {s['virtual_seconds']:.1f} s virtual in "
+                  f"servers · {network} network{bugs} · {s['virtual_seconds']:.1f} s virtual in "
                   f"{s['wall_seconds']:.2f} s wall")
     leaders = s["leaders_per_term"]
     shown = ", ".join(f"t{t}→{leader}" for t, leader in list(leaders.items())[:12])

@@ -105,19 +105,20 @@ def simulate(
     duration_ms: int = 30_000,
     drop_rate: float | None = None,
     trace: TraceWriter | None = None,
+    bugs: frozenset[str] = frozenset(),
 ) -> SimRun:
     """Run a lab scenario, or (scenario None) the random fault schedule, under `seed`.
 
     This is the library form of `dscheck sim raft`: the demo and other tools call it to get
-    a recorded run (pass a `TraceWriter`) and its verdict."""
+    a recorded run (pass a `TraceWriter`) and its verdict. `bugs` turns fault flags of the
+    core on (impl.raft.bugs)."""
     if scenario is not None:
-        cfg = scenario.tester(seed, trace)
-        if drop_rate is not None:
-            cfg.net.drop_rate = drop_rate
+        cfg = scenario.tester(seed, trace, bugs, drop_rate)
         task = scenario.play(cfg)
     else:
         cfg = RaftTester(servers, unreliable=unreliable, snapshot=snapshots, seed=seed,
-                         trace=trace, scenario="random", drop_rate=drop_rate)
+                         trace=trace, scenario="random", drop_rate=drop_rate, bugs=bugs,
+                         duration_ms=duration_ms)
         task = random_faults(cfg, duration_ms)
     started = time.perf_counter()
     failure: str | None = None
