@@ -151,9 +151,8 @@ def spec_message(src: int, dst: int, msg: Mapping[str, Any]) -> Message | None:
         return RequestVoteReply(src, dst, term, msg["granted"])
     if kind == "InstallSnapshot":
         return InstallSnapshot(src, dst, term, msg["last_index"], msg["last_term"], ())
-    if kind == "InstallSnapshotReply":
-        last = msg["last_index"]
-        return AppendEntriesReply(src, dst, term, last > 0, last)
+    last = msg["last_index"]  # an InstallSnapshotReply
+    return AppendEntriesReply(src, dst, term, last > 0, last)
 
 
 def spec_message_of_core(src: int, dst: int, message: CoreMessage) -> Message | None:
