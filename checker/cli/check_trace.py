@@ -1,24 +1,35 @@
-"""`dscheck check-trace FILE`: judge every state of a recorded trace.
+"""`dscheck check-trace FILE`: judge every state of a recorded trace, and validate the trace
+against the spec.
 
 Reads a `dscheck-trace` (traces/README.md) and hands it to its system's checker: a Raft trace
 has its global state rebuilt after each event and every invariant a trace can show evaluated
-(`checker.trace_check`); a MapReduce coordinator's trace has every step judged by the spec's
-rules (`checker.trace_check.mapreduce`, also `dscheck mr check-trace`). Exit status 0 when
-every state holds them, 1 on a violation (with its position, what it breaks, and for Raft the
-servers and the shortest excerpt), 2 when the file is not a trace (`path:line: what is wrong`).
+(`checker.trace_check`), and, in the same pass, is validated against the spec (every event
+matched to a spec action through one refinement mapping, the persistence contract included:
+`checker.validation`, docs/trace-validation.md; `--no-validate` turns it off); a MapReduce
+coordinator's trace has every step judged by the spec's rules (`checker.trace_check.mapreduce`,
+also `dscheck mr check-trace`). Exit status 0 when everything holds, 1 on a violation or a
+mismatch (with its position, what it breaks, the shortest excerpt, and for a mismatch the
+actions tried with their field diffs and the command that replays the run), 2 when the file is
+not a trace (`path:line: what is wrong`).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from rich.console import Console
 
 from checker.trace_check import check_trace, system_of
-from checker.trace_check.render import render_json, render_text
+from checker.trace_check.reader import Event, Header
+from checker.trace_check.render import render_text
+from checker.validation.engine import Validation, binding_for
+from checker.validation.render import render_text as render_validation
+from checker.validation.result import ValidationResult
+from checker.verdict import Verdict
 
 
 @click.command(name="check-trace")
@@ -27,9 +38,13 @@ from checker.trace_check.render import render_json, render_text
 @click.option("--max-violations", type=click.IntRange(min=1), default=10, show_default=True,
               help="Report at most this many violations (the first of each invariant and "
                    "set of servers) of a Raft trace.")
-def command(file: str, as_json: bool, max_violations: int) -> None:
-    """Check every state of the trace FILE: a Raft trace against the Raft invariants, a
-    MapReduce trace against the coordinator's rules."""
+@click.option("--validate/--no-validate", default=True, show_default=True,
+              help="Also validate the trace against the spec (refinement: every event a spec "
+                   "action, and the persistence contract).")
+def command(file: str, as_json: bool, max_violations: int, validate: bool) -> None:
+    """Check every state of the trace FILE: a Raft trace against the Raft invariants and,
+    in the same pass, against the spec's actions; a MapReduce trace against the
+    coordinator's rules."""
     path = Path(file)
     if system_of(path) == "mapreduce":
         from checker.trace_check.mapreduce import check_trace as check_mapreduce
@@ -37,9 +52,30 @@ def command(file: str, as_json: bool, max_violations: int) -> None:
         checked = check_mapreduce(path)
         click.echo(json.dumps(checked.to_json(file)) if as_json else checked.describe(file))
         sys.exit(checked.verdict.exit_status)
-    result = check_trace(path, max_violations=max_violations)
+    validations: list[Validation] = []
+
+    def observe(header: Header) -> Callable[[Event], None]:
+        binding = binding_for(header.system)
+        if binding is None:
+            return lambda ev: None
+        validation = Validation(binding, header, str(path))
+        validations.append(validation)
+        return validation.feed
+
+    result = check_trace(path, max_violations=max_violations,
+                         observe=observe if validate else None)
+    validated: ValidationResult | None = validations[0].finish() if validations else None
+    verdict = Verdict.worst([result.verdict] + ([validated.verdict] if validated else []))
     if as_json:
-        click.echo(render_json(result))
+        out = result.to_json()
+        out["validation"] = validated.to_json() if validated is not None else None
+        out["verdict"] = verdict.value
+        out["invariants_verdict"] = result.verdict.value
+        click.echo(json.dumps(out, ensure_ascii=False))
     else:
-        render_text(result, Console(highlight=False))
-    sys.exit(result.verdict.exit_status)
+        console = Console(highlight=False)
+        render_text(result, console)
+        if validated is not None:
+            render_validation(validated, console)
+    sys.exit(verdict.exit_status)
+

@@ -29,6 +29,7 @@ state in which the invariant fails (and, for a step property, the line before).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from typing import Any
 from checker.invariants import CONCRETE, LEADER_APPEND_ONLY, TRACEABLE, ConcreteView, ServerRec
 from checker.trace_check.reader import (
     STATE_EVENTS,
+    Event,
+    Header,
     crashed_rec,
     format_rules,
     initial_rec,
@@ -190,8 +193,12 @@ def _instances_with(scope: str, me: int, n: int) -> list[tuple[int, ...]]:
     raise AssertionError(scope)  # pragma: no cover
 
 
-def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
-    """Check every state of the Raft trace at `path`; BadInput if it is not a Raft trace."""
+def check_trace(path: Path, *, max_violations: int = 10,
+                observe: Callable[[Header], Callable[[Event], None]] | None = None
+                ) -> TraceResult:
+    """Check every state of the Raft trace at `path`; BadInput if it is not a Raft trace.
+    `observe(header)`, when given, returns a function that sees every event of the same
+    pass (trace validation, checker.validation, rides along this way)."""
     name = str(path)
     start = time.perf_counter()
     try:
@@ -205,8 +212,11 @@ def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
             checker = _Checker(name, header.servers, max_violations)
             events = 0
             raw: list[object] = [None] * header.servers  # each server's last `state` object
+            feed = observe(header) if observe is not None else None
             for ev in read_events(stream, name, header):
                 events += 1
+                if feed is not None:
+                    feed(ev)
                 if not isinstance(ev.node, int):
                     continue
                 if ev.event in STATE_EVENTS and "state" in ev.record:
