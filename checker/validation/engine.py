@@ -37,6 +37,7 @@ class Stepper(Protocol):
 
     actions: Counter[str]  # spec actions matched, by name; "stutter" for stuttering steps
     searched: int  # events that needed more than one candidate action
+    check_types: bool  # check each new state's JSON types (off when someone else does)
 
     def event(self, ev: Event) -> Mismatch | None:
         """Match one event to a spec action (or a stutter); the mismatch if none fits."""
@@ -67,11 +68,16 @@ def binding_for(system: str) -> Binding | None:
 class Validation:
     """One trace's validation, fed event by event."""
 
-    def __init__(self, binding: Binding, header: Header, path: str) -> None:
+    def __init__(self, binding: Binding, header: Header, path: str, *,
+                 check_types: bool = True) -> None:
+        """`check_types=False` when the events' JSON types are checked elsewhere (the
+        invariant pass of the same loop) or hold by construction (a writer's own records);
+        a value of a wrong type is still bad input, found when it is used."""
         self.binding = binding
         self.header = header
         self.path = path
         self.stepper = binding.start(header, path)
+        self.stepper.check_types = check_types
         self.events = 0
         self.mismatch: Mismatch | None = None
         self.seconds = 0.0
@@ -81,13 +87,18 @@ class Validation:
             return
         start = time.perf_counter()
         self.events += 1
-        self.mismatch = self.stepper.event(ev)
+        try:
+            self.mismatch = self.stepper.event(ev)
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError) as e:
+            raise BadInput(f"{ev.event} event: malformed ({type(e).__name__}: {e})",
+                           self.path, ev.line) from None
         self.seconds += time.perf_counter() - start
 
-    def finish(self) -> ValidationResult:
+    def finish(self, *, fill: bool = True) -> ValidationResult:
+        """The result; `fill`: read the mismatch's excerpt from the trace file."""
         if self.mismatch is None:
             self.mismatch = self.stepper.finish()
-        if self.mismatch is not None:
+        if self.mismatch is not None and fill:
             fill_excerpt(Path(self.path), self.mismatch)
         verdict = Verdict.VIOLATION if self.mismatch is not None else Verdict.OK
         return ValidationResult(self.path, self.binding.system, self.binding.spec, verdict,

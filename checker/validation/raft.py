@@ -130,6 +130,7 @@ class RaftStepper:
         self.s: State = initial_states(self.cfg)[0]
         self.actions: Counter[str] = Counter()
         self.searched = 0
+        self.check_types = True
         self.raw: list[Mapping[str, Any] | None] = [None] * n  # last recorded state
         self.state_line = [0] * n
         self.booted = [False] * n
@@ -147,6 +148,9 @@ class RaftStepper:
         # The last (spec log, recorded log) known equal, per server: most steps leave a log
         # as it was, and a C-level comparison of the recorded lists then settles it.
         self.known_logs: list[tuple[tuple[Any, ...], list[Any]]] = [((), [])] * n
+        # The last recorded log of each server and its runs (the `persist` form): a log
+        # mostly grows at its end, so the runs of the prefix it still holds are reused.
+        self.known_runs: list[tuple[list[Any], list[list[int]]]] = [([], [])] * n
         self._handlers: dict[str, Callable[[Event, int], Mismatch | None]] = {
             "receive": self._receive, "send": self._send, "drop": self._drop,
             "timer": self._timer, "return": self._return, "restart": self._restart,
@@ -184,7 +188,7 @@ class RaftStepper:
         if raw is None:
             raise BadInput(f"{ev.event} event without \"state\"", self.path, ev.line)
         unchanged = raw == self.raw[node]
-        if not unchanged:
+        if not unchanged and self.check_types:
             server_rec(raw, self.path, ev.line, self.n)  # the types, else bad input
         for k, (name, expected, _) in enumerate(candidates):
             # A stutter on a state recorded as it was: the state matched before, so it does.
@@ -225,10 +229,27 @@ class RaftStepper:
     def _judge_durable(self, node: int, line: int) -> None:
         raw = self.raw[node]
         assert raw is not None
-        ok = _persistent_part(raw) == _durable_part(self.durable[node], self.path, line)
+        ok = self._persistent_part(node, raw) == _durable_part(self.durable[node], self.path,
+                                                               line)
         if not ok and self.durable_ok[node]:
             self.dirty_line[node] = line
         self.durable_ok[node] = ok
+
+    def _persistent_part(self, node: int, raw: Mapping[str, Any]) -> _PersistentPart:
+        """`_persistent_part(raw)`, its runs extended from the last ones when the log only
+        grew (tests hold the two equal)."""
+        log = raw["log"]
+        known_log, known_runs = self.known_runs[node]
+        keep = len(known_log)
+        if log is known_log:
+            runs = known_runs
+        elif keep and len(log) >= keep and log[:keep] == known_log:
+            runs = _runs(log[keep:], [*known_runs[:-1], list(known_runs[-1])])
+        else:
+            runs = _runs(log)
+        self.known_runs[node] = (log, runs)
+        return (raw["term"], raw["voted_for"], raw["snapshot_index"], raw["snapshot_term"],
+                runs)
 
     def _same(self, expected: State, i: int, raw: Mapping[str, Any]) -> bool:
         """`view_of_spec(expected, i) == view_of_trace(raw)`, fast (tests hold the two
@@ -341,9 +362,10 @@ class RaftStepper:
             return self._step(ev, node, [(STUTTER, self.s, "first boot")])
         if not isinstance(raw, Mapping):
             raise BadInput("restart event without \"state\"", self.path, ev.line)
-        server_rec(raw, self.path, ev.line, self.n)
+        if self.check_types:
+            server_rec(raw, self.path, ev.line, self.n)
         durable = _durable_part(self.durable[node], self.path, ev.line)
-        recovered = _persistent_part(raw)
+        recovered = self._persistent_part(node, raw)
         if recovered != durable:
             names = ("term", "voted_for", "snapshot_index", "snapshot_term", "log")
             diff = tuple((f, d, r) for f, d, r in zip(names, durable, recovered, strict=True)
@@ -380,8 +402,9 @@ class RaftStepper:
             assert raw is not None
             names = ("term", "voted_for", "snapshot_index", "snapshot_term", "log")
             durable = _durable_part(self.durable[node], self.path, ev.line)
-            diff = tuple((f, d, r) for f, d, r in zip(names, durable, _persistent_part(raw),
-                                                        strict=True) if d != r)
+            now = self._persistent_part(node, raw)
+            diff = tuple((f, d, r) for f, d, r in zip(names, durable, now, strict=True)
+                         if d != r)
             return self._mismatch(
                 PERSIST_BEFORE_SEND, ev, node,
                 f"s{node} sends {describe_message(m)} before persisting the state it sends "
@@ -533,10 +556,11 @@ def _durable_part(rec: Mapping[str, Any], path: str, line: int) -> _PersistentPa
                        "snapshot_index, snapshot_term", path, line) from None
 
 
-def _runs(log: list[list[int]]) -> list[list[int]]:
-    """A log as runs `[first index, term, count]` of consecutive indexes of one term."""
-    runs: list[list[int]] = []
-    last: list[int] | None = None
+def _runs(log: list[list[int]], runs: list[list[int]] | None = None) -> list[list[int]]:
+    """A log as runs `[first index, term, count]` of consecutive indexes of one term (after
+    `runs`, those of the entries before it, whose last run is extended in place)."""
+    runs = [] if runs is None else runs
+    last: list[int] | None = runs[-1] if runs else None
     for index, term in log:
         if last is not None and last[1] == term and last[0] + last[2] == index:
             last[2] += 1
