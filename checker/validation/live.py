@@ -44,6 +44,8 @@ class LiveValidation(TraceWriter):
                 raise ValueError(f"no validator for system {header.system!r}")
             self.validation = Validation(binding, header, self.name, check_types=False)
             return
+        if self.validation.mismatch is not None:
+            return  # judged: what follows no longer matters (and must not push out the excerpt)
         line = record["seq"] + 1
         self.recent.append((line, record))
         self.validation.feed(Event(line, record["seq"], record["node"], record["event"],

@@ -39,9 +39,11 @@ on purpose, and the spec leaves the choice to its state:
 
 Where the trace leaves a choice open, candidates are tried in order and the step matches the
 first whose result equals the recording; an event that needed more than the first is counted
-as searched. With the simulator's traces one such choice remains: an InstallSnapshot that a
-server has already committed past (the core keeps its log, the spec takes the snapshot; both
-hold the same committed entries).
+as searched. With the simulator's traces two such choices remain, both where a server's
+snapshot already covers what a message is about: an InstallSnapshot it has committed past
+(the core keeps its log, the spec takes the snapshot: the same committed entries either
+way), and an AppendEntries wholly inside its snapshot (the core answers with the snapshot's
+last index, the spec with the request's: both true of its log).
 
 The persistence contract (`persist` on a step's line, traces/README.md): what a server
 persisted must equal its persistent state (term, vote, log, snapshot) whenever it sends a
@@ -425,6 +427,12 @@ class RaftStepper:
         if due is not None and due[0] == m:
             self.actions["Reply"] += 1
             return None
+        if due is not None and _claims_snapshot(due[0], m, self.s.snapshot[node].index):
+            # The second candidate: an AppendEntries wholly inside the receiver's snapshot is
+            # answered with the snapshot's last index, all of it committed and so matching.
+            self.actions["Reply"] += 1
+            self.searched += 1
+            return None
         tried = [Tried("the reply of the step before", _message_diff(due[0], m))] \
             if due is not None else []
         return self._mismatch(REFINEMENT, ev, node,
@@ -593,6 +601,18 @@ def _same_message(expected: Message, recorded: Message) -> bool:
             recorded.prev_term, recorded.leader_commit) and \
             [e.term for e in expected.entries] == [e.term for e in recorded.entries]
     return expected == recorded
+
+
+def _claims_snapshot(expected: Message, recorded: Message, snapshot_index: int) -> bool:
+    """`recorded` is the spec's successful AppendEntriesReply `expected` with its match index
+    raised to the receiver's snapshot index: the core's answer to a request that lies wholly
+    inside its snapshot (the spec answers with the request's last index). Both are true of
+    the receiver's log, since a snapshot holds only committed entries."""
+    return (isinstance(expected, AppendEntriesReply) and isinstance(recorded, AppendEntriesReply)
+            and expected.success and recorded.success
+            and expected.match_index < recorded.match_index == snapshot_index
+            and (expected.src, expected.dst, expected.term) ==
+            (recorded.src, recorded.dst, recorded.term))
 
 
 def _message_diff(expected: Message, recorded: Message) -> tuple[tuple[str, object, object], ...]:
