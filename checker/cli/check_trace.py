@@ -41,7 +41,11 @@ from checker.verdict import Verdict
 @click.option("--validate/--no-validate", default=True, show_default=True,
               help="Also validate the trace against the spec (refinement: every event a spec "
                    "action, and the persistence contract).")
-def command(file: str, as_json: bool, max_violations: int, validate: bool) -> None:
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write a self-contained page: a space-time diagram of "
+                                 "the trace, the first mismatch ringed with its diff.")
+def command(file: str, as_json: bool, max_violations: int, validate: bool,
+            html_path: Path | None) -> None:
     """Check every state of the trace FILE: a Raft trace against the Raft invariants and,
     in the same pass, against the spec's actions; a MapReduce trace against the
     coordinator's rules."""
@@ -67,6 +71,10 @@ def command(file: str, as_json: bool, max_violations: int, validate: bool) -> No
                          observe=observe if validate else None)
     validated: ValidationResult | None = validations[0].finish() if validations else None
     verdict = Verdict.worst([result.verdict] + ([validated.verdict] if validated else []))
+    if html_path is not None:
+        from checker.validation.html import write_trace_page
+
+        write_trace_page(path, html_path, validated, result)
     if as_json:
         out = result.to_json()
         out["validation"] = validated.to_json() if validated is not None else None
