@@ -84,6 +84,7 @@ def raft_command(
     options: Options,
     as_json: bool,
     itf_path: Path | None,
+    html_path: Path | None,
 ) -> None:
     """Model-check the Raft spec (spec.raft, or raft.tla's semantics)."""
     if list_bugs:
@@ -97,17 +98,18 @@ def raft_command(
         model = RaftModel(config=config, semantics=semantics, engine=engine, symmetry=symmetry)
     except ValueError as error:
         raise BadInput(str(error)) from None
-    run_and_report(model, options, as_json, itf_path)
+    run_and_report(model, options, as_json, itf_path, html_path)
 
 
 @command.command(name="mapreduce")
 @mapreduce_job("--job-workers")
 @search_options
 def mapreduce_command(
-    model: MapReduceModel, options: Options, as_json: bool, itf_path: Path | None
+    model: MapReduceModel, options: Options, as_json: bool, itf_path: Path | None,
+    html_path: Path | None
 ) -> None:
     """Model-check the MapReduce coordinator's spec (spec.mapreduce) for one small job."""
-    run_and_report(model, options, as_json, itf_path)
+    run_and_report(model, options, as_json, itf_path, html_path)
 
 
 @command.command(name="shardkv")
@@ -116,7 +118,7 @@ def mapreduce_command(
 @search_options
 def shardkv_command(
     config: shardkv.Config, list_bugs: bool, options: Options, as_json: bool,
-    itf_path: Path | None
+    itf_path: Path | None, html_path: Path | None
 ) -> None:
     """Model-check the sharded KV spec (spec.shardkv): groups, configurations, migration.
 
@@ -130,7 +132,7 @@ def shardkv_command(
             for name, what in shardkv.BUGS.items():
                 click.echo(f"{name:24} {what}")
         sys.exit(0)
-    run_and_report(ShardKVModel(config=config), options, as_json, itf_path)
+    run_and_report(ShardKVModel(config=config), options, as_json, itf_path, html_path)
 
 
 @command.command(name="shardctrler")
@@ -145,11 +147,12 @@ def shardkv_command(
                    "rule (deal every shard afresh) that the checker must reject.")
 @search_options
 def shardctrler_command(gids: int, shards: int, moves: bool, rule: str, options: Options,
-                        as_json: bool, itf_path: Path | None) -> None:
+                        as_json: bool, itf_path: Path | None,
+                        html_path: Path | None) -> None:
     """Model-check the shard controller (spec.shardctrler): every Join/Leave/Move sequence.
 
     Checks on every rebalancing step that the result is balanced, moves the fewest shards, gives
     no shard to a group that already existed (joins) and moves no shard of a surviving group
     (leaves), both from a balanced configuration; and that a Move moves exactly its shard."""
     run_and_report(ShardCtrlerModel(gids=gids, shards=shards, moves=moves, rule=rule), options,
-                   as_json, itf_path)
+                   as_json, itf_path, html_path)

@@ -128,3 +128,37 @@ def test_the_page_renders_in_headless_chromium(tmp_path: Path) -> None:
     pixels = _png_pixels(shot)
     assert len(set(pixels)) > 32, "the screenshot is blank"
     assert pixels.count(0) < 0.995 * len(pixels), "the screenshot is (almost) uniform"
+
+
+def model_check_page(out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    run = subprocess.run([sys.executable, "-m", "checker", "model-check", "raft", "--bug",
+                          "no-step-down", "--max-term", "2", "--json", "--html", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, check=False)
+    assert run.returncode == 1, run.stderr
+    return json.loads(run.stdout), page_data(out.read_text())
+
+
+def test_a_counterexample_has_the_same_page(tmp_path: Path) -> None:
+    result, data = model_check_page(tmp_path / "cex.html")
+    assert data["lanes"] == ["s0", "s1", "s2"]
+    assert data["focus"] == len(data["events"])  # the last state is ringed
+    assert len(data["events"]) == len(result["counterexample"]["steps"]) + 1
+    assert result["counterexample"]["invariant"] in data["title"]
+    # Every delivered message is drawn from the step that sent it to the one that took it.
+    assert any(m["to"] is not None for m in data["messages"])
+    assert all(m["from"] < m["to"] for m in data["messages"] if m["to"] is not None)
+
+
+@pytest.mark.browser
+def test_the_counterexample_page_renders_in_headless_chromium(tmp_path: Path) -> None:
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium); CI installs it")
+    out = tmp_path / "cex.html"
+    _, data = model_check_page(out)
+    dump = _chromium("--dump-dom", out.as_uri(), profile=tmp_path / "profile-dom")
+    dom = _Dom()
+    dom.feed(dump.stdout)
+    assert dom.rendered
+    assert [int(e["data-seq"]) for e in dom.events] == [e["seq"] for e in data["events"]]
+    assert [int(f["data-seq"]) for f in dom.focus] == [data["focus"]]
+    assert dom.arrows == sum(m["to"] is not None for m in data["messages"]) > 0
