@@ -62,6 +62,23 @@ class CorruptSnapshot(ValueError):
     """Snapshot bytes that are not a key/value snapshot this code wrote."""
 
 
+def execute(data: dict[str, str], table: dedup.Table, op: Op) -> Outcome:
+    """Execute one clerk call on a store with its duplicate table (the store of the key/value
+    service, or one shard's in a shard group): a get reads; a fresh write writes; a
+    duplicate write changes nothing."""
+    fresh = dedup.record(table, op.clerk, op.seq)
+    if op.kind == GET:
+        value = data.get(op.key)
+        return Outcome(executed=fresh, output=value or "", found=value is not None)
+    if fresh:
+        assert op.value is not None
+        if op.kind == PUT:
+            data[op.key] = op.value
+        else:  # append to an absent key acts as put
+            data[op.key] = data.get(op.key, "") + op.value
+    return Outcome(executed=fresh, output=None)
+
+
 class StateMachine:
     def __init__(self, data: dict[str, str] | None = None,
                  last_seq: dict[int, int] | None = None, applied: int = 0) -> None:
@@ -77,17 +94,7 @@ class StateMachine:
         if index != self.applied + 1:
             raise ValueError(f"apply of index {index} after {self.applied}: out of order")
         self.applied = index
-        fresh = dedup.record(self.last_seq, op.clerk, op.seq)
-        if op.kind == GET:
-            value = self.data.get(op.key)
-            return Outcome(executed=fresh, output=value or "", found=value is not None)
-        if fresh:
-            assert op.value is not None
-            if op.kind == PUT:
-                self.data[op.key] = op.value
-            else:  # append to an absent key acts as put
-                self.data[op.key] = self.data.get(op.key, "") + op.value
-        return Outcome(executed=fresh, output=None)
+        return execute(self.data, self.last_seq, op)
 
     # -- snapshots ---------------------------------------------------------------------
     def encode(self) -> bytes:

@@ -193,6 +193,12 @@ class ReplicatedServer(Generic[C, M]):
     def _installed(self, index: int) -> None:
         """After a snapshot from the leader replaced the state machine."""
 
+    def _after_step(self) -> None:
+        """At the end of every input, after Raft's output was absorbed: where a service acts
+        on what it applied (never inside `_applied`, which runs while Raft's bundle is being
+        applied: appending to the log there could commit, in a cluster of one, entries that
+        would be applied before the rest of the bundle)."""
+
     # ---------------------------------------------------------------- proposing commands
     def _start(self, command: C) -> StartResult:
         """Append `command` to the log if this server leads; nobody waits for it."""
@@ -283,6 +289,7 @@ class ReplicatedServer(Generic[C, M]):
         self._absorb(self.raft.snapshot(self.machine.applied, data))
 
     def _finish(self) -> ServerEffects:
+        self._after_step()
         if self._threshold >= 0 and self._events:
             self._maybe_snapshot()
         persist = None

@@ -14,7 +14,7 @@ the same index, with the same result.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from impl.kv.labtester import LATENCY_MS, TEST_BUDGET_MS, Summary
 from impl.kv.tasks import KvTask, block
@@ -37,11 +37,19 @@ class CtrlTestFailure(AssertionError):
     """A lab check failed; the message is the lab's."""
 
 
+class Counting(Protocol):
+    """What a clerk handle needs of its tester: a call counter, and the failure to raise."""
+
+    ops: int
+
+    def fail(self, message: str) -> AssertionError: ...
+
+
 class CtrlHandle:
     """The tester's handle on one controller clerk: its calls are tasks
     (`config = yield from ck.query(-1)`)."""
 
-    def __init__(self, tester: CtrlTester, node: CtrlClerkNode) -> None:
+    def __init__(self, tester: Counting, node: CtrlClerkNode) -> None:
         self.tester = tester
         self.node = node
 
