@@ -14,13 +14,16 @@ the same index, with the same result.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from impl.kv.history import NS_PER_MS
 from impl.kv.labtester import LATENCY_MS, TEST_BUDGET_MS, Summary
 from impl.kv.tasks import KvTask, block
 from impl.rsm.clerk import ClerkConfig
 from impl.rsm.effects import Applied
 from impl.rsm.server import ServerConfig
+from impl.shardctrler.machine import QUERY
 from impl.shardctrler.node import ControllerCluster, CtrlClerkNode, CtrlServerNode
 from impl.sim.faults import Fault, fault_of
 from impl.sim.loop import EventLoop
@@ -31,6 +34,22 @@ from spec.shardctrler import Configuration
 SERVERS = 3
 # The lab's skeleton clerk sleeps 100 ms after a round of servers that did not answer.
 CLERK = ClerkConfig(rpc_timeout_ms=400, retry_pause_ms=100)
+
+
+@dataclass(slots=True)
+class CtrlCall:
+    """One controller clerk call of a run: kind and argument (spec.sequential's shardctrler
+    model inputs), virtual times in ns (the clock times 10^6 plus the event's rank within its
+    millisecond), and the output (a configuration; None or a refusal's reason for a change).
+    `returned` is None while the call is in flight."""
+
+    clerk: int
+    seq: int
+    f: str
+    arg: Any
+    invoked: int
+    returned: int | None = None
+    output: Any = None
 
 
 class CtrlTestFailure(AssertionError):
@@ -107,6 +126,15 @@ class CtrlTester:
         self._at_index: dict[int, tuple[Any, Any]] = {}
         self.ops = 0
         self.applies = 0
+        #: every clerk call, in invocation order (the history checker.shardctrler.audit reads)
+        self.history: list[CtrlCall] = []
+        self._pending: dict[int, CtrlCall] = {}
+        #: (clerk, seq) of a change -> the index where it took effect (or was refused)
+        self._executed: dict[tuple[int, int], int] = {}
+        #: (clerk, seq) of a query -> (index, configuration read) of every application of it
+        self._reads: dict[tuple[int, int], list[tuple[int, Any]]] = {}
+        self._stamp_ms = -1
+        self._stamp_k = 0
         self.t0 = 0
         self.rpcs0 = 0
         self.ops0 = 0
@@ -142,10 +170,52 @@ class CtrlTester:
         seen = self._at_index.get(event.index)
         if seen is None:
             self._at_index[event.index] = (event.op, event.outcome)
+            op, outcome = event.op, event.outcome
+            call = (op.clerk, op.seq)
+            if op.kind == QUERY:
+                self._reads.setdefault(call, []).append((event.index, outcome.config))
+            elif outcome.executed:
+                self._executed.setdefault(call, event.index)
         elif seen != (event.op, event.outcome):
             raise self.fail(f"server {server} applied {list(event.op)} at index {event.index} "
                             f"with {event.outcome}, where another server applied "
                             f"{list(seen[0])} with {seen[1]}")
+
+    def stamp(self) -> int:
+        """Virtual ns, strictly increasing: the clock, and the event's rank within its ms."""
+        now = self.loop.now
+        if now != self._stamp_ms:
+            self._stamp_ms, self._stamp_k = now, 0
+        self._stamp_k += 1
+        return now * NS_PER_MS + self._stamp_k
+
+    # -- what the clerks report (impl.shardctrler.node.CallObserver) ---------------------
+    def ctrl_invoked(self, clerk: int, seq: int, f: str, arg: Any) -> None:
+        call = CtrlCall(clerk, seq, f, arg, self.stamp())
+        self.history.append(call)
+        self._pending[clerk] = call
+
+    def ctrl_returned(self, clerk: int, output: Any) -> None:
+        call = self._pending.pop(clerk)
+        call.returned, call.output = self.stamp(), output
+
+    def witness(self) -> dict[tuple[int, int], int]:
+        """The order the controller claims: for each call that took effect, its log index —
+        a change's first execution, a query's application whose read is what the clerk got
+        (or, in flight at the end, its first). A checker may verify this order as a
+        linearization; it is a claim to check, never evidence by itself."""
+        order: dict[tuple[int, int], int] = {}
+        for call in self.history:
+            ident = (call.clerk, call.seq)
+            if call.f != "query":
+                if ident in self._executed:
+                    order[ident] = self._executed[ident]
+                continue
+            for index, config in self._reads.get(ident, ()):
+                if call.returned is None or config == call.output:
+                    order[ident] = index
+                    break
+        return order
 
     # -- clerks and servers --------------------------------------------------------------
     def make_clerk(self) -> CtrlHandle:
@@ -156,7 +226,7 @@ class CtrlTester:
         order = list(self.names)
         self.rng.shuffle(order)
         return CtrlHandle(self, CtrlClerkNode(f"ck{clerk_id}", clerk_id, order, self.net,
-                                              CLERK))
+                                              CLERK, observer=self))
 
     def shutdown_server(self, i: int) -> None:
         self.cluster.shutdown(i)

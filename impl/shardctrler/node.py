@@ -35,6 +35,16 @@ class CtrlObserver(Protocol):
     def ctrl_applied(self, server: Node, event: Applied) -> None: ...
 
 
+class CallObserver(Protocol):
+    """What a tester records of a controller clerk's calls (its history): each call's kind
+    and argument (as in spec.sequential's shardctrler model) when it starts, and its output
+    when it returns."""
+
+    def ctrl_invoked(self, clerk: int, seq: int, f: str, arg: Any) -> None: ...
+
+    def ctrl_returned(self, clerk: int, output: Any) -> None: ...
+
+
 class CtrlServerNode(rsm_node.ServerNode):
     def __init__(self, name: Node, peers: Sequence[Node], network: LabNetwork,
                  persister: Persister, config: ServerConfig,
@@ -77,28 +87,32 @@ class CtrlClerkNode(rsm_node.ClerkNode):
     core: CtrlClerk
 
     def __init__(self, name: str, clerk_id: int, servers: Sequence[Node], network: LabNetwork,
-                 config: ClerkConfig | None = None) -> None:
+                 config: ClerkConfig | None = None, observer: CallObserver | None = None) -> None:
+        self.observer = observer
         self._signal: Signal[Any] | None = None
         self._call_id = 0
         super().__init__(name, CtrlClerk(clerk_id, servers, config), network)
 
     def join(self, groups: Mapping[int, Iterable[str]]) -> Signal[Any]:
         shown = {str(gid): list(servers) for gid, servers in sorted(groups.items())}
-        return self._call(self.core.join(groups), {"type": "join", "groups": shown})
+        arg = tuple(sorted((gid, tuple(servers)) for gid, servers in groups.items()))
+        return self._call(self.core.join(groups), {"type": "join", "groups": shown}, arg)
 
     def leave(self, gids: Iterable[int]) -> Signal[Any]:
         gids = sorted(gids)
-        return self._call(self.core.leave(gids), {"type": "leave", "gids": gids})
+        return self._call(self.core.leave(gids), {"type": "leave", "gids": gids}, tuple(gids))
 
     def move(self, shard: int, gid: int) -> Signal[Any]:
         return self._call(self.core.move(shard, gid), {"type": "move", "shard": shard,
-                                                        "gid": gid})
+                                                        "gid": gid}, (shard, gid))
 
     def query(self, num: int = -1) -> Signal[Any]:
-        return self._call(self.core.query(num), {"type": "query", "num": num})
+        return self._call(self.core.query(num), {"type": "query", "num": num}, num)
 
-    def _call(self, effects: ClerkEffects, op: dict[str, Any]) -> Signal[Any]:
+    def _call(self, effects: ClerkEffects, op: dict[str, Any], arg: Any) -> Signal[Any]:
         self._signal = Signal(self.loop)
+        if self.observer is not None:
+            self.observer.ctrl_invoked(self.core.id, self.core.seq, op["type"], arg)
         if self.trace.enabled:
             self._call_id = self.trace.next_call()
             op["clerk"], op["seq"] = self.core.id, self.core.seq
@@ -107,6 +121,8 @@ class CtrlClerkNode(rsm_node.ClerkNode):
         return self._signal
 
     def _finished(self, done: Done) -> None:
+        if self.observer is not None:
+            self.observer.ctrl_returned(self.core.id, done.output)
         if self.trace.enabled:
             output: Any = done.output
             if output is not None and not isinstance(output, str):

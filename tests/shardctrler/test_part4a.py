@@ -3,7 +3,8 @@
 
 Each test plays its Go test function on the simulator up to and including that sub-test
 (the sub-tests build on each other) under three seeds; the lab's checks
-(impl/shardctrler/labtester.py, impl/shardctrler/scenarios.py) raise on failure. The two
+(impl/shardctrler/labtester.py, impl/shardctrler/scenarios.py) raise on failure, and the
+clerks' history is audited for linearizability against the controller's spec. The two
 pairs of "minimal transfers" sub-tests check the intended property, which the Go versions
 never reach (their loops name absent groups). `pytest -k 4A` runs the part; `--campaign`
 adds fifty more seeds per sub-test.
@@ -13,6 +14,9 @@ from __future__ import annotations
 
 import pytest
 
+from checker.linearizability import render_text
+from checker.shardctrler.audit import audit
+from checker.verdict import Verdict
 from impl.shardctrler.scenarios import BY_NAME, SCENARIOS, CtrlRun
 
 DEFAULT_SEEDS = (1, 2, 3)
@@ -21,10 +25,14 @@ seeds = pytest.mark.parametrize("seed", DEFAULT_SEEDS)
 
 
 def play(name: str, seed: int) -> CtrlRun:
-    """Run sub-test `name` under `seed`; its pass line is the run's last."""
+    """Run sub-test `name` under `seed`; its pass line is the run's last. The clerks' whole
+    history is then audited against the controller's spec, one call at a time: it must be
+    linearizable (no time-out: UNKNOWN would fail)."""
     scenario = BY_NAME[name]
     run = scenario.run(seed)
     assert run.summaries[-1].title == scenario.title
+    result = audit(run.tester.history)
+    assert result.verdict is Verdict.OK, f"{name} seed {seed}:\n" + render_text(result.result)
     return run
 
 
