@@ -123,7 +123,9 @@ def shardkv(scenario_name: str | None, seed: int, servers: int | None, clients: 
             cfg.stamp(), note=f"dscheck sim shardkv, {label}, seed {seed}"))
     lab = Verdict.VIOLATION if run.failure else Verdict.OK
     verdict = Verdict.worst([lab, result.verdict])
-    summary = _summary(run, label, seed, bugs, result, verdict, trace_path, history_path)
+    lossy = scenario.unreliable if scenario is not None else bool(unreliable)
+    summary = _summary(run, label, seed, bugs, lossy, result, verdict, trace_path,
+                       history_path)
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
     else:
@@ -147,9 +149,11 @@ def _resolve(name: str | None, given: tuple[Any, ...]) -> Scenario | None:
     return scenario
 
 
-def _summary(run: SimRun, label: str, seed: int, bugs: tuple[str, ...], result: Any,
-             verdict: Verdict, trace_path: Path | None,
+def _summary(run: SimRun, label: str, seed: int, bugs: tuple[str, ...], unreliable: bool,
+             result: Any, verdict: Verdict, trace_path: Path | None,
              history_path: Path | None) -> dict[str, Any]:
+    """The run as one JSON object. `unreliable`: the run's network setting (a scenario may
+    make the network reliable again before it ends, as TestUnreliable2 and 3 do)."""
     cfg = run.tester
     lin = result.result
     return {
@@ -158,7 +162,7 @@ def _summary(run: SimRun, label: str, seed: int, bugs: tuple[str, ...], result: 
         "seed": seed,
         "groups": list(cfg.gids),
         "servers_per_group": cfg.n,
-        "unreliable": not cfg.net.reliable,
+        "unreliable": unreliable,
         "maxraftstate": cfg.maxraftstate,
         "bugs": sorted(bugs),
         "virtual_seconds": cfg.now / 1000,
