@@ -18,6 +18,7 @@ import pytest
 from checker.trace_check.shard_history import shardctrler_history, shardkv_history
 from impl.shardctrler import chaos as ctrl_chaos
 from impl.shardctrler.scenarios import BY_NAME as CTRL_BY_NAME
+from impl.shardkv.labtester import ShardTestFailure
 from impl.shardkv.scenarios import BY_NAME
 from impl.shardkv.scenarios.chaos import simulate
 from impl.trace import TraceWriter
@@ -205,3 +206,45 @@ def test_a_group_server_that_raises_is_a_violation_naming_the_fault(
     assert str(fault["node"]).startswith("server-101-")
     lines = trace.read_text().splitlines()
     assert json.loads(lines[-1])["seq"] == fault["event"] - 1  # the trace ends just before it
+
+
+def two_servers(lines: list[str]) -> tuple[str | None, int]:
+    """Walk a shardkv trace keeping each group's state as that of its most advanced replica
+    (traces/README.md, "Rebuilding the sharded KV view"); the first step after which two
+    groups serve one shard, if any, and how many groups ever served a shard."""
+    group: dict[int, dict[str, Any]] = {}
+    ever: set[int] = set()
+    for line in lines:
+        event = json.loads(line)
+        shardkv = event.get("state", {}).get("shardkv")
+        if shardkv is None:
+            continue
+        now = group.get(shardkv["gid"])
+        if now is None or shardkv["applied"] >= now["applied"]:
+            group[shardkv["gid"]] = shardkv
+        for s in range(10):
+            serving = [g for g, st in group.items()
+                       if st["shards"].get(str(s), {}).get("status") == "serving"]
+            if len(serving) > 1:
+                return f"seq {event['seq']}: shard {s} served by {serving}", len(ever)
+            ever.update(serving)
+    return None, len(ever)
+
+
+@pytest.mark.parametrize("name", ["concurrent1_4B", "unreliable2_4B", "challenge2_partial_4B"])
+def test_at_most_one_group_serves_a_shard_at_every_step_of_the_trace(name: str) -> None:
+    # The trace carries what the sharded KV view needs: after every step, no shard is
+    # served by two groups (the spec's AtMostOneServer, read from the trace).
+    writer = TraceWriter(keep=True)
+    BY_NAME[name].run(1, writer)
+    problem, groups = two_servers(writer.lines[1:])
+    assert problem is None
+    assert groups >= 2  # shards did move between groups
+
+
+def test_serving_after_handoff_shows_in_the_trace_as_two_servers() -> None:
+    writer = TraceWriter(keep=True)
+    with pytest.raises(ShardTestFailure):
+        BY_NAME["unreliable2_4B"].run(1, writer, bugs=frozenset({"serve-after-handoff"}))
+    problem, _groups = two_servers(writer.lines[1:])
+    assert problem is not None
