@@ -13,19 +13,19 @@ gives the start (every server a follower in term 0, empty logs, empty network);
   for itself. Disabled at `config.max_term`.
 - `RequestVote(i→j)` — §5.2: a candidate sends a RequestVote RPC to a server that has not yet
   answered it in this term.
-- `AppendEntries(i→j)` — §5.3: a leader sends the entries from nextIndex[j] on (or a
-  heartbeat) with prevLogIndex/prevLogTerm and its commitIndex.
+- `AppendEntries(i→j)` — §5.3: a leader sends the entries from next_index[j] on (or a
+  heartbeat) with prev_index/prev_term and its commit_index.
 - `InstallSnapshot(i→j)` — §7: sent instead when the leader compacted the entry before
-  nextIndex[j].
+  next_index[j].
 - `ClientRequest(i, v)` — §5.3: a leader appends value v as a new entry of its term.
   Disabled once the log holds `config.max_log` entries.
 - `Compact(i)` — §7: a server snapshots its committed prefix (only with `config.snapshots`).
-- `Restart(i)` — a crash and restart: currentTerm, votedFor, log and snapshot persist
+- `Restart(i)` — a crash and restart: term, voted_for, log and snapshot persist
   (Figure 2, "Persistent state"), all else is reset. At most `config.max_restarts` in all.
 - `Receive(m)` — the destination handles m in one atomic step (see `spec.raft_receive`):
   the term rule (§5.1), the RPC's receiver rules of Figure 2, and its reply put in flight. A
   candidate becomes leader inside the step that counts its majority vote (§5.2); a leader
-  advances commitIndex inside the step that records a follower's match (§5.3, §5.4.2).
+  advances commit_index inside the step that records a follower's match (§5.3, §5.4.2).
 - `Drop(m)` / `Duplicate(m)` — the network loses m, or delivers it while keeping a copy (only
   with `config.drops` / `config.duplicates`). Reordering is free: any message in flight may be
   delivered next.
@@ -87,14 +87,14 @@ from spec.raft_types import (
     BUGS,
     NEEDS_RESTART,
     Action,
-    AppendEntriesRequest,
-    AppendEntriesResponse,
+    AppendEntries,
+    AppendEntriesReply,
     Config,
     Entry,
-    InstallSnapshotRequest,
+    InstallSnapshot,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     Role,
     Snapshot,
     State,
@@ -114,14 +114,14 @@ __all__ = [
     "SOMETIMES",
     "TRANSITION_INVARIANTS",
     "Action",
-    "AppendEntriesRequest",
-    "AppendEntriesResponse",
+    "AppendEntries",
+    "AppendEntriesReply",
     "Config",
     "Entry",
-    "InstallSnapshotRequest",
+    "InstallSnapshot",
     "Message",
-    "RequestVoteRequest",
-    "RequestVoteResponse",
+    "RequestVote",
+    "RequestVoteReply",
     "Role",
     "Snapshot",
     "State",

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from spec.raft_types import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
-    InstallSnapshotRequest,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    AppendEntries,
+    AppendEntriesReply,
+    InstallSnapshot,
+    RequestVote,
+    RequestVoteReply,
     Role,
     State,
     last_index,
@@ -56,15 +56,15 @@ def servers_well_typed(state: State) -> bool:
         return False
     ids = range(n)
     for i in ids:
-        snap = state.snapshot[i]
+        snapshot = state.snapshot[i]
         if not (
-            state.current_term[i] >= 0
+            state.term[i] >= 0
             and isinstance(state.role[i], Role)
             and (state.voted_for[i] is None or state.voted_for[i] in ids)
             and state.commit_index[i] >= 0
-            and len(snap.values) == snap.index
-            and all(e.term <= state.current_term[i] for e in state.log[i])
-            and snap.term <= state.current_term[i]
+            and len(snapshot.values) == snapshot.index
+            and all(e.term <= state.term[i] for e in state.log[i])
+            and snapshot.term <= state.term[i]
             and state.votes_granted[i] <= state.votes_responded[i]
             and all(j in ids for j in state.votes_responded[i])
             and len(state.next_index[i]) == n
@@ -77,11 +77,11 @@ def servers_well_typed(state: State) -> bool:
 
 
 _MESSAGE_TYPES = (
-    RequestVoteRequest,
-    RequestVoteResponse,
-    AppendEntriesRequest,
-    AppendEntriesResponse,
-    InstallSnapshotRequest,
+    RequestVote,
+    RequestVoteReply,
+    AppendEntries,
+    AppendEntriesReply,
+    InstallSnapshot,
 )
 
 
@@ -91,8 +91,8 @@ def message_well_typed(m: object, servers: int) -> bool:
 
 
 def commit_index_in_log(state: State) -> bool:
-    """A server has every entry it has committed: snapshot index ≤ commitIndex ≤ last index.
-    (Figure 2 never lets a follower drop an entry below its commitIndex: rule 3 only deletes
+    """A server has every entry it has committed: snapshot index ≤ commit_index ≤ last index.
+    (Figure 2 never lets a follower drop an entry below its commit_index: rule 3 only deletes
     conflicting entries, and committed entries never conflict.)"""
     return all(
         state.snapshot[i].index <= state.commit_index[i] <= last_index(state, i)
@@ -104,7 +104,7 @@ def election_safety(state: State) -> bool:
     """§5.2, Figure 3: at most one leader can be elected in a given term. State form: no two
     servers are leaders of the same term at the same time (the paper's form quantifies over
     history; this one is what a state shows, and it is what the bug flags break)."""
-    leaders = [state.current_term[i] for i in range(state.servers) if state.role[i] == Role.LEADER]
+    leaders = [state.term[i] for i in range(state.servers) if state.role[i] == Role.LEADER]
     return len(leaders) == len(set(leaders))
 
 
@@ -137,16 +137,16 @@ def _same_prefix(state: State, i: int, j: int, k: int) -> bool:
 
 def leader_completeness(state: State) -> bool:
     """§5.4, Figure 3: if an entry is committed in a term, it is present in the logs of the
-    leaders of all higher terms. State form: an entry at index k ≤ commitIndex[i] was
-    committed in a term ≤ currentTerm[i] (commitIndex only ever comes from a leader of the
-    server's current term, and terms only grow), so every leader l with currentTerm[l] >
-    currentTerm[i] must hold the same entry at k."""
+    leaders of all higher terms. State form: an entry at index k ≤ commit_index[i] was
+    committed in a term ≤ term[i] (commit_index only ever comes from a leader of the
+    server's current term, and terms only grow), so every leader l with term[l] >
+    term[i] must hold the same entry at k."""
     n = state.servers
     for leader in range(n):
         if state.role[leader] != Role.LEADER:
             continue
         for i in range(n):
-            if state.current_term[leader] <= state.current_term[i]:
+            if state.term[leader] <= state.term[i]:
                 continue
             if not _same_prefix(state, leader, i, state.commit_index[i]):
                 return False
@@ -156,7 +156,7 @@ def leader_completeness(state: State) -> bool:
 def state_machine_safety(state: State) -> bool:
     """§5.4.3, Figure 3: if a server has applied an entry at an index, no other server ever
     applies a different entry at that index. State form: committed prefixes agree (a server
-    may apply exactly the entries up to its commitIndex; a snapshot holds applied values)."""
+    may apply exactly the entries up to its commit_index; a snapshot holds applied values)."""
     n = state.servers
     for i in range(n):
         for j in range(i + 1, n):
@@ -211,7 +211,7 @@ def leader_append_only(before: State, after: State) -> bool:
         if not (
             before.role[i] == Role.LEADER
             and after.role[i] == Role.LEADER
-            and before.current_term[i] == after.current_term[i]
+            and before.term[i] == after.term[i]
         ):
             continue
         if last_index(after, i) < last_index(before, i):

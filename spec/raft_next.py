@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from spec.raft_receive import receive
 from spec.raft_types import (
     Action,
-    AppendEntriesRequest,
+    AppendEntries,
     Config,
     Entry,
-    InstallSnapshotRequest,
+    InstallSnapshot,
     Message,
-    RequestVoteRequest,
+    RequestVote,
     Role,
     Snapshot,
     State,
@@ -35,7 +35,7 @@ def initial_states(config: Config) -> list[State]:
     n = config.servers
     return [
         State(
-            current_term=(0,) * n,
+            term=(0,) * n,
             role=(Role.FOLLOWER,) * n,
             voted_for=(None,) * n,
             log=((),) * n,
@@ -113,11 +113,11 @@ def _send(state: State, config: Config, m: Message) -> State | None:
 def timeout(state: State, config: Config, i: int) -> State | None:
     """§5.2: a follower or candidate whose election timer fires starts an election: new term,
     candidate, votes for itself (Figure 2, "Candidates")."""
-    if state.role[i] == Role.LEADER or state.current_term[i] >= config.max_term:
+    if state.role[i] == Role.LEADER or state.term[i] >= config.max_term:
         return None
     return updated(
         state,
-        current_term=tuple_set(state.current_term, i, state.current_term[i] + 1),
+        term=tuple_set(state.term, i, state.term[i] + 1),
         role=tuple_set(state.role, i, Role.CANDIDATE),
         voted_for=tuple_set(state.voted_for, i, i),
         votes_responded=tuple_set(state.votes_responded, i, frozenset({i})),
@@ -126,9 +126,9 @@ def timeout(state: State, config: Config, i: int) -> State | None:
 
 
 def restart(state: State, config: Config, i: int) -> State | None:
-    """A crash and restart: Figure 2's persistent state (currentTerm, votedFor, log) and the
+    """A crash and restart: Figure 2's persistent state (term, voted_for, log) and the
     snapshot survive; everything volatile is reset. The state machine is rebuilt from the
-    snapshot (§7), so commitIndex restarts at the snapshot's index."""
+    snapshot (§7), so commit_index restarts at the snapshot's index."""
     if state.restarts >= config.max_restarts:
         return None
     n = config.servers
@@ -156,22 +156,22 @@ def client_request(state: State, config: Config, i: int, v: int) -> State | None
     """§5.3: a leader appends a client's command to its log as a new entry of its term."""
     if state.role[i] != Role.LEADER or last_index(state, i) >= config.max_log:
         return None
-    entry = Entry(state.current_term[i], v)
+    entry = Entry(state.term[i], v)
     return updated(state, log=tuple_set(state.log, i, (*state.log[i], entry)))
 
 
 def compact(state: State, config: Config, i: int) -> State | None:
     """§7: a server snapshots its committed prefix and discards those log entries."""
-    snap = state.snapshot[i]
+    snapshot = state.snapshot[i]
     upto = state.commit_index[i]
-    if not config.snapshots or upto <= snap.index:
+    if not config.snapshots or upto <= snapshot.index:
         return None
-    cut = upto - snap.index
+    cut = upto - snapshot.index
     taken = state.log[i][:cut]
-    new_snap = Snapshot(upto, taken[-1].term, snap.values + tuple(e.value for e in taken))
+    new_snapshot = Snapshot(upto, taken[-1].term, snapshot.values + tuple(e.value for e in taken))
     return updated(
         state,
-        snapshot=tuple_set(state.snapshot, i, new_snap),
+        snapshot=tuple_set(state.snapshot, i, new_snapshot),
         log=tuple_set(state.log, i, state.log[i][cut:]),
     )
 
@@ -183,35 +183,36 @@ def request_vote(state: State, config: Config, i: int, j: int) -> Message | None
     """§5.2: a candidate asks j for its vote (until j has answered in this term)."""
     if state.role[i] != Role.CANDIDATE or j in state.votes_responded[i]:
         return None
-    return RequestVoteRequest(
-        i, j, state.current_term[i], last_index(state, i), last_term(state, i)
+    return RequestVote(
+        i, j, state.term[i], last_index(state, i), last_term(state, i)
     )
 
 
 def append_entries(state: State, config: Config, i: int, j: int) -> Message | None:
-    """§5.3: a leader sends j the entries from nextIndex[j] on (none: a heartbeat), with the
-    index and term of the entry before them, and its commitIndex."""
+    """§5.3: a leader sends j the entries from next_index[j] on (none: a heartbeat), with the
+    index and term of the entry before them, and its commit_index."""
     if state.role[i] != Role.LEADER:
         return None
-    nxt = state.next_index[i][j]
-    snap = state.snapshot[i]
-    if nxt <= snap.index:
-        return None  # the entry before nextIndex was compacted: InstallSnapshot instead
-    prev = nxt - 1
+    next_index = state.next_index[i][j]
+    snapshot = state.snapshot[i]
+    if next_index <= snapshot.index:
+        return None  # the entry before next_index was compacted: InstallSnapshot instead
+    prev = next_index - 1
     prev_term = term_at(state, i, prev)
-    assert prev_term is not None, "nextIndex beyond the leader's log"
-    entries = state.log[i][prev - snap.index :]
-    return AppendEntriesRequest(
-        i, j, state.current_term[i], prev, prev_term, entries, state.commit_index[i]
+    assert prev_term is not None, "next_index beyond the leader's log"
+    entries = state.log[i][prev - snapshot.index :]
+    return AppendEntries(
+        i, j, state.term[i], prev, prev_term, entries, state.commit_index[i]
     )
 
 
 def install_snapshot(state: State, config: Config, i: int, j: int) -> Message | None:
-    """§7: a leader whose log no longer holds the entry before nextIndex[j] sends its snapshot."""
-    snap = state.snapshot[i]
-    if state.role[i] != Role.LEADER or snap.index == 0 or state.next_index[i][j] > snap.index:
+    """§7: a leader whose log no longer holds the entry before next_index[j] sends its snapshot."""
+    snapshot = state.snapshot[i]
+    if (state.role[i] != Role.LEADER or snapshot.index == 0
+            or state.next_index[i][j] > snapshot.index):
         return None
-    return InstallSnapshotRequest(i, j, state.current_term[i], snap.index, snap.term, snap.values)
+    return InstallSnapshot(i, j, state.term[i], snapshot.index, snapshot.term, snapshot.values)
 
 
 _SENDS = (

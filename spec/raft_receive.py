@@ -10,13 +10,13 @@ servers cannot observe the intermediate state (nothing is sent in between).
 from __future__ import annotations
 
 from spec.raft_types import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
+    AppendEntries,
+    AppendEntriesReply,
     Config,
-    InstallSnapshotRequest,
+    InstallSnapshot,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     Role,
     Snapshot,
     State,
@@ -36,15 +36,15 @@ def receive(state: State, config: Config, m: Message, *, keep: bool) -> State | 
     s = _adopt_term(updated(state, network=network), config, i, m.term)
     reply: Message | None
     match m:
-        case RequestVoteRequest():
+        case RequestVote():
             s, reply = _handle_request_vote(s, config, m)
-        case RequestVoteResponse():
-            s, reply = _handle_request_vote_response(s, config, m), None
-        case AppendEntriesRequest():
+        case RequestVoteReply():
+            s, reply = _handle_request_vote_reply(s, config, m), None
+        case AppendEntries():
             s, reply = _handle_append_entries(s, config, m)
-        case AppendEntriesResponse():
-            s, reply = _handle_append_entries_response(s, config, m), None
-        case InstallSnapshotRequest():
+        case AppendEntriesReply():
+            s, reply = _handle_append_entries_reply(s, config, m), None
+        case InstallSnapshot():
             s, reply = _handle_install_snapshot(s, config, m)
     if reply is not None and reply not in s.network:
         if len(s.network) >= config.max_messages:
@@ -55,12 +55,12 @@ def receive(state: State, config: Config, m: Message, *, keep: bool) -> State | 
 
 def _adopt_term(s: State, config: Config, i: int, term: int) -> State:
     """§5.1: "If RPC request or response contains term T > currentTerm: set currentTerm = T,
-    convert to follower." votedFor is per term, so it is cleared."""
-    if term <= s.current_term[i]:
+    convert to follower." voted_for is per term, so it is cleared."""
+    if term <= s.term[i]:
         return s
     s = updated(
         s,
-        current_term=tuple_set(s.current_term, i, term),
+        term=tuple_set(s.term, i, term),
         voted_for=tuple_set(s.voted_for, i, None),
     )
     if s.role[i] == Role.LEADER and config.has_bug("no-step-down"):
@@ -84,7 +84,7 @@ def become_follower(s: State, config: Config, i: int) -> State:
     )
 
 
-def _handle_request_vote(s: State, config: Config, m: RequestVoteRequest) -> tuple[State, Message]:
+def _handle_request_vote(s: State, config: Config, m: RequestVote) -> tuple[State, Message]:
     """§5.2 and §5.4.1: grant at most one vote per term, first come first served, and only to a
     candidate whose log is at least as up-to-date as ours (last term, then last index)."""
     i = m.dst
@@ -93,18 +93,18 @@ def _handle_request_vote(s: State, config: Config, m: RequestVoteRequest) -> tup
     )
     if config.has_bug("vote-without-log-check"):
         log_ok = True
-    grant = m.term == s.current_term[i] and log_ok and s.voted_for[i] in (None, m.src)
+    grant = m.term == s.term[i] and log_ok and s.voted_for[i] in (None, m.src)
     if grant:
         s = updated(s, voted_for=tuple_set(s.voted_for, i, m.src))
-    return s, RequestVoteResponse(i, m.src, s.current_term[i], grant)
+    return s, RequestVoteReply(i, m.src, s.term[i], grant)
 
 
-def _handle_request_vote_response(s: State, config: Config, m: RequestVoteResponse) -> State:
-    """§5.2: a candidate that gathers votes from a majority becomes leader, with nextIndex just
-    past its log and matchIndex 0 for every follower (Figure 2, "Volatile state on leaders").
+def _handle_request_vote_reply(s: State, config: Config, m: RequestVoteReply) -> State:
+    """§5.2: a candidate that gathers votes from a majority becomes leader, with next_index just
+    past its log and match_index 0 for every follower (Figure 2, "Volatile state on leaders").
     Stale responses (an older term) are ignored."""
     i = m.dst
-    if m.term != s.current_term[i] or s.role[i] != Role.CANDIDATE:
+    if m.term != s.term[i] or s.role[i] != Role.CANDIDATE:
         return s
     responded = s.votes_responded[i] | {m.src}
     granted = s.votes_granted[i] | {m.src} if m.granted else s.votes_granted[i]
@@ -127,14 +127,14 @@ def _handle_request_vote_response(s: State, config: Config, m: RequestVoteRespon
 
 
 def _handle_append_entries(
-    s: State, config: Config, m: AppendEntriesRequest
+    s: State, config: Config, m: AppendEntries
 ) -> tuple[State, Message]:
     """Figure 2, AppendEntries receiver: reply false if the term is stale (1) or the log has no
-    entry at prevLogIndex with prevLogTerm (2); delete a conflicting entry and all that follow
-    it (3); append new entries (4); advance commitIndex to min(leaderCommit, last new) (5)."""
+    entry at prev_index with prev_term (2); delete a conflicting entry and all that follow
+    it (3); append new entries (4); advance commit_index to min(leader_commit, last new) (5)."""
     i = m.dst
-    term = s.current_term[i]
-    fail = AppendEntriesResponse(i, m.src, term, False, 0)
+    term = s.term[i]
+    fail = AppendEntriesReply(i, m.src, term, False, 0)
     if m.term < term:
         return s, fail
     if s.role[i] == Role.CANDIDATE:
@@ -143,18 +143,18 @@ def _handle_append_entries(
     elif s.role[i] == Role.LEADER:
         # Only reachable with a bug (two leaders in a term): a leader does not take orders.
         return s, fail
-    snap = s.snapshot[i]
-    prev, prev_term, entries = m.prev_log_index, m.prev_log_term, m.entries
-    if prev < snap.index:
+    snapshot = s.snapshot[i]
+    prev, prev_term, entries = m.prev_index, m.prev_term, m.entries
+    if prev < snapshot.index:
         # Entries up to our snapshot are committed, so they match (Log Matching): skip them.
-        skip = min(snap.index - prev, len(entries))
-        if prev + skip < snap.index:
-            return s, AppendEntriesResponse(i, m.src, term, True, prev + len(entries))
-        prev, prev_term, entries = snap.index, snap.term, entries[skip:]
+        skip = min(snapshot.index - prev, len(entries))
+        if prev + skip < snapshot.index:
+            return s, AppendEntriesReply(i, m.src, term, True, prev + len(entries))
+        prev, prev_term, entries = snapshot.index, snapshot.term, entries[skip:]
     if term_at(s, i, prev) != prev_term:
         return s, fail
-    kept = s.log[i][: prev - snap.index]  # our entries 1..prev (after the snapshot)
-    tail = s.log[i][prev - snap.index :]  # our entries after prev
+    kept = s.log[i][: prev - snapshot.index]  # our entries 1..prev (after the snapshot)
+    tail = s.log[i][prev - snapshot.index :]  # our entries after prev
     if config.has_bug("stale-append-truncates"):
         new_log = kept + entries
     else:
@@ -172,16 +172,16 @@ def _handle_append_entries(
         log=tuple_set(s.log, i, new_log),
         commit_index=tuple_set(s.commit_index, i, commit),
     )
-    return s, AppendEntriesResponse(i, m.src, term, True, last_new)
+    return s, AppendEntriesReply(i, m.src, term, True, last_new)
 
 
-def _handle_append_entries_response(s: State, config: Config, m: AppendEntriesResponse) -> State:
-    """Figure 2, "Leaders": on success update matchIndex/nextIndex, on failure decrement
-    nextIndex and retry; then commit the largest N replicated on a majority whose entry is of
+def _handle_append_entries_reply(s: State, config: Config, m: AppendEntriesReply) -> State:
+    """Figure 2, "Leaders": on success update match_index/next_index, on failure decrement
+    next_index and retry; then commit the largest N replicated on a majority whose entry is of
     the current term (§5.3, and §5.4.2: never by counting replicas of an older term's entry).
     Stale responses are ignored."""
     i, j = m.dst, m.src
-    if m.term != s.current_term[i] or s.role[i] != Role.LEADER:
+    if m.term != s.term[i] or s.role[i] != Role.LEADER:
         return s
     if m.success:
         match = max(s.match_index[i][j], m.match_index)
@@ -191,12 +191,13 @@ def _handle_append_entries_response(s: State, config: Config, m: AppendEntriesRe
             next_index=tuple_set(s.next_index, i, tuple_set(s.next_index[i], j, match + 1)),
         )
         return _advance_commit_index(s, config, i)
-    nxt = max(s.next_index[i][j] - 1, 1)
-    return updated(s, next_index=tuple_set(s.next_index, i, tuple_set(s.next_index[i], j, nxt)))
+    next_index = max(s.next_index[i][j] - 1, 1)
+    row = tuple_set(s.next_index[i], j, next_index)
+    return updated(s, next_index=tuple_set(s.next_index, i, row))
 
 
 def _advance_commit_index(s: State, config: Config, i: int) -> State:
-    term = s.current_term[i]
+    term = s.term[i]
     for index in range(last_index(s, i), s.commit_index[i], -1):
         replicas = 1 + sum(
             1 for j in range(config.servers) if j != i and s.match_index[i][j] >= index
@@ -209,23 +210,23 @@ def _advance_commit_index(s: State, config: Config, i: int) -> State:
 
 
 def _handle_install_snapshot(
-    s: State, config: Config, m: InstallSnapshotRequest
+    s: State, config: Config, m: InstallSnapshot
 ) -> tuple[State, Message]:
     """§7, InstallSnapshot receiver: reply immediately if the term is stale; if our log has the
     snapshot's last entry, keep what follows it, otherwise discard the whole log; the state
     machine is reset to the snapshot."""
     i = m.dst
-    term = s.current_term[i]
+    term = s.term[i]
     if m.term < term:
-        return s, AppendEntriesResponse(i, m.src, term, False, 0)
+        return s, AppendEntriesReply(i, m.src, term, False, 0)
     if s.role[i] == Role.CANDIDATE:
         s = become_follower(s, config, i)
     elif s.role[i] == Role.LEADER:
-        return s, AppendEntriesResponse(i, m.src, term, False, 0)
-    snap = s.snapshot[i]
-    if m.last_index > snap.index:
+        return s, AppendEntriesReply(i, m.src, term, False, 0)
+    snapshot = s.snapshot[i]
+    if m.last_index > snapshot.index:
         if term_at(s, i, m.last_index) == m.last_term:
-            rest = s.log[i][m.last_index - snap.index :]
+            rest = s.log[i][m.last_index - snapshot.index :]
         else:
             rest = ()
         s = updated(
@@ -234,4 +235,4 @@ def _handle_install_snapshot(
             log=tuple_set(s.log, i, rest),
             commit_index=tuple_set(s.commit_index, i, max(s.commit_index[i], m.last_index)),
         )
-    return s, AppendEntriesResponse(i, m.src, term, True, m.last_index)
+    return s, AppendEntriesReply(i, m.src, term, True, m.last_index)

@@ -12,12 +12,12 @@ from dataclasses import replace
 from typing import TypeVar
 
 from spec.raft_types import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
-    InstallSnapshotRequest,
+    AppendEntries,
+    AppendEntriesReply,
+    InstallSnapshot,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     State,
 )
 
@@ -38,7 +38,7 @@ def permute(state: State, perm: Sequence[int]) -> State:
         return tuple(values[inverse[new]] for new in range(n))
 
     return State(
-        current_term=per_server(state.current_term),
+        term=per_server(state.term),
         role=per_server(state.role),
         voted_for=tuple(None if v is None else perm[v] for v in per_server(state.voted_for)),
         log=per_server(state.log),
@@ -58,10 +58,10 @@ def permute(state: State, perm: Sequence[int]) -> State:
 def permute_message(m: Message, perm: Sequence[int]) -> Message:
     """m with its source and destination renamed."""
     renamed: (
-        RequestVoteRequest
-        | RequestVoteResponse
-        | AppendEntriesRequest
-        | AppendEntriesResponse
-        | InstallSnapshotRequest
+        RequestVote
+        | RequestVoteReply
+        | AppendEntries
+        | AppendEntriesReply
+        | InstallSnapshot
     ) = replace(m, src=perm[m.src], dst=perm[m.dst])
     return renamed

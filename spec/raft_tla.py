@@ -10,11 +10,11 @@ compared with TLC's:
   step; BecomeLeader and AdvanceCommitIndex are steps of their own;
 - AppendEntries carries at most one entry, and a conflicting entry is removed one per step;
 - the network is a bag (message -> count). raft.tla keeps a message in the bag's domain when its
-  count drops to 0; with `network="bag"` this module does the same (the count-0 entries are
-  part of the state, as in TLC's fingerprint), with `network="clean-bag"` they are removed. A
+  count drops to 0; with `network_kind="bag"` this module does the same (the count-0 entries are
+  part of the state, as in TLC's fingerprint), with `network_kind="clean-bag"` they are removed. A
   message is received only while its count is positive.
 
-`network="set"` measures an idea of DSLabs's: when the network may duplicate messages anyway
+`network_kind="set"` measures an idea of DSLabs's: when the network may duplicate messages anyway
 (`config.duplicates`), a bag's counts say nothing a behaviour can use — any message in flight
 can be copied again — so the network is a set and receiving a message does not consume it
 (delivery and duplication in one); Drop removes it. Without bounds, the set reaches exactly
@@ -23,7 +23,7 @@ receipt to follow a set, and a set keeps more messages than a bag it follows. On
 in-flight bound differs (it counts distinct messages, as in `spec.raft`). It requires
 `duplicates`.
 
-Bounds as TLC's state constraints: currentTerm ≤ max_term, Len(log) ≤ max_log, bag
+Bounds as TLC's state constraints: term ≤ max_term, Len(log) ≤ max_log, bag
 cardinality (sum of counts; in a set, its size) ≤ max_messages, restarts ≤ max_restarts. A step whose target
 violates a constraint is not taken (TLC does not store such states). The invariants are those of
 `spec.raft`, evaluated on `as_raft_state(s)` — the same definitions, on the same variables.
@@ -38,13 +38,13 @@ from operator import attrgetter
 
 from spec.raft_types import (
     Action,
-    AppendEntriesRequest,
-    AppendEntriesResponse,
+    AppendEntries,
+    AppendEntriesReply,
     Config,
     Entry,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     Role,
     Snapshot,
     State,
@@ -58,7 +58,7 @@ Bag = tuple[tuple[Message, int], ...]  # sorted by message
 class TlaState:
     """raft.tla's variables (history variables left out, as in the TLC comparison)."""
 
-    current_term: tuple[int, ...]
+    term: tuple[int, ...]
     role: tuple[Role, ...]
     voted_for: tuple[int | None, ...]
     log: tuple[tuple[Entry, ...], ...]
@@ -67,12 +67,12 @@ class TlaState:
     votes_granted: tuple[frozenset[int], ...]
     next_index: tuple[tuple[int, ...], ...]
     match_index: tuple[tuple[int, ...], ...]
-    messages: Bag
+    network: Bag  # raft.tla's `messages`: the messages in flight, with their counts
     restarts: int = 0
 
     @property
     def servers(self) -> int:
-        return len(self.current_term)
+        return len(self.term)
 
 
 _FIELDS: tuple[str, ...] = tuple(TlaState.__dataclass_fields__)
@@ -92,7 +92,7 @@ def initial_states(config: Config) -> list[TlaState]:
     n = config.servers
     return [
         TlaState(
-            current_term=(1,) * n,
+            term=(1,) * n,
             role=(Role.FOLLOWER,) * n,
             voted_for=(None,) * n,
             log=((),) * n,
@@ -101,7 +101,7 @@ def initial_states(config: Config) -> list[TlaState]:
             votes_granted=(frozenset(),) * n,
             next_index=((1,) * n,) * n,
             match_index=((0,) * n,) * n,
-            messages=(),
+            network=(),
         )
     ]
 
@@ -111,7 +111,7 @@ def as_raft_state(s: TlaState) -> State:
     that `spec.raft`'s invariants apply unchanged."""
     n = s.servers
     return State(
-        current_term=s.current_term,
+        term=s.term,
         role=s.role,
         voted_for=s.voted_for,
         log=s.log,
@@ -121,7 +121,7 @@ def as_raft_state(s: TlaState) -> State:
         votes_granted=s.votes_granted,
         next_index=s.next_index,
         match_index=s.match_index,
-        network=frozenset(m for m, c in s.messages if c > 0),
+        network=frozenset(m for m, c in s.network if c > 0),
         restarts=s.restarts,
     )
 
@@ -132,35 +132,35 @@ def as_raft_state(s: TlaState) -> State:
 NETWORKS = ("bag", "clean-bag", "set")
 
 
-def config_error(config: Config, network: str) -> str | None:
-    """Why raft.tla's semantics with `network` cannot run `config`, or None: the one statement
+def config_error(config: Config, network_kind: str) -> str | None:
+    """Why raft.tla's semantics with `network_kind` cannot run `config`, or None: the one statement
     of the rule, checked where a model of these semantics is built."""
-    if network not in NETWORKS:
-        return f"unknown network {network!r}; known: {', '.join(NETWORKS)}"
+    if network_kind not in NETWORKS:
+        return f"unknown network {network_kind!r}; known: {', '.join(NETWORKS)}"
     if config.bugs or config.snapshots:
         return "raft.tla's semantics have no bug flags or snapshots (use the raft semantics)"
-    if network == "set" and not config.duplicates:
+    if network_kind == "set" and not config.duplicates:
         return "a set network stands for a network that duplicates: it needs duplicates"
     return None
 
 
-def _with(bag: Bag, m: Message, network: str = "bag") -> Bag:
+def _with(bag: Bag, m: Message, network_kind: str = "bag") -> Bag:
     d = dict(bag)
-    d[m] = 1 if network == "set" else d.get(m, 0) + 1
+    d[m] = 1 if network_kind == "set" else d.get(m, 0) + 1
     return tuple(sorted(d.items(), key=bag_key))
 
 
-def _without(bag: Bag, m: Message, network: str) -> Bag:
+def _without(bag: Bag, m: Message, network_kind: str) -> Bag:
     d = dict(bag)
     d[m] -= 1
-    if d[m] == 0 and network != "bag":
+    if d[m] == 0 and network_kind != "bag":
         del d[m]
     return tuple(sorted(d.items(), key=bag_key))
 
 
-def _received(bag: Bag, m: Message, network: str) -> Bag:
+def _received(bag: Bag, m: Message, network_kind: str) -> Bag:
     """The network after `m` is received: consumed from a bag, kept in a set."""
-    return bag if network == "set" else _without(bag, m, network)
+    return bag if network_kind == "set" else _without(bag, m, network_kind)
 
 
 def bag_key(item: tuple[Message, int]) -> tuple[str, tuple[object, ...]]:
@@ -175,7 +175,7 @@ def _message_key(m: Message) -> tuple[str, tuple[object, ...]]:
 
 
 def in_flight(s: TlaState) -> int:
-    return sum(c for _, c in s.messages)
+    return sum(c for _, c in s.network)
 
 
 def _last_term(log: tuple[Entry, ...]) -> int:
@@ -186,14 +186,15 @@ def _last_term(log: tuple[Entry, ...]) -> int:
 
 
 def successors(
-    s: TlaState, config: Config, network: str = "bag"
+    s: TlaState, config: Config, network_kind: str = "bag"
 ) -> Iterator[tuple[Action, TlaState]]:
     """raft.tla's Next (without DuplicateMessage/DropMessage unless the config allows them),
-    filtered by the state constraints; `network` is one of NETWORKS (module docstring), and
-    `config_error(config, network)` is None (the model that runs it checked so when built)."""
-    for action, t in _next(s, config, network):
+    filtered by the state constraints; `network_kind` is one of NETWORKS (module docstring),
+    and `config_error(config, network_kind)` is None (the model that runs it checked so when
+    built)."""
+    for action, t in _next(s, config, network_kind):
         if (
-            max(t.current_term) <= config.max_term
+            max(t.term) <= config.max_term
             and all(len(log) <= config.max_log for log in t.log)
             and in_flight(t) <= config.max_messages
             and t.restarts <= config.max_restarts
@@ -201,7 +202,7 @@ def successors(
             yield action, t
 
 
-def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, TlaState]]:
+def _next(s: TlaState, config: Config, network_kind: str) -> Iterator[tuple[Action, TlaState]]:
     n = config.servers
     quorum = config.quorum
     for i in range(n):
@@ -211,7 +212,7 @@ def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, T
                 _upd(
                     s,
                     role=tuple_set(s.role, i, Role.CANDIDATE),
-                    current_term=tuple_set(s.current_term, i, s.current_term[i] + 1),
+                    term=tuple_set(s.term, i, s.term[i] + 1),
                     voted_for=tuple_set(s.voted_for, i, None),
                     votes_responded=tuple_set(s.votes_responded, i, frozenset()),
                     votes_granted=tuple_set(s.votes_granted, i, frozenset()),
@@ -234,12 +235,12 @@ def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, T
         if s.role[i] == Role.CANDIDATE:
             for j in range(n):
                 if j not in s.votes_responded[i]:
-                    m = RequestVoteRequest(
-                        i, j, s.current_term[i], len(s.log[i]), _last_term(s.log[i])
+                    m = RequestVote(
+                        i, j, s.term[i], len(s.log[i]), _last_term(s.log[i])
                     )
                     yield (
                         Action("RequestVote", i, peer=j, message=m),
-                        _upd(s, messages=_with(s.messages, m, network)),
+                        _upd(s, network=_with(s.network, m, network_kind)),
                     )
             if len(s.votes_granted[i]) >= quorum:
                 yield (
@@ -253,7 +254,7 @@ def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, T
                 )
         if s.role[i] == Role.LEADER:
             for v in range(1, config.values + 1):
-                entry = Entry(s.current_term[i], v)
+                entry = Entry(s.term[i], v)
                 yield (
                     Action("ClientRequest", i, value=v),
                     _upd(s, log=tuple_set(s.log, i, (*s.log[i], entry))),
@@ -264,33 +265,33 @@ def _next(s: TlaState, config: Config, network: str) -> Iterator[tuple[Action, T
                     ae = _append_entries(s, i, j)
                     yield (
                         Action("AppendEntries", i, peer=j, message=ae),
-                        _upd(s, messages=_with(s.messages, ae, network)),
+                        _upd(s, network=_with(s.network, ae, network_kind)),
                     )
-    for msg, count in s.messages:
+    for msg, count in s.network:
         if count <= 0:
             continue
-        for t in _receive(s, config, msg, network):
+        for t in _receive(s, config, msg, network_kind):
             yield Action("Receive", msg.dst, peer=msg.src, message=msg), t
-        if config.duplicates and network != "set":  # in a set, a copy changes nothing
+        if config.duplicates and network_kind != "set":  # in a set, a copy changes nothing
             yield (
                 Action("Duplicate", msg.dst, peer=msg.src, message=msg),
-                _upd(s, messages=_with(s.messages, msg)),
+                _upd(s, network=_with(s.network, msg)),
             )
         if config.drops:
             yield (
                 Action("Drop", msg.dst, peer=msg.src, message=msg),
-                _upd(s, messages=_without(s.messages, msg, network)),
+                _upd(s, network=_without(s.network, msg, network_kind)),
             )
 
 
-def _append_entries(s: TlaState, i: int, j: int) -> AppendEntriesRequest:
-    nxt = s.next_index[i][j]
-    prev = nxt - 1
+def _append_entries(s: TlaState, i: int, j: int) -> AppendEntries:
+    next_index = s.next_index[i][j]
+    prev = next_index - 1
     prev_term = s.log[i][prev - 1].term if prev > 0 else 0
-    last_entry = min(len(s.log[i]), nxt)
-    entries = s.log[i][nxt - 1 : last_entry]
-    return AppendEntriesRequest(
-        i, j, s.current_term[i], prev, prev_term, entries, min(s.commit_index[i], last_entry)
+    last_entry = min(len(s.log[i]), next_index)
+    entries = s.log[i][next_index - 1 : last_entry]
+    return AppendEntries(
+        i, j, s.term[i], prev, prev_term, entries, min(s.commit_index[i], last_entry)
     )
 
 
@@ -302,38 +303,38 @@ def _advance_commit(s: TlaState, config: Config, i: int) -> TlaState:
         if 1 + sum(1 for j in range(n) if j != i and s.match_index[i][j] >= k) >= config.quorum
     ]
     commit = s.commit_index[i]
-    if agree and s.log[i][max(agree) - 1].term == s.current_term[i]:
+    if agree and s.log[i][max(agree) - 1].term == s.term[i]:
         commit = max(agree)
     return _upd(s, commit_index=tuple_set(s.commit_index, i, commit))
 
 
-def _receive(s: TlaState, config: Config, m: Message, network: str) -> Iterator[TlaState]:
+def _receive(s: TlaState, config: Config, m: Message, network_kind: str) -> Iterator[TlaState]:
     i, j = m.dst, m.src
-    term = s.current_term[i]
+    term = s.term[i]
     if m.term > term:  # UpdateTerm: the message stays for a later step
         yield _upd(
             s,
-            current_term=tuple_set(s.current_term, i, m.term),
+            term=tuple_set(s.term, i, m.term),
             role=tuple_set(s.role, i, Role.FOLLOWER),
             voted_for=tuple_set(s.voted_for, i, None),
         )
         return
 
     def reply(t: TlaState, response: Message) -> TlaState:
-        return _upd(t, messages=_received(_with(t.messages, response, network), m, network))
+        return _upd(t, network=_received(_with(t.network, response, network_kind), m, network_kind))
 
     def discard(t: TlaState) -> TlaState:
-        return _upd(t, messages=_received(t.messages, m, network))
+        return _upd(t, network=_received(t.network, m, network_kind))
 
-    if isinstance(m, RequestVoteRequest):
+    if isinstance(m, RequestVote):
         log = s.log[i]
         log_ok = m.last_log_term > _last_term(log) or (
             m.last_log_term == _last_term(log) and m.last_log_index >= len(log)
         )
         grant = m.term == term and log_ok and s.voted_for[i] in (None, j)
         t = _upd(s, voted_for=tuple_set(s.voted_for, i, j)) if grant else s
-        yield reply(t, RequestVoteResponse(i, j, term, grant))
-    elif isinstance(m, RequestVoteResponse):
+        yield reply(t, RequestVoteReply(i, j, term, grant))
+    elif isinstance(m, RequestVoteReply):
         if m.term < term:
             yield discard(s)
         else:
@@ -345,9 +346,9 @@ def _receive(s: TlaState, config: Config, m: Message, network: str) -> Iterator[
                     votes_granted=tuple_set(s.votes_granted, i, granted),
                 )
             )
-    elif isinstance(m, AppendEntriesRequest):
+    elif isinstance(m, AppendEntries):
         yield from _handle_append_entries(s, m, reply)
-    elif isinstance(m, AppendEntriesResponse):
+    elif isinstance(m, AppendEntriesReply):
         if m.term < term:
             yield discard(s)
         elif m.success:
@@ -363,23 +364,22 @@ def _receive(s: TlaState, config: Config, m: Message, network: str) -> Iterator[
                 )
             )
         else:
-            nxt = max(s.next_index[i][j] - 1, 1)
-            yield discard(
-                _upd(s, next_index=tuple_set(s.next_index, i, tuple_set(s.next_index[i], j, nxt)))
-            )
+            next_index = max(s.next_index[i][j] - 1, 1)
+            row = tuple_set(s.next_index[i], j, next_index)
+            yield discard(_upd(s, next_index=tuple_set(s.next_index, i, row)))
 
 
 def _handle_append_entries(
-    s: TlaState, m: AppendEntriesRequest, reply: object
+    s: TlaState, m: AppendEntries, reply: object
 ) -> Iterator[TlaState]:
     assert callable(reply)
     i, j = m.dst, m.src
-    term = s.current_term[i]
+    term = s.term[i]
     log = s.log[i]
-    prev = m.prev_log_index
-    log_ok = prev == 0 or (0 < prev <= len(log) and m.prev_log_term == log[prev - 1].term)
+    prev = m.prev_index
+    log_ok = prev == 0 or (0 < prev <= len(log) and m.prev_term == log[prev - 1].term)
     if m.term < term or (m.term == term and s.role[i] == Role.FOLLOWER and not log_ok):
-        yield reply(s, AppendEntriesResponse(i, j, term, False, 0))
+        yield reply(s, AppendEntriesReply(i, j, term, False, 0))
         return
     if m.term == term and s.role[i] == Role.CANDIDATE:
         yield _upd(s, role=tuple_set(s.role, i, Role.FOLLOWER))
@@ -388,9 +388,9 @@ def _handle_append_entries(
         return
     index = prev + 1
     if not m.entries or (len(log) >= index and log[index - 1].term == m.entries[0].term):
-        # already done with the request (may lower commitIndex on a stale copy, as raft.tla)
+        # already done with the request (may lower commit_index on a stale copy, as raft.tla)
         t = _upd(s, commit_index=tuple_set(s.commit_index, i, m.leader_commit))
-        yield reply(t, AppendEntriesResponse(i, j, term, True, prev + len(m.entries)))
+        yield reply(t, AppendEntriesReply(i, j, term, True, prev + len(m.entries)))
     elif len(log) >= index:  # conflict: remove one entry
         yield _upd(s, log=tuple_set(s.log, i, log[:-1]))
     elif len(log) == prev:  # no conflict: append the entry

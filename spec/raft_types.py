@@ -14,6 +14,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from spec.bounds import Bound, check_bounds
+
 # The fault flags: classic Raft mistakes the spec can re-create (see `Config.bugs`).
 BUGS: dict[str, str] = {
     "figure8-commit": (
@@ -24,7 +26,9 @@ BUGS: dict[str, str] = {
         "a vote is granted without checking that the candidate's log is at least as "
         "up-to-date as the voter's (§5.4.1)"
     ),
-    "unpersisted-vote": "votedFor is not persisted, so a restarted server can vote twice in a term",
+    "unpersisted-vote": (
+        "voted_for is not persisted, so a restarted server can vote twice in a term"
+    ),
     "stale-append-truncates": (
         "a follower truncates its log to the end of every accepted AppendEntries, even a stale "
         "or duplicated one whose entries it already has (Figure 2, receiver rule 3 says only on "
@@ -50,21 +54,11 @@ class Role(enum.IntEnum):
 NEEDS_RESTART = frozenset({"unpersisted-vote"})
 
 
-@dataclass(frozen=True, slots=True)
-class Bound:
-    """One bound of a Raft model: its default and the range every verb accepts. The ranges
-    keep a model within what each engine encodes (the packed engine gives a term, an index
-    or a value 8 bits and a message count 4 bits; the Z3 encoding grows with each) and
-    within what can be explored on one machine."""
-
-    default: int
-    low: int
-    high: int
-    help: str
-
-
 # The one declaration of the Raft bounds, for `Config` and for every verb that builds one
-# (model-check, prove, the demo): the CLI's options are generated from it.
+# (model-check, prove, the demo): the CLI's options are generated from it. The ranges keep a
+# model within what each engine encodes (the packed engine gives a term, an index or a value
+# 8 bits and a message count 4 bits; the Z3 encoding grows with each) and within what can be
+# explored on one machine.
 BOUNDS: dict[str, Bound] = {
     "servers": Bound(3, 1, 5, "Servers, ids 0..N-1."),
     "max_term": Bound(3, 0, 10, "No server times out past this term."),
@@ -112,13 +106,7 @@ class Config:
     bugs: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.bugs) - set(BUGS))
-        if unknown:
-            raise ValueError(f"unknown bug flag(s) {unknown}; known: {sorted(BUGS)}")
-        for name, bound in BOUNDS.items():
-            value = getattr(self, name)
-            if not (isinstance(value, int) and bound.low <= value <= bound.high):
-                raise ValueError(f"{name} is {value!r}; expected {bound.low}..{bound.high}")
+        check_bounds(self, BOUNDS, self.bugs, BUGS)
 
     @property
     def quorum(self) -> int:
@@ -161,7 +149,7 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class RequestVoteRequest:
+class RequestVote:
     src: int
     dst: int
     term: int
@@ -170,7 +158,7 @@ class RequestVoteRequest:
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class RequestVoteResponse:
+class RequestVoteReply:
     src: int
     dst: int
     term: int
@@ -178,18 +166,18 @@ class RequestVoteResponse:
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class AppendEntriesRequest:
+class AppendEntries:
     src: int
     dst: int
     term: int
-    prev_log_index: int
-    prev_log_term: int
+    prev_index: int
+    prev_term: int
     entries: tuple[Entry, ...]
     leader_commit: int
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class AppendEntriesResponse:
+class AppendEntriesReply:
     """Also the reply to InstallSnapshot (success, match_index = the snapshot's last index)."""
 
     src: int
@@ -200,7 +188,7 @@ class AppendEntriesResponse:
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class InstallSnapshotRequest:
+class InstallSnapshot:
     src: int
     dst: int
     term: int
@@ -210,11 +198,11 @@ class InstallSnapshotRequest:
 
 
 Message = (
-    RequestVoteRequest
-    | RequestVoteResponse
-    | AppendEntriesRequest
-    | AppendEntriesResponse
-    | InstallSnapshotRequest
+    RequestVote
+    | RequestVoteReply
+    | AppendEntries
+    | AppendEntriesReply
+    | InstallSnapshot
 )
 
 
@@ -223,13 +211,13 @@ class State:
     """One global state. Per-server variables are tuples indexed by server id (TLA+ style), so
     a permutation of server ids is a permutation of every tuple (plus the ids inside).
 
-    Persistent on each server (survive Restart, Figure 2): current_term, voted_for, log,
+    Persistent on each server (survive Restart, Figure 2): term, voted_for, log,
     snapshot. Volatile: role, commit_index, votes_responded, votes_granted, next_index,
     match_index. Global: network (the set of messages in flight) and restarts (how many
     Restart steps were taken, to bound them).
     """
 
-    current_term: tuple[int, ...]
+    term: tuple[int, ...]
     role: tuple[Role, ...]
     voted_for: tuple[int | None, ...]
     log: tuple[tuple[Entry, ...], ...]
@@ -244,7 +232,7 @@ class State:
 
     @property
     def servers(self) -> int:
-        return len(self.current_term)
+        return len(self.term)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,22 +263,22 @@ def describe_message(m: Message) -> str:
     """A short human rendering, e.g. `AppendEntries s0→s1 t2 prev=(1,t1) [2:t2 v1] commit=1`."""
     head = f"s{m.src}→s{m.dst} t{m.term}"
     match m:
-        case RequestVoteRequest():
+        case RequestVote():
             return f"RequestVote {head} last=({m.last_log_index},t{m.last_log_term})"
-        case RequestVoteResponse():
+        case RequestVoteReply():
             return f"RequestVoteReply {head} {'granted' if m.granted else 'refused'}"
-        case AppendEntriesRequest():
+        case AppendEntries():
             entries = " ".join(
-                f"{m.prev_log_index + k + 1}:t{e.term} v{e.value}" for k, e in enumerate(m.entries)
+                f"{m.prev_index + k + 1}:t{e.term} v{e.value}" for k, e in enumerate(m.entries)
             )
             return (
-                f"AppendEntries {head} prev=({m.prev_log_index},t{m.prev_log_term}) "
+                f"AppendEntries {head} prev=({m.prev_index},t{m.prev_term}) "
                 f"[{entries}] commit={m.leader_commit}"
             )
-        case AppendEntriesResponse():
+        case AppendEntriesReply():
             verdict = "ok" if m.success else "fail"
             return f"AppendEntriesReply {head} {verdict} match={m.match_index}"
-        case InstallSnapshotRequest():
+        case InstallSnapshot():
             return f"InstallSnapshot {head} last=({m.last_index},t{m.last_term})"
     raise AssertionError(f"not a message: {m!r}")  # pragma: no cover
 
@@ -313,21 +301,21 @@ def last_term(state: State, i: int) -> int:
 def term_at(state: State, i: int, index: int) -> int | None:
     """The term of server i's entry at `index`; None when unknown (compacted away or beyond
     the end). Index 0 has term 0 by convention, as does an empty snapshot's last index."""
-    snap = state.snapshot[i]
-    if index == snap.index:
-        return snap.term
-    if snap.index < index <= snap.index + len(state.log[i]):
-        return state.log[i][index - snap.index - 1].term
+    snapshot = state.snapshot[i]
+    if index == snapshot.index:
+        return snapshot.term
+    if snapshot.index < index <= snapshot.index + len(state.log[i]):
+        return state.log[i][index - snapshot.index - 1].term
     return None
 
 
 def value_at(state: State, i: int, index: int) -> int | None:
     """The value at `index` in server i's log or snapshot; None beyond the end or at 0."""
-    snap = state.snapshot[i]
-    if 1 <= index <= snap.index:
-        return snap.values[index - 1]
-    if snap.index < index <= snap.index + len(state.log[i]):
-        return state.log[i][index - snap.index - 1].value
+    snapshot = state.snapshot[i]
+    if 1 <= index <= snapshot.index:
+        return snapshot.values[index - 1]
+    if snapshot.index < index <= snapshot.index + len(state.log[i]):
+        return state.log[i][index - snapshot.index - 1].value
     return None
 
 

@@ -16,7 +16,7 @@ S = TypeVar("S")
 def broken(state: S, rng: random.Random, lowest_term: int = 0) -> S:
     """`state` with one server's role, commit index, log or term changed; `lowest_term` is
     the term a broken term falls back to (the spec's first term)."""
-    servers = len(state.current_term)  # type: ignore[attr-defined]
+    servers = len(state.term)  # type: ignore[attr-defined]
     i = rng.randrange(servers)
 
     def put(values: tuple[object, ...], value: object) -> tuple[object, ...]:
@@ -36,5 +36,5 @@ def broken(state: S, rng: random.Random, lowest_term: int = 0) -> S:
         case 2:
             return replace(state, log=put(state.log, log))  # type: ignore[attr-defined,type-var]
         case _:
-            terms = put(state.current_term, lowest_term)  # type: ignore[attr-defined]
-            return replace(state, current_term=terms)  # type: ignore[type-var]
+            terms = put(state.term, lowest_term)  # type: ignore[attr-defined]
+            return replace(state, term=terms)  # type: ignore[type-var]

@@ -101,6 +101,10 @@ class Z3Ops:
 
     @staticmethod
     def ite(c: B, a: N, b: N) -> N:
+        if a is b:
+            # One term either way: fields of different message kinds share a slot's cell
+            # (`checker.invariants.symbolic.SymMsg`), and choosing between them is no choice.
+            return a
         return z3.If(_b(c), a, b)
 
     @staticmethod

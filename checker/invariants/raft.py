@@ -34,7 +34,7 @@ class Invariant:
     body: Body
     auxiliary: bool = False
     # what the body reads beyond terms, roles, votes, logs and commit indexes: "volatile"
-    # (votes granted, nextIndex/matchIndex), "network" (messages in flight). A trace records
+    # (votes granted, next_index/match_index), "network" (messages in flight). A trace records
     # neither, so trace checking evaluates only invariants that need neither.
     needs: frozenset[str] = field(default_factory=frozenset)
     # a clause about the whole state (not per instance), conjoined by `holds`
@@ -52,9 +52,9 @@ class Invariant:
             case "ordered":
                 yield from permutations(ids, 2)
             case "message":
-                yield from ((m,) for m in v.messages)
+                yield from ((m,) for m in v.network)
             case "messages":
-                yield from combinations(v.messages, 2)
+                yield from combinations(v.network, 2)
             case _:  # pragma: no cover
                 raise AssertionError(self.scope)
 
@@ -95,52 +95,52 @@ def _min(ops: Ops, x: Any, y: Any) -> Any:
 
 def _type_ok(v: V, o: Ops, i: int) -> Any:
     return o.all([
-        v.term(i) >= 0, v.role(i) >= 0, v.role(i) <= 2,
-        v.voted_for(i) >= NONE, v.voted_for(i) < v.n, v.commit(i) >= 0,
-        v.log_terms_at_most(i, v.term(i)),
-        o.all(o.implies(v.granted(i, j), v.responded(i, j)) for j in range(v.n)),
-        o.all(v.next(i, j) >= 1 for j in range(v.n)),
-        o.all(v.match(i, j) >= 0 for j in range(v.n)),
+        v.term[i] >= 0, v.role[i] >= 0, v.role[i] <= 2,
+        v.voted_for[i] >= NONE, v.voted_for[i] < v.n, v.commit_index[i] >= 0,
+        v.log_terms_at_most(i, v.term[i]),
+        o.all(o.implies(v.votes_granted[i][j], v.votes_responded[i][j]) for j in range(v.n)),
+        o.all(v.next_index[i][j] >= 1 for j in range(v.n)),
+        o.all(v.match_index[i][j] >= 0 for j in range(v.n)),
     ])
 
 
 def _type_ok_network(v: V, o: Ops) -> Any:
     return o.all([
         o.all(o.implies(m.present, o.all([m.src >= 0, m.src < v.n, m.dst >= 0, m.dst < v.n]))
-              for m in v.messages),
+              for m in v.network),
         v.restarts >= 0,
     ])
 
 
 def _commit_index_in_log(v: V, o: Ops, i: int) -> Any:
-    return o.all([v.snap(i) <= v.commit(i), v.commit(i) <= v.last(i)])
+    return o.all([v.snapshot_index[i] <= v.commit_index[i], v.commit_index[i] <= v.last_index[i]])
 
 
 def _election_safety(v: V, o: Ops, i: int, j: int) -> Any:
-    return o.not_(o.all([v.role(i) == LEADER, v.role(j) == LEADER, v.term(i) == v.term(j)]))
+    return o.not_(o.all([v.role[i] == LEADER, v.role[j] == LEADER, v.term[i] == v.term[j]]))
 
 
 def _log_matching(v: V, o: Ops, i: int, j: int) -> Any:
     # The highest index at which both logs hold an entry of the same term; the prefixes
     # through it must be identical (checking the highest one suffices: agreement on 1..k
     # implies agreement on every shorter prefix).
-    k = v.last_common(i, j, _min(o, v.last(i), v.last(j)))
+    k = v.last_common(i, j, _min(o, v.last_index[i], v.last_index[j]))
     return v.agree(i, v, j, k)
 
 
 def _leader_completeness(v: V, o: Ops, leader: int, i: int) -> Any:
-    return o.implies(o.all([v.role(leader) == LEADER, v.term(leader) > v.term(i)]),
-                     lambda: v.agree(leader, v, i, v.commit(i)))
+    return o.implies(o.all([v.role[leader] == LEADER, v.term[leader] > v.term[i]]),
+                     lambda: v.agree(leader, v, i, v.commit_index[i]))
 
 
 def _state_machine_safety(v: V, o: Ops, i: int, j: int) -> Any:
-    return v.agree(i, v, j, _min(o, v.commit(i), v.commit(j)))
+    return v.agree(i, v, j, _min(o, v.commit_index[i], v.commit_index[j]))
 
 
 def _outranks(v: V, o: Ops, m: int, j: int) -> Any:
     """m's log is strictly more up-to-date than j's (§5.4.1: last term, then last index)."""
     return o.any([v.last_term(m) > v.last_term(j),
-                  o.all([v.last_term(m) == v.last_term(j), v.last(m) > v.last(j)])])
+                  o.all([v.last_term(m) == v.last_term(j), v.last_index[m] > v.last_index[j]])])
 
 
 def _committed_entries_outvote_rivals(v: V, o: Ops, i: int, j: int) -> Any:
@@ -154,13 +154,14 @@ def _committed_entries_outvote_rivals(v: V, o: Ops, i: int, j: int) -> Any:
                                 v.term_at(j, k) == v.term_at(i, k))])
         return o.implies(o.not_(same), rivals >= v.n // 2 + 1)
 
-    return o.forall_upto(v.commit(i), v.cap, entry)
+    return o.forall_upto(v.commit_index[i], v.cap, entry)
 
 
 def _leader_append_only(before: V, after: V, o: Ops, i: int) -> Any:
     return o.implies(
-        o.all([before.role(i) == LEADER, after.role(i) == LEADER, before.term(i) == after.term(i)]),
-        lambda: o.all([after.last(i) >= before.last(i), before.agree(i, after, i, before.last(i))]),
+        o.all([before.role[i] == LEADER, after.role[i] == LEADER, before.term[i] == after.term[i]]),
+        lambda: o.all([after.last_index[i] >= before.last_index[i],
+                       before.agree(i, after, i, before.last_index[i])]),
     )
 
 
@@ -168,10 +169,12 @@ SAFETY: tuple[Invariant, ...] = (
     Invariant("TypeOK", "Every variable is in its type: terms and indexes non-negative, roles "
               "and votes name real servers, no log entry of a term above its holder's, votes "
               "granted only by servers that responded.",
-              "∀i. term[i] ≥ 0 ∧ log[i][k].term ≤ term[i] ∧ granted[i] ⊆ responded[i] ∧ …",
+              "∀i. term[i] ≥ 0 ∧ log[i][k].term ≤ term[i] ∧ votes_granted[i] ⊆ "
+              "votes_responded[i] ∧ …",
               "server", _type_ok, whole=_type_ok_network),
     Invariant("CommitIndexInLog", "No server has committed an entry it does not hold.",
-              "∀i. snapshotIndex[i] ≤ commitIndex[i] ≤ lastIndex[i]", "server", _commit_index_in_log),
+              "∀i. snapshot_index[i] ≤ commit_index[i] ≤ last_index[i]", "server",
+              _commit_index_in_log),
     Invariant("ElectionSafety", "At most one leader per term (§5.2, Figure 3).",
               "∀i≠j. role[i] = role[j] = Leader ⇒ term[i] ≠ term[j]", "pair", _election_safety),
     Invariant("LogMatching", "Two logs with an entry of the same index and term are identical "
@@ -180,19 +183,19 @@ SAFETY: tuple[Invariant, ...] = (
               _log_matching),
     Invariant("LeaderCompleteness", "A leader holds every entry committed by a server of a lower "
               "term (§5.4, Figure 3).",
-              "∀l,i. role[l] = Leader ∧ term[l] > term[i] ⇒ log[l][1..commitIndex[i]] = "
-              "log[i][1..commitIndex[i]]", "ordered", _leader_completeness),
+              "∀l,i. role[l] = Leader ∧ term[l] > term[i] ⇒ log[l][1..commit_index[i]] = "
+              "log[i][1..commit_index[i]]", "ordered", _leader_completeness),
     Invariant("StateMachineSafety", "Committed prefixes agree: no two servers apply different "
               "entries at one index (§5.4.3, Figure 3).",
-              "∀i,j. log[i][1..c] = log[j][1..c] where c = min(commitIndex[i], commitIndex[j])",
+              "∀i,j. log[i][1..c] = log[j][1..c] where c = min(commit_index[i], commit_index[j])",
               "pair", _state_machine_safety),
     Invariant("CommittedEntriesOutvoteRivals", "A server lacking an entry another server has "
               "committed faces a quorum of logs more up-to-date than its own, so it cannot be "
               "elected (§5.4.3; the spec's auxiliary invariant).",
-              "∀i,j,k ≤ commitIndex[i]. log[j][k] ≠ log[i][k] ⇒ |{m : (lastTerm[m], "
-              "lastIndex[m]) > (lastTerm[j], lastIndex[j])}| > n/2", "ordered",
+              "∀i,j,k ≤ commit_index[i]. log[j][k] ≠ log[i][k] ⇒ |{m : (last_term[m], "
+              "last_index[m]) > (last_term[j], last_index[j])}| > n/2", "ordered",
               _committed_entries_outvote_rivals, True,
-              # O(commitIndex) per pair: left to the proofs, not re-evaluated on long traces.
+              # O(commit_index) per pair: left to the proofs, not re-evaluated on long traces.
               frozenset({"proof"})),
 )
 
@@ -208,24 +211,25 @@ LEADER_APPEND_ONLY = TransitionInvariant(
 
 
 def _not_follower(v: V, i: int) -> Any:
-    return v.role(i) != FOLLOWER
+    return v.role[i] != FOLLOWER
 
 
 def _voted_for_self(v: V, o: Ops, i: int) -> Any:
-    return o.all([o.implies(_not_follower(v, i), v.voted_for(i) == i),
-                  o.implies(v.role(i) == CANDIDATE, v.granted(i, i))])
+    return o.all([o.implies(_not_follower(v, i), v.voted_for[i] == i),
+                  o.implies(v.role[i] == CANDIDATE, v.votes_granted[i][i])])
 
 
 def _granted_votes(v: V, o: Ops, i: int, j: int) -> Any:
-    return o.implies(o.all([_not_follower(v, i), v.granted(i, j)]), lambda: o.all([
-        v.term(j) >= v.term(i),
-        o.implies(v.term(j) == v.term(i), lambda: v.voted_for(j) == i)]))
+    return o.implies(o.all([_not_follower(v, i), v.votes_granted[i][j]]), lambda: o.all([
+        v.term[j] >= v.term[i],
+        o.implies(v.term[j] == v.term[i], lambda: v.voted_for[j] == i)]))
 
 
 def _disjoint_votes(v: V, o: Ops, i: int, k: int) -> Any:
     return o.implies(
-        o.all([_not_follower(v, i), _not_follower(v, k), v.term(i) == v.term(k)]),
-        lambda: o.all(o.not_(o.all([v.granted(i, j), v.granted(k, j)])) for j in range(v.n)))
+        o.all([_not_follower(v, i), _not_follower(v, k), v.term[i] == v.term[k]]),
+        lambda: o.all(o.not_(o.all([v.votes_granted[i][j], v.votes_granted[k][j]]))
+                      for j in range(v.n)))
 
 
 def _leader_votes(v: V, o: Ops, i: int) -> Any:
@@ -233,60 +237,60 @@ def _leader_votes(v: V, o: Ops, i: int) -> Any:
     # state keeps what is left of them: each voter voted for it in its term or has moved on to
     # a later one, and has given no vote of that term to anybody else (none counted by another
     # candidate of the term, none in flight).
-    t = v.term(i)
+    t = v.term[i]
 
     def voter(j: int) -> Any:
         elsewhere = o.any(
-            [o.all([x != i, v.role(x) == CANDIDATE, v.term(x) == t, v.granted(x, j)])
+            [o.all([x != i, v.role[x] == CANDIDATE, v.term[x] == t, v.votes_granted[x][j]])
              for x in range(v.n)]
-            + [o.all([m.present, m.kind == RVR, m.flag, m.src == j, m.dst != i, m.term == t])
-               for m in v.messages])
-        return o.all([o.any([v.term(j) > t, o.all([v.term(j) == t, v.voted_for(j) == i])]),
+            + [o.all([m.present, m.kind == RVR, m.granted, m.src == j, m.dst != i, m.term == t])
+               for m in v.network])
+        return o.all([o.any([v.term[j] > t, o.all([v.term[j] == t, v.voted_for[j] == i])]),
                       o.not_(elsewhere)])
 
-    return o.implies(v.role(i) == LEADER,
+    return o.implies(v.role[i] == LEADER,
                      lambda: o.count(voter(j) for j in range(v.n)) >= v.n // 2 + 1)
 
 
 def _supporters(v: V, o: Ops, c: int) -> Any:
     """How many servers have voted, or could still vote, for candidate c in its term."""
-    t = v.term(c)
+    t = v.term[c]
 
     def grant_in_flight(j: int) -> Any:
-        return o.any(o.all([m.present, m.kind == RVR, m.flag, m.src == j, m.dst == c,
-                            m.term == t]) for m in v.messages)
+        return o.any(o.all([m.present, m.kind == RVR, m.granted, m.src == j, m.dst == c,
+                            m.term == t]) for m in v.network)
 
-    return o.count(o.any([v.granted(c, j), grant_in_flight(j), v.term(j) < t,
-                          o.all([v.term(j) == t, o.any([v.voted_for(j) == NONE,
-                                                        v.voted_for(j) == c])])])
+    return o.count(o.any([v.votes_granted[c][j], grant_in_flight(j), v.term[j] < t,
+                          o.all([v.term[j] == t, o.any([v.voted_for[j] == NONE,
+                                                        v.voted_for[j] == c])])])
                    for j in range(v.n))
 
 
 def _leader_blocks_rivals(v: V, o: Ops, leader: int, c: int) -> Any:
     # While a term has a leader, no other candidate of that term can still gather a quorum.
-    return o.implies(o.all([v.role(leader) == LEADER, v.role(c) == CANDIDATE,
-                            v.term(c) == v.term(leader)]),
+    return o.implies(o.all([v.role[leader] == LEADER, v.role[c] == CANDIDATE,
+                            v.term[c] == v.term[leader]]),
                      lambda: _supporters(v, o, c) < v.n // 2 + 1)
 
 
 def _is_grant(m: Any, o: Ops) -> Any:
-    return o.all([m.kind == RVR, m.flag])
+    return o.all([m.kind == RVR, m.granted])
 
 
 def _grant_message(v: V, o: Ops, m: Any) -> Any:
     # A granted vote in flight: its sender voted for its receiver in that term, or moved on.
     return o.implies(_is_grant(m, o), lambda: o.all(
         o.implies(m.src == x, o.all([
-            v.term(x) >= m.term,
-            o.implies(v.term(x) == m.term, v.voted_for(x) == m.dst)]))
+            v.term[x] >= m.term,
+            o.implies(v.term[x] == m.term, v.voted_for[x] == m.dst)]))
         for x in range(v.n)))
 
 
 def _grant_message_exclusive(v: V, o: Ops, m: Any) -> Any:
     # ... and no other candidate of that term has counted the same voter.
     return o.implies(_is_grant(m, o), lambda: o.all(
-        o.implies(o.all([m.dst != k, _not_follower(v, k), v.term(k) == m.term, m.src == x]),
-                  o.not_(v.granted(k, x)))
+        o.implies(o.all([m.dst != k, _not_follower(v, k), v.term[k] == m.term, m.src == x]),
+                  o.not_(v.votes_granted[k][x]))
         for k in range(v.n) for x in range(v.n)))
 
 
@@ -297,7 +301,7 @@ def _one_grant_per_term(v: V, o: Ops, m1: Any, m2: Any) -> Any:
 
 def _message_term_bound(v: V, o: Ops, m: Any) -> Any:
     # Messages carry their sender's term at sending, and terms only grow (§5.1).
-    return o.all(o.implies(m.src == x, m.term <= v.term(x)) for x in range(v.n))
+    return o.all(o.implies(m.src == x, m.term <= v.term[x]) for x in range(v.n))
 
 
 # -- logs
@@ -306,25 +310,27 @@ def _message_term_bound(v: V, o: Ops, m: Any) -> Any:
 def _log_terms_monotonic(v: V, o: Ops, i: int) -> Any:
     # A log's terms never decrease: a leader appends entries of its own term, the highest
     # in its log (§5.3, §5.4).
-    return o.forall_upto(v.last(i) - 1, v.cap, lambda k: o.implies(
+    return o.forall_upto(v.last_index[i] - 1, v.cap, lambda k: o.implies(
         o.all([v.known(i, k), v.known(i, k + 1)]), v.term_at(i, k) <= v.term_at_sym(i, k + 1)))
 
 
 def _leader_has_its_entries(v: V, o: Ops, leader: int, i: int) -> Any:
     # Entries of term t were created by the leader of t, which still holds them (and, by Log
     # Matching, everything before them) while it leads.
-    return o.implies(v.role(leader) == LEADER, lambda: o.forall_upto(v.last(i), v.cap, lambda k: (
-        o.implies(o.all([v.known(i, k), v.term_at(i, k) == v.term(leader)]),
+    return o.implies(v.role[leader] == LEADER, lambda: o.forall_upto(v.last_index[i], v.cap,
+                                                                     lambda k: (
+        o.implies(o.all([v.known(i, k), v.term_at(i, k) == v.term[leader]]),
                   lambda: v.agree(leader, v, i, k)))))
 
 
 def _leader_indexes(v: V, o: Ops, i: int) -> Any:
-    return o.implies(v.role(i) == LEADER, lambda: o.all(
-        o.all([v.next(i, j) <= v.last(i) + 1, v.match(i, j) <= v.last(i)]) for j in range(v.n)))
+    return o.implies(v.role[i] == LEADER, lambda: o.all(
+        o.all([v.next_index[i][j] <= v.last_index[i] + 1,
+               v.match_index[i][j] <= v.last_index[i]]) for j in range(v.n)))
 
 
-# -- AppendEntries in flight: index x of the message's log fragment is prev (m.a, term m.b)
-# or prev+1+k (entry k).
+# -- AppendEntries in flight: index x of the message's log fragment is prev_index (of term
+# prev_term) or prev_index+1+k (entry k).
 
 
 def _snapshots(v: V) -> bool:
@@ -335,7 +341,7 @@ def _snapshots(v: V) -> bool:
 
 def _is_ae(v: V, m: Any, o: Ops) -> Any:
     """An AppendEntries — or an InstallSnapshot, which reads as an AppendEntries whose prev
-    cell is the snapshot's last entry, with no entries and leaderCommit 0 (§7)."""
+    cell is the snapshot's last entry, with no entries and leader_commit 0 (§7)."""
     if _snapshots(v):
         return o.any([m.kind == AE, m.kind == IS])
     return m.kind == AE
@@ -345,23 +351,33 @@ def _term_is(v: V, o: Ops, x: int, idx: Any, t: Any) -> Any:
     """Entry idx of x's log has term t — read through x's snapshot, as the spec's own
     definitions do: a compacted entry's term is forgotten, so it is not contradicted."""
     if _snapshots(v):
-        return o.any([idx < v.snap(x), v.term_at_sym(x, idx) == t])
+        return o.any([idx < v.snapshot_index[x], v.term_at_sym(x, idx) == t])
     return v.term_at_sym(x, idx) == t
+
+
+def _prev_cell(v: V, o: Ops, m: Any) -> tuple[Any, Any]:
+    """(prev_index, prev_term) of an AppendEntries; of an InstallSnapshot, read as one
+    (`_is_ae`), its last entry (last_index, last_term)."""
+    if not _snapshots(v):
+        return m.prev_index, m.prev_term
+    return (o.ite(m.kind == IS, m.last_index, m.prev_index),
+            o.ite(m.kind == IS, m.last_term, m.prev_term))
 
 
 def _fragment(v: V, o: Ops, m: Any) -> list[tuple[Any, Any, Any, Any]]:
     """(index, term, value-or-None, present) for the prev cell and each entry slot."""
-    cells = [(m.a, m.b, None, m.a >= 1)]
+    prev, prev_term = _prev_cell(v, o, m)
+    cells = [(prev, prev_term, None, prev >= 1)]
     for k in v.entry_slots(m):
-        cells.append((m.a + 1 + k, m.entry_term(k), m.entry_value(k), k < m.n))
+        cells.append((prev + 1 + k, m.entry_term(k), m.entry_value(k), k < m.entry_count))
     return cells
 
 
 def _ae_shape(v: V, o: Ops, m: Any) -> Any:
-    # Entries carry terms ≤ the message's term, in non-decreasing order after prevLogTerm.
+    # Entries carry terms ≤ the message's term, in non-decreasing order after prev_term.
     cells = _fragment(v, o, m)
     return o.implies(_is_ae(v, m, o), lambda: o.all([
-        m.b <= m.term,
+        cells[0][1] <= m.term,
         *[o.implies(present, o.all([t <= m.term, t >= prev_t]))
           for (_, t, _, present), (_, prev_t, _, _) in zip(cells[1:], cells, strict=False)],
     ]))
@@ -371,8 +387,10 @@ def _ae_matches_sender(v: V, o: Ops, m: Any) -> Any:
     # While its sender still leads the message's term, the message is a slice of its log.
     def sender(x: int) -> Any:
         cells = _fragment(v, o, m)
-        return o.implies(o.all([m.src == x, v.term(x) == m.term, v.role(x) == LEADER]), lambda: o.all([
-            m.a + m.n <= v.last(x), m.c <= v.commit(x),
+        prev = cells[0][0]
+        leads = o.all([m.src == x, v.term[x] == m.term, v.role[x] == LEADER])
+        return o.implies(leads, lambda: o.all([
+            prev + m.entry_count <= v.last_index[x], m.leader_commit <= v.commit_index[x],
             *[o.implies(o.all([present, idx >= 1]), o.all([
                 _term_is(v, o, x, idx, t),
                 *([] if val is None else [v.value_at_sym(x, idx) == val])]))
@@ -383,23 +401,23 @@ def _ae_matches_sender(v: V, o: Ops, m: Any) -> Any:
 def _ae_entries_of_leader(v: V, o: Ops, m: Any) -> Any:
     # An entry in flight of the current leader's term is in that leader's log.
     def leader(x: int) -> Any:
-        return o.implies(v.role(x) == LEADER, lambda: o.all(
-            o.implies(o.all([present, idx >= 1, t == v.term(x)]), o.all([
-                idx <= v.last(x), _term_is(v, o, x, idx, t),
+        return o.implies(v.role[x] == LEADER, lambda: o.all(
+            o.implies(o.all([present, idx >= 1, t == v.term[x]]), o.all([
+                idx <= v.last_index[x], _term_is(v, o, x, idx, t),
                 *([] if val is None else [v.value_at_sym(x, idx) == val])]))
             for idx, t, val, present in _fragment(v, o, m)))
     return o.implies(_is_ae(v, m, o), lambda: o.all(leader(x) for x in range(v.n)))
 
 
 def _ae_committed(v: V, o: Ops, m: Any) -> Any:
-    # What a message says is committed (indexes ≤ leaderCommit it carries) agrees with every
+    # What a message says is committed (indexes ≤ leader_commit it carries) agrees with every
     # server's committed prefix, and is in the log of every leader of a later term.
     def server(x: int) -> Any:
         return o.all(
-            o.implies(o.all([present, idx >= 1, idx <= m.c]), o.all([
-                o.implies(idx <= v.commit(x), _term_is(v, o, x, idx, t)),
-                o.implies(o.all([v.role(x) == LEADER, v.term(x) > m.term]),
-                          o.all([idx <= v.last(x), _term_is(v, o, x, idx, t)]))]))
+            o.implies(o.all([present, idx >= 1, idx <= m.leader_commit]), o.all([
+                o.implies(idx <= v.commit_index[x], _term_is(v, o, x, idx, t)),
+                o.implies(o.all([v.role[x] == LEADER, v.term[x] > m.term]),
+                          o.all([idx <= v.last_index[x], _term_is(v, o, x, idx, t)]))]))
             for idx, t, _, present in _fragment(v, o, m))
     return o.implies(_is_ae(v, m, o), lambda: o.all(server(x) for x in range(v.n)))
 
@@ -420,9 +438,9 @@ def _ae_log_matching(v: V, o: Ops, m: Any) -> Any:
     def server(x: int) -> Any:
         out = []
         for hi, (idx, t, val, present) in enumerate(cells):
-            held = o.all([present, idx >= 1, idx <= v.last(x), v.known(x, idx),
+            held = o.all([present, idx >= 1, idx <= v.last_index[x], v.known(x, idx),
                           v.term_at_sym(x, idx) == t])
-            same = [idx2 <= v.last(x) for idx2, _, _, _ in cells[:hi]]
+            same = [idx2 <= v.last_index[x] for idx2, _, _, _ in cells[:hi]]
             same += [o.implies(o.all([p2, idx2 >= 1]), o.all([
                 _term_is(v, o, x, idx2, t2),
                 *([] if val2 is None else [v.value_at_sym(x, idx2) == val2])]))
@@ -452,31 +470,35 @@ def _snapshot_committed(v: V, o: Ops, m: Any) -> Any:
     # entry and its values agree with every committed prefix and are in every leader of its
     # term or a later one.
     def server(x: int) -> Any:
-        values = [o.implies(k <= m.a, v.value_at(x, k) == m.entry_value(k - 1))
-                  for k in range(1, v.cap + 1)]
-        entry = o.all([_term_is(v, o, x, m.a, m.b), *values])
+        def value(k: int) -> Any:  # (a thunk: a concrete message has only last_index values)
+            return o.implies(k <= m.last_index, lambda: v.value_at(x, k) == m.values[k - 1])
+
+        values = [value(k) for k in range(1, v.cap + 1)]
+        entry = o.all([_term_is(v, o, x, m.last_index, m.last_term), *values])
         return o.all([
-            o.implies(m.a <= v.commit(x), entry),
-            o.implies(o.all([v.role(x) == LEADER, v.term(x) >= m.term]),
-                      o.all([m.a <= v.last(x), entry]))])
+            o.implies(m.last_index <= v.commit_index[x], entry),
+            o.implies(o.all([v.role[x] == LEADER, v.term[x] >= m.term]),
+                      o.all([m.last_index <= v.last_index[x], entry]))])
     return o.implies(m.kind == IS, lambda: o.all(server(x) for x in range(v.n)))
 
 
 def _success_reply_term(v: V, o: Ops, m: Any) -> Any:
     # A granted vote or a successful append answers a request of the receiver's own term then;
     # terms only grow (§5.1).
-    return o.implies(o.all([o.any([m.kind == AER, m.kind == RVR]), m.flag]), o.all(
-        o.implies(m.dst == x, m.term <= v.term(x)) for x in range(v.n)))
+    return o.implies(o.any([o.all([m.kind == AER, m.success]),
+                            o.all([m.kind == RVR, m.granted])]), o.all(
+        o.implies(m.dst == x, m.term <= v.term[x]) for x in range(v.n)))
 
 
 def _failed_reply(v: V, o: Ops, m: Any) -> Any:
-    return o.implies(o.all([m.kind == AER, o.not_(m.flag)]), m.a == 0)
+    return o.implies(o.all([m.kind == AER, o.not_(m.success)]), m.match_index == 0)
 
 
 def _aer_match(v: V, o: Ops, m: Any) -> Any:
     # A success reply in flight to the leader of its term acknowledges entries the leader has.
-    return o.implies(o.all([m.kind == AER, m.flag]), lambda: o.all(
-        o.implies(o.all([m.dst == x, v.term(x) == m.term, v.role(x) == LEADER]), m.a <= v.last(x))
+    return o.implies(o.all([m.kind == AER, m.success]), lambda: o.all(
+        o.implies(o.all([m.dst == x, v.term[x] == m.term, v.role[x] == LEADER]),
+                  m.match_index <= v.last_index[x])
         for x in range(v.n)))
 
 
@@ -484,49 +506,49 @@ def _leader_messages(v: V, o: Ops, m: Any) -> Any:
     # AppendEntries are sent, and success replies addressed, only by a leader; a candidate of
     # the same term was never leader of it (a term has one election per server, §5.2).
     return o.all([
-        o.implies(o.all([_is_ae(v, m, o), m.src == x, v.term(x) == m.term]),
-                  v.role(x) != CANDIDATE)
+        o.implies(o.all([_is_ae(v, m, o), m.src == x, v.term[x] == m.term]),
+                  v.role[x] != CANDIDATE)
         for x in range(v.n)] + [
-        o.implies(o.all([m.kind == AER, m.flag, m.dst == x, v.term(x) == m.term]),
-                  v.role(x) != CANDIDATE)
+        o.implies(o.all([m.kind == AER, m.success, m.dst == x, v.term[x] == m.term]),
+                  v.role[x] != CANDIDATE)
         for x in range(v.n)])
 
 
 AUXILIARY: tuple[Invariant, ...] = (
     Invariant("VotedForSelf", "A candidate or leader voted for itself and counts its own vote "
-              "(§5.2).", "∀i. role[i] ≠ Follower ⇒ votedFor[i] = i ∧ i ∈ granted[i]", "server",
-              _voted_for_self, True, frozenset({"volatile"})),
+              "(§5.2).", "∀i. role[i] ≠ Follower ⇒ voted_for[i] = i ∧ i ∈ votes_granted[i]",
+              "server", _voted_for_self, True, frozenset({"volatile"})),
     Invariant("GrantedVotes", "A vote a candidate or leader counts was given to it in its term: "
               "the voter is in that term and voted for it, or has moved to a later term.",
-              "∀i,j. role[i] ≠ Follower ∧ j ∈ granted[i] ⇒ term[j] > term[i] ∨ (term[j] = "
-              "term[i] ∧ votedFor[j] = i)", "ordered", _granted_votes, True,
+              "∀i,j. role[i] ≠ Follower ∧ j ∈ votes_granted[i] ⇒ term[j] > term[i] ∨ (term[j] = "
+              "term[i] ∧ voted_for[j] = i)", "ordered", _granted_votes, True,
               frozenset({"volatile"})),
     Invariant("DisjointVotes", "Two candidates or leaders of one term never count the same "
-              "voter.", "∀i≠k. role[i],role[k] ≠ Follower ∧ term[i] = term[k] ⇒ granted[i] ∩ "
-              "granted[k] = ∅", "pair", _disjoint_votes, True, frozenset({"volatile"})),
+              "voter.", "∀i≠k. role[i],role[k] ≠ Follower ∧ term[i] = term[k] ⇒ votes_granted[i] ∩ "
+              "votes_granted[k] = ∅", "pair", _disjoint_votes, True, frozenset({"volatile"})),
     Invariant("LeaderVotes", "A leader was elected by a quorum: each voter voted for it in "
               "its term or has moved to a later term, and gave no vote of that term to anybody "
               "else (§5.2).",
-              "∀l. role[l] = Leader ⇒ |{j : (term[j] > term[l] ∨ (term[j] = term[l] ∧ votedFor[j] "
+              "∀l. role[l] = Leader ⇒ |{j : (term[j] > term[l] ∨ (term[j] = term[l] ∧ voted_for[j] "
               "= l)) ∧ no other candidate of term[l] counts j ∧ no grant j→x≠l of term[l] in "
               "flight}| > n/2", "server", _leader_votes, True, frozenset({"volatile", "network"})),
     Invariant("LeaderBlocksRivals", "While a term has a leader, no other candidate of that term "
               "can still gather a quorum of votes.",
               "∀l,c. role[l] = Leader ∧ role[c] = Candidate ∧ term[c] = term[l] ⇒ |{j : j ∈ "
-              "granted[c] ∨ grant j→c in flight ∨ term[j] < term[c] ∨ (term[j] = term[c] ∧ "
-              "votedFor[j] ∈ {null, c})}| ≤ n/2", "ordered", _leader_blocks_rivals, True,
+              "votes_granted[c] ∨ grant j→c in flight ∨ term[j] < term[c] ∨ (term[j] = term[c] ∧ "
+              "voted_for[j] ∈ {null, c})}| ≤ n/2", "ordered", _leader_blocks_rivals, True,
               frozenset({"volatile", "network"})),
     Invariant("MessageTermBound", "No message carries a term above its sender's current term "
               "(§5.1: terms only grow).", "∀m ∈ network. m.term ≤ term[m.src]", "message",
               _message_term_bound, True, frozenset({"network"})),
     Invariant("GrantMessage", "A granted vote in flight was given by a voter that voted for the "
               "receiver in that term, or has moved on to a later term.",
-              "∀m ∈ network. m granted ⇒ term[m.src] > m.term ∨ votedFor[m.src] = m.dst",
+              "∀m ∈ network. m granted ⇒ term[m.src] > m.term ∨ voted_for[m.src] = m.dst",
               "message", _grant_message, True, frozenset({"network"})),
     Invariant("GrantMessageExclusive", "A voter whose granted vote is in flight is not counted "
               "by another candidate or leader of that term.",
               "∀m ∈ network, k ≠ m.dst. m granted ∧ role[k] ≠ Follower ∧ term[k] = m.term ⇒ "
-              "m.src ∉ granted[k]", "message", _grant_message_exclusive, True,
+              "m.src ∉ votes_granted[k]", "message", _grant_message_exclusive, True,
               frozenset({"network", "volatile"})),
     Invariant("OneGrantPerTerm", "A voter's granted votes in flight of one term all go to the "
               "same candidate.", "∀m1,m2 ∈ network. granted, same src and term ⇒ same dst",
@@ -536,16 +558,16 @@ AUXILIARY: tuple[Invariant, ...] = (
     Invariant("LeaderHasItsEntries", "A leader holds every entry of its term, with all that "
               "precedes it.", "∀l,i,k. role[l] = Leader ∧ log[i][k].term = term[l] ⇒ "
               "log[l][1..k] = log[i][1..k]", "ordered", _leader_has_its_entries, True),
-    Invariant("LeaderIndexes", "A leader's nextIndex and matchIndex stay within its log.",
-              "∀i,j. role[i] = Leader ⇒ nextIndex[i][j] ≤ lastIndex[i] + 1 ∧ matchIndex[i][j] ≤ "
-              "lastIndex[i]", "server", _leader_indexes, True, frozenset({"volatile"})),
+    Invariant("LeaderIndexes", "A leader's next_index and match_index stay within its log.",
+              "∀i,j. role[i] = Leader ⇒ next_index[i][j] ≤ last_index[i] + 1 ∧ match_index[i][j] ≤ "
+              "last_index[i]", "server", _leader_indexes, True, frozenset({"volatile"})),
     Invariant("AppendEntriesShape", "An AppendEntries in flight carries terms no greater than "
-              "its own, in non-decreasing order.", "∀m ∈ AE. m.prevLogTerm ≤ m.entries[0].term ≤ "
+              "its own, in non-decreasing order.", "∀m ∈ AE. m.prev_term ≤ m.entries[0].term ≤ "
               "… ≤ m.term", "message", _ae_shape, True, frozenset({"network"})),
     Invariant("AppendEntriesMatchesSender", "While its sender leads the message's term, an "
-              "AppendEntries in flight is a slice of the sender's log and its leaderCommit is "
+              "AppendEntries in flight is a slice of the sender's log and its leader_commit is "
               "at most the sender's.", "∀m ∈ AE. role[m.src] = Leader ∧ term[m.src] = m.term ⇒ "
-              "m ⊑ log[m.src] ∧ m.leaderCommit ≤ commitIndex[m.src]", "message",
+              "m ⊑ log[m.src] ∧ m.leader_commit ≤ commit_index[m.src]", "message",
               _ae_matches_sender, True, frozenset({"network"})),
     Invariant("AppendEntriesEntriesOfLeader", "An entry in flight of a leader's term is in that "
               "leader's log.", "∀m ∈ AE, l, x ∈ m. role[l] = Leader ∧ m[x].term = term[l] ⇒ "
@@ -553,7 +575,7 @@ AUXILIARY: tuple[Invariant, ...] = (
               frozenset({"network"})),
     Invariant("AppendEntriesCommitted", "The entries an AppendEntries says are committed agree "
               "with every committed prefix and are in every leader of a later term.",
-              "∀m ∈ AE, i, x ≤ m.leaderCommit. (x ≤ commitIndex[i] ∨ (role[i] = Leader ∧ "
+              "∀m ∈ AE, i, x ≤ m.leader_commit. (x ≤ commit_index[i] ∨ (role[i] = Leader ∧ "
               "term[i] > m.term)) ⇒ log[i][x] = m[x]", "message", _ae_committed, True,
               frozenset({"network"})),
     Invariant("LeaderMessagesNotFromCandidates", "No candidate has sent, or is owed a reply "
@@ -565,12 +587,12 @@ AUXILIARY: tuple[Invariant, ...] = (
               "term no greater than its receiver's.", "∀m ∈ RVR ∪ AER. m granted/success ⇒ "
               "m.term ≤ term[m.dst]", "message", _success_reply_term, True,
               frozenset({"network"})),
-    Invariant("FailedReplyShape", "A failed AppendEntries reply carries matchIndex 0.",
-              "∀m ∈ AER. ¬m.success ⇒ m.matchIndex = 0", "message", _failed_reply, True,
+    Invariant("FailedReplyShape", "A failed AppendEntries reply carries match_index 0.",
+              "∀m ∈ AER. ¬m.success ⇒ m.match_index = 0", "message", _failed_reply, True,
               frozenset({"network"})),
     Invariant("AppendReplyMatch", "A success reply to the leader of its term acknowledges "
               "only entries the leader has.", "∀m ∈ AER. m.success ∧ role[m.dst] = Leader ∧ "
-              "term[m.dst] = m.term ⇒ m.matchIndex ≤ lastIndex[m.dst]", "message", _aer_match,
+              "term[m.dst] = m.term ⇒ m.match_index ≤ last_index[m.dst]", "message", _aer_match,
               True, frozenset({"network"})),
 )
 
@@ -578,9 +600,9 @@ AUXILIARY: tuple[Invariant, ...] = (
 SNAPSHOT_AUXILIARY: tuple[Invariant, ...] = (
     Invariant("InstallSnapshotCommitted", "An InstallSnapshot in flight carries a committed "
               "prefix: its last entry and values agree with every committed prefix and are in "
-              "every leader of its term or later (§7).", "∀m ∈ IS, i. (m.lastIndex ≤ "
-              "commitIndex[i] ∨ (role[i] = Leader ∧ term[i] ≥ m.term)) ⇒ log[i][m.lastIndex]."
-              "term = m.lastTerm ∧ values[i][1..m.lastIndex] = m.values", "message",
+              "every leader of its term or later (§7).", "∀m ∈ IS, i. (m.last_index ≤ "
+              "commit_index[i] ∨ (role[i] = Leader ∧ term[i] ≥ m.term)) ⇒ log[i][m.last_index]."
+              "term = m.last_term ∧ values[i][1..m.last_index] = m.values", "message",
               _snapshot_committed, True, frozenset({"network"})),
 )
 

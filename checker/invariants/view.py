@@ -1,148 +1,172 @@
 """Concrete views of a Raft state: the per-server arrays every invariant reads.
 
-A view exposes one state through a small vocabulary — per-server scalars (`term`, `role`,
-`voted_for`, `commit`, `last`, `snap`), per-index log accessors (`known`, `term_at`,
-`value_at`), per-pair leader/candidate state (`granted`, `responded`, `next`, `match`), and
-the messages in flight — plus one array primitive, `agree`, "two logs hold the same entries on
-1..hi". The symbolic twin (`checker.invariants.symbolic.SymState`) has the same vocabulary over
-Z3 terms, so an invariant written against it has both meanings.
+A view exposes one state in the vocabulary of the spec and the trace format
+(`docs/vocabulary.md`): per-server arrays indexed by server id — `term`, `role`, `voted_for`,
+`commit_index`, `snapshot_index`, `last_index` — and per-pair ones indexed `[i][j]` —
+`votes_granted`, `votes_responded` (booleans), `next_index`, `match_index`; per-index log
+accessors (`known`, `term_at`, `value_at`, `last_term`); the messages in flight (`network`);
+and one array primitive, `agree`, "two logs hold the same entries on 1..hi". The symbolic
+twin (`checker.invariants.symbolic.SymState`) holds the same arrays of Z3 terms under the same
+names, so an invariant written against one has both meanings.
 
 Two concrete sources: a spec `State` (`from_spec`), and the per-node states of a trace
-(`ServerRec.from_trace`, which knows terms but not commands: values read as 0, "unknown", and
-commands are judged on `apply` events instead).
+(`ServerRec`, built by `checker.trace_check.reader`, which knows terms but not commands:
+values read as 0, "unknown", and commands are judged on `apply` events instead).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import add
+from typing import NamedTuple
 
 from spec.raft_types import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
-    InstallSnapshotRequest,
+    AppendEntries,
+    AppendEntriesReply,
+    InstallSnapshot,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     State,
 )
 
 FOLLOWER, CANDIDATE, LEADER = 0, 1, 2
-NONE = -1  # votedFor = null; value_at beyond the end of a log
-RV, RVR, AE, AER, IS = 0, 1, 2, 3, 4  # message kinds
-KIND_NAMES = ("RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply", "InstallSnapshot")
+NONE = -1  # voted_for = null; value_at beyond the end of a log
+
+# Message kinds: the spec's message classes, in this order (RV, RVR, AE, AER, IS abbreviate
+# their names in formulas).
+MESSAGE_CLASSES: tuple[type[Message], ...] = (
+    RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply, InstallSnapshot)
+RV, RVR, AE, AER, IS = range(len(MESSAGE_CLASSES))
+KIND_NAMES = tuple(cls.__name__ for cls in MESSAGE_CLASSES)
+KIND_OF: dict[type[Message], int] = {cls: k for k, cls in enumerate(MESSAGE_CLASSES)}
+# Each kind's fields beyond src, dst and term: the spec's own field names, which `MsgRec`
+# and the symbolic `SymMsg` use too (an AppendEntries' `entries` as `entry_terms` and
+# `entry_values`).
+FIELDS: dict[int, tuple[str, ...]] = {
+    KIND_OF[cls]: tuple(f for f in cls.__slots__ if f not in ("src", "dst", "term"))
+    for cls in MESSAGE_CLASSES
+}
 
 
-@dataclass(frozen=True, slots=True)
-class ServerRec:
+class ServerRec(NamedTuple):
     """One server's variables. The log is its snapshot (last index and term, §7) and the terms
-    of the entries after it; `values` are the values of entries 1..last, or None when unknown
-    (a trace records no commands: they read as 0)."""
+    of the entries after it (`log_terms`, the trace's `log` without its indexes); `values` are
+    the values of entries 1..last_index, or None when unknown (a trace records no commands:
+    they read as 0). The vote sets are booleans by server id, () for none. (A named tuple: a
+    view transposes its servers' records into the per-server arrays in one `zip`.)"""
 
     term: int
     role: int
     voted_for: int
-    commit: int
-    snap_index: int
-    snap_term: int
+    commit_index: int
+    snapshot_index: int
+    snapshot_term: int
     log_terms: tuple[int, ...]
     values: tuple[int, ...] | None
-    granted: frozenset[int] = frozenset()
-    responded: frozenset[int] = frozenset()
+    votes_granted: tuple[bool, ...] = ()
+    votes_responded: tuple[bool, ...] = ()
     next_index: tuple[int, ...] = ()
     match_index: tuple[int, ...] = ()
 
     @property
-    def last(self) -> int:
-        return self.snap_index + len(self.log_terms)
+    def last_index(self) -> int:
+        return self.snapshot_index + len(self.log_terms)
 
     def terms(self, lo: int, hi: int) -> tuple[int, ...]:
-        """Terms of entries lo..hi, all known (snap_index ≤ lo, hi ≤ last)."""
-        base = self.snap_index
+        """Terms of entries lo..hi, all known (snapshot_index ≤ lo, hi ≤ last_index)."""
+        base = self.snapshot_index
         if lo == base:
-            return (self.snap_term, *self.log_terms[: hi - base])
+            return (self.snapshot_term, *self.log_terms[: hi - base])
         return self.log_terms[lo - base - 1 : hi - base]
 
 
 @dataclass(frozen=True, slots=True)
 class MsgRec:
-    """A message in flight, flattened: `a`/`b` are the two index/term fields of its kind
-    (lastLogIndex/lastLogTerm, prevLogIndex/prevLogTerm, matchIndex, a snapshot's last
-    index/term), `flag` granted/success, `c` leaderCommit, then the entries."""
+    """A message in flight: its kind (an index of MESSAGE_CLASSES) and every kind's fields by
+    their spec names, those of other kinds left at 0 (so that a formula may read any field of
+    any message, as it does of a symbolic slot). An AppendEntries' entries are split into
+    `entry_terms` and `entry_values`."""
 
     kind: int
     src: int
     dst: int
     term: int
-    a: int = 0
-    b: int = 0
-    flag: bool = False
-    c: int = 0
-    ent_terms: tuple[int, ...] = ()
-    ent_values: tuple[int, ...] = ()
+    last_log_index: int = 0  # RequestVote
+    last_log_term: int = 0
+    granted: bool = False  # RequestVoteReply
+    prev_index: int = 0  # AppendEntries
+    prev_term: int = 0
+    entry_terms: tuple[int, ...] = ()
+    entry_values: tuple[int, ...] = ()
+    leader_commit: int = 0
+    success: bool = False  # AppendEntriesReply
+    match_index: int = 0
+    last_index: int = 0  # InstallSnapshot
+    last_term: int = 0
+    values: tuple[int, ...] = ()
     present: bool = True
 
     @property
-    def n(self) -> int:
-        return len(self.ent_terms)
+    def entry_count(self) -> int:
+        return len(self.entry_terms)
 
     def entry_term(self, k: int) -> int:
-        return self.ent_terms[k] if 0 <= k < len(self.ent_terms) else NONE
+        return self.entry_terms[k] if 0 <= k < len(self.entry_terms) else NONE
 
     def entry_value(self, k: int) -> int:
-        return self.ent_values[k] if 0 <= k < len(self.ent_values) else NONE
+        return self.entry_values[k] if 0 <= k < len(self.entry_values) else NONE
+
+
+def members(ids: frozenset[int], n: int) -> tuple[bool, ...]:
+    """A set of server ids as booleans by id."""
+    return tuple(j in ids for j in range(n))
 
 
 class ConcreteView:
     """A concrete state seen through the invariant vocabulary."""
 
-    __slots__ = ("cap", "messages", "n", "recs", "restarts")
+    __slots__ = ("cap", "commit_index", "last_index", "match_index", "n", "network",
+                 "next_index", "recs", "restarts", "role", "snapshot_index", "term",
+                 "voted_for", "votes_granted", "votes_responded")
 
-    def __init__(self, recs: Sequence[ServerRec], messages: Sequence[MsgRec] = (), restarts: int = 0):
+    def __init__(self, recs: Sequence[ServerRec], network: Sequence[MsgRec] = (),
+                 restarts: int = 0):
         self.recs = recs
-        self.n = len(recs)
-        self.messages = messages
+        self.n = n = len(recs)
+        self.network = network
         self.restarts = restarts
-        self.cap = max((max(r.last, r.commit) for r in recs), default=0)
-
-    # per-server scalars
-    def term(self, i: int) -> int:
-        return self.recs[i].term
-
-    def role(self, i: int) -> int:
-        return self.recs[i].role
-
-    def voted_for(self, i: int) -> int:
-        return self.recs[i].voted_for
-
-    def commit(self, i: int) -> int:
-        return self.recs[i].commit
-
-    def last(self, i: int) -> int:
-        return self.recs[i].last
-
-    def snap(self, i: int) -> int:
-        return self.recs[i].snap_index
+        (self.term, self.role, self.voted_for, self.commit_index, self.snapshot_index, _, log_terms,
+         _, granted, responded, self.next_index, self.match_index) = zip(*recs, strict=True)
+        self.last_index = tuple(map(add, self.snapshot_index, map(len, log_terms)))
+        nobody = (False,) * n
+        # (a trace records no votes: every server's sets are empty, and cheaply so)
+        self.votes_granted = (tuple(g or nobody for g in granted) if any(granted)
+                              else (nobody,) * n)
+        self.votes_responded = (tuple(r or nobody for r in responded) if any(responded)
+                                else (nobody,) * n)
+        self.cap = max(*self.last_index, *self.commit_index, 0)
 
     # the log, by absolute index k ≥ 1
     def known(self, i: int, k: int) -> bool:
         """The term of entry k is known (not compacted away, not beyond the end)."""
         r = self.recs[i]
-        return r.snap_index <= k <= r.last
+        return r.snapshot_index <= k <= r.last_index
 
     def term_at(self, i: int, k: int) -> int:
         """The term of entry k, NONE where unknown (so that a conjunction with `known` may be
         evaluated eagerly, as its Z3 form is)."""
         r = self.recs[i]
-        if k == r.snap_index:
-            return r.snap_term
-        if r.snap_index < k <= r.last:
-            return r.log_terms[k - r.snap_index - 1]
+        if k == r.snapshot_index:
+            return r.snapshot_term
+        if r.snapshot_index < k <= r.last_index:
+            return r.log_terms[k - r.snapshot_index - 1]
         return NONE
 
     def last_term(self, i: int) -> int:
         r = self.recs[i]
-        return r.log_terms[-1] if r.log_terms else r.snap_term
+        return r.log_terms[-1] if r.log_terms else r.snapshot_term
 
     def term_at_sym(self, i: int, k: int) -> int:
         """`term_at` where the index is computed (the symbolic view needs If-chains there)."""
@@ -153,39 +177,26 @@ class ConcreteView:
 
     def value_at(self, i: int, k: int) -> int:
         r = self.recs[i]
-        if not 1 <= k <= r.last:
+        if not 1 <= k <= r.last_index:
             return NONE
         return 0 if r.values is None else r.values[k - 1]
 
     def entry_slots(self, m: MsgRec) -> range:
         """The positions of m's entries to quantify over (all of them)."""
-        return range(m.n)
-
-    # leader and candidate state
-    def granted(self, i: int, j: int) -> bool:
-        return j in self.recs[i].granted
-
-    def responded(self, i: int, j: int) -> bool:
-        return j in self.recs[i].responded
-
-    def next(self, i: int, j: int) -> int:
-        return self.recs[i].next_index[j]
-
-    def match(self, i: int, j: int) -> int:
-        return self.recs[i].match_index[j]
+        return range(m.entry_count)
 
     # array primitives (their Z3 twins are in checker.invariants.symbolic)
     def log_terms_at_most(self, i: int, bound: int) -> bool:
         """Every known term of i's log is ≤ bound."""
         r = self.recs[i]
-        return r.snap_term <= bound and (not r.log_terms or max(r.log_terms) <= bound)
+        return r.snapshot_term <= bound and (not r.log_terms or max(r.log_terms) <= bound)
 
     def last_common(self, i: int, j: int, hi: int) -> int:
         """The largest k ≤ hi at which both logs know the term of entry k and it is the same;
         0 if there is none."""
         a, b = self.recs[i], self.recs[j]
-        lo = max(a.snap_index, b.snap_index, 1)
-        hi = min(hi, a.last, b.last)
+        lo = max(a.snapshot_index, b.snapshot_index, 1)
+        hi = min(hi, a.last_index, b.last_index)
         if hi < lo:
             return 0
         ta, tb = a.terms(lo, hi), b.terms(lo, hi)
@@ -200,8 +211,8 @@ class ConcreteView:
         """Entries 1..hi are the same in i's log (here) and j's log (in `other`): equal values
         (absent beyond the end) and equal terms where both know them."""
         a, b = self.recs[i], other.recs[j]
-        common = min(hi, a.last, b.last)
-        if hi > common and a.last != b.last:
+        common = min(hi, a.last_index, b.last_index)
+        if hi > common and a.last_index != b.last_index:
             return False  # one log holds entry common+1 ≤ hi, the other does not
         if common <= 0:
             return True
@@ -210,55 +221,48 @@ class ConcreteView:
             vb = b.values[:common] if b.values is not None else (0,) * common
             if va != vb:
                 return False
-        lo = max(a.snap_index, b.snap_index, 1)
+        lo = max(a.snapshot_index, b.snapshot_index, 1)
         return lo > common or a.terms(lo, common) == b.terms(lo, common)
 
 
 def rec_from_spec(state: State, i: int) -> ServerRec:
-    snap = state.snapshot[i]
+    snapshot = state.snapshot[i]
     log = state.log[i]
     voted = state.voted_for[i]
     return ServerRec(
-        term=state.current_term[i],
+        term=state.term[i],
         role=int(state.role[i]),
         voted_for=NONE if voted is None else voted,
-        commit=state.commit_index[i],
-        snap_index=snap.index,
-        snap_term=snap.term,
+        commit_index=state.commit_index[i],
+        snapshot_index=snapshot.index,
+        snapshot_term=snapshot.term,
         log_terms=tuple(e.term for e in log),
-        values=snap.values + tuple(e.value for e in log),
-        granted=state.votes_granted[i],
-        responded=state.votes_responded[i],
+        values=snapshot.values + tuple(e.value for e in log),
+        votes_granted=members(state.votes_granted[i], state.servers),
+        votes_responded=members(state.votes_responded[i], state.servers),
         next_index=state.next_index[i],
         match_index=state.match_index[i],
     )
 
 
 def msg_from_spec(m: Message) -> MsgRec:
-    match m:
-        case RequestVoteRequest():
-            return MsgRec(RV, m.src, m.dst, m.term, a=m.last_log_index, b=m.last_log_term)
-        case RequestVoteResponse():
-            return MsgRec(RVR, m.src, m.dst, m.term, flag=m.granted)
-        case AppendEntriesRequest():
-            return MsgRec(
-                AE, m.src, m.dst, m.term, a=m.prev_log_index, b=m.prev_log_term, c=m.leader_commit,
-                ent_terms=tuple(e.term for e in m.entries),
-                ent_values=tuple(e.value for e in m.entries),
-            )
-        case AppendEntriesResponse():
-            return MsgRec(AER, m.src, m.dst, m.term, a=m.match_index, flag=m.success)
-        case InstallSnapshotRequest():
-            return MsgRec(IS, m.src, m.dst, m.term, a=m.last_index, b=m.last_term, ent_values=m.values)
-    raise AssertionError(f"not a message: {m!r}")  # pragma: no cover
+    """The record of a spec message: its fields carried over by name."""
+    kind = KIND_OF[type(m)]
+    fields = {f: getattr(m, f) for f in FIELDS[kind] if f != "entries"}
+    if kind == AE:
+        assert isinstance(m, AppendEntries)
+        fields["entry_terms"] = tuple(e.term for e in m.entries)
+        fields["entry_values"] = tuple(e.value for e in m.entries)
+    return MsgRec(kind, m.src, m.dst, m.term, **fields)
 
 
 def from_spec(state: State) -> ConcreteView:
     """The view of a spec state (messages in a deterministic order)."""
     recs = [rec_from_spec(state, i) for i in range(state.servers)]
-    msgs = sorted((msg_from_spec(m) for m in state.network), key=_msg_key)
-    return ConcreteView(recs, msgs, state.restarts)
+    network = sorted((msg_from_spec(m) for m in state.network), key=_msg_key)
+    return ConcreteView(recs, network, state.restarts)
 
 
-def _msg_key(m: MsgRec) -> tuple[int, ...]:
-    return (m.kind, m.src, m.dst, m.term, m.a, m.b, int(m.flag), m.c, *m.ent_terms)
+def _msg_key(m: MsgRec) -> tuple[object, ...]:
+    return (m.kind, m.src, m.dst, m.term, *(getattr(m, f) for f in FIELDS[m.kind]
+                                             if f != "entries"), m.entry_terms)

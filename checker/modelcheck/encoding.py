@@ -16,16 +16,16 @@ servers differ and a single renaming is tried instead of n!.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from spec.raft import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
-    InstallSnapshotRequest,
+    AppendEntries,
+    AppendEntriesReply,
+    InstallSnapshot,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     Role,
     State,
 )
@@ -56,7 +56,7 @@ def _sorting_orders(state: State) -> Iterator[list[int]]:
     already; only when two tie is the costlier full signature computed."""
     n = state.servers
     quick = [
-        (state.current_term[i], int(state.role[i]), state.log[i], state.commit_index[i])
+        (state.term[i], int(state.role[i]), state.log[i], state.commit_index[i])
         for i in range(n)
     ]
     if len(set(quick)) == n:
@@ -91,7 +91,7 @@ def _signatures_of(
         received[dst].append(body)
     return [
         (
-            state.current_term[i],
+            state.term[i],
             int(state.role[i]),
             state.log[i],
             *(() if snapshots is None else (snapshots[i],)),
@@ -178,15 +178,13 @@ def _encode_as(state: State, order: Sequence[int]) -> Encoding:
         granted = 0
         for j in state.votes_granted[old]:
             granted |= 1 << new_id[j]
-        if identity:
-            nxt, match = state.next_index[old], state.match_index[old]
-        else:
-            row_n, row_m = state.next_index[old], state.match_index[old]
-            nxt = tuple([row_n[o] for o in order])
-            match = tuple([row_m[o] for o in order])
+        next_index, match_index = state.next_index[old], state.match_index[old]
+        if not identity:
+            next_index = tuple([next_index[o] for o in order])
+            match_index = tuple([match_index[o] for o in order])
         servers.append(
             (
-                state.current_term[old],
+                state.term[old],
                 int(state.role[old]),
                 -1 if vote is None else new_id[vote],
                 state.log[old],
@@ -194,8 +192,8 @@ def _encode_as(state: State, order: Sequence[int]) -> Encoding:
                 state.commit_index[old],
                 responded,
                 granted,
-                nxt,
-                match,
+                next_index,
+                match_index,
             )
         )
     network = tuple(sorted([_encode_message(m, new_id) for m in state.network]))
@@ -205,24 +203,24 @@ def _encode_as(state: State, order: Sequence[int]) -> Encoding:
 def _encode_message(m: Message, new_id: Sequence[int]) -> tuple[object, ...]:
     src, dst = new_id[m.src], new_id[m.dst]
     match m:
-        case RequestVoteRequest():
+        case RequestVote():
             return (_RV, src, dst, m.term, m.last_log_index, m.last_log_term)
-        case RequestVoteResponse():
+        case RequestVoteReply():
             return (_RVR, src, dst, m.term, int(m.granted))
-        case AppendEntriesRequest():
+        case AppendEntries():
             return (
                 _AE,
                 src,
                 dst,
                 m.term,
-                m.prev_log_index,
-                m.prev_log_term,
+                m.prev_index,
+                m.prev_term,
                 m.entries,
                 m.leader_commit,
             )
-        case AppendEntriesResponse():
+        case AppendEntriesReply():
             return (_AER, src, dst, m.term, int(m.success), m.match_index)
-        case InstallSnapshotRequest():
+        case InstallSnapshot():
             return (_IS, src, dst, m.term, m.last_index, m.last_term, m.values)
     raise AssertionError(f"not a message: {m!r}")  # pragma: no cover
 
@@ -231,41 +229,48 @@ def decode(encoding: Encoding) -> State:
     """The state an encoding stands for (inverse of `encode`)."""
     servers, network, restarts = encoding
     assert isinstance(servers, tuple) and isinstance(network, tuple) and isinstance(restarts, int)
-    n = len(servers)
-
-    def members(mask: int) -> frozenset[int]:
-        return frozenset(j for j in range(n) if mask >> j & 1)
-
+    # (each server's tuple holds the spec's per-server variables in State's field order)
+    (term, role, voted_for, log, snapshot, commit_index, votes_responded, votes_granted,
+     next_index, match_index) = zip(*servers, strict=True)
+    members = _members(len(servers))
     return State(
-        current_term=tuple(s[0] for s in servers),
-        role=tuple(_ROLES[s[1]] for s in servers),
-        voted_for=tuple(None if s[2] < 0 else s[2] for s in servers),
-        log=tuple(s[3] for s in servers),
-        snapshot=tuple(s[4] for s in servers),
-        commit_index=tuple(s[5] for s in servers),
-        votes_responded=tuple(members(s[6]) for s in servers),
-        votes_granted=tuple(members(s[7]) for s in servers),
-        next_index=tuple(s[8] for s in servers),
-        match_index=tuple(s[9] for s in servers),
+        term=term,
+        role=tuple(_ROLES[r] for r in role),
+        voted_for=tuple(None if v < 0 else v for v in voted_for),
+        log=log,
+        snapshot=snapshot,
+        commit_index=commit_index,
+        votes_responded=tuple(map(members, votes_responded)),
+        votes_granted=tuple(map(members, votes_granted)),
+        next_index=next_index,
+        match_index=match_index,
         network=frozenset(_decode_message(m) for m in network),
         restarts=restarts,
     )
+
+
+def _members(n: int) -> Callable[[int], frozenset[int]]:
+    """The set of servers a bitmask over n servers stands for."""
+    def members(mask: int) -> frozenset[int]:
+        return frozenset(j for j in range(n) if mask >> j & 1)
+
+    return members
 
 
 def _decode_message(m: tuple[object, ...]) -> Message:
     kind, src, dst, term, *rest = m
     assert isinstance(src, int) and isinstance(dst, int) and isinstance(term, int)
     if kind == _RV:
-        return RequestVoteRequest(src, dst, term, *rest)  # type: ignore[arg-type]
+        return RequestVote(src, dst, term, *rest)  # type: ignore[arg-type]
     if kind == _RVR:
-        return RequestVoteResponse(src, dst, term, bool(rest[0]))
+        return RequestVoteReply(src, dst, term, bool(rest[0]))
     if kind == _AE:
-        prev, prev_term, entries, commit = rest
+        prev_index, prev_term, entries, leader_commit = rest
         assert isinstance(entries, tuple)
-        return AppendEntriesRequest(src, dst, term, prev, prev_term, entries, commit)  # type: ignore[arg-type]
+        return AppendEntries(src, dst, term, prev_index, prev_term, entries, leader_commit)  # type: ignore[arg-type]
     if kind == _AER:
-        return AppendEntriesResponse(src, dst, term, bool(rest[0]), rest[1])  # type: ignore[arg-type]
-    return InstallSnapshotRequest(src, dst, term, *rest)  # type: ignore[arg-type]
+        return AppendEntriesReply(src, dst, term, bool(rest[0]), rest[1])  # type: ignore[arg-type]
+    return InstallSnapshot(src, dst, term, *rest)  # type: ignore[arg-type]
 
 
 # ---- raft.tla mode (spec.raft_tla.TlaState): the same scheme, with the bag's counts ----
@@ -277,7 +282,7 @@ def canonical_tla(state: TlaState, symmetry: bool = True) -> Encoding:
     if not symmetry:
         return _encode_tla_as(state, list(range(n)))
     quick = [
-        (state.current_term[i], int(state.role[i]), state.log[i], state.commit_index[i])
+        (state.term[i], int(state.role[i]), state.log[i], state.commit_index[i])
         for i in range(n)
     ]
     if len(set(quick)) == n:
@@ -287,7 +292,7 @@ def canonical_tla(state: TlaState, symmetry: bool = True) -> Encoding:
 
 def _tla_signatures(state: TlaState) -> list[tuple[object, ...]]:
     """As `_signatures`, over the bag (a message's count is part of its body)."""
-    bodies = ((m.src, m.dst, (_message_body(m), count)) for m, count in state.messages)
+    bodies = ((m.src, m.dst, (_message_body(m), count)) for m, count in state.network)
     return _signatures_of(state, bodies, None)
 
 
@@ -296,54 +301,52 @@ def _encode_tla_as(state: TlaState, order: Sequence[int]) -> Encoding:
     new_id = [0] * n
     for new, old in enumerate(order):
         new_id[old] = new
-    terms, roles, votes, logs = state.current_term, state.role, state.voted_for, state.log
-    commits, next_index, match_index = state.commit_index, state.next_index, state.match_index
+    term, role, voted_for, log = state.term, state.role, state.voted_for, state.log
+    commit_index, next_index, match_index = state.commit_index, state.next_index, state.match_index
     votes_responded, votes_granted = state.votes_responded, state.votes_granted
     servers = []
     for old in order:
-        vote = votes[old]
+        vote = voted_for[old]
         responded = granted = 0  # the sets are small and mostly empty: no generator
         for j in votes_responded[old]:
             responded |= 1 << new_id[j]
         for j in votes_granted[old]:
             granted |= 1 << new_id[j]
-        row_n, row_m = next_index[old], match_index[old]
+        next_row, match_row = next_index[old], match_index[old]
         servers.append(
             (
-                terms[old],
-                int(roles[old]),
+                term[old],
+                int(role[old]),
                 -1 if vote is None else new_id[vote],
-                logs[old],
-                commits[old],
+                log[old],
+                commit_index[old],
                 responded,
                 granted,
-                tuple([row_n[o] for o in order]),
-                tuple([row_m[o] for o in order]),
+                tuple([next_row[o] for o in order]),
+                tuple([match_row[o] for o in order]),
             )
         )
-    bag = tuple(sorted([(_encode_message(m, new_id), c) for m, c in state.messages]))
+    bag = tuple(sorted([(_encode_message(m, new_id), c) for m, c in state.network]))
     return (tuple(servers), bag, state.restarts)
 
 
 def decode_tla(encoding: Encoding) -> TlaState:
     servers, bag, restarts = encoding
     assert isinstance(servers, tuple) and isinstance(bag, tuple) and isinstance(restarts, int)
-    n = len(servers)
-
-    def members(mask: int) -> frozenset[int]:
-        return frozenset(j for j in range(n) if mask >> j & 1)
-
-    messages = tuple(sorted(((_decode_message(m), c) for m, c in bag), key=bag_key))
+    # (each server's tuple holds TlaState's per-server variables in its field order)
+    (term, role, voted_for, log, commit_index, votes_responded, votes_granted, next_index,
+     match_index) = zip(*servers, strict=True)
+    members = _members(len(servers))
     return TlaState(
-        current_term=tuple(s[0] for s in servers),
-        role=tuple(_ROLES[s[1]] for s in servers),
-        voted_for=tuple(None if s[2] < 0 else s[2] for s in servers),
-        log=tuple(s[3] for s in servers),
-        commit_index=tuple(s[4] for s in servers),
-        votes_responded=tuple(members(s[5]) for s in servers),
-        votes_granted=tuple(members(s[6]) for s in servers),
-        next_index=tuple(s[7] for s in servers),
-        match_index=tuple(s[8] for s in servers),
-        messages=messages,
+        term=term,
+        role=tuple(_ROLES[r] for r in role),
+        voted_for=tuple(None if v < 0 else v for v in voted_for),
+        log=log,
+        commit_index=commit_index,
+        votes_responded=tuple(map(members, votes_responded)),
+        votes_granted=tuple(map(members, votes_granted)),
+        next_index=next_index,
+        match_index=match_index,
+        network=tuple(sorted(((_decode_message(m), c) for m, c in bag), key=bag_key)),
         restarts=restarts,
     )

@@ -9,12 +9,20 @@ states. Counterexamples are still replayed through the readable spec (`model.py`
 
 A packed state is a tuple `(servers, bag, restarts)`:
 
-- `servers` holds one tuple per server, `(term, role, votedFor, log, commitIndex,
-  votesResponded, votesGranted, nextIndex, matchIndex)`, with `votedFor` -1 for none, the
-  vote sets as bitmasks, and each log entry as the int `term << 4 | value`;
-- `bag` is raft.tla's message bag as a sorted tuple of ints, one per message in its domain,
-  `body << 10 | src << 7 | dst << 4 | count` (see `_message`): the server ids sit in fixed
-  bits, so renaming servers is a table lookup, and a message's count rides along.
+- `servers` holds one tuple per server (a `Local`), its variables at the positions `TERM`,
+  `ROLE`, `VOTED_FOR`, `LOG`, `COMMIT_INDEX`, `VOTES_RESPONDED`, `VOTES_GRANTED`,
+  `NEXT_INDEX`, `MATCH_INDEX`, with `voted_for` -1 for none, the vote sets as bitmasks, and
+  each log entry an int, `entry(term, value)`;
+- `bag` is raft.tla's message bag (`network`) as a sorted tuple of ints, one *item* per
+  message in its domain: `item(key, count)`, where a message's *key* is
+  `key(body, src, dst)` and its *body* its kind, term and fields (`request_vote_body`, ...).
+  The server ids sit in fixed bits, so renaming servers is a table lookup, and a message's
+  count rides along.
+
+The layout is named below: a constant for every position, shift and mask, and small
+functions that build and read entries, keys and items. The successor function is the engine's
+hot path; there the constants are written inline (a call per field would cost more than the
+arithmetic it names).
 
 Only ints and tuples of ints: hashing is deterministic across processes (the parallel search
 partitions by hash), pickling is cheap, and a canonical form under symmetry is a plain tuple.
@@ -29,88 +37,160 @@ from typing import Any
 from checker.modelcheck.encoding import orders_by
 from spec.raft_tla import TlaState, bag_key
 from spec.raft_types import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
+    AppendEntries,
+    AppendEntriesReply,
     Config,
     Entry,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     Role,
 )
 
-Local = tuple[Any, ...]  # one server's variables, as described above
+Local = tuple[Any, ...]  # one server's variables, at the positions below
 Packed = tuple[Any, ...]  # (servers, bag, restarts)
 
 FOLLOWER, CANDIDATE, LEADER = int(Role.FOLLOWER), int(Role.CANDIDATE), int(Role.LEADER)
-_RV, _RVR, _AE, _AER = range(4)
 _ROLES = tuple(Role)
-_IDS = 0x3F0  # the bits of a bag item that hold src and dst
-_COUNT = 0xF  # the bits that hold the count (counts stay ≤ max_messages + 1 ≤ 11)
 
-# Local's fields by position.
-TERM, ROLE, VOTED, LOG, COMMIT, RESPONDED, GRANTED, NEXT, MATCH = range(9)
+# ---------------------------------------------------------------- the layout
+
+# A server's variables, by position in its `Local`.
+(TERM, ROLE, VOTED_FOR, LOG, COMMIT_INDEX, VOTES_RESPONDED, VOTES_GRANTED, NEXT_INDEX,
+ MATCH_INDEX) = range(9)
+
+# A log entry: its term above its value (values < 16).
+ENTRY_TERM_SHIFT = 4
+ENTRY_VALUE_MASK = 0xF
+
+# A bag item: the message's key above its count (counts stay ≤ max_messages + 1 ≤ 11); a key:
+# the message's body above its sender's and receiver's ids (ids < 8).
+COUNT_BITS = 4
+COUNT_MASK = (1 << COUNT_BITS) - 1
+ID_BITS = 3
+ID_MASK = (1 << ID_BITS) - 1
+DST_SHIFT = COUNT_BITS  # the ids' positions in an item
+SRC_SHIFT = COUNT_BITS + ID_BITS
+BODY_SHIFT = COUNT_BITS + 2 * ID_BITS  # the body's position in an item
+KEY_BODY_SHIFT = 2 * ID_BITS  # the body's position in a key
+IDS_MASK = ((1 << 2 * ID_BITS) - 1) << COUNT_BITS  # both ids, in an item
+SELF_MARK = 1 << DST_SHIFT  # (an id-free item with this bit was sent to its own sender)
+
+# A message body: the kind, the term, and up to four 8-bit fields named per kind (indexes
+# and terms are bounded far below 256 by the CLI's limits).
+RV, RVR, AE, AER = range(4)  # the kinds, as in checker.invariants.view
+KIND_MASK = 0x7
+TERM_SHIFT = 3
+TERM_MASK = 0x1F
+FIELD_MASK = 0xFF
+LAST_LOG_INDEX_SHIFT, LAST_LOG_TERM_SHIFT = 8, 16  # RequestVote
+GRANTED_SHIFT = 8  # RequestVoteReply
+# AppendEntries: ENTRY is its one entry (raft.tla sends at most one), 0 for none
+PREV_INDEX_SHIFT, PREV_TERM_SHIFT, ENTRY_SHIFT, LEADER_COMMIT_SHIFT = 8, 16, 24, 32
+SUCCESS_SHIFT, MATCH_INDEX_SHIFT = 8, 16  # AppendEntriesReply
 
 
-# ---------------------------------------------------------------- messages
+def entry(term: int, value: int) -> int:
+    return term << ENTRY_TERM_SHIFT | value
 
 
-def _message(kind: int, term: int, a: int = 0, b: int = 0, c: int = 0, d: int = 0) -> int:
-    """A message body without its ids: the kind, the term, and up to four small fields, 8
-    bits each (indexes and terms are bounded far below 256 by the CLI's limits)."""
-    return kind | term << 3 | a << 8 | b << 16 | c << 24 | d << 32
+def entry_term(e: int) -> int:
+    return e >> ENTRY_TERM_SHIFT
 
 
-def _item(body: int, src: int, dst: int, count: int = 1) -> int:
-    return body << 10 | src << 7 | dst << 4 | count
+def entry_value(e: int) -> int:
+    return e & ENTRY_VALUE_MASK
 
 
-def _add(bag: tuple[int, ...], key: int, network: str) -> tuple[int, ...]:
-    """The bag with one more copy of the message `key` (an item without its count); a set
-    with the message."""
-    for k, item in enumerate(bag):
-        if item >> 4 == key:
-            return bag if network == "set" else (*bag[:k], item + 1, *bag[k + 1 :])
-    return tuple(sorted((*bag, key << 4 | 1)))
+def key(body: int, src: int, dst: int) -> int:
+    return body << KEY_BODY_SHIFT | src << ID_BITS | dst
 
 
-def _take(bag: tuple[int, ...], k: int, network: str) -> tuple[int, ...]:
+def item(key: int, count: int = 1) -> int:
+    return key << COUNT_BITS | count
+
+
+def item_key(item: int) -> int:
+    return item >> COUNT_BITS
+
+
+def item_count(item: int) -> int:
+    return item & COUNT_MASK
+
+
+def request_vote_body(term: int, last_log_index: int, last_log_term: int) -> int:
+    return (RV | term << TERM_SHIFT | last_log_index << LAST_LOG_INDEX_SHIFT
+            | last_log_term << LAST_LOG_TERM_SHIFT)
+
+
+def request_vote_reply_body(term: int, granted: bool) -> int:
+    return RVR | term << TERM_SHIFT | granted << GRANTED_SHIFT
+
+
+def append_entries_body(term: int, prev_index: int, prev_term: int, entry: int,
+                        leader_commit: int) -> int:
+    return (AE | term << TERM_SHIFT | prev_index << PREV_INDEX_SHIFT
+            | prev_term << PREV_TERM_SHIFT | entry << ENTRY_SHIFT
+            | leader_commit << LEADER_COMMIT_SHIFT)
+
+
+def append_entries_reply_body(term: int, success: bool, match_index: int) -> int:
+    return AER | term << TERM_SHIFT | success << SUCCESS_SHIFT | match_index << MATCH_INDEX_SHIFT
+
+
+# ---------------------------------------------------------------- the bag
+
+
+def _add(bag: tuple[int, ...], key: int, network_kind: str) -> tuple[int, ...]:
+    """The bag with one more copy of the message `key`; a set with the message."""
+    for k, it in enumerate(bag):
+        if it >> COUNT_BITS == key:
+            return bag if network_kind == "set" else (*bag[:k], it + 1, *bag[k + 1 :])
+    return tuple(sorted((*bag, key << COUNT_BITS | 1)))
+
+
+def _take(bag: tuple[int, ...], k: int, network_kind: str) -> tuple[int, ...]:
     """The bag with one copy fewer of its k-th message (kept at count 0 in raft.tla's bag)."""
-    item = bag[k]
-    if item & _COUNT == 1 and network != "bag":
+    it = bag[k]
+    if it & COUNT_MASK == 1 and network_kind != "bag":
         return (*bag[:k], *bag[k + 1 :])
-    return (*bag[:k], item - 1, *bag[k + 1 :])
+    return (*bag[:k], it - 1, *bag[k + 1 :])
 
 
-def _consume(bag: tuple[int, ...], k: int, network: str) -> tuple[int, ...]:
+def _consume(bag: tuple[int, ...], k: int, network_kind: str) -> tuple[int, ...]:
     """The network after its k-th message is received: consumed from a bag, kept in a set."""
-    return bag if network == "set" else _take(bag, k, network)
+    return bag if network_kind == "set" else _take(bag, k, network_kind)
 
 
 def _in_flight(bag: tuple[int, ...]) -> int:
-    return sum(item & _COUNT for item in bag)
+    return sum(it & COUNT_MASK for it in bag)
 
 
 # ---------------------------------------------------------------- Next
 
 
-def successors(state: Packed, config: Config, network: str) -> Iterator[tuple[str, Packed]]:
+def successors(
+    state: Packed, config: Config, network_kind: str
+) -> Iterator[tuple[str, Packed]]:
     """raft.tla's Next on a packed state, filtered by the state constraints (a step is not
     taken if its target breaks one). Yields (action name, state); the readable spec names the
-    actions of a counterexample, so only the name is kept here. `network` is one of
+    actions of a counterexample, so only the name is kept here. `network_kind` is one of
     `spec.raft_tla.NETWORKS`."""
-    if network == "set":
+    if network_kind == "set":
         # Sending a message already in the set, and replying while keeping the request, make
         # the in-flight count hard to track step by step: filter on the result instead.
         limit = config.max_messages
-        for action, t in _next(state, config, network, True):
+        for action, t in _next(state, config, network_kind, True):
             if len(t[1]) <= limit:
                 yield action, t
     else:
-        yield from _next(state, config, network, _in_flight(state[1]) < config.max_messages)
+        room = _in_flight(state[1]) < config.max_messages
+        yield from _next(state, config, network_kind, room)
 
 
-def _next(state: Packed, config: Config, network: str, room: bool) -> Iterator[tuple[str, Packed]]:
+def _next(
+    state: Packed, config: Config, network_kind: str, room: bool
+) -> Iterator[tuple[str, Packed]]:
     """Next, with the term, log and restart bounds applied step by step; `room` says whether
     a bag may take one more message (a step that receives one and sends one keeps its size)."""
     if config.max_term < 1:  # the initial terms (1) already break the constraint
@@ -121,214 +201,176 @@ def _next(state: Packed, config: Config, network: str, room: bool) -> Iterator[t
     max_term, max_log = config.max_term, config.max_log
     for i in range(n):
         me = servers[i]
-        term, role, _, log, commit, _, granted, nxt, match = me
+        term, role, _, log, commit_index, _, votes_granted, next_index, match_index = me
         if role != LEADER and term < max_term:
-            yield (
-                "Timeout",
-                (
-                    _put(servers, i, (term + 1, CANDIDATE, -1, log, commit, 0, 0, nxt, match)),
-                    bag,
-                    restarts,
-                ),
-            )
+            candidate = (term + 1, CANDIDATE, -1, log, commit_index, 0, 0, next_index,
+                         match_index)
+            yield "Timeout", (_put(servers, i, candidate), bag, restarts)
         if restarts < config.max_restarts:
-            zero = (0,) * n
-            yield (
-                "Restart",
-                (
-                    _put(servers, i, (term, FOLLOWER, me[VOTED], log, 0, 0, 0, (1,) * n, zero)),
-                    bag,
-                    restarts + 1,
-                ),
-            )
+            follower = (term, FOLLOWER, me[VOTED_FOR], log, 0, 0, 0, (1,) * n, (0,) * n)
+            yield "Restart", (_put(servers, i, follower), bag, restarts + 1)
         if role == CANDIDATE:
             if room:
-                body = _message(_RV, term, len(log), log[-1] >> 4 if log else 0)
-                responded = me[RESPONDED]
+                last_term = log[-1] >> ENTRY_TERM_SHIFT if log else 0
+                body = request_vote_body(term, len(log), last_term)
+                votes_responded = me[VOTES_RESPONDED]
                 for j in range(n):
-                    if not responded >> j & 1:
-                        sent = _add(bag, body << 6 | i << 3 | j, network)
+                    if not votes_responded >> j & 1:
+                        sent = _add(bag, body << KEY_BODY_SHIFT | i << ID_BITS | j,
+                                    network_kind)
                         yield "RequestVote", (servers, sent, restarts)
-            if granted.bit_count() >= quorum:
-                leader = (term, LEADER, me[VOTED], log, commit, me[RESPONDED], granted)
-                yield (
-                    "BecomeLeader",
-                    (
-                        _put(servers, i, (*leader, (len(log) + 1,) * n, (0,) * n)),
-                        bag,
-                        restarts,
-                    ),
-                )
+            if votes_granted.bit_count() >= quorum:
+                leader = (*me[:ROLE], LEADER, *me[VOTED_FOR:NEXT_INDEX], (len(log) + 1,) * n,
+                          (0,) * n)
+                yield "BecomeLeader", (_put(servers, i, leader), bag, restarts)
         elif role == LEADER:
             if len(log) < max_log:
                 for v in range(1, config.values + 1):
-                    grown = (*log, term << 4 | v)
-                    yield (
-                        "ClientRequest",
-                        (
-                            _put(servers, i, (*me[:LOG], grown, *me[COMMIT:])),
-                            bag,
-                            restarts,
-                        ),
-                    )
-            yield (
-                "AdvanceCommitIndex",
-                (
-                    _put(servers, i, (*me[:COMMIT], _commit(me, i, n, quorum), *me[RESPONDED:])),
-                    bag,
-                    restarts,
-                ),
-            )
+                    grown = (*me[:LOG], (*log, term << ENTRY_TERM_SHIFT | v),
+                             *me[COMMIT_INDEX:])
+                    yield "ClientRequest", (_put(servers, i, grown), bag, restarts)
+            advanced = (*me[:COMMIT_INDEX], _commit_index(me, i, n, quorum),
+                        *me[VOTES_RESPONDED:])
+            yield "AdvanceCommitIndex", (_put(servers, i, advanced), bag, restarts)
             if room:
                 for j in range(n):
                     if j != i:
-                        sent = _add(bag, _append_entries(me, j) << 6 | i << 3 | j, network)
+                        body = _append_entries_body(me, j)
+                        sent = _add(bag, body << KEY_BODY_SHIFT | i << ID_BITS | j,
+                                    network_kind)
                         yield "AppendEntries", (servers, sent, restarts)
-    for k, item in enumerate(bag):
-        if not item & _COUNT:
+    for k, it in enumerate(bag):
+        if not it & COUNT_MASK:
             continue
-        yield from _receive(state, config, k, item, network)
-        if config.duplicates and room and network != "set":  # in a set a copy changes nothing
-            yield "Duplicate", (servers, (*bag[:k], item + 1, *bag[k + 1 :]), restarts)
+        yield from _receive(state, config, k, it, network_kind)
+        if config.duplicates and room and network_kind != "set":  # a set: copies change nothing
+            yield "Duplicate", (servers, (*bag[:k], it + 1, *bag[k + 1 :]), restarts)
         if config.drops:
-            yield "Drop", (servers, _take(bag, k, network), restarts)
+            yield "Drop", (servers, _take(bag, k, network_kind), restarts)
 
 
 def _put(servers: tuple[Local, ...], i: int, local: Local) -> tuple[Local, ...]:
     return (*servers[:i], local, *servers[i + 1 :])
 
 
-def _append_entries(me: Local, j: int) -> int:
+def _append_entries_body(me: Local, j: int) -> int:
     """The body of the AppendEntries that leader `me` sends to j: at most one entry."""
     log = me[LOG]
-    nxt = me[NEXT][j]
-    prev = nxt - 1
-    prev_term = log[prev - 1] >> 4 if prev > 0 else 0
-    last_entry = min(len(log), nxt)
-    entry = log[nxt - 1] if nxt <= last_entry else 0
-    return _message(_AE, me[TERM], prev, prev_term, entry, min(me[COMMIT], last_entry))
+    next_index = me[NEXT_INDEX][j]
+    prev_index = next_index - 1
+    prev_term = log[prev_index - 1] >> ENTRY_TERM_SHIFT if prev_index > 0 else 0
+    last_entry = min(len(log), next_index)
+    sent = log[next_index - 1] if next_index <= last_entry else 0
+    return append_entries_body(me[TERM], prev_index, prev_term, sent,
+                               min(me[COMMIT_INDEX], last_entry))
 
 
-def _commit(me: Local, i: int, n: int, quorum: int) -> int:
+def _commit_index(me: Local, i: int, n: int, quorum: int) -> int:
     """AdvanceCommitIndex: the greatest index held by a quorum, if its entry is of the
     leader's term; else the commit index unchanged."""
     log: tuple[int, ...] = me[LOG]
-    match: tuple[int, ...] = me[MATCH]
-    commit: int = me[COMMIT]
+    match_index: tuple[int, ...] = me[MATCH_INDEX]
+    commit_index: int = me[COMMIT_INDEX]
     for k in range(len(log), 0, -1):
-        if 1 + sum(1 for j in range(n) if j != i and match[j] >= k) >= quorum:
-            return k if log[k - 1] >> 4 == me[TERM] else commit
-    return commit
+        if 1 + sum(1 for j in range(n) if j != i and match_index[j] >= k) >= quorum:
+            return k if log[k - 1] >> ENTRY_TERM_SHIFT == me[TERM] else commit_index
+    return commit_index
 
 
 def _receive(
-    state: Packed, config: Config, k: int, item: int, network: str
+    state: Packed, config: Config, k: int, it: int, network_kind: str
 ) -> Iterator[tuple[str, Packed]]:
+    """Receive the bag's k-th message, `it`: raft.tla's UpdateTerm, or the handler of its
+    kind (the receiver is the item's dst, `i`; the sender its src, `j`)."""
     servers, bag, restarts = state
-    body = item >> 10
-    i, j = item >> 4 & 7, item >> 7 & 7
+    body = it >> BODY_SHIFT
+    i, j = it >> DST_SHIFT & ID_MASK, it >> SRC_SHIFT & ID_MASK
     me = servers[i]
     term = me[TERM]
-    m_term = body >> 3 & 0x1F
+    m_term = body >> TERM_SHIFT & TERM_MASK
     if m_term > term:  # UpdateTerm: the message stays for a later step
         if m_term <= config.max_term:
-            yield (
-                "UpdateTerm",
-                (
-                    _put(servers, i, (m_term, FOLLOWER, -1, *me[LOG:])),
-                    bag,
-                    restarts,
-                ),
-            )
+            updated = (m_term, FOLLOWER, -1, *me[LOG:])
+            yield "UpdateTerm", (_put(servers, i, updated), bag, restarts)
         return
-    kind = body & 7
-    a, b = body >> 8 & 0xFF, body >> 16 & 0xFF
-    if kind == _RV:
+    kind = body & KIND_MASK
+    if kind == RV:
+        last_log_index = body >> LAST_LOG_INDEX_SHIFT & FIELD_MASK
+        last_log_term = body >> LAST_LOG_TERM_SHIFT & FIELD_MASK
         log = me[LOG]
-        last_term = log[-1] >> 4 if log else 0
-        log_ok = b > last_term or (b == last_term and a >= len(log))
-        grant = m_term == term and log_ok and me[VOTED] in (-1, j)
+        last_term = log[-1] >> ENTRY_TERM_SHIFT if log else 0
+        log_ok = last_log_term > last_term or (
+            last_log_term == last_term and last_log_index >= len(log))
+        grant = m_term == term and log_ok and me[VOTED_FOR] in (-1, j)
         if grant:
             servers = _put(servers, i, (term, me[ROLE], j, *me[LOG:]))
-        reply = _message(_RVR, term, int(grant)) << 6 | i << 3 | j
-        yield "HandleRequestVoteRequest", (servers, _reply(bag, k, reply, network), restarts)
-    elif kind == _RVR:
+        reply = request_vote_reply_body(term, grant) << KEY_BODY_SHIFT | i << ID_BITS | j
+        yield "HandleRequestVoteRequest", (servers, _reply(bag, k, reply, network_kind), restarts)
+    elif kind == RVR:
         if m_term == term:
-            responded, granted = me[RESPONDED] | 1 << j, me[GRANTED] | (a << j)
-            servers = _put(servers, i, (*me[:RESPONDED], responded, granted, *me[NEXT:]))
-        yield "HandleRequestVoteResponse", (servers, _consume(bag, k, network), restarts)
-    elif kind == _AE:
-        yield from _handle_append_entries(state, config, k, body, i, j, network)
-    else:  # AppendEntriesResponse
+            granted = body >> GRANTED_SHIFT & FIELD_MASK
+            votes = (me[VOTES_RESPONDED] | 1 << j, me[VOTES_GRANTED] | granted << j)
+            servers = _put(servers, i, (*me[:VOTES_RESPONDED], *votes, *me[NEXT_INDEX:]))
+        yield "HandleRequestVoteResponse", (servers, _consume(bag, k, network_kind), restarts)
+    elif kind == AE:
+        yield from _handle_append_entries(state, config, k, body, i, j, network_kind)
+    else:  # AppendEntriesReply
         if m_term == term:
-            row_n, row_m = me[NEXT], me[MATCH]
-            if a:  # success: b is the matchIndex
-                row_n, row_m = (
-                    (*row_n[:j], b + 1, *row_n[j + 1 :]),
-                    (*row_m[:j], b, *row_m[j + 1 :]),
-                )
+            next_index, match_index = me[NEXT_INDEX], me[MATCH_INDEX]
+            if body >> SUCCESS_SHIFT & FIELD_MASK:
+                matched = body >> MATCH_INDEX_SHIFT & FIELD_MASK
+                next_index = (*next_index[:j], matched + 1, *next_index[j + 1 :])
+                match_index = (*match_index[:j], matched, *match_index[j + 1 :])
             else:
-                row_n = (*row_n[:j], max(row_n[j] - 1, 1), *row_n[j + 1 :])
-            servers = _put(servers, i, (*me[:NEXT], row_n, row_m))
-        yield "HandleAppendEntriesResponse", (servers, _consume(bag, k, network), restarts)
+                next_index = (*next_index[:j], max(next_index[j] - 1, 1), *next_index[j + 1 :])
+            servers = _put(servers, i, (*me[:NEXT_INDEX], next_index, match_index))
+        yield "HandleAppendEntriesResponse", (servers, _consume(bag, k, network_kind), restarts)
 
 
 def _handle_append_entries(
-    state: Packed, config: Config, k: int, body: int, i: int, j: int, network: str
+    state: Packed, config: Config, k: int, body: int, i: int, j: int, network_kind: str
 ) -> Iterator[tuple[str, Packed]]:
     servers, bag, restarts = state
     me = servers[i]
     term, role, log = me[TERM], me[ROLE], me[LOG]
-    m_term = body >> 3 & 0x1F
-    prev, prev_term = body >> 8 & 0xFF, body >> 16 & 0xFF
-    entry, leader_commit = body >> 24 & 0xFF, body >> 32 & 0xFF
-    log_ok = prev == 0 or (0 < prev <= len(log) and prev_term == log[prev - 1] >> 4)
+    m_term = body >> TERM_SHIFT & TERM_MASK
+    prev_index = body >> PREV_INDEX_SHIFT & FIELD_MASK
+    prev_term = body >> PREV_TERM_SHIFT & FIELD_MASK
+    sent = body >> ENTRY_SHIFT & FIELD_MASK
+    leader_commit = body >> LEADER_COMMIT_SHIFT & FIELD_MASK
+    log_ok = prev_index == 0 or (
+        0 < prev_index <= len(log) and prev_term == log[prev_index - 1] >> ENTRY_TERM_SHIFT)
+    name = "HandleAppendEntriesRequest"
     if m_term < term or (m_term == term and role == FOLLOWER and not log_ok):
-        reply = _message(_AER, term, 0, 0) << 6 | i << 3 | j
-        yield "HandleAppendEntriesRequest", (servers, _reply(bag, k, reply, network), restarts)
+        reply = append_entries_reply_body(term, False, 0) << KEY_BODY_SHIFT | i << ID_BITS | j
+        yield name, (servers, _reply(bag, k, reply, network_kind), restarts)
         return
     if m_term == term and role == CANDIDATE:  # return to follower; the message stays
-        yield (
-            "HandleAppendEntriesRequest",
-            (
-                _put(servers, i, (term, FOLLOWER, *me[VOTED:])),
-                bag,
-                restarts,
-            ),
-        )
+        yield name, (_put(servers, i, (term, FOLLOWER, *me[VOTED_FOR:])), bag, restarts)
         return
     if not (m_term == term and role == FOLLOWER and log_ok):
         return
-    index = prev + 1
-    if not entry or (len(log) >= index and log[index - 1] >> 4 == entry >> 4):
-        # already done with the request (may lower commitIndex on a stale copy, as raft.tla)
-        done = _put(servers, i, (*me[:COMMIT], leader_commit, *me[RESPONDED:]))
-        reply = _message(_AER, term, 1, prev + (1 if entry else 0)) << 6 | i << 3 | j
-        yield "HandleAppendEntriesRequest", (done, _reply(bag, k, reply, network), restarts)
+    index = prev_index + 1
+    if not sent or (len(log) >= index
+                    and log[index - 1] >> ENTRY_TERM_SHIFT == sent >> ENTRY_TERM_SHIFT):
+        # already done with the request (may lower commit_index on a stale copy, as raft.tla)
+        done = _put(servers, i, (*me[:COMMIT_INDEX], leader_commit, *me[VOTES_RESPONDED:]))
+        matched = prev_index + (1 if sent else 0)
+        reply = (append_entries_reply_body(term, True, matched) << KEY_BODY_SHIFT
+                 | i << ID_BITS | j)
+        yield name, (done, _reply(bag, k, reply, network_kind), restarts)
     elif len(log) >= index:  # conflict: remove one entry
-        yield (
-            "HandleAppendEntriesRequest",
-            (
-                _put(servers, i, (*me[:LOG], log[:-1], *me[COMMIT:])),
-                bag,
-                restarts,
-            ),
-        )
-    elif len(log) == prev and len(log) < config.max_log:  # no conflict: append the entry
-        yield (
-            "HandleAppendEntriesRequest",
-            (
-                _put(servers, i, (*me[:LOG], (*log, entry), *me[COMMIT:])),
-                bag,
-                restarts,
-            ),
-        )
+        shorter = (*me[:LOG], log[:-1], *me[COMMIT_INDEX:])
+        yield name, (_put(servers, i, shorter), bag, restarts)
+    elif len(log) == prev_index and len(log) < config.max_log:  # no conflict: append the entry
+        longer = (*me[:LOG], (*log, sent), *me[COMMIT_INDEX:])
+        yield name, (_put(servers, i, longer), bag, restarts)
 
 
-def _reply(bag: tuple[int, ...], k: int, response: int, network: str) -> tuple[int, ...]:
-    """The bag after answering its k-th message with `response`: raft.tla's
+def _reply(bag: tuple[int, ...], k: int, response: int, network_kind: str) -> tuple[int, ...]:
+    """The bag after answering its k-th message with `response` (a key): raft.tla's
     Reply(response, m) = WithoutMessage(m, WithMessage(response, messages))."""
-    return _add(_consume(bag, k, network), response, network)
+    return _add(_consume(bag, k, network_kind), response, network_kind)
 
 
 # ---------------------------------------------------------------- symmetry
@@ -338,7 +380,7 @@ def canonical(state: Packed, symmetry: bool = True) -> Packed:
     """The least packed form over the renamings of server ids that sort the servers by an
     id-free signature; see `encoding` for why trying only those renamings still gives one
     representative per orbit. Two stages, both renaming-invariant: the servers' own term,
-    role, log and commitIndex usually tell them apart; only on a tie is the finer signature
+    role, log and commit_index usually tell them apart; only on a tie is the finer signature
     (`_signatures`: votes as seen from the server, and its messages) computed. The identity
     renaming returns the state itself (its bag is kept sorted)."""
     servers = state[0]
@@ -358,28 +400,29 @@ def canonical(state: Packed, symmetry: bool = True) -> Packed:
 
 
 _IDENTITY = [list(range(n)) for n in range(8)]
-_OWN_KEY = itemgetter(TERM, ROLE, LOG, COMMIT)
+_OWN_KEY = itemgetter(TERM, ROLE, LOG, COMMIT_INDEX)
 
 
 def _signatures(state: Packed, which: list[int]) -> list[tuple[Any, ...]]:
     """For the servers `which`, everything about each that renaming servers cannot change
-    beyond its term, role, log and commitIndex: its vote and vote sets relative to itself,
-    its nextIndex/matchIndex rows as multisets (its own entry apart), and the id-free bodies
+    beyond its term, role, log and commit_index: its vote and vote sets relative to itself,
+    its next_index/match_index rows as multisets (its own entry apart), and the id-free bodies
     of the messages it sent and is sent."""
     servers, bag, _ = state
     n = len(servers)
     sent: list[list[int]] = [[] for _ in range(n)]
     received: list[list[int]] = [[] for _ in range(n)]
-    for item in bag:
-        src, dst = item >> 7 & 7, item >> 4 & 7
-        body = item & ~_IDS | (16 if src == dst else 0)  # keep "sent to itself"
-        sent[src].append(body)
-        received[dst].append(body)
+    for it in bag:
+        src, dst = it >> SRC_SHIFT & ID_MASK, it >> DST_SHIFT & ID_MASK
+        id_free = it & ~IDS_MASK | (SELF_MARK if src == dst else 0)  # keep "sent to itself"
+        sent[src].append(id_free)
+        received[dst].append(id_free)
     signatures = []
     for i in which:
-        _, _, v, _, _, responded, granted, nxt, match = servers[i]
+        _, _, v, _, _, responded, granted, next_index, match_index = servers[i]
         others = sorted(
-            (nxt[j], match[j], responded >> j & 1, granted >> j & 1) for j in range(n) if j != i
+            (next_index[j], match_index[j], responded >> j & 1, granted >> j & 1)
+            for j in range(n) if j != i
         )
         signatures.append(
             (
@@ -388,8 +431,8 @@ def _signatures(state: Packed, which: list[int]) -> list[tuple[Any, ...]]:
                 responded >> i & 1,
                 granted.bit_count(),
                 granted >> i & 1,
-                nxt[i],
-                match[i],
+                next_index[i],
+                match_index[i],
                 tuple(others),
                 tuple(sorted(sent[i])),
                 tuple(sorted(received[i])),
@@ -408,7 +451,7 @@ def _renamed(state: Packed, order: Sequence[int]) -> Packed:
         local = servers[old]
         new = locals_.get(local)
         if new is None:
-            t, r, v, log, c, responded, granted, nxt, match = local
+            t, r, v, log, c, responded, granted, next_index, match_index = local
             masks, row = table.masks, table.row
             new = (
                 t,
@@ -418,13 +461,13 @@ def _renamed(state: Packed, order: Sequence[int]) -> Packed:
                 c,
                 masks[responded],
                 masks[granted],
-                row(nxt),
-                row(match),
+                row(next_index),
+                row(match_index),
             )
             locals_[local] = new
         renamed.append(new)
     ids = table.ids
-    new_bag = tuple(sorted([item & ~_IDS | ids[(item & _IDS) >> 4] for item in bag]))
+    new_bag = tuple(sorted([it & ~IDS_MASK | ids[(it & IDS_MASK) >> DST_SHIFT] for it in bag]))
     return (tuple(renamed), new_bag, restarts)
 
 
@@ -437,11 +480,12 @@ class _Renaming:
         for new, old in enumerate(order):
             self.new_id[old] = new
         new_id = self.new_id
-        # The renamed (src << 3 | dst) bits of a bag item, shifted into place.
-        self.ids = [0] * 64
+        # The renamed id bits of a bag item (indexed by its (src, dst) bits), in place.
+        self.ids = [0] * (1 << 2 * ID_BITS)
         for src in range(n):
             for dst in range(n):
-                self.ids[src << 3 | dst] = (new_id[src] << 3 | new_id[dst]) << 4
+                renamed = new_id[src] << ID_BITS | new_id[dst]
+                self.ids[src << ID_BITS | dst] = renamed << DST_SHIFT
         # Every set-of-servers bitmask renamed.
         self.masks = [
             sum(1 << new_id[j] for j in range(n) if mask >> j & 1) for mask in range(1 << n)
@@ -469,10 +513,10 @@ def pack(state: TlaState) -> Packed:
     n = state.servers
     servers = tuple(
         (
-            state.current_term[i],
+            state.term[i],
             int(state.role[i]),
             -1 if state.voted_for[i] is None else state.voted_for[i],
-            tuple(e.term << 4 | e.value for e in state.log[i]),
+            tuple(entry(e.term, e.value) for e in state.log[i]),
             state.commit_index[i],
             sum(1 << j for j in state.votes_responded[i]),
             sum(1 << j for j in state.votes_granted[i]),
@@ -481,38 +525,38 @@ def pack(state: TlaState) -> Packed:
         )
         for i in range(n)
     )
-    bag = tuple(sorted(_pack_message(m) << 4 | count for m, count in state.messages))
+    bag = tuple(sorted(item(_pack_message(m), count) for m, count in state.network))
     return (servers, bag, state.restarts)
 
 
 def _pack_message(m: Message) -> int:
+    """The key of a readable message."""
     match m:
-        case RequestVoteRequest():
-            body = _message(_RV, m.term, m.last_log_index, m.last_log_term)
-        case RequestVoteResponse():
-            body = _message(_RVR, m.term, int(m.granted))
-        case AppendEntriesRequest():
-            entry = m.entries[0].term << 4 | m.entries[0].value if m.entries else 0
-            body = _message(_AE, m.term, m.prev_log_index, m.prev_log_term, entry, m.leader_commit)
-        case AppendEntriesResponse():
-            body = _message(_AER, m.term, int(m.success), m.match_index)
+        case RequestVote():
+            body = request_vote_body(m.term, m.last_log_index, m.last_log_term)
+        case RequestVoteReply():
+            body = request_vote_reply_body(m.term, m.granted)
+        case AppendEntries():
+            sent = entry(m.entries[0].term, m.entries[0].value) if m.entries else 0
+            body = append_entries_body(m.term, m.prev_index, m.prev_term, sent, m.leader_commit)
+        case AppendEntriesReply():
+            body = append_entries_reply_body(m.term, m.success, m.match_index)
         case _:
             raise ValueError(f"raft.tla has no {type(m).__name__}")
-    return body << 6 | m.src << 3 | m.dst
+    return key(body, m.src, m.dst)
 
 
 def unpack(packed: Packed) -> TlaState:
     """The readable raft.tla state a packed state stands for (inverse of `pack`)."""
     servers, bag, restarts = packed
-    term, role, vote, log, commit, responded, granted, nxt, match = zip(
+    term, role, voted_for, log, commit_index, responded, granted, next_index, match_index = zip(
         *map(readable_server, servers), strict=True
     )
-    messages = tuple(
-        sorted(((unpack_message(item >> 4), item & _COUNT) for item in bag), key=bag_key)
+    network = tuple(
+        sorted(((unpack_message(item_key(it)), item_count(it)) for it in bag), key=bag_key)
     )
-    return TlaState(
-        term, role, vote, log, commit, responded, granted, nxt, match, messages, restarts
-    )
+    return TlaState(term, role, voted_for, log, commit_index, responded, granted, next_index,
+                    match_index, network, restarts)
 
 
 _READABLE_SERVERS: dict[Local, tuple[Any, ...]] = {}
@@ -521,39 +565,44 @@ _MEMBERS = [frozenset(j for j in range(8) if mask >> j & 1) for mask in range(25
 
 def readable_server(local: Local) -> tuple[Any, ...]:
     """One server's packed variables in the readable types, in the field order of `TlaState`
-    (and of `spec.raft.State` without its snapshot): term, role, votedFor, log, commitIndex,
-    votesResponded, votesGranted, nextIndex, matchIndex. Memoised: a bounded model has few
+    (and of `spec.raft.State` without its snapshot): term, role, voted_for, log, commit_index,
+    votes_responded, votes_granted, next_index, match_index. Memoised: a bounded model has few
     distinct servers."""
     readable = _READABLE_SERVERS.get(local)
     if readable is None:
-        t, r, v, log, c, responded, granted, nxt, match = local
-        entries = tuple(Entry(e >> 4, e & 0xF) for e in log)
-        vote = None if v < 0 else v
+        t, r, v, log, c, responded, granted, next_index, match_index = local
         readable = (
             t,
             _ROLES[r],
-            vote,
-            entries,
+            None if v < 0 else v,
+            tuple(Entry(entry_term(e), entry_value(e)) for e in log),
             c,
             _MEMBERS[responded],
             _MEMBERS[granted],
-            nxt,
-            match,
+            next_index,
+            match_index,
         )
         _READABLE_SERVERS[local] = readable
     return readable
 
 
 def unpack_message(key: int) -> Message:
-    """The message of a bag item's key (the item without its count)."""
-    src, dst, body = key >> 3 & 7, key & 7, key >> 6
-    kind, term = body & 7, body >> 3 & 0x1F
-    a, b, c, d = body >> 8 & 0xFF, body >> 16 & 0xFF, body >> 24 & 0xFF, body >> 32 & 0xFF
-    if kind == _RV:
-        return RequestVoteRequest(src, dst, term, a, b)
-    if kind == _RVR:
-        return RequestVoteResponse(src, dst, term, bool(a))
-    if kind == _AE:
-        entries = (Entry(c >> 4, c & 0xF),) if c else ()
-        return AppendEntriesRequest(src, dst, term, a, b, entries, d)
-    return AppendEntriesResponse(src, dst, term, bool(a), b)
+    """The readable message of a key (a bag item without its count)."""
+    src, dst, body = key >> ID_BITS & ID_MASK, key & ID_MASK, key >> KEY_BODY_SHIFT
+    kind, term = body & KIND_MASK, body >> TERM_SHIFT & TERM_MASK
+
+    def field(shift: int) -> int:
+        return body >> shift & FIELD_MASK
+
+    if kind == RV:
+        return RequestVote(src, dst, term, field(LAST_LOG_INDEX_SHIFT),
+                           field(LAST_LOG_TERM_SHIFT))
+    if kind == RVR:
+        return RequestVoteReply(src, dst, term, bool(field(GRANTED_SHIFT)))
+    if kind == AE:
+        sent = field(ENTRY_SHIFT)
+        entries = (Entry(entry_term(sent), entry_value(sent)),) if sent else ()
+        return AppendEntries(src, dst, term, field(PREV_INDEX_SHIFT), field(PREV_TERM_SHIFT),
+                             entries, field(LEADER_COMMIT_SHIFT))
+    return AppendEntriesReply(src, dst, term, bool(field(SUCCESS_SHIFT)),
+                              field(MATCH_INDEX_SHIFT))

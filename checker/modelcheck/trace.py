@@ -110,7 +110,10 @@ def changes(model: Model[Any], before: Any, after: Any) -> dict[str, Any]:
 def to_itf(model: Model[Any], trace: Counterexample) -> dict[str, Any]:
     """The counterexample as ITF (the Informal Trace Format of Apalache and Quint): a
     `#meta` object, the variable names, and one object per state; the action taken to reach
-    each state is recorded in the state's `action` field (a string), `#meta.index` its place."""
+    each state is recorded in the state's `action` field (a string), `#meta.index` its place.
+    The variables keep the model's own names (`Model.variables`; for Raft the spec's, not
+    raft.tla's `currentTerm`...): ITF allows any, and one vocabulary is read more easily than
+    two (docs/vocabulary.md)."""
     names = list(model.variables(trace.initial))
 
     def itf_value(v: Any) -> Any:

@@ -238,8 +238,8 @@ def spec_action(before: State, after: State, config: Config, notes: list[str]) -
             if nxt == after:
                 return action
     except (AssertionError, IndexError) as e:
-        # the spec's own sanity checks (nextIndex in the log), or an unreachable pre-state it
-        # was not written for (commitIndex beyond the log): not a confirmed step
+        # the spec's own sanity checks (next_index in the log), or an unreachable pre-state it
+        # was not written for (commit_index beyond the log): not a confirmed step
         notes.append(f"the spec's successor function fails on the pre-state: {e!r}")
         return None
     notes.append("the post-state is not a successor of the pre-state in the spec")

@@ -8,8 +8,9 @@ an entry was ever committed (the argument of §5.4.3 is about those events). As 
 mypyvy and raft.tla proofs, the proof adds history variables:
 
 - `vote[j][T]`: the candidate j first granted its vote to in term T (NONE if none), and
-  `vlt[j][T]`, `vli[j][T]`: the last term and last index of j's log at that moment;
-- `cterm[k][t]`: the term of the leader that first committed the entry (index k, term t)
+  `voter_last_term[j][T]`, `voter_last_index[j][T]`: the last term and last index of j's log
+  at that moment;
+- `committed_in[k][t]`: the term of the leader that first committed the entry (index k, term t)
   (0 if never committed).
 
 `update(ops, pre, g, post)` computes the ghost after a step from the step's pre-state, the
@@ -39,20 +40,23 @@ Grid = list[list[Any]]
 @dataclass
 class Ghost:
     """Ghost variables: ints (concrete) or Z3 terms (symbolic). Term-indexed rows have
-    max_term + 1 columns (column 0 unused); `cterm` has one row per log index 1..max_log."""
+    max_term + 1 columns (column 0 unused); `committed_in` has one row per log index
+    1..max_log."""
 
     vote: Grid
-    vlt: Grid
-    vli: Grid
-    cterm: Grid
+    voter_last_term: Grid
+    voter_last_index: Grid
+    committed_in: Grid
 
     @classmethod
     def fresh(cls, name: str, b: Bounds) -> Ghost:
         terms, ids, idx = range(b.max_term + 1), range(b.servers), range(b.max_log)
-        return cls([[z3.Int(f"{name}.g.vote{j}_{t}") for t in terms] for j in ids],
-                   [[z3.Int(f"{name}.g.vlt{j}_{t}") for t in terms] for j in ids],
-                   [[z3.Int(f"{name}.g.vli{j}_{t}") for t in terms] for j in ids],
-                   [[z3.Int(f"{name}.g.cterm{k + 1}_{t}") for t in terms] for k in idx])
+        def grid(field: str, rows: range, first: int = 0) -> Grid:
+            return [[z3.Int(f"{name}.ghost.{field}[{r + first}][{t}]") for t in terms]
+                    for r in rows]
+
+        return cls(grid("vote", ids), grid("voter_last_term", ids),
+                   grid("voter_last_index", ids), grid("committed_in", idx, 1))
 
     @classmethod
     def initial(cls, b: Bounds) -> Ghost:
@@ -60,9 +64,11 @@ class Ghost:
         return cls([[NONE] * terms for _ in ids], [[0] * terms for _ in ids],
                    [[0] * terms for _ in ids], [[0] * terms for _ in range(b.max_log)])
 
+    def grids(self) -> tuple[Grid, ...]:
+        return (self.vote, self.voter_last_term, self.voter_last_index, self.committed_in)
+
     def cells(self) -> list[Any]:
-        return [x for grid in (self.vote, self.vlt, self.vli, self.cterm) for row in grid
-                for x in row]
+        return [x for grid in self.grids() for row in grid for x in row]
 
     def equals(self, other: Ghost) -> z3.BoolRef:
         return z3.And([x == y for x, y in zip(self.cells(), other.cells(), strict=True)])
@@ -71,12 +77,13 @@ class Ghost:
         cs: list[Any] = []
         for j in range(b.servers):
             for t in range(b.max_term + 1):
-                vote, lt, li = self.vote[j][t], self.vlt[j][t], self.vli[j][t]
+                vote = self.vote[j][t]
+                lt, li = self.voter_last_term[j][t], self.voter_last_index[j][t]
                 cs += [vote >= NONE, vote < b.servers, lt >= 0, lt <= b.max_term, li >= 0,
                        li <= b.max_log, z3.Implies(vote == NONE, z3.And(lt == 0, li == 0))]
                 if t == 0:
                     cs.append(vote == NONE)
-        for row in self.cterm:
+        for row in self.committed_in:
             cs += [row[0] == 0] + [z3.And(c >= 0, c <= b.max_term) for c in row]
         return z3.And(cs)
 
@@ -84,42 +91,41 @@ class Ghost:
         def num(x: Any) -> int:
             return int(model.eval(x, model_completion=True).as_long())
 
-        return Ghost(*[[[num(x) for x in row] for row in grid]
-                       for grid in (self.vote, self.vlt, self.vli, self.cterm)])
+        return Ghost(*[[[num(x) for x in row] for row in grid] for grid in self.grids()])
 
     def key(self) -> tuple[tuple[int, ...], ...]:
-        return tuple(tuple(row) for grid in (self.vote, self.vlt, self.vli, self.cterm)
-                     for row in grid)
+        return tuple(tuple(row) for grid in self.grids() for row in grid)
 
 
 def update(o: Ops, pre: Any, g: Ghost, post: Any, b: Bounds) -> Ghost:
     """The ghost after the step pre → post (views over the same vocabulary)."""
     vote = [list(r) for r in g.vote]
-    vlt = [list(r) for r in g.vlt]
-    vli = [list(r) for r in g.vli]
+    voter_last_term = [list(r) for r in g.voter_last_term]
+    voter_last_index = [list(r) for r in g.voter_last_index]
     for j in range(b.servers):
-        # A new vote: votedFor set, and not the vote it already had in that term (Timeout's
+        # A new vote: voted_for set, and not the vote it already had in that term (Timeout's
         # vote for itself, or a RequestVote granted — §5.2). The log is unchanged by both.
-        newly = o.all([post.voted_for(j) != NONE,
-                       o.not_(o.all([pre.voted_for(j) == post.voted_for(j),
-                                     pre.term(j) == post.term(j)]))])
+        newly = o.all([post.voted_for[j] != NONE,
+                       o.not_(o.all([pre.voted_for[j] == post.voted_for[j],
+                                     pre.term[j] == post.term[j]]))])
         for t in range(1, b.max_term + 1):
-            here = o.all([newly, post.term(j) == t, g.vote[j][t] == NONE])
-            vote[j][t] = o.ite(here, post.voted_for(j), g.vote[j][t])
-            vlt[j][t] = o.ite(here, pre.last_term(j), g.vlt[j][t])
-            vli[j][t] = o.ite(here, pre.last(j), g.vli[j][t])
-    cterm = [list(r) for r in g.cterm]
+            here = o.all([newly, post.term[j] == t, g.vote[j][t] == NONE])
+            vote[j][t] = o.ite(here, post.voted_for[j], g.vote[j][t])
+            voter_last_term[j][t] = o.ite(here, pre.last_term(j), g.voter_last_term[j][t])
+            voter_last_index[j][t] = o.ite(here, pre.last_index[j], g.voter_last_index[j][t])
+    committed_in = [list(r) for r in g.committed_in]
     for k in range(1, b.max_log + 1):
         for t in range(1, b.max_term + 1):
-            c = g.cterm[k - 1][t]
+            c = g.committed_in[k - 1][t]
             for i in range(b.servers):
-                # A leader advancing its commitIndex commits every entry up to it (§5.3).
-                adv = o.all([pre.role(i) == LEADER, post.role(i) == LEADER,
-                             pre.term(i) == post.term(i), post.commit(i) > pre.commit(i),
-                             k <= post.commit(i), pre.known(i, k), pre.term_at(i, k) == t])
-                c = o.ite(o.all([adv, c == 0]), pre.term(i), c)
-            cterm[k - 1][t] = c
-    return Ghost(vote, vlt, vli, cterm)
+                # A leader advancing its commit_index commits every entry up to it (§5.3).
+                adv = o.all([pre.role[i] == LEADER, post.role[i] == LEADER,
+                             pre.term[i] == post.term[i],
+                             post.commit_index[i] > pre.commit_index[i],
+                             k <= post.commit_index[i], pre.known(i, k), pre.term_at(i, k) == t])
+                c = o.ite(o.all([adv, c == 0]), pre.term[i], c)
+            committed_in[k - 1][t] = c
+    return Ghost(vote, voter_last_term, voter_last_index, committed_in)
 
 
 class GhostView(ConcreteView):
@@ -128,7 +134,7 @@ class GhostView(ConcreteView):
     __slots__ = ("bounds", "ghost")
 
     def __init__(self, view: ConcreteView, ghost: Ghost, bounds: Bounds) -> None:
-        super().__init__(view.recs, view.messages, view.restarts)
+        super().__init__(view.recs, view.network, view.restarts)
         self.ghost = ghost
         self.bounds = bounds
 

@@ -34,7 +34,8 @@ ROLES = {FOLLOWER: "Follower", CANDIDATE: "Candidate", LEADER: "Leader"}
 def _flag_cond(m: Any, o: Ops, kind: int, flag: bool | None) -> Any:
     conds = [m.kind == kind]
     if flag is not None:
-        conds.append(m.flag if flag else o.not_(m.flag))
+        field = m.granted if kind == RVR else m.success
+        conds.append(field if flag else o.not_(field))
     return o.all(conds)
 
 
@@ -45,7 +46,7 @@ def _term_template(kind: int, flag: bool | None, who: str, rel: str) -> Invarian
     def body(v: Any, o: Ops, m: Any) -> Any:
         end = m.src if who == "src" else m.dst
         return o.implies(_flag_cond(m, o, kind, flag), o.all(
-            o.implies(end == x, compare(m.term, v.term(x))) for x in range(v.n)))
+            o.implies(end == x, compare(m.term, v.term[x])) for x in range(v.n)))
 
     return Invariant(f"Proposed[{_label(kind, flag)}.term {rel} term[m.{who}]]",
                      "proposed from a CTI", f"∀m ∈ {_label(kind, flag)}. m.term {rel} "
@@ -56,7 +57,7 @@ def _role_template(kind: int, flag: bool | None, who: str, role: int) -> Invaria
     def body(v: Any, o: Ops, m: Any) -> Any:
         end = m.src if who == "src" else m.dst
         return o.implies(_flag_cond(m, o, kind, flag), o.all(
-            o.implies(o.all([end == x, v.term(x) == m.term]), v.role(x) != role)
+            o.implies(o.all([end == x, v.term[x] == m.term]), v.role[x] != role)
             for x in range(v.n)))
 
     return Invariant(f"Proposed[{_label(kind, flag)} ⇒ m.{who} not {ROLES[role]}]",

@@ -21,19 +21,20 @@ GHOST_BY_NAME = {inv.name: inv for inv in GHOST_INVARIANTS + LONG_LOG_GHOST}
 
 
 def server_line(s: State, i: int) -> str:
-    snap = s.snapshot[i]
-    cells = [f"snapshot≤{snap.index}:t{snap.term}"] if snap.index else []
-    cells += [f"{snap.index + k + 1}:t{e.term}" + (f"/v{e.value}" if e.value != 1 else "")
+    snapshot = s.snapshot[i]
+    cells = [f"snapshot≤{snapshot.index}:t{snapshot.term}"] if snapshot.index else []
+    cells += [f"{snapshot.index + k + 1}:t{e.term}" + (f"/v{e.value}" if e.value != 1 else "")
               for k, e in enumerate(s.log[i])]
     log = " ".join(cells) or "-"
     voted = "-" if s.voted_for[i] is None else f"s{s.voted_for[i]}"
-    line = (f"s{i}: term {s.current_term[i]} {ROLE[s.role[i]]}, voted {voted}, log [{log}], "
-            f"commit {s.commit_index[i]}")
+    line = (f"s{i}: term {s.term[i]} {ROLE[s.role[i]]}, voted_for {voted}, log [{log}], "
+            f"commit_index {s.commit_index[i]}")
     if s.role[i] != Role.FOLLOWER:
         granted = ",".join(f"s{j}" for j in sorted(s.votes_granted[i])) or "-"
-        line += f", granted {{{granted}}}"
+        line += f", votes_granted {{{granted}}}"
     if s.role[i] == Role.LEADER:
-        line += f", next {list(s.next_index[i])}, match {list(s.match_index[i])}"
+        line += (f", next_index {list(s.next_index[i])}, "
+                 f"match_index {list(s.match_index[i])}")
     return line
 
 
@@ -62,9 +63,9 @@ def ghost_lines(cti: CTI) -> list[str]:
     g = cti.ghost_pre
     if g is None:
         return []
-    votes = [f"s{j}@t{t}→s{c} log=(t{g.vlt[j][t]},{g.vli[j][t]})"
+    votes = [f"s{j}@t{t}→s{c} log=(t{g.voter_last_term[j][t]},{g.voter_last_index[j][t]})"
              for j, row in enumerate(g.vote) for t, c in enumerate(row) if c >= 0]
-    commits = [f"({k + 1},t{t}) in t{c}" for k, row in enumerate(g.cterm)
+    commits = [f"({k + 1},t{t}) in t{c}" for k, row in enumerate(g.committed_in)
                for t, c in enumerate(row) if c > 0]
     return [f"  ghost votes: {', '.join(votes) or 'none'}",
             f"  ghost committed: {', '.join(commits) or 'none'}"]
@@ -199,9 +200,10 @@ def report_markdown(result: ProofResult, bmc: BMCResult | None, verdict: str) ->
         "The spec forgets what §5.4.3's argument is about: whom a server voted for in an earlier "
         "term and what its log was then, and which entries were committed. The proof keeps "
         "them as ghost variables (`checker/proofs/ghost.py`), on the proof side only: "
-        "vote[j][T] (the candidate j voted for in term T) with voterLog[j][T] (j's last log "
-        "term and index at that vote), and committedIn(k, t) (the term of the leader that "
-        "first committed entry (k, t)). The instrumented relation is Next(s, s′) ∧ g′ = "
+        "vote[j][T] (the candidate j voted for in term T) with voter_log[j][T] = "
+        "(voter_last_term[j][T], voter_last_index[j][T]) (j's last log term and index at that "
+        "vote), and committed_in[k][t] (the term of the leader that first committed entry "
+        "(k, t); 0 if none). The instrumented relation is Next(s, s′) ∧ g′ = "
         "update(s, g, s′): the ghost never constrains the spec's variables, so its projection "
         "onto them is the spec's relation, and g′ is a deterministic function of the step "
         "(both tested in tests/proofs/test_ghost.py). Hence every reachable spec state is the "

@@ -125,7 +125,8 @@ class _Checker:
                 ConcreteView((old,)), ConcreteView((rec,)), CONCRETE):
             self._report(LEADER_APPEND_ONLY.name, line, seq, (node,),
                          f"leader s{node} of term {rec.term} lost or changed entries "
-                         f"(last index {old.last} → {rec.last})", (prev_line, line))
+                         f"(last index {old.last_index} → {rec.last_index})",
+                         (prev_line, line))
         self._judge(node, line, seq)
 
     def _judge(self, node: int, line: int, seq: int) -> None:

@@ -126,13 +126,15 @@ def server_rec(state: Any, path: str, line: int, servers: int) -> ServerRec:
         raise BadInput("\"state\" must be an object", path, line)
     try:
         term, voted, role = state["term"], state["voted_for"], ROLES[state["role"]]
-        log, snap, snap_term = state["log"], state["snapshot_index"], state["snapshot_term"]
-        commit = state["commit_index"]
+        log, snapshot_index, snapshot_term = (state["log"], state["snapshot_index"],
+                                              state["snapshot_term"])
+        commit_index = state["commit_index"]
     except (KeyError, TypeError) as e:
         raise BadInput(f"state: missing or bad key {e}; expected term, voted_for, role "
                        "(follower|candidate|leader), log, snapshot_index, snapshot_term, "
                        "commit_index", path, line) from None
-    if not all(_is_int(x) and x >= 0 for x in (term, snap, snap_term, commit)):
+    if not all(_is_int(x) and x >= 0
+               for x in (term, snapshot_index, snapshot_term, commit_index)):
         raise BadInput("state: term, snapshot_index, snapshot_term, commit_index must be "
                        "integers ≥ 0", path, line)
     applied = state.get("last_applied", 0)
@@ -146,10 +148,11 @@ def server_rec(state: Any, path: str, line: int, servers: int) -> ServerRec:
         raise BadInput(f"state: log {_short(log)}; expected [[index, term], …] with integer "
                        "indexes ≥ 1 and terms ≥ 0", path, line)
     # A trace records neither values (commands go in `apply` events) nor a leader's
-    # nextIndex/matchIndex: they read as neutral (value 0 everywhere, nextIndex 1, matchIndex 0).
+    # next_index/match_index: they read as neutral (value 0 everywhere, next_index 1,
+    # match_index 0).
     return ServerRec(term=term, role=role, voted_for=NONE if voted is None else voted,
-                     commit=commit, snap_index=snap, snap_term=snap_term,
-                     log_terms=tuple(e[1] for e in log), values=None,
+                     commit_index=commit_index, snapshot_index=snapshot_index,
+                     snapshot_term=snapshot_term, log_terms=tuple(e[1] for e in log), values=None,
                      next_index=(1,) * servers, match_index=(0,) * servers)
 
 
@@ -157,29 +160,32 @@ def format_rules(state: dict[str, Any]) -> list[str]:
     """The format's rules relating a state's values that no invariant states (traces/README.md,
     Raft state), for a state `server_rec` accepted: what it breaks, one phrase each."""
     broken = []
-    snap, log = state["snapshot_index"], state["log"]
+    snapshot_index, log = state["snapshot_index"], state["log"]
     indexes = [entry[0] for entry in log]
-    if indexes != list(range(snap + 1, snap + 1 + len(log))):
+    if indexes != list(range(snapshot_index + 1, snapshot_index + 1 + len(log))):
         broken.append(f"log indexes {_short(indexes)} do not run consecutively from "
-                      f"snapshot_index + 1 = {snap + 1}")
-    applied, commit = state.get("last_applied"), state["commit_index"]
-    if applied is not None and applied > commit:
-        broken.append(f"last_applied {applied} is above commit_index {commit}")
+                      f"snapshot_index + 1 = {snapshot_index + 1}")
+    applied, commit_index = state.get("last_applied"), state["commit_index"]
+    if applied is not None and applied > commit_index:
+        broken.append(f"last_applied {applied} is above commit_index {commit_index}")
     return broken
 
 
 def initial_rec(servers: int) -> ServerRec:
     """A server before its first recorded state: Figure 2's first boot."""
-    return ServerRec(term=0, role=FOLLOWER, voted_for=NONE, commit=0, snap_index=0,
-                     snap_term=0, log_terms=(), values=None, next_index=(1,) * servers, match_index=(0,) * servers)
+    return ServerRec(term=0, role=FOLLOWER, voted_for=NONE, commit_index=0, snapshot_index=0,
+                     snapshot_term=0, log_terms=(), values=None, next_index=(1,) * servers,
+                     match_index=(0,) * servers)
 
 
 def crashed_rec(rec: ServerRec) -> ServerRec:
     """A crashed server: what it persisted (term, vote, log, snapshot) survives; it is no
     longer leader or candidate, and its commit index is back at its snapshot (§7)."""
     return ServerRec(term=rec.term, role=FOLLOWER, voted_for=rec.voted_for,
-                     commit=rec.snap_index, snap_index=rec.snap_index,
-                     snap_term=rec.snap_term, log_terms=rec.log_terms, values=rec.values, next_index=rec.next_index, match_index=rec.match_index)
+                     commit_index=rec.snapshot_index, snapshot_index=rec.snapshot_index,
+                     snapshot_term=rec.snapshot_term, log_terms=rec.log_terms,
+                     values=rec.values, next_index=rec.next_index,
+                     match_index=rec.match_index)
 
 
 def _json(text: str, path: str, line: int) -> dict[str, Any]:

@@ -154,11 +154,11 @@ class RaftCore:
         self.config = config or RaftConfig()
         # Persistent state (Figure 2), restored as a whole or fresh.
         hard = restored or HardState(term=0, voted_for=None, snapshot_index=0,
-                                     snapshot_term=0, entries=())
+                                     snapshot_term=0, log=())
         self.term = hard.term
         self.voted_for = hard.voted_for
         self._log: list[Entry] = [Entry(index=hard.snapshot_index, term=hard.snapshot_term,
-                                        command=None), *hard.entries]
+                                        command=None), *hard.log]
         self._snapshot = snapshot
         # Volatile state: the service already holds the snapshot on restart (§1.3 of the
         # scenarios: the tester reads it back itself), so applying resumes after it.
@@ -166,9 +166,9 @@ class RaftCore:
         self.last_applied = hard.snapshot_index
         self.role = Role.FOLLOWER
         self.leader_id: int | None = None
-        self._votes: set[int] = set()
-        self._next: dict[int, int] = {}
-        self._match: dict[int, int] = {}
+        self._votes_granted: set[int] = set()
+        self._next_index: dict[int, int] = {}
+        self._match_index: dict[int, int] = {}
         # Flow control: a follower with entries (or a snapshot) in flight and unanswered gets
         # no more on Start; the next heartbeat retransmits. A follower that is down or cut off
         # then costs one message per heartbeat, not one per command (like etcd's probe state).
@@ -216,11 +216,11 @@ class RaftCore:
             case RequestVote():
                 self._on_request_vote(src, message)
             case RequestVoteReply():
-                self._on_vote_reply(src, message)
+                self._on_request_vote_reply(src, message)
             case AppendEntries():
-                self._on_append(src, message)
+                self._on_append_entries(src, message)
             case AppendEntriesReply():
-                self._on_append_reply(src, message)
+                self._on_append_entries_reply(src, message)
             case InstallSnapshot():
                 self._on_install_snapshot(src, message)
             case InstallSnapshotReply():
@@ -269,7 +269,7 @@ class RaftCore:
     def hard_state(self) -> HardState:
         return HardState(term=self.term, voted_for=self.voted_for,
                          snapshot_index=self.snapshot_index, snapshot_term=self.snapshot_term,
-                         entries=tuple(self._log[1:]))
+                         log=tuple(self._log[1:]))
 
     @property
     def snapshot_data(self) -> bytes:
@@ -306,10 +306,10 @@ class RaftCore:
         self.term += 1
         self.voted_for = self.id
         self.leader_id = None
-        self._votes = {self.id}
+        self._votes_granted = {self.id}
         self._out.persist_needed = True
         self._reset_election_timer()
-        if self._has_quorum(len(self._votes)):
+        if self._has_quorum(len(self._votes_granted)):
             self._become_leader()
             return
         request = RequestVote(term=self.term, candidate=self.id,
@@ -320,8 +320,8 @@ class RaftCore:
     def _become_leader(self) -> None:
         self._change_role(Role.LEADER)
         self.leader_id = self.id
-        self._next = {p: self.last_index + 1 for p in self.others}
-        self._match = {p: 0 for p in self.others}
+        self._next_index = {p: self.last_index + 1 for p in self.others}
+        self._match_index = {p: 0 for p in self.others}
         self._in_flight = {p: False for p in self.others}
         self._sent_to = {p: 0 for p in self.others}
         self._out.timers[ELECTION] = CancelTimer(name=ELECTION)
@@ -344,11 +344,11 @@ class RaftCore:
             self._reset_election_timer()
         self._reply(src, RequestVoteReply(term=self.term, granted=granted))
 
-    def _on_vote_reply(self, src: int, m: RequestVoteReply) -> None:
+    def _on_request_vote_reply(self, src: int, m: RequestVoteReply) -> None:
         if self.role is not Role.CANDIDATE or m.term != self.term or not m.granted:
             return
-        self._votes.add(src)
-        if self._has_quorum(len(self._votes)):
+        self._votes_granted.add(src)
+        if self._has_quorum(len(self._votes_granted)):
             self._become_leader()
 
     # ---------------------------------------------------------------- replication (§5.3)
@@ -361,7 +361,7 @@ class RaftCore:
         self.leader_id = src
         self._reset_election_timer()
 
-    def _on_append(self, src: int, m: AppendEntries) -> None:
+    def _on_append_entries(self, src: int, m: AppendEntries) -> None:
         if m.term < self.term:
             self._reply(src, AppendEntriesReply(term=self.term, success=False,
                                                 prev_index=m.prev_index, match_index=0,
@@ -407,22 +407,22 @@ class RaftCore:
                                             match_index=0, conflict_term=conflict_term,
                                             conflict_index=conflict_index))
 
-    def _on_append_reply(self, src: int, m: AppendEntriesReply) -> None:
+    def _on_append_entries_reply(self, src: int, m: AppendEntriesReply) -> None:
         if self.role is not Role.LEADER or m.term != self.term:
             return  # a reply from an older term: its facts may no longer hold
         if m.success:
-            if m.match_index > self._match[src]:
-                self._match[src] = m.match_index
+            if m.match_index > self._match_index[src]:
+                self._match_index[src] = m.match_index
                 self._advance_commit()
-            self._next[src] = max(self._next[src], self._match[src] + 1)
+            self._next_index[src] = max(self._next_index[src], self._match_index[src] + 1)
             if self.config.strict_flow_control and m.match_index < self._sent_to[src]:
                 return  # answers an older batch; the latest one is still out
             self._in_flight[src] = False
-            if m.match_index >= m.prev_index + 1 and self._next[src] <= self.last_index:
+            if m.match_index >= m.prev_index + 1 and self._next_index[src] <= self.last_index:
                 self._send_append(src)  # it took a batch, and more has arrived since
             return
         self._in_flight[src] = False
-        if m.prev_index != self._next[src] - 1:
+        if m.prev_index != self._next_index[src] - 1:
             return  # answers a request older than our current guess: ignore it
         if m.conflict_term is None:
             guess = m.conflict_index
@@ -433,14 +433,14 @@ class RaftCore:
                 probe -= 1
             if probe > self.snapshot_index and self._term_at(probe) == m.conflict_term:
                 guess = probe + 1  # we hold that term too: resume after our last entry of it
-        self._next[src] = max(self._match[src] + 1, min(guess, self.last_index + 1))
+        self._next_index[src] = max(self._match_index[src] + 1, min(guess, self.last_index + 1))
         self._send_append(src)
 
     def _advance_commit(self) -> None:
         # The highest index a majority holds is the majority-th largest match index (the
         # leader's own log counts as matched). §5.4.2: commit it only if it is from our own
         # term; terms never decrease along a log, so no lower index would qualify either.
-        held = sorted((self.last_index, *self._match.values()), reverse=True)
+        held = sorted((self.last_index, *self._match_index.values()), reverse=True)
         n = held[len(self.peers) // 2]
         if n > self.commit_index and self._term_at(n) == self.term:
             self.commit_index = n
@@ -450,7 +450,7 @@ class RaftCore:
             self._send_append(peer)
 
     def _send_append(self, peer: int) -> None:
-        next_index = self._next[peer]
+        next_index = self._next_index[peer]
         if next_index <= self.snapshot_index:
             # §7: the entries this follower needs are gone; send the snapshot instead.
             self._out.messages.append(Send(to=peer, message=InstallSnapshot(
@@ -491,11 +491,11 @@ class RaftCore:
         if self.role is not Role.LEADER or m.term != self.term:
             return
         self._in_flight[src] = False
-        if m.last_index > self._match[src]:
-            self._match[src] = m.last_index
+        if m.last_index > self._match_index[src]:
+            self._match_index[src] = m.last_index
             self._advance_commit()
-        self._next[src] = max(self._next[src], self._match[src] + 1)
-        if self._next[src] <= self.last_index:
+        self._next_index[src] = max(self._next_index[src], self._match_index[src] + 1)
+        if self._next_index[src] <= self.last_index:
             self._send_append(src)
 
     # ---------------------------------------------------------------- helpers

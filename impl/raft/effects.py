@@ -31,7 +31,7 @@ class HardState:
     voted_for: int | None
     snapshot_index: int
     snapshot_term: int
-    entries: tuple[Entry, ...]  # the log after snapshot_index
+    log: tuple[Entry, ...]  # the entries after snapshot_index
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,7 +22,7 @@ _MAGIC = "raft1"
 
 def encode_state(state: HardState) -> bytes:
     body = [_MAGIC, state.term, state.voted_for, state.snapshot_index, state.snapshot_term,
-            [[e.index, e.term, e.command] for e in state.entries]]
+            [[e.index, e.term, e.command] for e in state.log]]
     packed: bytes = msgpack.packb(body, use_bin_type=True)
     return packed
 
@@ -34,17 +34,17 @@ class CorruptState(ValueError):
 def decode_state(data: bytes) -> HardState:
     try:
         body: Any = msgpack.unpackb(data, raw=False, strict_map_key=True)
-        magic, term, voted_for, snap_index, snap_term, entries = body
+        magic, term, voted_for, snapshot_index, snapshot_term, log = body
     except (ValueError, TypeError, msgpack.ExtraData) as error:
         raise CorruptState(f"not a persisted Raft state: {error}") from error
-    if magic != _MAGIC or not isinstance(term, int) or not isinstance(entries, list):
+    if magic != _MAGIC or not isinstance(term, int) or not isinstance(log, list):
         raise CorruptState("not a persisted Raft state (bad header)")
-    restored = tuple(Entry(index=int(i), term=int(t), command=_freeze(c)) for i, t, c in entries)
-    for offset, entry in enumerate(restored, start=snap_index + 1):
+    restored = tuple(Entry(index=int(i), term=int(t), command=_freeze(c)) for i, t, c in log)
+    for offset, entry in enumerate(restored, start=snapshot_index + 1):
         if entry.index != offset:
             raise CorruptState(f"log index {entry.index} where {offset} was expected")
-    return HardState(term=term, voted_for=voted_for, snapshot_index=snap_index,
-                     snapshot_term=snap_term, entries=restored)
+    return HardState(term=term, voted_for=voted_for, snapshot_index=snapshot_index,
+                     snapshot_term=snapshot_term, log=restored)
 
 
 def _freeze(value: Any) -> Any:

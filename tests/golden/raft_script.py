@@ -222,7 +222,7 @@ def _state(v: VisibleState) -> str:
 
 def _hard_state(h: HardState) -> str:
     voted = "-" if h.voted_for is None else f"s{h.voted_for}"
-    entries = tuple((e.index, e.term) for e in h.entries)
+    entries = tuple((e.index, e.term) for e in h.log)
     return f"term {h.term}, voted {voted}, log {_log(entries, h.snapshot_index, h.snapshot_term)}"
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from spec.raft_types import (
-    AppendEntriesRequest,
-    AppendEntriesResponse,
+    AppendEntries,
+    AppendEntriesReply,
     Entry,
     Message,
-    RequestVoteRequest,
-    RequestVoteResponse,
+    RequestVote,
+    RequestVoteReply,
     Role,
     Snapshot,
     State,
@@ -29,16 +29,16 @@ def messages(draw: st.DrawFn, n: int, max_log: int) -> Message:
     term = draw(st.integers(1, 3))
     kind = draw(st.integers(0, 3))
     if kind == 0:
-        return RequestVoteRequest(src, dst, term, draw(st.integers(0, max_log)), draw(TERMS))
+        return RequestVote(src, dst, term, draw(st.integers(0, max_log)), draw(TERMS))
     if kind == 1:
-        return RequestVoteResponse(src, dst, term, draw(st.booleans()))
+        return RequestVoteReply(src, dst, term, draw(st.booleans()))
     if kind == 2:
         prev = draw(st.integers(0, max_log))
         ents = draw(st.lists(st.builds(Entry, st.integers(1, 3), st.integers(1, 2)),
                              max_size=max_log - prev))
-        return AppendEntriesRequest(src, dst, term, prev, draw(TERMS) if prev else 0,
+        return AppendEntries(src, dst, term, prev, draw(TERMS) if prev else 0,
                                     tuple(ents), draw(st.integers(0, max_log)))
-    return AppendEntriesResponse(src, dst, term, draw(st.booleans()), draw(st.integers(0, max_log)))
+    return AppendEntriesReply(src, dst, term, draw(st.booleans()), draw(st.integers(0, max_log)))
 
 
 @st.composite
@@ -54,14 +54,14 @@ def states(draw: st.DrawFn, *, servers: tuple[int, ...] = (2, 3), max_log: int =
         roles.append(draw(st.sampled_from(list(Role))))
         voted.append(draw(st.none() | ids))
         length = draw(st.integers(0, max_log))
-        snap_index = draw(st.integers(0, length)) if snapshots else 0
+        snapshot_index = draw(st.integers(0, length)) if snapshots else 0
         entries = [Entry(draw(st.integers(1, 3)), draw(st.integers(1, 2))) for _ in range(length)]
-        if snap_index:
-            covered = entries[:snap_index]
-            snaps.append(Snapshot(snap_index, covered[-1].term, tuple(e.value for e in covered)))
+        if snapshot_index:
+            covered = entries[:snapshot_index]
+            snaps.append(Snapshot(snapshot_index, covered[-1].term, tuple(e.value for e in covered)))
         else:
             snaps.append(Snapshot())
-        logs.append(tuple(entries[snap_index:]))
+        logs.append(tuple(entries[snapshot_index:]))
         commits.append(draw(st.integers(0, max_log)))
         r = draw(st.frozensets(ids))
         responded.append(r)

@@ -13,8 +13,8 @@ from checker.invariants.symbolic import Bounds, encode
 from spec.raft import (
     INVARIANTS,
     TRANSITION_INVARIANTS,
-    AppendEntriesRequest,
-    InstallSnapshotRequest,
+    AppendEntries,
+    InstallSnapshot,
     State,
 )
 from tests.invariants.strategies import states
@@ -49,9 +49,9 @@ def _bounds(*ss: State, snapshots: bool = False) -> Bounds:
                   for s in ss)
     for s in ss:
         for m in s.network:
-            if isinstance(m, AppendEntriesRequest):
-                longest = max(longest, m.prev_log_index + len(m.entries))
-            if isinstance(m, InstallSnapshotRequest):
+            if isinstance(m, AppendEntries):
+                longest = max(longest, m.prev_index + len(m.entries))
+            if isinstance(m, InstallSnapshot):
                 longest = max(longest, m.last_index)
     return Bounds(ss[0].servers, 3, max(longest, 1), 2, max(len(s.network) for s in ss) + 1, 1,
                   snapshots)

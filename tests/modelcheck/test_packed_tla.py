@@ -81,7 +81,7 @@ def rename(state: raft_tla.TlaState, perm: tuple[int, ...]) -> raft_tla.TlaState
         return tuple(values[old[k]] for k in range(n))
 
     return raft_tla.TlaState(
-        current_term=per_server(state.current_term),  # type: ignore[arg-type]
+        term=per_server(state.term),  # type: ignore[arg-type]
         role=per_server(state.role),  # type: ignore[arg-type]
         voted_for=tuple(None if v is None else perm[v] for v in per_server(state.voted_for)),  # type: ignore[index]
         log=per_server(state.log),  # type: ignore[arg-type]
@@ -94,8 +94,8 @@ def rename(state: raft_tla.TlaState, perm: tuple[int, ...]) -> raft_tla.TlaState
         match_index=tuple(
             tuple(r[old[k]] for k in range(n)) for r in per_server(state.match_index)
         ),  # type: ignore[index]
-        messages=tuple(
-            sorted(((permute_message(m, perm), c) for m, c in state.messages), key=raft_tla.bag_key)
+        network=tuple(
+            sorted(((permute_message(m, perm), c) for m, c in state.network), key=raft_tla.bag_key)
         ),
         restarts=state.restarts,
     )

@@ -94,4 +94,4 @@ def test_snapshots_check_clean_and_install_snapshot_is_exercised() -> None:
         for s in states
         for a, _ in raft.successors(s, config)
     }
-    assert {"Compact", "InstallSnapshot", "Receive:InstallSnapshotRequest"} <= names
+    assert {"Compact", "InstallSnapshot", "Receive:InstallSnapshot"} <= names

@@ -61,6 +61,6 @@ def test_tla_encoding_round_trips_and_is_symmetric() -> None:
 def test_count_zero_messages_are_kept_only_in_raft_tlas_bag() -> None:
     kept = naive(CONFIG, network="bag")
     clean = naive(CONFIG, network="clean-bag")
-    assert any(c == 0 for s in kept for _, c in s.messages)
-    assert all(c > 0 for s in clean for _, c in s.messages)
+    assert any(c == 0 for s in kept for _, c in s.network)
+    assert all(c > 0 for s in clean for _, c in s.network)
     assert len(clean) < len(kept)

@@ -45,7 +45,7 @@ def test_ghost_invariants_hold_on_reachable_instrumented_states() -> None:
         view = GhostView(from_spec(post), g, bounds)
         for inv in GHOST_INVARIANTS:
             assert inv.holds(view, CONCRETE), (inv.name, post, g)
-        committed = committed or any(c for row in g.cterm for c in row)
+        committed = committed or any(c for row in g.committed_in for c in row)
     assert committed  # not vacuous: the walks commit entries
 
 
@@ -114,5 +114,5 @@ def test_every_candidate_holds_on_reachable_states_with_two_entry_logs() -> None
         view = GhostView(from_spec(post), g, bounds)
         for inv in candidate_invariants(config):
             assert inv.holds(view, CONCRETE), (inv.name, post, g)
-        committed = committed or any(c for row in g.cterm for c in row)
+        committed = committed or any(c for row in g.committed_in for c in row)
     assert committed

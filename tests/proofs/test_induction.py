@@ -101,7 +101,7 @@ def test_no_step_down_cti_shows_two_leaders() -> None:
     result = with_bug("no-step-down")
     check = next(c for c in result.not_proved() if c.invariant == "ElectionSafety")
     assert check.cti is not None
-    leaders = [check.cti.post.current_term[i] for i in range(3)
+    leaders = [check.cti.post.term[i] for i in range(3)
                if check.cti.post.role[i] == Role.LEADER]
     assert len(leaders) != len(set(leaders))
     assert check.cti.ghost_pre is None  # no ghost lemma assumed: no ghost values to show

@@ -10,7 +10,7 @@ from checker.invariants import CONCRETE, Z3, from_spec
 from checker.invariants.symbolic import Bounds, encode
 from checker.proofs.ghost import GhostView
 from checker.proofs.induction import candidate_invariants, prove
-from spec.raft import Config, InstallSnapshotRequest
+from spec.raft import Config, InstallSnapshot
 from tests.proofs.test_ghost import ghost_walk
 from tests.proofs.test_transition import SNAPSHOT_STEPS
 
@@ -32,7 +32,7 @@ def test_invariants_hold_and_agree_on_reachable_snapshot_states() -> None:
             for inv in plain:
                 assert z3.is_true(z3.simplify(inv.holds(sym, Z3))), (inv.name, post)
             snapshots += any(s.index for s in post.snapshot)
-            installs += any(isinstance(m, InstallSnapshotRequest) for m in post.network)
+            installs += any(isinstance(m, InstallSnapshot) for m in post.network)
     assert snapshots >= 10 and installs >= 3  # not vacuous
 
 
@@ -47,7 +47,7 @@ def test_with_snapshots_the_whole_conjunction_is_inductive_at_small_bounds() -> 
 
 
 def test_a_bug_with_snapshots_breaks_the_proof_without_a_traceback() -> None:
-    # stale-append-truncates with snapshots: CTI pre-states where commitIndex passes the log
+    # stale-append-truncates with snapshots: CTI pre-states where commit_index passes the log
     # make the spec's own successor function fail; such a CTI is reported unconfirmed
     # (unknown), never as a proof and never as a crash.
     config = Config(servers=2, max_term=2, snapshots=True,

@@ -13,7 +13,7 @@ from checker.proofs.transition import init
 from spec.raft import (
     BUGS,
     Config,
-    InstallSnapshotRequest,
+    InstallSnapshot,
     Role,
     State,
     initial_states,
@@ -59,7 +59,7 @@ SNAPSHOT_STEPS = frozenset({"Receive", "ClientRequest", "Compact", "InstallSnaps
 
 
 def _has_install_snapshot(s: State) -> bool:
-    return any(isinstance(m, InstallSnapshotRequest) for m in s.network)
+    return any(isinstance(m, InstallSnapshot) for m in s.network)
 
 
 def test_successors_agree_with_snapshots() -> None:

@@ -29,7 +29,7 @@ def entries(*terms: int, start: int = 1) -> tuple[Entry, ...]:
 def core(node: int = 0, *, term: int = 0, log: tuple[Entry, ...] = (), voted_for: int | None = None,
          snapshot_index: int = 0, snapshot_term: int = 0) -> RaftCore:
     hard = HardState(term=term, voted_for=voted_for, snapshot_index=snapshot_index,
-                     snapshot_term=snapshot_term, entries=log)
+                     snapshot_term=snapshot_term, log=log)
     c = RaftCore(node, PEERS, RaftConfig(), restored=hard)
     c.boot()
     return c
@@ -160,7 +160,7 @@ def test_start_appends_and_replicates_at_once_only_on_the_leader() -> None:
     elect(c)
     result, effects = c.start("cmd")
     assert (result.index, result.is_leader) == (1, True)
-    assert effects.persist is not None and effects.persist.state.entries[-1].command == "cmd"
+    assert effects.persist is not None and effects.persist.state.log[-1].command == "cmd"
     sent = [s.message for s in effects.messages]
     assert all(isinstance(m, AppendEntries) and m.entries[-1].command == "cmd" for m in sent)
 
@@ -200,7 +200,7 @@ def test_install_snapshot_replaces_a_lagging_log_and_is_applied_once() -> None:
 
 def test_persisted_state_round_trips_and_garbage_is_refused() -> None:
     state = HardState(term=3, voted_for=2, snapshot_index=4, snapshot_term=2,
-                      entries=entries(2, 3, start=5))
+                      log=entries(2, 3, start=5))
     assert decode_state(encode_state(state)) == state
     persister = Persister()
     persister.save(state, b"snap")
@@ -256,10 +256,10 @@ def test_commit_rule_agrees_with_figure_2_read_literally(data: st.DataObject) ->
                                  max_size=servers - 1))
     c = RaftCore(0, tuple(range(servers)), restored=HardState(
         term=term, voted_for=0, snapshot_index=0, snapshot_term=0,
-        entries=tuple(Entry(index=i + 1, term=lt, command=None)
+        log=tuple(Entry(index=i + 1, term=lt, command=None)
                       for i, lt in enumerate(log_terms))))
     c.commit_index = c.last_applied = commit
     c.role = Role.LEADER
-    c._match = dict(zip(c.others, matches, strict=True))
+    c._match_index = dict(zip(c.others, matches, strict=True))
     c._advance_commit()
     assert c.commit_index == _naive_commit(log_terms, term, commit, matches, servers)

@@ -30,7 +30,7 @@ SMALL = raft.Config(servers=2, max_term=2, max_log=1, max_messages=2)
 
 def test_initial_state_is_all_followers_in_term_0() -> None:
     (init,) = raft.initial_states(raft.Config())
-    assert init.current_term == (0, 0, 0)
+    assert init.term == (0, 0, 0)
     assert init.role == (raft.Role.FOLLOWER,) * 3
     assert init.network == frozenset()
     assert all(inv(init) for inv in raft.INVARIANTS.values())
@@ -42,7 +42,7 @@ def test_timeout_makes_a_candidate_that_votes_for_itself() -> None:
     steps = dict((str(a), s) for a, s in raft.successors(init, SMALL))
     assert set(steps) == {"Timeout(s0)", "Timeout(s1)"}
     after = steps["Timeout(s1)"]
-    assert after.current_term == (0, 1)
+    assert after.term == (0, 1)
     assert after.role[1] == raft.Role.CANDIDATE
     assert after.voted_for[1] == 1
     assert after.votes_granted[1] == frozenset({1})
@@ -70,7 +70,7 @@ def test_small_space_satisfies_every_invariant_and_reaches_the_sometimes_propert
 def test_bounds_are_respected() -> None:
     config = raft.Config(servers=2, max_term=2, max_log=1, max_messages=2, max_restarts=1)
     for state in reachable(config):
-        assert max(state.current_term) <= config.max_term
+        assert max(state.term) <= config.max_term
         assert all(raft.last_index(state, i) <= config.max_log for i in range(2))
         assert len(state.network) <= config.max_messages
         assert state.restarts <= config.max_restarts

@@ -299,18 +299,19 @@ def _as_raft(state: Any) -> State:
 
 
 def variables(state: State) -> dict[str, Any]:
-    """The state as named variables of plain JSON values (per-server ones as lists by id)."""
+    """The state as named variables of plain JSON values (per-server ones as lists by id),
+    under the spec's own names (docs/vocabulary.md); they are also the ITF variables."""
     return {
-        "currentTerm": list(state.current_term),
+        "term": list(state.term),
         "role": [r.name.lower() for r in state.role],
-        "votedFor": list(state.voted_for),
+        "voted_for": list(state.voted_for),
         "log": [[_entry(e) for e in log] for log in state.log],
         "snapshot": [_snapshot(s) for s in state.snapshot],
-        "commitIndex": list(state.commit_index),
-        "votesResponded": [sorted(v) for v in state.votes_responded],
-        "votesGranted": [sorted(v) for v in state.votes_granted],
-        "nextIndex": [list(r) for r in state.next_index],
-        "matchIndex": [list(r) for r in state.match_index],
+        "commit_index": list(state.commit_index),
+        "votes_responded": [sorted(v) for v in state.votes_responded],
+        "votes_granted": [sorted(v) for v in state.votes_granted],
+        "next_index": [list(r) for r in state.next_index],
+        "match_index": [list(r) for r in state.match_index],
         "network": sorted(describe_message(m) for m in state.network),
         "restarts": state.restarts,
     }

@@ -55,10 +55,11 @@ class ServerMemo:
             return "TypeOK"
         n = len(servers)
         for item in bag:
-            ok = self.message_ok.get(item >> 4)
+            key = packed_tla.item_key(item)
+            ok = self.message_ok.get(key)
             if ok is None:
-                ok = message_well_typed(packed_tla.unpack_message(item >> 4), n)
-                self.message_ok[item >> 4] = ok
+                ok = message_well_typed(packed_tla.unpack_message(key), n)
+                self.message_ok[key] = ok
             if not ok:
                 return "TypeOK"
         return None
