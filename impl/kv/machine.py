@@ -62,23 +62,6 @@ class CorruptSnapshot(ValueError):
     """Snapshot bytes that are not a key/value snapshot this code wrote."""
 
 
-def execute(data: dict[str, str], table: dedup.Table, op: Op) -> Outcome:
-    """Execute one clerk call on a store with its duplicate table (the store of the key/value
-    service, or one shard's in a shard group): a get reads; a fresh write writes; a
-    duplicate write changes nothing."""
-    fresh = dedup.record(table, op.clerk, op.seq)
-    if op.kind == GET:
-        value = data.get(op.key)
-        return Outcome(executed=fresh, output=value or "", found=value is not None)
-    if fresh:
-        assert op.value is not None
-        if op.kind == PUT:
-            data[op.key] = op.value
-        else:  # append to an absent key acts as put
-            data[op.key] = data.get(op.key, "") + op.value
-    return Outcome(executed=fresh, output=None)
-
-
 class StateMachine:
     def __init__(self, data: dict[str, str] | None = None,
                  last_seq: dict[int, int] | None = None, applied: int = 0) -> None:
@@ -94,7 +77,17 @@ class StateMachine:
         if index != self.applied + 1:
             raise ValueError(f"apply of index {index} after {self.applied}: out of order")
         self.applied = index
-        return execute(self.data, self.last_seq, op)
+        fresh = dedup.record(self.last_seq, op.clerk, op.seq)
+        if op.kind == GET:
+            value = self.data.get(op.key)
+            return Outcome(executed=fresh, output=value or "", found=value is not None)
+        if fresh:
+            assert op.value is not None
+            if op.kind == PUT:
+                self.data[op.key] = op.value
+            else:  # append to an absent key acts as put
+                self.data[op.key] = self.data.get(op.key, "") + op.value
+        return Outcome(executed=fresh, output=None)
 
     # -- snapshots ---------------------------------------------------------------------
     def encode(self) -> bytes:
@@ -116,3 +109,11 @@ class StateMachine:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
             raise CorruptSnapshot("key/value snapshot: keys and values must be strings")
         return cls(data, last_seq, applied)
+
+
+def execute(data: dict[str, str], table: dedup.Table, op: Op) -> Outcome:
+    """Execute one clerk call on a store and duplicate table held elsewhere (one shard's, in
+    a shard group: impl.shardkv.machine) by the store's own rules (`StateMachine.apply`): a
+    get reads; a fresh write writes; a duplicate changes nothing. The log index belongs to
+    whoever holds the store; this view of it starts and ends at one call."""
+    return StateMachine(data, table).apply(1, op)
