@@ -1,5 +1,5 @@
 """Auditing a shard controller run: its clerks' calls, checked for linearizability against
-the controller's own spec taken one call at a time (spec.sequential's `shardctrler` model:
+the controller's own spec taken one call at a time (spec.sequential_shardctrler's `shardctrler` model:
 the state is the history of configurations, a call is applied by spec.shardctrler.apply).
 
 A controller whose Query(-1) misses a Join that completed before it was received, or whose
@@ -28,7 +28,7 @@ from checker.linearizability import LinResult, Operation, check
 from checker.linearizability import history as numbered
 from checker.verdict import Verdict
 from impl.shardctrler.labtester import CtrlCall
-from spec.sequential import SHARDCTRLER
+from spec.sequential_shardctrler import SHARDCTRLER
 
 SEARCH = "search"
 WITNESS = "witness"

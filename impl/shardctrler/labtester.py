@@ -38,7 +38,7 @@ CLERK = ClerkConfig(rpc_timeout_ms=400, retry_pause_ms=100)
 
 @dataclass(slots=True)
 class CtrlCall:
-    """One controller clerk call of a run: kind and argument (spec.sequential's shardctrler
+    """One controller clerk call of a run: kind and argument (spec.sequential_shardctrler's
     model inputs), virtual times in ns (the clock times 10^6 plus the event's rank within its
     millisecond), and the output (a configuration; None or a refusal's reason for a change).
     `returned` is None while the call is in flight."""

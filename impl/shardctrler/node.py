@@ -37,7 +37,7 @@ class CtrlObserver(Protocol):
 
 class CallObserver(Protocol):
     """What a tester records of a controller clerk's calls (its history): each call's kind
-    and argument (as in spec.sequential's shardctrler model) when it starts, and its output
+    and argument (as in spec.sequential_shardctrler's model) when it starts, and its output
     when it returns."""
 
     def ctrl_invoked(self, clerk: int, seq: int, f: str, arg: Any) -> None: ...
