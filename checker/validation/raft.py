@@ -68,6 +68,13 @@ from checker.validation.raft_mapping import (
     view_of_trace,
 )
 from checker.validation.raft_mapping import spec_message as map_message
+from checker.validation.raft_persist import (
+    FIRST_BOOT,
+    PersistentPart,
+    durable_part,
+    persistent_changed,
+    runs_of,
+)
 from checker.validation.result import (
     APPLY_COMMITTED,
     PERSIST_BEFORE_SEND,
@@ -140,7 +147,7 @@ class RaftStepper:
         self.crash_line = [0] * n
         self.inflight: dict[Any, tuple[Message, int]] = {}  # id → message, its send line
         self.reply_due: list[tuple[Message, int] | None] = [None] * n
-        self.durable: list[Mapping[str, Any]] = [_FIRST_BOOT] * n
+        self.durable: list[Mapping[str, Any]] = [FIRST_BOOT] * n
         self.durable_line = [0] * n
         self.durable_ok = [True] * n
         self.dirty_line = [0] * n
@@ -224,31 +231,31 @@ class RaftStepper:
             self.durable[node] = persisted
             self.durable_line[node] = ev.line
             self._judge_durable(node, ev.line)
-        elif before is None or _persistent_changed(before, raw):
+        elif before is None or persistent_changed(before, raw):
             self._judge_durable(node, ev.line)
         return None
 
     def _judge_durable(self, node: int, line: int) -> None:
         raw = self.raw[node]
         assert raw is not None
-        ok = self._persistent_part(node, raw) == _durable_part(self.durable[node], self.path,
+        ok = self._persistent_part(node, raw) == durable_part(self.durable[node], self.path,
                                                                line)
         if not ok and self.durable_ok[node]:
             self.dirty_line[node] = line
         self.durable_ok[node] = ok
 
-    def _persistent_part(self, node: int, raw: Mapping[str, Any]) -> _PersistentPart:
-        """`_persistent_part(raw)`, its runs extended from the last ones when the log only
-        grew (tests hold the two equal)."""
+    def _persistent_part(self, node: int, raw: Mapping[str, Any]) -> PersistentPart:
+        """`raft_persist.persistent_part(raw)`, its runs extended from the last ones when the
+        log only grew (tests hold the two equal)."""
         log = raw["log"]
         known_log, known_runs = self.known_runs[node]
         keep = len(known_log)
         if log is known_log:
             runs = known_runs
         elif keep and len(log) >= keep and log[:keep] == known_log:
-            runs = _runs(log[keep:], [*known_runs[:-1], list(known_runs[-1])])
+            runs = runs_of(log[keep:], [*known_runs[:-1], list(known_runs[-1])])
         else:
-            runs = _runs(log)
+            runs = runs_of(log)
         self.known_runs[node] = (log, runs)
         return (raw["term"], raw["voted_for"], raw["snapshot_index"], raw["snapshot_term"],
                 runs)
@@ -366,7 +373,7 @@ class RaftStepper:
             raise BadInput("restart event without \"state\"", self.path, ev.line)
         if self.check_types:
             server_rec(raw, self.path, ev.line, self.n)
-        durable = _durable_part(self.durable[node], self.path, ev.line)
+        durable = durable_part(self.durable[node], self.path, ev.line)
         recovered = self._persistent_part(node, raw)
         if recovered != durable:
             names = ("term", "voted_for", "snapshot_index", "snapshot_term", "log")
@@ -403,7 +410,7 @@ class RaftStepper:
             raw = self.raw[node]
             assert raw is not None
             names = ("term", "voted_for", "snapshot_index", "snapshot_term", "log")
-            durable = _durable_part(self.durable[node], self.path, ev.line)
+            durable = durable_part(self.durable[node], self.path, ev.line)
             now = self._persistent_part(node, raw)
             diff = tuple((f, d, r) for f, d, r in zip(names, durable, now, strict=True)
                          if d != r)
@@ -467,8 +474,8 @@ class RaftStepper:
                        note or ("" if expected is not None else "not enabled"))]
         return self._mismatch(REFINEMENT, ev, node,
                               f"s{i} sends {describe_message(m)}, which the spec's {action} "
-                              "does not send from s{i}'s state".replace("{i}", str(i)),
-                              tried, (self.state_line[node], ev.line))
+                              f"does not send from s{i}'s state", tried,
+                              (self.state_line[node], ev.line))
 
     def _expected_append(self, s: State, i: int, j: int,
                          m: AppendEntries) -> tuple[Message | None, str]:
@@ -530,59 +537,17 @@ class RaftStepper:
     def _unsent_reply(self, node: int, due: tuple[Message, int],
                       ev: Event | None) -> Mismatch:
         m, line = due
-        where = ev if ev is not None else None
-        return Mismatch(REFINEMENT, where.line if where else line, where.seq if where else 0,
-                        node, where.event if where else "end",
-                        f"s{node} never sent the reply its step at line {line} owes: "
-                        f"{describe_message(m)}", [], (line,) + ((where.line,) if where else ()))
+        detail = (f"s{node} never sent the reply its step at line {line} owes: "
+                  f"{describe_message(m)}")
+        if ev is None:  # the trace ended first
+            return Mismatch(REFINEMENT, line, 0, node, "end", detail, [], (line,))
+        return Mismatch(REFINEMENT, ev.line, ev.seq, node, ev.event, detail, [],
+                        (line, ev.line))
 
     def _mismatch(self, rule: str, ev: Event, node: int, detail: str, tried: list[Tried],
                   lines: tuple[int, ...]) -> Mismatch:
         excerpt = tuple(sorted({n for n in lines if n > 0} | {ev.line}))
         return Mismatch(rule, ev.line, ev.seq, node, ev.event, detail, tried, excerpt)
-
-
-# -- the persistence contract ----------------------------------------------------------------
-
-_FIRST_BOOT: Mapping[str, Any] = {"term": 0, "voted_for": None, "log_runs": [],
-                                  "snapshot_index": 0, "snapshot_term": 0}
-_PersistentPart = tuple[Any, Any, Any, Any, list[list[int]]]
-
-
-def _persistent_part(raw: Mapping[str, Any]) -> _PersistentPart:
-    """A recorded state's persistent variables, its log as runs (the `persist` form)."""
-    return (raw["term"], raw["voted_for"], raw["snapshot_index"], raw["snapshot_term"],
-            _runs(raw["log"]))
-
-
-def _durable_part(rec: Mapping[str, Any], path: str, line: int) -> _PersistentPart:
-    try:
-        return (rec["term"], rec["voted_for"], rec["snapshot_index"], rec["snapshot_term"],
-                rec["log_runs"])
-    except (KeyError, TypeError) as e:
-        raise BadInput(f"persist: missing key {e}; expected term, voted_for, log_runs, "
-                       "snapshot_index, snapshot_term", path, line) from None
-
-
-def _runs(log: list[list[int]], runs: list[list[int]] | None = None) -> list[list[int]]:
-    """A log as runs `[first index, term, count]` of consecutive indexes of one term (after
-    `runs`, those of the entries before it, whose last run is extended in place)."""
-    runs = [] if runs is None else runs
-    last: list[int] | None = runs[-1] if runs else None
-    for index, term in log:
-        if last is not None and last[1] == term and last[0] + last[2] == index:
-            last[2] += 1
-        else:
-            last = [index, term, 1]
-            runs.append(last)
-    return runs
-
-
-def _persistent_changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
-    return bool(before["term"] != after["term"] or before["voted_for"] != after["voted_for"]
-            or before["snapshot_index"] != after["snapshot_index"]
-            or before["snapshot_term"] != after["snapshot_term"]
-            or before["log"] != after["log"])
 
 
 # -- messages ----------------------------------------------------------------------------
