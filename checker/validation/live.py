@@ -24,7 +24,7 @@ from checker.validation.engine import Validation, binding_for
 from checker.validation.result import ValidationResult
 from impl.trace import TraceWriter, dumps
 
-KEEP = 5000
+KEEP = 300
 
 
 class LiveValidation(TraceWriter):

@@ -36,3 +36,23 @@ def test_every_default_scenario_trace_is_a_behaviour_of_the_spec(name: str, seed
 def test_every_campaign_scenario_trace_is_a_behaviour_of_the_spec_campaign(
         name: str, seed: int) -> None:
     validate_scenario(name, seed)
+
+
+def test_the_nodes_trace_state_is_the_cores_visible_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RaftNode._state keeps the log's trace form between steps (fast); its naive twin is
+    the core's own `visible_state().to_json()`, which the mapping reads a live core by."""
+    from impl.raft.node import RaftNode
+
+    fast = RaftNode._state
+    compared = [0]
+
+    def checked(self: RaftNode) -> dict[str, object]:
+        state = fast(self)
+        assert state == self.core.visible_state().to_json()
+        compared[0] += 1
+        return state
+
+    monkeypatch.setattr(RaftNode, "_state", checked)
+    for name in ("figure8_unreliable_2C", "snapshot_install_crash_2D", "backup_2B"):
+        validate_scenario(name, 1)
+    assert compared[0] > 1000
