@@ -191,7 +191,8 @@ def _instances_with(scope: str, me: int, n: int) -> list[tuple[int, ...]]:
 
 
 def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
-    """Check every state of the Raft trace at `path`; BadInput if it is not a Raft trace."""
+    """Check every state of the Raft trace at `path` (a `kv` trace: its Raft part); BadInput
+    if it is not one."""
     name = str(path)
     start = time.perf_counter()
     try:
@@ -200,8 +201,8 @@ def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
         raise BadInput(f"cannot read: {e.strerror}", name) from None
     with stream:
         try:
-            header = read_header(stream, name, ("raft",))
-            assert header.servers is not None  # read_header requires it of a Raft trace
+            header = read_header(stream, name, ("raft", "kv"))
+            assert header.servers is not None  # read_header requires it of a server trace
             checker = _Checker(name, header.servers, max_violations)
             events = 0
             raw: list[object] = [None] * header.servers  # each server's last `state` object

@@ -34,15 +34,16 @@ from checker.invariants.view import CANDIDATE, FOLLOWER, LEADER, NONE, ServerRec
 from spec.errors import BadInput
 
 FORMAT = "dscheck-trace"
-SYSTEMS = ("raft", "mapreduce")  # the systems whose traces dscheck reads
+SYSTEMS = ("raft", "kv", "mapreduce")  # the systems whose traces dscheck reads
 ROLES = {"follower": FOLLOWER, "candidate": CANDIDATE, "leader": LEADER}
 STATE_EVENTS = frozenset({"receive", "timer", "restart", "return"})
+SERVER_SYSTEMS = ("raft", "kv")  # traces of Raft servers: config.servers, nodes 0..servers-1
 
 
 @dataclass(frozen=True, slots=True)
 class Header:
     system: str
-    servers: int | None  # Raft: config.servers (nodes 0..servers-1); None for other systems
+    servers: int | None  # Raft, kv: config.servers (nodes 0..servers-1); None for others
     seed: int | None
     config: dict[str, Any]
 
@@ -74,7 +75,7 @@ def read_header(stream: IO[str], path: str, systems: tuple[str, ...] = SYSTEMS) 
     if not isinstance(config, dict):
         raise BadInput("config must be an object", path, 1)
     servers: int | None = None
-    if system == "raft":
+    if system in SERVER_SYSTEMS:
         count = config.get("servers")
         if not _is_int(count) or count < 1:
             raise BadInput("config.servers must be an integer ≥ 1", path, 1)
