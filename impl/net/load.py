@@ -5,7 +5,7 @@ bounded time, every call recorded as a history (traces/HISTORY.md, model `kv`) t
 Each clerk is a `NetClerk` with its own random id, so the servers' duplicate tables keep
 every call exactly-once across retries. A clerk makes one call at a time and starts the next
 as soon as the last returned (a closed loop, as etcd's benchmark tool does). Appended values
-are unique (`<clerk>.<n>;`), which is what makes an append history cheap to audit: each read
+are unique (`[<clerk>.<n>]`, bracketed so that no tag is part of another), which is what makes an append history cheap to audit: each read
 shows which appends it saw and in what order.
 
 When the time is up, calls still in flight are abandoned: they stay invoked without a
@@ -127,7 +127,7 @@ async def run_load(cluster: tuple[Address, ...], settings: LoadSettings,
             kind = rng.choices(kinds, weights)[0]
             key = f"k{rng.randrange(settings.keys)}"
             count += 1
-            value = (None if kind == "get" else f"{number}.{count};" if kind == "append"
+            value = (None if kind == "get" else f"[{number}.{count}]" if kind == "append"
                      else f"{number}.{count}:" + filler[:max(0, settings.value_size
                                                              - len(f"{number}.{count}:"))])
             start = time.monotonic_ns()
