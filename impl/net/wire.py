@@ -69,9 +69,14 @@ def frame(payload: Any) -> bytes:
     return LENGTH.pack(len(body)) + body
 
 
+def _refuse_extension(code: int, data: bytes) -> Any:
+    raise WireError(f"extension type {code} refused")
+
+
 def unpack(body: bytes) -> Any:
     try:
-        return msgpack.unpackb(body, raw=False, strict_map_key=True, use_list=True)
+        return msgpack.unpackb(body, raw=False, strict_map_key=True, use_list=True,
+                               ext_hook=_refuse_extension)
     except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError,
             msgpack.StackError) as error:
         raise WireError(f"undecodable msgpack: {error}") from None
