@@ -105,6 +105,7 @@ def test_kill9_campaign_recovery_distribution(tmp_path: Path) -> None:
     with running_cluster(tmp_path, trace=False, maxraftstate=SMALL_STATE) as cluster:
         result, recoveries = run_loop(_kill_under_load(cluster, history, leader=True,
                                                        rounds=10, seed=11))
+        assert result.done > 0
         ms = sorted(r * 1000 for r in recoveries)
         print(f"serving again after a leader's kill -9, ms: min {ms[0]:.0f}, median "
               f"{statistics.median(ms):.0f}, max {ms[-1]:.0f}, all {[round(x) for x in ms]}")
@@ -134,11 +135,12 @@ def test_partitioned_leader_does_not_serve_and_the_majority_does(tmp_path: Path)
             stuck.cancel()
             lonely.close()
             new = await leader_of(cluster)
+            assert new != old, "the cut-off leader still leads a majority"
             for n in everyone:
                 await set_faults(addresses[n], blocked=[])
             return load, new
 
-        load, new = run_loop(scenario())
+        load, _new = run_loop(scenario())
         assert load.done > 0, "the majority made no progress"
         assert run_loop(final_values(cluster, ["minority"])) == {"minority": ""}
         text = history.getvalue()
