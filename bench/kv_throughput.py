@@ -47,7 +47,7 @@ from rich.table import Table
 
 from impl.net.clerk import NetClerk
 from impl.net.load import percentiles
-from impl.net.local import LocalCluster, free_ports, wait_for_leader
+from impl.net.local import LocalCluster, free_ports, statuses, wait_for_leader
 from impl.net.server import run_loop
 
 ROWS = [("put", 1), ("put", 16), ("put", 64), ("get", 1), ("get", 16)]
@@ -106,10 +106,20 @@ class Ours:
             try:
                 for clerk in clerks:  # connect and find the leader before the clock starts
                     await clerk.call("put", "warm", VALUE)
-                return await closed_loop([c.call for c in clerks], kind, seconds)
+                before = await statuses(self.cluster.addresses)
+                got = await closed_loop([c.call for c in clerks], kind, seconds)
+                after = await statuses(self.cluster.addresses)
             finally:
                 for clerk in clerks:
                     clerk.close()
+            # Group commit on each server: states made durable per fsync, mean flush time.
+            got["group_commit"] = [
+                {"states_per_flush": round((a["durable"] - b["durable"]) / flushes, 2),
+                 "flush_ms": round((a["flush_seconds"] - b["flush_seconds"]) / flushes * 1000,
+                                   3)}
+                for b, a in zip(before, after, strict=True)
+                if a and b and (flushes := a["flushes"] - b["flushes"]) > 0]
+            return got
         return run_loop(run())  # type: ignore[no-any-return]
 
     def close(self) -> None:
@@ -344,6 +354,8 @@ def main() -> None:
                         "cpu_per_1000": [round((b - a) / max(done, 1) * 1000, 3)
                                          for a, b in zip(cpu0, cpu1, strict=True)],
                         "client_cpu_per_1000": round(mine / max(done, 1) * 1000, 3),
+                        **({"group_commit": got["group_commit"]} if "group_commit" in got
+                           else {}),
                     })
                     console.print(f"round {round_ + 1}: {system.name} {kind} x{clients}: "
                                   f"{done / got['seconds']:,.0f}/s", style="dim")
