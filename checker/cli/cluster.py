@@ -123,15 +123,17 @@ def status(directory: Path, cluster_file: Path | None, as_json: bool) -> None:
                                    **(s or {})}))
         return
     click.echo(f"{'id':>2}  {'address':<21} {'role':<9} {'term':>5} {'leader':>6} "
-               f"{'commit':>8} {'applied':>8} {'keys':>7}  pid")
+               f"{'commit':>8} {'applied':>8} {'keys':>7} {'fsyncs':>8} {'per fsync':>9}  pid")
     for node, (address, s) in enumerate(zip(addresses, found, strict=True)):
         if s is None:
             click.echo(f"{node:>2}  {address!s:<21} down")
             continue
         leader = "-" if s["leader"] is None else s["leader"]
+        # Group commit: states made durable per fsync since the server started.
+        per = s["durable"] / s["flushes"] if s.get("flushes") else 0.0
         click.echo(f"{node:>2}  {address!s:<21} {s['role']:<9} {s['term']:>5} {leader:>6} "
-                   f"{s['commit_index']:>8} {s['last_applied']:>8} {s['keys']:>7}  "
-                   f"{s['pid']}")
+                   f"{s['commit_index']:>8} {s['last_applied']:>8} {s['keys']:>7} "
+                   f"{s.get('flushes', 0):>8} {per:>9.1f}  {s['pid']}")
 
 
 @command.command(name="stop")

@@ -65,6 +65,10 @@ def test_bad_keys_and_values_exit_2(tmp_path: Path) -> None:
         one_line_exit_2(dscheck("kv", "put", "k" * 2000, "v", *where), "key")
         one_line_exit_2(dscheck("kv", "load", "--mix", "put=lots", *where), "--mix")
         one_line_exit_2(dscheck("kv", "append", "k", *where), "VALUE")
+        # A second server on a running server's directory: refused, the first unharmed.
+        one_line_exit_2(dscheck("server", "--id", "0", "--cluster", str(cluster.cluster_file),
+                                "--dir", str(tmp_path / "s0")), "another server")
+        assert cluster.exited() == {}
 
 
 def test_unreachable_and_bad_cluster_files_exit_2(tmp_path: Path) -> None:
