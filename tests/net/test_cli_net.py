@@ -69,6 +69,12 @@ def test_bad_keys_and_values_exit_2(tmp_path: Path) -> None:
         one_line_exit_2(dscheck("server", "--id", "0", "--cluster", str(cluster.cluster_file),
                                 "--dir", str(tmp_path / "s0")), "another server")
         assert cluster.exited() == {}
+        # No majority: reachable, but the call cannot finish — unknown (3), never OK.
+        cluster.kill(1)
+        cluster.kill(2)
+        late = dscheck("kv", "put", "k", "v", "--timeout", "1", *where)
+        assert late.returncode == 3, (late.stdout, late.stderr)
+        assert "outcome unknown" in late.stderr and late.stdout == ""
 
 
 def test_unreachable_and_bad_cluster_files_exit_2(tmp_path: Path) -> None:
