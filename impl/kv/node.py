@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from impl.kv.clerk import Clerk, ClerkConfig
-from impl.kv.effects import Applied
+from impl.kv.effects import Applied, Read
 from impl.kv.machine import GET
 from impl.kv.server import KVServer, ServerConfig
 from impl.kv.tasks import Signal
@@ -36,6 +36,8 @@ class Observer(Protocol):
     """What the tester watches: applies at servers, and clerk calls."""
 
     def applied(self, server: int, event: Applied) -> None: ...
+
+    def read(self, server: int, event: Read) -> None: ...
 
     def invoked(self, clerk: int, seq: int, f: str, key: str, value: str | None) -> None: ...
 
@@ -59,6 +61,12 @@ class ServerNode(rsm_node.ServerNode):
                              term=event.term, command=list(event.op),
                              executed=event.outcome.executed, output=event.outcome.output)
         self.observer.applied(self.core.id, event)
+
+    def _record_read(self, event: Read) -> None:
+        if self.trace.enabled:
+            self.trace.event(self.id, "read", index=event.index, read_index=event.read_index,
+                             command=list(event.op), output=event.outcome.output)
+        self.observer.read(self.core.id, event)
 
     def state(self) -> dict[str, Any]:
         """The trace `state`: Raft's visible state, and the service's beside it."""
