@@ -276,6 +276,7 @@ class KvJudge:
         self._judge_call(call, ("NoCallAppliedTwice", "NoStaleRead"), line, seq)
         if effect.executed and ident in self.acked and self.view.acknowledge(*ident):
             self.acked.discard(ident)  # acknowledged before it executed: counted from now
+            self._judge_acked_writes(line, seq)
 
     # ---- clerk calls
 
@@ -311,10 +312,15 @@ class KvJudge:
         self.call_lines[ident].append(line)
         self._judge_call(call, ("ReplyMatchesState", "NoStaleRead"), line, seq)
         if call.op.kind != GET:
-            if not self.view.acknowledge(*ident):
+            if self.view.acknowledge(*ident):
+                self._judge_acked_writes(line, seq)
+            else:
                 self.acked.add(ident)
-            for node, machine in self.machines.items():
-                self._judge_machine(node, machine, line, seq, only="NoAckedWriteLost")
+
+    def _judge_acked_writes(self, line: int, seq: int) -> None:
+        """A write is now acknowledged (and executed): every live server's state machine."""
+        for node, machine in self.machines.items():
+            self._judge_machine(node, machine, line, seq, only="NoAckedWriteLost")
 
     def _judge_call(self, call: Call, names: tuple[str, ...], line: int, seq: int) -> None:
         view = self.view
