@@ -17,7 +17,7 @@ import pytest
 from checker.trace_check import check_trace
 from checker.trace_check.render import render_json
 from checker.verdict import Verdict
-from impl.kv.scenarios import SCENARIOS, BY_NAME
+from impl.kv.scenarios import BY_NAME, SCENARIOS
 from impl.kv.scenarios.chaos import simulate
 from impl.trace import TraceWriter
 from spec import kv
@@ -174,7 +174,7 @@ def malformed_cases(records: list[dict[str, Any]]) -> list[tuple[list[dict[str, 
         (edit(records, apply, executed="yes"), apply, "needs index ≥ 1 and executed"),
         (edit(records, invoke, op={**records[invoke]["op"], "seq": "one"}), invoke,
          "invoke: a "),
-        (records[:3] + [{**records[3], "event": "read", "node": 0, "index": 1,
+        ([*records[:3], {**records[3], "event": "read", "node": 0, "index": 1,
                           "command": ["get", "k", None, 1, 1]}], 3,
          "read: needs index ≥ 0 and output"),
     ]
