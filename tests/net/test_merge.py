@@ -27,7 +27,7 @@ def state(term: int, role: str = "follower", voted: int | None = None) -> dict[s
 def write(directory: Path, node: int, incarnation: int,
           events: list[dict[str, Any]]) -> Path:
     path = directory / f"trace-s{node}-{incarnation}.jsonl"
-    lines = [{"format": "dscheck-trace", "version": 1, "system": "kv", "config": CONFIG,
+    lines = [{"format": "dscheck-trace", "version": 1, "system": "raft", "config": CONFIG,
               "seed": None, "node": node, "incarnation": incarnation}]
     for seq, event in enumerate(events, start=1):
         lines.append({"seq": seq, "node": node, **event})
