@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from spec.raft_types import Bound
+from spec.bounds import Bound
 from spec.sequential import KV
 
 GET, PUT, APPEND, NOOP = "get", "put", "append", "noop"

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from checker.cli.kv_bounds import kv_bounds
+from checker.cli.mapreduce_job import mapreduce_job
 from checker.cli.raft_bounds import raft_bounds
 from checker.cli.search_options import run_and_report, search_options
 from checker.cli.shardkv_bounds import shardkv_bounds
@@ -33,7 +34,7 @@ from checker.modelcheck.models import (
 )
 from checker.modelcheck.models.kv import KVModel
 from checker.modelcheck.models.shardctrler import RULES
-from spec import kv, mapreduce, raft, shardkv
+from spec import kv, raft, shardkv
 from spec.errors import BadInput
 
 
@@ -102,55 +103,13 @@ def raft_command(
 
 
 @command.command(name="mapreduce")
-@click.option("--maps", type=click.IntRange(1, 4), default=2, show_default=True, help="Map tasks.")
-@click.option(
-    "--reduces", type=click.IntRange(1, 4), default=2, show_default=True, help="Reduce tasks."
-)
-@click.option(
-    "--job-workers",
-    type=click.IntRange(1, 4),
-    default=2,
-    show_default=True,
-    help="Workers of the job (--workers is the search's processes).",
-)
-@click.option(
-    "--attempts",
-    type=click.IntRange(1, 4),
-    default=2,
-    show_default=True,
-    help="Most attempts handed out per task.",
-)
-@click.option(
-    "--mutation",
-    type=click.Choice(list(mapreduce.MUTATIONS)),
-    default=None,
-    help="Check a deliberately wrong coordinator instead (it must fail).",
-)
+@mapreduce_job("--job-workers")
 @search_options
 def mapreduce_command(
-    maps: int,
-    reduces: int,
-    job_workers: int,
-    attempts: int,
-    mutation: str | None,
-    options: Options,
-    as_json: bool,
-    itf_path: Path | None,
+    model: MapReduceModel, options: Options, as_json: bool, itf_path: Path | None
 ) -> None:
     """Model-check the MapReduce coordinator's spec (spec.mapreduce) for one small job."""
-    run_and_report(
-        mapreduce_model(maps, reduces, job_workers, attempts, mutation), options, as_json, itf_path
-    )
-
-
-def mapreduce_model(
-    maps: int, reduces: int, workers: int, attempts: int, mutation: str | None
-) -> MapReduceModel:
-    chosen = next((m for m in mapreduce.MUTATIONS if m == mutation), None)
-    config = mapreduce.Config(
-        n_map=maps, n_reduce=reduces, n_workers=workers, max_attempts=attempts, mutation=chosen
-    )
-    return MapReduceModel(config=config)
+    run_and_report(model, options, as_json, itf_path)
 
 
 @command.command(name="kv")

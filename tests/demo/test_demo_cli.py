@@ -16,6 +16,7 @@ from checker.cli.main import main
 from checker.demo import run as demo_run
 from impl.raft import core
 from spec.raft import Config
+from tests.broken_cores import raising_at_match
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = Config(servers=3, max_term=1, max_log=1, max_messages=1)  # a model check of a second
@@ -116,18 +117,8 @@ def test_one_seed_says_the_verdict_rests_on_a_single_run(
 
 @pytest.fixture
 def core_raises() -> Iterator[None]:
-    original = core.RaftCore._on_append_entries_reply
-
-    def broken(self: core.RaftCore, src: int, m: core.AppendEntriesReply) -> None:
-        if m.success and m.match_index >= 20:
-            raise ZeroDivisionError("commit arithmetic went wrong")
-        original(self, src, m)
-
-    core.RaftCore._on_append_entries_reply = broken  # type: ignore[method-assign]
-    try:
+    with raising_at_match(20):
         yield
-    finally:
-        core.RaftCore._on_append_entries_reply = original  # type: ignore[method-assign]
 
 
 def test_a_core_exception_is_reported_and_its_trace_still_judged(
