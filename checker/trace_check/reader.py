@@ -34,7 +34,7 @@ from checker.invariants.view import CANDIDATE, FOLLOWER, LEADER, NONE, ServerRec
 from spec.errors import BadInput
 
 FORMAT = "dscheck-trace"
-SYSTEMS = ("raft", "kv", "mapreduce")  # the systems whose traces dscheck reads
+SYSTEMS = ("raft", "kv", "shardctrler", "shardkv", "mapreduce")  # the systems dscheck reads
 ROLES = {"follower": FOLLOWER, "candidate": CANDIDATE, "leader": LEADER}
 STATE_EVENTS = frozenset({"receive", "timer", "restart", "return"})
 SERVER_SYSTEMS = ("raft", "kv")  # traces of Raft servers: config.servers, nodes 0..servers-1
