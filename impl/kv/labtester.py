@@ -328,6 +328,10 @@ class KVTester:
     def log_size(self) -> int:
         return max((p.raft_state_size() for p in self.saved if p is not None), default=0)
 
+    def max_index_applied(self) -> int:
+        """The highest log index any replica applied a call at: how far the log grew."""
+        return max(self._at_index, default=0)
+
     def snapshot_size(self) -> int:
         return max((p.snapshot_size() for p in self.saved if p is not None), default=0)
 
