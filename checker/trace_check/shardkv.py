@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from checker.invariants import LEADER_APPEND_ONLY, TRACEABLE
 from checker.trace_check.check import APPLIED_SMS, WELL_FORMED, TraceResult
@@ -276,5 +276,5 @@ def _short(text: str) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _is_int(x: object) -> bool:
+def _is_int(x: object) -> TypeGuard[int]:
     return isinstance(x, int) and not isinstance(x, bool)
