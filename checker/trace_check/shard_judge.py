@@ -101,14 +101,14 @@ class ShardJudge:
         self.last_status[g.gid] = list(best.status)
         for s in range(NSHARDS):
             if s in g.dirty_all:
-                self.judge_shard(s, self.calls_of[s], line, seq)
+                self.judge_shard(s, self.calls_of[s], line, seq, by=g)
                 continue
             calls = set(g.dirty_calls.get(s, ()))
             for clerk, low, high in g.dirty_dup.get(s, ()):
                 calls.update((clerk, q) for q in self.seqs_of.get((s, clerk), ())
                              if low < q <= high)
             if calls or moved:  # a new configuration number: the conjuncts without calls
-                self.judge_shard(s, sorted(calls), line, seq)
+                self.judge_shard(s, sorted(calls), line, seq, by=g)
         g.dirty_all.clear()
         g.dirty_calls.clear()
         g.dirty_dup.clear()
@@ -153,16 +153,17 @@ class ShardJudge:
                          acked=[1 if c in self.acked else 0 for c in calls], messages=[])
 
     def judge_shard(self, s: int, calls: Sequence[Ident], line: int, seq: int,
-                    only: str = "") -> None:
+                    only: str = "", by: GroupReplay | None = None) -> None:
         """Every traceable invariant's conjuncts about shard s and the calls `calls` (those
-        without calls included): the rest of shard s's conjuncts read nothing that changed."""
+        without calls included): the rest of shard s's conjuncts read nothing that changed.
+        `by`: the group whose step is judged (named in a violation)."""
         self.evaluated += 1
         v = self.view(s, calls)
         for inv in TRACEABLE:
             if only and inv.name != only:
                 continue
             if not inv.holds(v, CONCRETE):
-                self._report_shard(inv.name, s, calls, v, line, seq)
+                self._report_shard(inv.name, s, calls, v, line, seq, by)
 
     def _judge_order(self, g: GroupReplay, line: int, seq: int) -> None:
         assert g.best is not None
@@ -194,7 +195,7 @@ class ShardJudge:
                         f"group {g.gid} went {why}", (g.best.line,), subject=f"g{g.gid}")
 
     def _report_shard(self, name: str, s: int, calls: Sequence[Ident], v: ShardView, line: int,
-                      seq: int) -> None:
+                      seq: int, by: GroupReplay | None) -> None:
         groups = [self.groups[gid] for gid in self.gids]
         holders = [g for g in groups if v.status[g.index][0] != ABSENT and g.best is not None]
         state = "; ".join(f"group {g.gid} in #{v.num[g.index]} "
@@ -214,6 +215,10 @@ class ShardJudge:
             if lost:
                 detail += (f"; acknowledged write c{lost[0][0]}#{lost[0][1]} is in no copy that "
                            "a group serves or hands off")
+        if by is not None and by.best is not None:
+            detail += f" (after group {by.gid}'s step through index {by.best.applied})"
+            if by not in holders:
+                holders.append(by)
         nodes = tuple(g.best.node for g in holders if g.best is not None)
         lines = tuple(g.best.line for g in holders if g.best is not None)
         self.report(name, line, seq, nodes, detail, lines, subject=f"shard {s}")
