@@ -153,7 +153,7 @@ class GroupReplay:
     # ---- the committed log
 
     def apply(self, rec: dict[str, Any], line: int,
-              frozen_of: Callable[[int, int, int], Frozen]) -> tuple[int, Entry] | None:
+              frozen_of: Callable[[int, int, int, int], Frozen]) -> tuple[int, Entry] | None:
         """An `apply` of this group (BadInput if malformed); the entry if it is the first
         apply of its index. Replays what became known."""
         index, command, executed = rec.get("index"), rec.get("command"), rec.get("executed")
@@ -171,7 +171,7 @@ class GroupReplay:
             self._replay(self.replayed, self.log[self.replayed], frozen_of)
         return index, entry
 
-    def _replay(self, index: int, e: Entry, frozen_of: Callable[[int, int, int], Frozen]) -> None:
+    def _replay(self, index: int, e: Entry, frozen_of: Callable[[int, int, int, int], Frozen]) -> None:
         cmd = e.command
         kind = cmd[0]
         if kind in CLERK_KINDS:
@@ -210,7 +210,7 @@ class GroupReplay:
         elif kind == "install":
             num, s, src = cmd[1], cmd[2], cmd[4]
             self._reset(index, s)
-            copy = frozen_of(src, num, s)
+            copy = frozen_of(src, num, s, e.line)
             self.data[s] = dict(copy.data)
             self.store[s] = dict(copy.store)
             for key, value in copy.store.items():

@@ -78,12 +78,13 @@ class ShardJudge:
             self.calls_of[shard].append(ident)
             self.seqs_of.setdefault((shard, ident[0]), []).append(ident[1])
 
-    def frozen_of(self, src: int, num: int, s: int) -> Frozen:
+    def frozen_of(self, src: int, num: int, s: int, line: int) -> Frozen:
         """The copy of shard s that group `src` froze handing it off in configuration `num`
         (its current copy if it never did: a trace of a broken run)."""
         group = self.groups.get(src)
         if group is None:
-            raise BadInput(f"install: group {src} is not a group of this trace", self.path)
+            raise BadInput(f"apply: install from group {src}, which is not a group of this "
+                           "trace (config.groups)", self.path, line)
         frozen = group.frozen.get((num, s))
         return frozen if frozen is not None else Frozen(dict(group.data[s]),
                                                         dict(group.store[s]))

@@ -276,6 +276,10 @@ MALFORMED = [
         "command"][0] == "config")]["command"].__setitem__(2, [100]),
      lambda rs: _first(rs, lambda r: r.get("event") == "apply" and r["command"][0] == "config")
      + 1, "[\"config\", num, [gid × 10], groups]"),
+    ("install from no group", lambda rs: rs[_first(rs, lambda r: r.get("event") == "apply" and r[
+        "command"][0] == "install")]["command"].__setitem__(4, 999),
+     lambda rs: _first(rs, lambda r: r.get("event") == "apply" and r["command"][0] == "install")
+     + 1, "install from group 999"),
     ("bad controller configuration", lambda rs: rs[1]["state"]["ctrl"]["latest"].__setitem__(
         "shards", [0] * 9), lambda rs: 2, "10 gids"),
     ("put without a value", lambda rs: rs[_first(rs, lambda r: r.get("event") == "invoke" and r[
