@@ -76,6 +76,7 @@ def check_groups_trace(path: Path, stream: IO[str], header: Header,
             continue
         assert isinstance(node, str)
         gid = group_of.get(node)
+        broken: list[str] = []  # the format's rules the service's part of a state breaks
         if what in STATE_EVENTS and "state" in rec and rec["state"] != raft.raw.get(node):
             state = rec["state"]
             if not isinstance(state, dict):
@@ -83,14 +84,14 @@ def check_groups_trace(path: Path, stream: IO[str], header: Header,
             if gid is None:
                 ctrl.state(node, state, ev.line, ev.seq)
             elif service is not None:
-                service.state(gid, node, state, ev.line, ev.seq)
+                broken = service.state(gid, node, state, ev.line, ev.seq)
         elif what == "crash" and gid is None:
             ctrl.crash(node)
         elif what == "apply" and gid is None:
             ctrl.apply(node, rec, ev.line, ev.seq)
         elif what == "apply" and service is not None and gid is not None:
             service.apply(gid, rec, ev.line, ev.seq)
-        raft.event(node, what, rec, ev.line, ev.seq)
+        raft.event(node, what, rec, ev.line, ev.seq, broken)
     names = [WELL_FORMED, *(inv.name for inv in TRACEABLE), LEADER_APPEND_ONLY.name,
              f"{APPLIED_SMS} (applied)", *CTRL_NAMES]
     if service is not None:
@@ -144,7 +145,10 @@ class _Service:
         self.call_lines: dict[tuple[int, int], int] = {}
         self.returns = 0
 
-    def state(self, gid: int, node: str, state: dict[str, Any], line: int, seq: int) -> None:
+    def state(self, gid: int, node: str, state: dict[str, Any], line: int,
+              seq: int) -> list[str]:
+        """A group server's new state; the format's rules its `shardkv` part breaks (judged
+        as WellFormedState with the Raft part's)."""
         g = self.groups[gid]
         commit = state.get("commit_index")
         if isinstance(commit, int):
@@ -162,6 +166,9 @@ class _Service:
                 f"{rec.num} and shards {_shards(raw)}, but {first[1]} showed "
                 f"{_short(first[0])} there", (first[2], line), subject=f"g{gid}")
         self._settle(g, line, seq)
+        if rec.applied != state.get("last_applied", rec.applied):
+            return [f"shardkv.applied {rec.applied} is not last_applied {state['last_applied']}"]
+        return []
 
     def apply(self, gid: int, rec: dict[str, Any], line: int, seq: int) -> None:
         if rec.get("kind") != "command":

@@ -303,3 +303,15 @@ def test_malformed_shardkv_traces_name_the_line(tmp_path: Path, label: str, edit
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and f"{path}:{at}:" in proc.stderr
     assert words in proc.stderr
+
+
+def test_a_service_state_that_is_not_its_raft_state_is_not_well_formed(tmp_path: Path) -> None:
+    # The format's rule: a group server's shardkv.applied is its last_applied. A state that
+    # breaks it is a finding about the server (WellFormedState), not a malformed file.
+    records: list[Any] = lines_of("join_leave_4B")
+    n = next(n for n, r in enumerate(records) if _group_state(r)
+             and r["state"]["shardkv"]["applied"] >= 2)
+    records[n]["state"]["shardkv"]["applied"] -= 1
+    result = check_trace(write(tmp_path, records), max_violations=50)
+    v = next(v for v in result.violations if v.invariant == "WellFormedState")
+    assert v.line == n + 1 and "is not last_applied" in v.detail
