@@ -315,3 +315,25 @@ def test_a_service_state_that_is_not_its_raft_state_is_not_well_formed(tmp_path:
     result = check_trace(write(tmp_path, records), max_violations=50)
     v = next(v for v in result.violations if v.invariant == "WellFormedState")
     assert v.line == n + 1 and "is not last_applied" in v.detail
+
+
+def test_a_wasteful_controller_is_caught_by_check_trace_where_the_lab_passes_4A(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A rule that deals every shard afresh: balanced and deterministic, so TestBasic up to
+    # "Concurrent leave/join" passes; its trace shows Joins and Leaves that move more shards
+    # than the minimum (tests/shardctrler/test_mutants_4A.py has the lab's later catch).
+    from spec import shardctrler
+
+    def deal_afresh(shards: Any, gids: Any) -> tuple[int, ...]:
+        present = sorted(set(gids))
+        return tuple(present[i % len(present)] if present else 0 for i in range(len(shards)))
+
+    monkeypatch.setattr(shardctrler, "rebalance", deal_afresh)
+    path = tmp_path / "ctrl.jsonl"
+    with path.open("w", encoding="utf-8") as stream:
+        CTRL_BY_NAME["concurrent_leave_join_4A"].run(1, TraceWriter(stream))
+    monkeypatch.undo()  # the checker judges by the spec's own rule
+    result = check_trace(path)
+    assert result.system == "shardctrler"
+    assert "MinimalMovement" in found(result)
+    assert "Balanced" not in found(result)  # what it makes is balanced: only wasteful
