@@ -2,14 +2,16 @@
 
 Reads a `dscheck-trace` (traces/README.md) and hands it to its system's checker: a Raft trace
 has its global state rebuilt after each event and every invariant a trace can show evaluated
-(`checker.trace_check`), and, in the same pass, is validated against the spec (every event
-matched to a spec action through one refinement mapping, the persistence contract included:
-`checker.validation`, docs/trace-validation.md; `--no-validate` turns it off); a MapReduce
-coordinator's trace has every step judged by the spec's rules (`checker.trace_check.mapreduce`,
-also `dscheck mr check-trace`). Exit status 0 when everything holds, 1 on a violation or a
-mismatch (with its position, what it breaks, the shortest excerpt, and for a mismatch the
-actions tried with their field diffs and the command that replays the run), 2 when the file is
-not a trace (`path:line: what is wrong`).
+(`checker.trace_check`), and so does each Raft group of a kv, shardctrler or shardkv trace,
+with the service's own properties in the same pass (`checker.trace_check.kv`,
+`shardctrler`, `shardkv`); a Raft trace is also validated against the spec in that pass
+(every event matched to a spec action through one refinement mapping, the persistence
+contract included: `checker.validation`, docs/trace-validation.md; `--no-validate` turns it
+off); a MapReduce coordinator's trace has every step judged by the spec's rules
+(`checker.trace_check.mapreduce`, also `dscheck mr check-trace`). Exit status 0 when
+everything holds, 1 on a violation or a mismatch (with its position, what it breaks, the
+shortest excerpt, and for a mismatch the actions tried with their field diffs and the command
+that replays the run), 2 when the file is not a trace (`path:line: what is wrong`).
 
 The servers of a real cluster (`dscheck server --trace DIR`) each write their own files: given
 that directory, or several such files, `check-trace` first merges them into one trace by their
@@ -43,7 +45,7 @@ from spec.errors import BadInput
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--max-violations", type=click.IntRange(min=1), default=10, show_default=True,
               help="Report at most this many violations (the first of each invariant and "
-                   "set of servers) of a Raft trace.")
+                   "set of servers, shard or call) of a Raft, kv, shardctrler or shardkv trace.")
 @click.option("--merged", "merged_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Where to write the merge of per-server traces "
                                  f"[default: {MERGED_NAME} beside them].")
@@ -56,9 +58,9 @@ from spec.errors import BadInput
 def command(files: tuple[str, ...], as_json: bool, max_violations: int,
             merged_path: Path | None, validate: bool, html_path: Path | None) -> None:
     """Check every state of the trace FILE: a Raft trace against the Raft invariants and,
-    in the same pass, against the spec's actions; a MapReduce trace against the
-    coordinator's rules. A directory of per-server traces, or several of them, are merged
-    first."""
+    in the same pass, against the spec's actions (a kv, shardctrler or shardkv trace against
+    its service's properties too), a MapReduce trace against the coordinator's rules. A
+    directory of per-server traces, or several of them, are merged first."""
     paths = [Path(f) for f in files]
     if len(paths) > 1 or paths[0].is_dir() or is_server_trace(paths[0]):
         parts = trace_files(paths[0]) if len(paths) == 1 and paths[0].is_dir() else paths
