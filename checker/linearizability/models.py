@@ -1,8 +1,10 @@
 """The models the checker offers by name (`dscheck lin --model NAME`).
 
 The models themselves are sequential specifications and live in `spec.sequential` (ours and
-the registers) and `spec.sequential_knossos` (the rest of Knossos's); this module only looks
-them up by the name a user types, and hands them on under their usual names.
+the registers), `spec.sequential_knossos` (the rest of Knossos's) and
+`spec.sequential_shardctrler` (the shard controller, its spec one call at a time); this
+module only looks them up by the name a user types, and hands them on under their usual
+names.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from spec.sequential_knossos import (
     SET,
     UNORDERED_QUEUE,
 )
+from spec.sequential_shardctrler import SHARDCTRLER
 
 __all__ = [
     "CAS_REGISTER",
@@ -31,12 +34,14 @@ __all__ = [
     "MUTEX",
     "REGISTER",
     "SET",
+    "SHARDCTRLER",
     "UNORDERED_QUEUE",
     "model_from_file",
     "model_named",
 ]
 
-MODELS: dict[str, Model] = {m.name: m for m in (KV, REGISTER, CAS_REGISTER, LOG, *KNOSSOS_MODELS)}
+MODELS: dict[str, Model] = {m.name: m for m in (KV, REGISTER, CAS_REGISTER, LOG, *KNOSSOS_MODELS,
+                                                SHARDCTRLER)}
 
 
 def model_named(name: str) -> Model:

@@ -68,7 +68,8 @@ def read_header(stream: IO[str], path: str, systems: tuple[str, ...] = SYSTEMS) 
         raise BadInput(f"version {rec.get('version')!r} is not supported; expected 1", path, 1)
     system = rec.get("system")
     if system not in systems:
-        expected = " or ".join(f'"{s}"' for s in systems)
+        quoted = [f'"{s}"' for s in systems]
+        expected = (", ".join(quoted[:-1]) + " or " + quoted[-1]) if len(quoted) > 1 else quoted[0]
         raise BadInput(f"system {system!r}: expected a {expected} trace here", path, 1)
     config = rec.get("config")
     if not isinstance(config, dict):

@@ -109,3 +109,11 @@ class StateMachine:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
             raise CorruptSnapshot("key/value snapshot: keys and values must be strings")
         return cls(data, last_seq, applied)
+
+
+def execute(data: dict[str, str], table: dedup.Table, op: Op) -> Outcome:
+    """Execute one clerk call on a store and duplicate table held elsewhere (one shard's, in
+    a shard group: impl.shardkv.machine) by the store's own rules (`StateMachine.apply`): a
+    get reads; a fresh write writes; a duplicate changes nothing. The log index belongs to
+    whoever holds the store; this view of it starts and ends at one call."""
+    return StateMachine(data, table).apply(1, op)

@@ -174,6 +174,12 @@ class ReplicatedServer(Generic[C, M]):
     def _on_boot(self) -> None:
         """After Raft booted: the service may arm its own timers."""
 
+    def _after_step(self) -> None:
+        """At the end of every input, after Raft's output was absorbed: where a service acts
+        on what it applied (never inside `_applied`, which runs while Raft's bundle is being
+        applied: appending to the log there could commit, in a cluster of one, entries that
+        would be applied before the rest of the bundle)."""
+
     def _same(self, waiting: C, applied: C) -> bool:
         """Is the command applied at a waiter's index the waiter's own?"""
         return waiting == applied
@@ -283,6 +289,7 @@ class ReplicatedServer(Generic[C, M]):
         self._absorb(self.raft.snapshot(self.machine.applied, data))
 
     def _finish(self) -> ServerEffects:
+        self._after_step()
         if self._threshold >= 0 and self._events:
             self._maybe_snapshot()
         persist = None

@@ -20,6 +20,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from checker.linearizability import Operation
+from spec import shardctrler
 
 Outcome = tuple[Any, Any]  # (output, state after)
 NOT_SEEN = object()  # a call that never returned, or returned an unknown output
@@ -104,6 +105,22 @@ def _fifo(state: list[Any], inp: tuple[str, Any, Any]) -> list[Outcome]:
     return [(state[0], state[1:])]
 
 
+def _shardctrler(state: list[Any], inp: tuple[str, Any, Any]) -> list[Outcome]:
+    # The configurations as a plain list; each change made by the controller's spec itself
+    # (the one definition of the rebalancing rule), the rest — refusals, queries, the
+    # history — by hand, apart from spec.sequential_shardctrler's chain of histories.
+    f, _k, arg = inp
+    op: shardctrler.Op = (shardctrler.Join(arg) if f == "join" else shardctrler.Leave(arg)
+                          if f == "leave" else shardctrler.Move(*arg) if f == "move"
+                          else shardctrler.Query(arg))
+    reason = shardctrler.invalid(state[-1], op)
+    if reason is not None:
+        return [(reason, state)]
+    if f == "query":
+        return [(state[-1] if arg == -1 or arg >= len(state) else state[arg], state)]
+    return [(None, [*state, shardctrler.change(state[-1], op)])]
+
+
 TWINS: dict[str, tuple[Callable[[Any, Any], list[Outcome]], Callable[[], Any]]] = {
     "register": (_register, lambda: None),
     "cas-register": (_register, lambda: None),
@@ -115,6 +132,7 @@ TWINS: dict[str, tuple[Callable[[Any, Any], list[Outcome]], Callable[[], Any]]] 
     "set": (_set, set),
     "unordered-queue": (_unordered, list),
     "fifo-queue": (_fifo, list),
+    "shardctrler": (_shardctrler, lambda: [shardctrler.initial()]),
 }
 
 
@@ -184,6 +202,12 @@ def _choose(draw: st.DrawFn, model: str, state: Any) -> tuple[str, Any, Any]:
         return ("txn", None, tuple((f, k, None if f == "r" else x) for f, k, x in micro))
     if model == "set":
         return draw(st.sampled_from([("read", None, None), ("add", None, v)]))
+    if model == "shardctrler":  # refused calls too: a Join of a present group, ...
+        gid = draw(st.integers(1, 3))
+        return draw(st.sampled_from([
+            ("join", None, ((gid, (f"s{gid}",)),)), ("leave", None, (gid,)),
+            ("move", None, (draw(st.integers(0, shardctrler.NSHARDS - 1)), gid)),
+            ("query", None, draw(st.integers(-1, len(state))))]))
     # queues: unique elements, so that a dequeue names what it took
     if draw(st.booleans()) or not state:
         return ("enqueue", None, draw(st.integers(0, 10**6)))
@@ -239,6 +263,9 @@ def tampered(draw: st.DrawFn, model: str, ops: list[Operation]) -> list[Operatio
                     for f, k, v in op.output)
     elif model == "set" and op.f == "read":
         out = frozenset(draw(st.sets(st.sampled_from(VALUES), max_size=3)))
+    elif model == "shardctrler":  # a plausible wrong answer: another call's, or nothing
+        out = draw(st.sampled_from([None, shardctrler.initial(), "group 1 is not present",
+                                    *(o.output for o in ops if o.output is not None)]))
     else:
         out = draw(st.sampled_from([None, 0, 1, 2, 3, True, False, "", "a", "ab", "1"]))
     inp = op.input
