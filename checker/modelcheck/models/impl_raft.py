@@ -71,7 +71,7 @@ _DESCRIPTIONS = {name: bug.description for name, bug in BUGS.items()}
 # minutes and run in the campaign.
 _SMALL = {"max_term": 2, "max_messages": 4}
 _DROPS = {"max_term": 2, "max_messages": 2, "drops": True}
-_TWO = {**_DROPS, "max_log": 2, "requests": 2}
+_TWO = {**_DROPS, "max_term": 1, "max_log": 2, "requests": 2}  # one term, two entries
 FLAG_BOUNDS: dict[str, dict[str, Any]] = {
     "no-step-down": _SMALL,
     "stale-append-truncates": _SMALL,

@@ -172,7 +172,7 @@ def _play(step: dict[str, Any], nodes: list[RaftNode | None], disks: list[Persis
     if op in ("deliver", "duplicate", "drop"):
         found = net.find(step["from"], step["to"], step["msg"])
         if found is None:
-            raise bad(f"no such message from {step['from']} to {step['to']} is in flight")
+            raise bad(f"that message from {step['from']} to {step['to']} is not in flight")
         if op == "drop":
             net.lose(found, "schedule")
         else:
