@@ -23,6 +23,9 @@ from impl.raft.messages import RequestVoteReply
 
 SMALL = FLAG_BOUNDS["no-step-down"]
 DEFAULT_FLAGS = sorted(set(FLAG_BOUNDS) - CAMPAIGN_FLAGS)
+# The correct core at the snapshot flag's bounds takes minutes (the service may snapshot at
+# any applied index): the campaign checks it clean there.
+CLEAN_IN_CAMPAIGN = ["snapshot-off-by-one", *sorted(CAMPAIGN_FLAGS)]
 # The invariant each flag breaks first, at its bounds.
 EXPECTED = {
     "no-step-down": "ElectionSafety",
@@ -72,7 +75,8 @@ def test_packing_round_trips_a_leader() -> None:
     assert st.pack_core(st.unpack_core(packed, 0), 3, reduce=False) == packed
 
 
-@pytest.mark.parametrize("bounds", _bounds(DEFAULT_FLAGS), ids=str)
+@pytest.mark.parametrize(
+    "bounds", [b for b in _bounds(DEFAULT_FLAGS) if b not in _bounds(CLEAN_IN_CAMPAIGN)], ids=str)
 def test_the_correct_core_checks_clean_where_the_default_suite_finds_each_flag(
         bounds: dict[str, object]) -> None:
     _, result = _check(**bounds)
@@ -91,7 +95,7 @@ def test_each_flag_is_found_with_a_counterexample_the_simulator_confirms(bug: st
 
 
 @pytest.mark.campaign
-@pytest.mark.parametrize("bug", sorted(CAMPAIGN_FLAGS))
+@pytest.mark.parametrize("bug", CLEAN_IN_CAMPAIGN)
 def test_campaign_each_expensive_flag_is_found_and_the_correct_core_is_clean_there(
         bug: str) -> None:
     model, result = _check(frozenset({bug}), **FLAG_BOUNDS[bug])
@@ -110,10 +114,10 @@ def test_no_shorter_counterexample_exists() -> None:
     assert short.verdict is Verdict.UNKNOWN
 
 
-@pytest.mark.parametrize("bug", ["no-step-down", "stale-append-truncates"])
+@pytest.mark.parametrize("bug", ["no-step-down", "commit-past-held"])
 def test_symmetry_and_the_erasure_of_dead_variables_change_no_verdict(bug: str) -> None:
     # The naive twins: no symmetry, and no erasure; the same shortest length and invariant.
-    results = [_check(frozenset({bug}), symmetry=sym, reduce=red, **SMALL)[1]
+    results = [_check(frozenset({bug}), symmetry=sym, reduce=red, **FLAG_BOUNDS[bug])[1]
                for sym, red in ((True, True), (False, True), (True, False), (False, False))]
     lengths = {len(r.counterexample.steps) for r in results}  # type: ignore[attr-defined]
     names = {r.counterexample.invariant for r in results}  # type: ignore[attr-defined]

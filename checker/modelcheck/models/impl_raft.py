@@ -69,15 +69,14 @@ _DESCRIPTIONS = {name: bug.description for name, bug in BUGS.items()}
 # measured by bench/impl_modelcheck.py; the correct core checks clean at every one of them.
 # The first group is cheap enough for the default suite (seconds); FIGURE8 and the rest take
 # minutes and run in the campaign.
-_SMALL = {"max_term": 2, "max_messages": 4}
 _DROPS = {"max_term": 2, "max_messages": 2, "drops": True}
 _TWO = {**_DROPS, "max_term": 1, "max_log": 2, "requests": 2}  # one term, two entries
 FLAG_BOUNDS: dict[str, dict[str, Any]] = {
-    "no-step-down": _SMALL,
-    "stale-append-truncates": _SMALL,
-    "vote-without-log-check": _SMALL,
-    "apply-before-commit": _SMALL,
+    "no-step-down": _DROPS,
+    "vote-without-log-check": _DROPS,
+    "apply-before-commit": _DROPS,
     "unpersisted-vote": {**_DROPS, "max_restarts": 1},
+    "stale-append-truncates": {**_TWO, "duplicates": True},
     "commit-past-held": _TWO,
     "snapshot-off-by-one": {**_TWO, "snapshots": True},
     "figure8-commit": {"max_term": 3, "max_messages": 4, "requests": 2},
