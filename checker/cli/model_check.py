@@ -19,10 +19,10 @@ from pathlib import Path
 
 import click
 
-from checker.cli.mapreduce_job import mapreduce_job
-from checker.cli.raft_bounds import raft_bounds
 from checker.cli.impl_raft_bounds import impl_raft_bounds
 from checker.cli.impl_raft_replay import replay_counterexample
+from checker.cli.mapreduce_job import mapreduce_job
+from checker.cli.raft_bounds import raft_bounds
 from checker.cli.search_options import run_and_report, search_options
 from checker.cli.shardkv_bounds import shardkv_bounds
 from checker.modelcheck import Options

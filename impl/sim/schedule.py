@@ -112,7 +112,7 @@ def parse_schedule(lines: Iterable[str], path: str = "<schedule>") -> Schedule:
     if kind not in KINDS:
         raise BadInput(f"kind {kind!r}; expected one of {', '.join(KINDS)}", path, number)
     servers = head.get("servers")
-    if not _int(servers, 1, 15):
+    if not isinstance(servers, int) or not _int(servers, 1, 15):
         raise BadInput(f"servers {servers!r}; expected an integer 1..15", path, number)
     bugs = head.get("bugs", [])
     if not (isinstance(bugs, list) and all(isinstance(b, str) for b in bugs)):
@@ -164,7 +164,7 @@ def _check_item(kind: str, r: dict[str, Any], servers: int, path: str, line: int
         raise BadInput(f"{op}: node {r.get('node')!r}; expected 0..{servers - 1}", path, line)
     if op == "partition":
         groups = r.get("groups")
-        flat = [x for g in groups for x in g] if _groups(groups) else None
+        flat = [x for g in groups for x in g] if groups is not None and _groups(groups) else None
         if flat is None or not all(_int(x, 0, servers - 1) for x in flat) \
                 or len(set(flat)) != len(flat):
             raise BadInput("partition: groups must be lists of distinct node ids "

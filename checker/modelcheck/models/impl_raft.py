@@ -260,7 +260,7 @@ class ImplRaftModel(Model[Any]):
                                             ("Snapshot", index, data), None)
             if restarts < c.max_restarts:
                 yield Event("Crash", i), _crash(state, i)
-        for m, count in network:
+        for m, _ in network:
             dst = m[2]
             yield from self._result(state, Event("Deliver", dst, m), dst, ("Deliver", m), m)
             if c.duplicates:

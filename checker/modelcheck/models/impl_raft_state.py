@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from itertools import permutations
+from itertools import pairwise, permutations
 from typing import Any
 
 from impl.raft.core import CoreImage, Role
@@ -222,11 +222,11 @@ def canonical(state: Packed) -> Packed:
     colours = [_colour(server) for server in servers]
     order = sorted(range(len(servers)), key=colours.__getitem__)
     ranked = [colours[j] for j in order]
-    if all(a != b for a, b in zip(ranked, ranked[1:], strict=False)):
-        perm = [0] * len(order)
+    if all(a != b for a, b in pairwise(ranked)):
+        sorting = [0] * len(order)
         for new, old in enumerate(order):
-            perm[old] = new
-        return permute(state, perm)
+            sorting[old] = new
+        return permute(state, sorting)
     best: Packed | None = None
     for perm in _perms(len(servers)):
         # perm[j] is server j's new id: keep those that sort the colours
@@ -244,7 +244,7 @@ def _pairs_by_new_id(perm: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
     inverse = [0] * len(perm)
     for old, new in enumerate(perm):
         inverse[new] = old
-    return tuple(zip(inverse, inverse[1:], strict=False))
+    return tuple(pairwise(inverse))
 
 
 @functools.lru_cache(maxsize=1 << 18)

@@ -11,8 +11,8 @@ All along, the tester's apply checkers and its Election Safety watch are on.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from impl.raft.labtester import ELECTION_TIMEOUT_MS, RaftTester, RaftTestFailure
