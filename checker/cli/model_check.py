@@ -1,6 +1,6 @@
 """`dscheck model-check MODEL ...`: exhaustively model-check a spec at small bounds.
 
-One subcommand per model (`raft`, `impl-raft`, `mapreduce`, `shardkv`, `shardctrler`), each building its `Model` once from its options
+One subcommand per model (`raft`, `impl-raft`, `mapreduce`, `kv`, `shardkv`, `shardctrler`), each building its `Model` once from its options
 — validated when built — and handing it to the one search, with the same search options,
 progress, report, JSON and ITF for every model.
 
@@ -21,6 +21,7 @@ import click
 
 from checker.cli.impl_raft_bounds import impl_raft_bounds
 from checker.cli.impl_raft_replay import replay_counterexample
+from checker.cli.kv_bounds import kv_bounds
 from checker.cli.mapreduce_job import mapreduce_job
 from checker.cli.raft_bounds import raft_bounds
 from checker.cli.search_options import run_and_report, search_options
@@ -35,9 +36,10 @@ from checker.modelcheck.models import (
     ShardKVModel,
 )
 from checker.modelcheck.models.impl_raft import ImplRaftConfig, ImplRaftModel
+from checker.modelcheck.models.kv import KVModel
 from checker.modelcheck.models.shardctrler import RULES
 from impl.raft.bugs import BUGS
-from spec import raft, shardkv
+from spec import kv, raft, shardkv
 from spec.errors import BadInput
 
 
@@ -148,6 +150,28 @@ def mapreduce_command(
 ) -> None:
     """Model-check the MapReduce coordinator's spec (spec.mapreduce) for one small job."""
     run_and_report(model, options, as_json, itf_path)
+
+
+@command.command(name="kv")
+@kv_bounds
+@click.option("--list-bugs", is_flag=True, help="List the fault flags and exit.")
+@search_options
+def kv_command(config: kv.Config, list_bugs: bool, options: Options, as_json: bool,
+               itf_path: Path | None) -> None:
+    """Model-check the key/value service's spec (spec.kv): clerk calls executed exactly once
+    on replicas of one committed log, with retries, restarts, snapshots, and ReadIndex reads.
+
+    The defaults (2 replicas, a log of ≤ 4 entries, one clerk appending while another appends
+    and reads, snapshots and restarts) are exhausted in seconds; every bug flag is found there
+    (stale-read with --read-index) with a shortest counterexample."""
+    if list_bugs:
+        if as_json:
+            click.echo(json.dumps(kv.BUGS))
+        else:
+            for name, what in kv.BUGS.items():
+                click.echo(f"{name:24} {what}")
+        sys.exit(0)
+    run_and_report(KVModel(config=config), options, as_json, itf_path)
 
 
 @command.command(name="shardkv")

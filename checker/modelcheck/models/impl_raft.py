@@ -178,6 +178,9 @@ class ImplRaftModel(Model[Any]):
                               self._core_config)  # type: ignore[attr-defined]
 
     def _pack(self, core: RaftCore, i: int, effects: Effects) -> _Out:
+        # ReadIndex (`read_index`, opt-in for a service) is not among this model's actions,
+        # so no step confirms a read; its state is still part of every image.
+        assert not effects.reads, "the model issues no ReadIndex reads"
         n = self.config.servers
         persist = None
         if effects.persist is not None:

@@ -69,7 +69,9 @@ def pack_core(image: CoreImage, n: int, reduce: bool = True) -> Packed:
     """A live core as a value: (term, voted_for + 1, role, leader_id + 1, snapshot index,
     snapshot term, entries after the snapshot as (term, value), snapshot bytes, commit
     index, last applied, votes granted, next_index, match_index, in_flight, sent_to), the
-    per-follower ones as tuples by server id (0 at the server's own position)."""
+    per-follower ones as tuples by server id (0 at the server's own position), then the
+    ReadIndex state: read round, the rounds each follower echoed (by id), reads pending
+    and waiting)."""
     role = ROLE_CODE[image.role]
     leader = reduce is False or role == 2
     candidate = reduce is False or role == 1
@@ -97,12 +99,17 @@ def pack_core(image: CoreImage, n: int, reduce: bool = True) -> Packed:
         by_id(image.match_index),
         by_id(image.in_flight),
         by_id(image.sent_to),
+        image.read_round,
+        by_id(image.read_acks),
+        image.reads,
+        image.reads_waiting,
     )
 
 
 def unpack_core(core: Packed, me: int) -> CoreImage:
     (term, voted, role, leader, snap_index, snap_term, entries, snapshot, commit, applied,
-     granted, next_index, match_index, in_flight, sent_to) = core
+     granted, next_index, match_index, in_flight, sent_to, read_round, read_acks, reads,
+     waiting) = core
 
     def pairs(values: tuple[int, ...], cast: type = int) -> tuple[tuple[int, Any], ...]:
         return tuple((j, cast(v)) for j, v in enumerate(values) if j != me)
@@ -114,7 +121,9 @@ def unpack_core(core: Packed, me: int) -> CoreImage:
                      leader_id=_unid(leader), log=log, snapshot=snapshot, commit_index=commit,
                      last_applied=applied, votes_granted=frozenset(granted),
                      next_index=pairs(next_index), match_index=pairs(match_index),
-                     in_flight=pairs(in_flight, bool), sent_to=pairs(sent_to))
+                     in_flight=pairs(in_flight, bool), sent_to=pairs(sent_to),
+                     read_round=read_round, read_acks=pairs(read_acks), reads=reads,
+                     reads_waiting=waiting)
 
 
 def pack_hard(hard: HardState, snapshot: bytes) -> Packed:
@@ -163,11 +172,11 @@ def pack_message(src: int, dst: int, m: Message) -> Packed:
         case AppendEntries():
             entries = tuple((e.index, e.term, e.command) for e in m.entries)
             return (AE, src, dst, m.term, m.leader, m.prev_index, m.prev_term, entries,
-                    m.leader_commit)
+                    m.leader_commit, m.read_round)
         case AppendEntriesReply():
             conflict = -1 if m.conflict_term is None else m.conflict_term
             return (AER, src, dst, m.term, int(m.success), m.prev_index, m.match_index,
-                    conflict, m.conflict_index)
+                    conflict, m.conflict_index, m.read_round)
         case InstallSnapshot():
             return (IS, src, dst, m.term, m.leader, m.last_index, m.last_term, m.data)
         case InstallSnapshotReply():
@@ -184,11 +193,11 @@ def unpack_message(p: Packed) -> Message:
     if kind == AE:
         entries = tuple(Entry(index=i, term=t, command=v) for i, t, v in p[7])
         return AppendEntries(term=p[3], leader=p[4], prev_index=p[5], prev_term=p[6],
-                             entries=entries, leader_commit=p[8])
+                             entries=entries, leader_commit=p[8], read_round=p[9])
     if kind == AER:
         return AppendEntriesReply(term=p[3], success=bool(p[4]), prev_index=p[5],
                                   match_index=p[6], conflict_term=None if p[7] < 0 else p[7],
-                                  conflict_index=p[8])
+                                  conflict_index=p[8], read_round=p[9])
     if kind == IS:
         return InstallSnapshot(term=p[3], leader=p[4], last_index=p[5], last_term=p[6],
                                data=p[7])
@@ -285,11 +294,13 @@ def _permute_core(core: Packed, perm: Sequence[int]) -> Packed:
     if not core:
         return core
     (term, voted, role, leader, snap_index, snap_term, entries, snapshot, commit, applied,
-     granted, next_index, match_index, in_flight, sent_to) = core
+     granted, next_index, match_index, in_flight, sent_to, read_round, read_acks, reads,
+     waiting) = core
     return (term, _rename(voted, perm), role, _rename(leader, perm), snap_index, snap_term,
             entries, snapshot, commit, applied, tuple(sorted(perm[j] for j in granted)),
             _by_new_id(next_index, perm), _by_new_id(match_index, perm),
-            _by_new_id(in_flight, perm), _by_new_id(sent_to, perm))
+            _by_new_id(in_flight, perm), _by_new_id(sent_to, perm), read_round,
+            _by_new_id(read_acks, perm), reads, waiting)
 
 
 def _permute_hard(persisted: Packed, perm: Sequence[int]) -> Packed:

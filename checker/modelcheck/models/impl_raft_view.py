@@ -90,7 +90,7 @@ def _server(core: Packed, persisted: Packed, i: int, n: int) -> tuple[Any, ...]:
         return (term, Role.FOLLOWER, _unid(voted), _entries(entries), snapshot, snap_index,
                 frozenset(), frozenset(), ones, zeros)
     (term, voted, role, _, snap_index, snap_term, entries, data, commit, _, granted,
-     next_index, match_index, _, _) = core
+     next_index, match_index) = core[:13]
     votes = frozenset(granted) if role == 1 else frozenset()
     if role == 2 and next_index:
         nxt = tuple(1 if j == i else next_index[j] for j in range(n))
