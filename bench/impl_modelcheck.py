@@ -95,9 +95,11 @@ def main() -> None:
     args = parser.parse_args()
     names = args.flags if args.flags is not None else [
         f for f in FLAG_BOUNDS if args.all or f not in CAMPAIGN_FLAGS]
-    out: dict[str, Any] = {"speed": None if args.no_speed else speed(),
-                           "flags": [flag(f, args.hunt_budget, args.hunt_examples)
-                                     for f in names]}
+    out: dict[str, Any] = {"speed": None if args.no_speed else speed(), "flags": []}
+    print(json.dumps({"speed": out["speed"]}), flush=True)
+    for name in names:
+        out["flags"].append(flag(name, args.hunt_budget, args.hunt_examples))
+        print(json.dumps(out["flags"][-1]), flush=True)  # each as it comes: runs are long
     console = Console()
     if out["speed"]:
         s = out["speed"]
@@ -110,7 +112,8 @@ def main() -> None:
             r = s[key]
             table.add_row(key, r["verdict"], f"{r['distinct']:,}", str(r["depth"]),
                           str(r["seconds"]),
-                          str(r["cpu_seconds"]), f"{r['per_cpu_second']:,}", str(r["load"]))
+                          str(r["cpu_seconds"]), f"{r['per_cpu_second'] or 0:,}",
+                          str(r["load"]))
         console.print(table)
     table = Table(title="each fault flag: shortest counterexample vs hunted and shrunk")
     for column in ("flag", "MC steps", "MC states", "MC s", "first failure s", "shrink s",

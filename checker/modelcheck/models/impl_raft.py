@@ -80,12 +80,14 @@ FLAG_BOUNDS: dict[str, dict[str, Any]] = {
     "commit-past-held": _TWO,
     "snapshot-off-by-one": {**_TWO, "snapshots": True},
     "figure8-commit": {"max_term": 3, "max_messages": 4, "requests": 2},
-    "grant-before-persist": {"max_term": 3, "max_messages": 3, "drops": True,
-                             "max_restarts": 1},
-    "commit-to-last-index": {"max_term": 3, "max_messages": 3, "drops": True, "max_log": 2,
-                             "requests": 2},
 }
-CAMPAIGN_FLAGS = frozenset({"figure8-commit", "grant-before-persist", "commit-to-last-index"})
+CAMPAIGN_FLAGS = frozenset({"figure8-commit"})
+# Not yet found by this model: at terms ≤ 3, ≤ 3 in flight with drops (and a restart, or two
+# entries with logs ≤ 2) a 420 s search reached depth 17 (525,433 states) and depth 19
+# (370,676 states) without a violation. grant-before-persist needs a voter that learnt the
+# term without voting and then grants in a step that persists nothing else; with 3 servers
+# that takes a vote refused on the log check, hence entries and a third term.
+UNRESOLVED_FLAGS = frozenset({"grant-before-persist", "commit-to-last-index"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
