@@ -14,7 +14,6 @@ from typing import Any
 import click
 
 from impl.raft.bugs import check_bugs
-from impl.raft.scenarios.chaos import SimRun
 from impl.raft.scenarios.scripted import play_steps
 from impl.sim.schedule import Schedule, read_schedule
 from impl.trace import TraceWriter
@@ -87,5 +86,3 @@ def print_steps(s: dict[str, Any], trace_path: Path | None) -> None:
     click.echo(f"VIOLATION: {s['failure']}" if s["failure"] else
                "OK: every step played (the invariants are check-trace's to judge)")
 
-
-__all__ = ["SimRun", "faults_record", "load", "play", "print_steps", "run_args"]
