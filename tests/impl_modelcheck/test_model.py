@@ -158,3 +158,15 @@ def test_bounds_are_checked_when_built() -> None:
     with pytest.raises(ValueError, match="snapshots"):
         ImplRaftConfig(bugs=frozenset({"snapshot-off-by-one"}))
     assert dataclasses.replace(ImplRaftConfig(), max_term=3).max_term == 3
+
+
+def test_the_parallel_search_agrees_with_the_serial_one() -> None:
+    model = ImplRaftModel(config=ImplRaftConfig(**SMALL))  # type: ignore[arg-type]
+    serial, parallel = check(model, Options()), check(model, Options(workers=2))
+    assert serial.verdict is parallel.verdict is Verdict.OK
+    assert serial.distinct_states == parallel.distinct_states
+    buggy = ImplRaftModel(config=ImplRaftConfig(bugs=frozenset({"no-step-down"}), **SMALL))  # type: ignore[arg-type]
+    one, two = check(buggy, Options()), check(buggy, Options(workers=2))
+    assert one.counterexample is not None and two.counterexample is not None
+    assert len(one.counterexample.steps) == len(two.counterexample.steps)
+    confirm(buggy, two.counterexample)
