@@ -41,6 +41,10 @@ VERBS: dict[str, tuple[str, str]] = {
         "checker.cli.check_rebalance",
         "Prove each rebalancing of a shard-controller Join/Leave/Move sequence minimal.",
     ),
+    "hunt": (
+        "checker.cli.hunt",
+        "Hunt a fault flag with random fault schedules; shrink what fails.",
+    ),
     "mr": ("checker.cli.mr", "MapReduce: coordinator, workers, sequential oracle, whole runs."),
     "cluster": (
         "checker.cli.cluster",

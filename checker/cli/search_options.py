@@ -96,11 +96,17 @@ _OPTIONS = [
 
 
 def run_and_report(
-    model: Model[Any], options: Options, as_json: bool, itf_path: Path | None,
-    html_path: Path | None = None
+    model: Model[Any],
+    options: Options,
+    as_json: bool,
+    itf_path: Path | None,
+    html_path: Path | None = None,
+    after: Callable[[ModelCheckResult], dict[str, str]] | None = None,
 ) -> NoReturn:
     """Search, print the result, write the ITF counterexample (and its page), exit with the
-    verdict's status."""
+    verdict's status. `after` (a model's own follow-up on the result, e.g. replaying a
+    counterexample on the simulator) returns named lines, printed after the report and added
+    to the JSON."""
     result = _run(model, options)
     if itf_path is not None and result.counterexample is not None:
         itf = to_itf(model.replay_model(), result.counterexample)
@@ -111,10 +117,14 @@ def run_and_report(
         title = f"model-check: {result.counterexample.invariant} violated"
         page = counterexample_page(result.counterexample, title)
         write_output(html_path, page, "the counterexample page")
+    notes = after(result) if after is not None else {}
     if as_json:
-        click.echo(dumps(result))
+        click.echo(json.dumps({**json.loads(dumps(result)), **notes}) if notes else dumps(result))
     else:
-        print_result(result, Console(highlight=False))
+        console = Console(highlight=False)
+        print_result(result, console)
+        for name, text in notes.items():
+            console.print(f"{name}: {text}", markup=False)
     # sys.exit, not ctx.exit: with standalone_mode=False click would return the status
     # instead of exiting, and `python -m checker` drops it.
     sys.exit(result.verdict.exit_status)

@@ -20,8 +20,10 @@ from typing import Any
 
 import click
 
+from checker.cli import sim_schedule
 from checker.cli.sim_kv import kv
 from checker.cli.sim_shard import shardctrler, shardkv
+from checker.files import write_output
 from checker.verdict import Verdict
 from impl.files import open_atomically
 from impl.raft.bugs import BUGS, check_bugs
@@ -68,11 +70,21 @@ command.add_command(shardctrler)
               help="Turn a fault flag of the Raft core on (repeatable): a classic Raft "
                    "mistake re-created on purpose; --list-bugs lists them.")
 @click.option("--list-bugs", is_flag=True, help="List the core's fault flags and exit.")
-def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: bool | None,
-         drop_rate: float | None, snapshots: bool | None, duration: float | None,
-         trace_path: Path | None, as_json: bool, bugs: tuple[str, ...],
-         list_bugs: bool) -> None:
-    """Simulate a Raft cluster: a lab scenario, or random faults; print a summary."""
+@click.option("--schedule", "schedule_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Replay a schedule file: a random run's faults (written by "
+              "--schedule-out; same trace) or a model checker's steps.")
+@click.option("--schedule-out", "schedule_out", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Random schedule: write the run's faults, with its seed, as a "
+              "schedule that --schedule replays.")
+@click.pass_context
+def raft(ctx: click.Context, scenario_name: str | None, seed: int, servers: int | None,
+         unreliable: bool | None, drop_rate: float | None, snapshots: bool | None,
+         duration: float | None, trace_path: Path | None, as_json: bool, bugs: tuple[str, ...],
+         list_bugs: bool, schedule_path: Path | None, schedule_out: Path | None) -> None:
+    """Simulate a Raft cluster: a lab scenario, random faults, or a schedule; print a
+    summary."""
+    if schedule_path is not None:
+        _replay(ctx, schedule_path, schedule_out, trace_path, as_json)
     if list_bugs:
         for bug in BUGS.values():
             click.echo(f"{bug.name:24} {bug.description}")
@@ -88,21 +100,51 @@ def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: 
                        f"{', snapshots' if s.snapshot else ''}")
         return
     scenario = _resolve(scenario_name, servers, unreliable, duration, snapshots)
+    if scenario is not None and schedule_out is not None:
+        raise BadInput("--schedule-out: a lab scenario is a program, not a fault schedule; "
+                       "--schedule-out is for the random schedule")
     label = scenario.name if scenario is not None else "random faults"
+    args = {"seed": seed, "servers": servers or 5, "unreliable": bool(unreliable),
+            "snapshots": snapshots is not False,
+            "duration_ms": round((30.0 if duration is None else duration) * 1000),
+            "drop_rate": drop_rate, "bugs": chosen}
+    _run_and_print(scenario, label, args, trace_path, schedule_out, as_json)
+
+
+def _run_and_print(scenario: Scenario | None, label: str, args: dict[str, Any],
+                   trace_path: Path | None, schedule_out: Path | None, as_json: bool) -> None:
+    record: list[dict[str, Any]] | None = [] if schedule_out is not None else None
     with _recording(trace_path) as trace:
         # `simulate` returns whatever the implementation does (a fault is a finding), so the
         # trace is renamed into place whole, up to the fault; only an interrupt discards it.
-        run = simulate(seed=seed, scenario=scenario, servers=servers or 5,
-                       unreliable=bool(unreliable), snapshots=snapshots is not False,
-                       duration_ms=round((30.0 if duration is None else duration) * 1000),
-                       drop_rate=drop_rate, trace=trace, bugs=chosen)
+        run = simulate(scenario=scenario, trace=trace, record=record, **args)
+    if schedule_out is not None and record is not None:
+        write_output(schedule_out, sim_schedule.faults_record(args, record).text(),
+                     "the schedule")
     verdict = Verdict.VIOLATION if run.failure else Verdict.OK
-    summary = _summary(run, label, seed, verdict, trace_path)
+    summary = _summary(run, label, args["seed"], verdict, trace_path)
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
     else:
         _print(summary)
     raise click.exceptions.Exit(verdict.exit_status)
+
+
+def _replay(ctx: click.Context, path: Path, schedule_out: Path | None,
+            trace_path: Path | None, as_json: bool) -> None:
+    if schedule_out is not None:
+        raise BadInput("--schedule-out: a replayed schedule is already a file")
+    schedule = sim_schedule.load(path, ctx)
+    if schedule.kind == "faults":
+        _run_and_print(None, f"schedule {path}", sim_schedule.run_args(schedule), trace_path,
+                       None, as_json)
+    with _recording(trace_path) as trace:
+        summary = sim_schedule.play(schedule, trace)
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True))
+    else:
+        sim_schedule.print_steps(summary, trace_path)
+    raise click.exceptions.Exit(1 if summary["failure"] else 0)
 
 
 def _resolve(name: str | None, servers: int | None, unreliable: bool | None,
