@@ -124,16 +124,27 @@ def expand_batch(part: Partition, limit: int | None = None) -> list[list[Record]
     keep_encoding = model.encoding_is_state
     parent, shipped, index, count = part.parent, part.shipped, part.index, part.count
     local: list[tuple[int, int, Any]] = []
+    generated = 0
     for fp, state in batch:
         step_check = model.step_check(state)
         for action, nxt in model.successors(state):
-            report.generated += 1
+            generated += 1
             name = step_check(nxt)
             if name is not None:
                 report.violation = report.violation or Violation(name, fp, action)
                 continue
-            enc = canonical(nxt)
-            nfp = fingerprint(enc)
+            if keep_encoding:
+                # As in the serial search: a successor that is itself a canonical state
+                # stored here, or already shipped, needs no canonical form.
+                nfp = fingerprint(nxt)
+                if nfp in parent or nfp in shipped:
+                    continue
+                enc = canonical(nxt)
+                if enc is not nxt:
+                    nfp = fingerprint(enc)
+            else:
+                enc = canonical(nxt)
+                nfp = fingerprint(enc)
             owner = owner_of(enc, nfp) % count
             if owner == index:
                 if nfp not in parent:
@@ -141,6 +152,7 @@ def expand_batch(part: Partition, limit: int | None = None) -> list[list[Record]
             elif nfp not in shipped:
                 shipped.add(nfp)
                 buckets[owner].append((nfp, fp, enc))
+    report.generated += generated
     if len(shipped) > SHIPPED_LIMIT:
         shipped.clear()
     if stop == len(part.frontier):
