@@ -39,6 +39,7 @@ class PartStatus:
     node: str = ""
     memory: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+    cpu: float = 0.0  # CPU seconds of the partition's process so far
 
 
 class Partitions(Protocol):
@@ -115,13 +116,14 @@ def drive(
         tick = _ticker(progress, budget, generated, distinct, queue, depth, nodes)
         statuses, reason = partitions.level(budget, tick)
         generated += sum(s.report.generated for s in statuses)
-        new = sum(s.report.new for s in statuses)
         violation = _merge_reached(statuses, reached)
         distinct, queue = _totals(statuses)
         nodes = _nodes(statuses) if options.per_node else ()
         if reason:
             break
-        if new and violation is None:
+        # A level that found states adds one to the depth. Not `report.new`: a level resumed
+        # from a checkpoint cut inside it may find all its states before the cut.
+        if queue and violation is None:
             depth += 1
         if progress is not None:
             progress(Progress(generated, distinct, queue, depth, budget.elapsed(), nodes))
@@ -180,6 +182,7 @@ def _nodes(statuses: list[PartStatus]) -> tuple[NodeProgress, ...]:
             distinct=sum(p.distinct for p in parts),
             queue=sum(p.queue for p in parts),
             memory=sum(p.memory for p in parts),
+            cpu=sum(p.cpu for p in parts),
         )
         for node, parts in sorted(by_node.items())
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
@@ -37,7 +38,7 @@ from checker.modelcheck.result import ModelCheckResult, Options
 def status(part: Partition) -> PartStatus:
     report = part.advance()
     return PartStatus(report, part.distinct, part.queue, dict(part.reached), node_name(),
-                      peak_memory())
+                      peak_memory(), cpu=time.process_time())
 
 
 def _worker(part: Partition, control: Connection, inboxes: list[Any]) -> None:
@@ -53,7 +54,7 @@ def _worker(part: Partition, control: Connection, inboxes: list[Any]) -> None:
         elif command == "load":
             restore_partition(part, arg)
             control.send(PartStatus(part.report, part.distinct, part.queue, dict(part.reached),
-                                    node_name(), peak_memory()))
+                                    node_name(), peak_memory(), cpu=time.process_time()))
         elif command == "level":
             buckets = expand_batch(part)
             for k in range(count):

@@ -70,13 +70,15 @@ class PartitionActor:
         self.part = Partition(index, count, model, fingerprint, spill_after, spill_dir)
         node_id = ray.get_runtime_context().get_node_id()
         self.node = f"{os.uname().nodename}/{node_id[:8]}"
+        self.cpu_at_start = time.process_time()  # the worker's start and imports are not ours
 
     def _status(self, advance: bool) -> PartStatus:
         part = self.part
         report = part.advance() if advance else part.report
         left = len(part.frontier) - part.cursor
         return PartStatus(report, part.distinct, part.queue, dict(part.reached), self.node,
-                          peak_memory(), {"frontier": float(left)})
+                          peak_memory(), {"frontier": float(left)},
+                          time.process_time() - self.cpu_at_start)
 
     def seed(self, records: list[Record]) -> PartStatus:
         merge_records(self.part, records)

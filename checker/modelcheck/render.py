@@ -48,7 +48,8 @@ def to_json(result: ModelCheckResult) -> dict[str, Any]:
             "resumed_at": result.resumed_at,
             "nodes": [
                 {"node": n.node, "partitions": n.partitions, "distinct_states": n.distinct,
-                 "queue": n.queue, "peak_resident_bytes": n.memory}
+                 "queue": n.queue, "peak_resident_bytes": n.memory,
+                 "cpu_seconds": round(n.cpu, 2)}
                 for n in result.nodes
             ],
             "counterexample": None,

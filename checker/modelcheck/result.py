@@ -111,6 +111,7 @@ class NodeProgress:
     distinct: int
     queue: int
     memory: int  # peak resident bytes of its partitions' processes, summed
+    cpu: float = 0.0  # CPU seconds its partitions' processes have used, summed
 
 
 @dataclass(frozen=True)
