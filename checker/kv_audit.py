@@ -87,7 +87,8 @@ class Audit:
 def audit(history: History, witness: Mapping[tuple[int, int], int] | None = None,
           search_budget: float | None = None) -> Audit:
     """Check `history` against the kv model: the search, within `search_budget` seconds
-    (None: no limit); then, if it ran out, the `witness` ((clerk, seq) -> log index)."""
+    (None: no limit); then, if it ran out, the `witness` ((clerk, seq) -> its place in the
+    servers' order: impl.kv.labtester.KVTester.witness)."""
     started = time.perf_counter()
     ops = operations(history)
     result = check(ops, KV, timeout=search_budget)

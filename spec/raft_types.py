@@ -14,6 +14,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from spec.bounds import Bound, check_bounds
+
 # The fault flags: classic Raft mistakes the spec can re-create (see `Config.bugs`).
 BUGS: dict[str, str] = {
     "figure8-commit": (
@@ -52,21 +54,11 @@ class Role(enum.IntEnum):
 NEEDS_RESTART = frozenset({"unpersisted-vote"})
 
 
-@dataclass(frozen=True, slots=True)
-class Bound:
-    """One bound of a Raft model: its default and the range every verb accepts. The ranges
-    keep a model within what each engine encodes (the packed engine gives a term, an index
-    or a value 8 bits and a message count 4 bits; the Z3 encoding grows with each) and
-    within what can be explored on one machine."""
-
-    default: int
-    low: int
-    high: int
-    help: str
-
-
 # The one declaration of the Raft bounds, for `Config` and for every verb that builds one
-# (model-check, prove, the demo): the CLI's options are generated from it.
+# (model-check, prove, the demo): the CLI's options are generated from it. The ranges keep a
+# model within what each engine encodes (the packed engine gives a term, an index or a value
+# 8 bits and a message count 4 bits; the Z3 encoding grows with each) and within what can be
+# explored on one machine.
 BOUNDS: dict[str, Bound] = {
     "servers": Bound(3, 1, 5, "Servers, ids 0..N-1."),
     "max_term": Bound(3, 0, 10, "No server times out past this term."),
@@ -114,13 +106,7 @@ class Config:
     bugs: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.bugs) - set(BUGS))
-        if unknown:
-            raise ValueError(f"unknown bug flag(s) {unknown}; known: {sorted(BUGS)}")
-        for name, bound in BOUNDS.items():
-            value = getattr(self, name)
-            if not (isinstance(value, int) and bound.low <= value <= bound.high):
-                raise ValueError(f"{name} is {value!r}; expected {bound.low}..{bound.high}")
+        check_bounds(self, BOUNDS, self.bugs, BUGS)
 
     @property
     def quorum(self) -> int:

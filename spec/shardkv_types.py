@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from spec.raft_types import Bound
+from spec.bounds import Bound, check_bounds
 
 # The fault flags: classic sharding mistakes the spec can re-create (see `Config.bugs`).
 BUGS: dict[str, str] = {
@@ -97,13 +97,7 @@ class Config:
     bugs: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.bugs) - set(BUGS))
-        if unknown:
-            raise ValueError(f"unknown bug flag(s) {unknown}; known: {sorted(BUGS)}")
-        for name, bound in BOUNDS.items():
-            value = getattr(self, name)
-            if not (isinstance(value, int) and bound.low <= value <= bound.high):
-                raise ValueError(f"{name} is {value!r}; expected {bound.low}..{bound.high}")
+        check_bounds(self, BOUNDS, self.bugs, BUGS)
         if not 1 <= len(self.configs) <= 6:
             raise ValueError(f"{len(self.configs)} configurations; expected 1..6")
         for n, shards in enumerate(self.configs, 1):

@@ -1,11 +1,12 @@
 """`dscheck demo`: the main job on its embedded default, start to finish.
 
 A simulated 5-server Raft cluster runs under crashes, restarts, partitions and an unreliable
-network; its run is recorded as a trace; then every checker judges what was recorded, and a
-table says what each found. `--seeds N` repeats the simulation and its judges for N seeds (the
-model check runs once), and the report says how many runs the verdict rests on. Files land in
-`--out` (default `./dscheck-demo`): the traces, the linearizability report (HTML), and
-`report.json` (what `--json` prints).
+network, and so does a key/value service on Raft; each run is recorded as a trace; then every
+checker judges what was recorded, and a table says what each found. `--seeds N` repeats the
+simulations and their judges for N seeds (the model check runs once), and the report says how
+many runs the verdict rests on. Files land in `--out` (default `./dscheck-demo`): the traces,
+the linearizability report (HTML, both runs' histories), and `report.json` (what `--json`
+prints).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from checker.demo.run import DemoSettings, Stage, run_demo
+from checker.demo.run import DemoSettings, run_demo
+from checker.demo.stage import Stage
 from checker.verdict import Verdict
 from impl.files import write_atomically
 
@@ -40,7 +42,8 @@ _STYLE = {Verdict.OK: "green", Verdict.VIOLATION: "bold red", Verdict.UNKNOWN: "
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 def command(seed: int, seeds: int, servers: int, duration: float, reliable: bool, out: Path,
             as_json: bool) -> None:
-    """Simulate a Raft cluster under faults, record it, and run every checker on the record."""
+    """Simulate a Raft cluster and a key/value service under faults, record them, and run every
+    checker on the records."""
     console = Console(stderr=as_json, highlight=False)
     settings = DemoSettings(seed=seed, seeds=seeds, servers=servers,
                             duration_ms=int(duration * 1000), unreliable=not reliable, out=out)

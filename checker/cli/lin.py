@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 import click
 
 from checker.linearizability.check import check, validate
 from checker.linearizability.formats import FORMATS, Loaded, load
-from checker.linearizability.models import MODELS, model_named
+from checker.linearizability.models import MODELS, model_from_file, model_named
 from checker.linearizability.render import render_text, result_json_line
 from checker.linearizability.result import LinResult
 from checker.verdict import Verdict
 from spec.errors import BadInput
+from spec.sequential import Model
 
 _PROGRESS_AFTER = 0.5  # seconds of checking before a progress line appears
 
@@ -57,6 +59,18 @@ _PROGRESS_AFTER = 0.5  # seconds of checking before a progress line appears
     show_default=True,
     help="Processes for the parts of large histories.",
 )
+@click.option(
+    "--max-memory",
+    type=click.IntRange(min=1),
+    default=None,
+    help="MB of resident memory (each process); past it the check is UNKNOWN (exit 3).",
+)
+@click.option(
+    "--model-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Your own model: a Python file defining MODEL = Model(...). It is run as Python.",
+)
 def command(
     files: tuple[str, ...],
     model: str | None,
@@ -66,27 +80,35 @@ def command(
     as_json: bool,
     jobs: int,
     all_parts: bool,
+    max_memory: int | None,
+    model_file: str | None,
 ) -> None:
     """Check that each history FILE is linearizable.
 
-    Formats: our JSON Lines (traces/HISTORY.md), Porcupine/Jepsen key/value EDN, Knossos EDN,
-    Jepsen etcd logs, and our traces (traces/README.md), whose clients' calls are the history
-    (a Raft trace: a replicated log, model 'log'). Exit status: 0 all linearizable,
-    1 a violation, 2 bad input, 3 unknown (time limit).
+    Formats: our JSON Lines (traces/HISTORY.md), Porcupine/Jepsen key/value EDN, Knossos and
+    Jepsen EDN (history.edn, or one vector of maps), Jepsen's history.txt, Jepsen etcd logs,
+    and our traces (traces/README.md), whose clients' calls are the history (a Raft trace: a
+    replicated log, model 'log'). Exit status: 0 all linearizable, 1 a violation, 2 bad
+    input, 3 unknown (a time or memory limit).
     """
-    loaded = [(path, load(path, fmt)) for path in files]
-    checks = [(path, item, _model_for(path, item, model)) for path, item in loaded]
+    if model is not None and model_file is not None:
+        raise BadInput("give --model or --model-file, not both")
+    own = None if model_file is None else model_from_file(model_file)
+    loaded = [(path, _load_with_progress(path, fmt)) for path in files]
+    checks = [(path, item, own or model_named(_model_for(path, item, model)))
+              for path, item in loaded]
     for path, item, chosen in checks:  # all bad input is found before anything is printed
         try:
-            validate(item.operations, model_named(chosen))
+            validate(item.operations, chosen)
         except BadInput as error:
             raise BadInput(error.message, path, error.line) from None
     results: list[tuple[str, Loaded, LinResult]] = []
+    memory = None if max_memory is None else max_memory << 20
     for path, item, chosen in checks:
-        result = _check_with_progress(path, item, chosen, timeout, jobs, all_parts)
+        result = _check_with_progress(path, item, chosen, timeout, jobs, all_parts, memory)
         results.append((path, item, result))
         if as_json:
-            click.echo(result_json_line(path, result, fmt=item.format))
+            click.echo(result_json_line(path, result, fmt=item.format, nemesis=item.nemesis))
         else:
             click.echo(render_text(result, path))
     if html_out is not None:
@@ -108,40 +130,57 @@ def _model_for(path: str, item: Loaded, name: str | None) -> str:
     return chosen
 
 
+class _Bar:
+    """A progress line on stderr, shown only on a terminal and only once work has taken
+    longer than half a second (short checks print nothing extra)."""
+
+    def __init__(self, what: str) -> None:
+        from rich.console import Console
+
+        self.what = what
+        self.console = Console(stderr=True)
+        self.started = time.monotonic()
+        self.shown: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.shown is None:
+            if time.monotonic() - self.started < _PROGRESS_AFTER or not self.console.is_terminal:
+                return
+            from rich.progress import Progress
+
+            self.shown = Progress(console=self.console, transient=True)
+            self.shown.start()
+            self.task = self.shown.add_task(self.what, total=total)
+        self.shown.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.shown is not None:
+            self.shown.stop()
+
+
+def _load_with_progress(path: str, fmt: str | None) -> Loaded:
+    bar = _Bar(f"reading {path}")
+    try:
+        return load(path, fmt, progress=bar)
+    finally:
+        bar.close()
+
+
 def _check_with_progress(
-    path: str, item: Loaded, model: str, timeout: float | None, jobs: int, all_parts: bool
+    path: str, item: Loaded, model: Model, timeout: float | None, jobs: int, all_parts: bool,
+    max_memory: int | None,
 ) -> LinResult:
-    from rich.console import Console
-    from rich.progress import Progress
-
-    console = Console(stderr=True)
-    started = time.monotonic()
-    bar: dict[str, Progress | int] = {}
-
-    def progress(finished: int, total: int) -> None:
-        if time.monotonic() - started < _PROGRESS_AFTER or not console.is_terminal:
-            return
-        if "bar" not in bar:
-            shown = Progress(console=console, transient=True)
-            shown.start()
-            bar["bar"] = shown
-            bar["task"] = shown.add_task(f"checking {path}", total=total)
-        shown_bar = bar["bar"]
-        task = bar["task"]
-        assert isinstance(shown_bar, Progress) and isinstance(task, int)
-        shown_bar.update(task, completed=finished)  # type: ignore[arg-type]
-
+    bar = _Bar(f"checking {path}")
     try:
         return check(
             item.operations,
-            model_named(model),
+            model,
             timeout=timeout,
             workers=jobs,
-            progress=progress,
+            progress=bar,
             all_parts=all_parts,
+            max_memory=max_memory,
         )
     finally:
-        if "bar" in bar:
-            shown_bar = bar["bar"]
-            assert isinstance(shown_bar, Progress)
-            shown_bar.stop()
+        bar.close()

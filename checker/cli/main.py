@@ -21,7 +21,7 @@ from spec.errors import BadInput
 VERBS: dict[str, tuple[str, str]] = {
     "demo": (
         "checker.cli.demo",
-        "Simulate a Raft cluster under faults, then run every checker on it.",
+        "Simulate Raft and key/value clusters under faults, then run every checker on them.",
     ),
     "sim": ("checker.cli.sim", "Run a system on the deterministic simulator and summarise it."),
     "lin": ("checker.cli.lin", "Audit histories for linearizability."),

@@ -10,13 +10,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
+from checker.cli.mapreduce_job import mapreduce_job
 from checker.verdict import EXIT_VIOLATION
 from spec.errors import BadInput
-from spec.mapreduce import MUTATIONS  # pure and small: cheap to import for the option's choices
 
 CODEC = click.Choice(["msgpack", "json"])
 TIMEOUT = click.FloatRange(min=0.0, min_open=True)
@@ -311,24 +311,7 @@ def _stderr_logger(verbose: bool) -> Callable[[str], None]:
 
 
 @command.command(name="check-spec")
-@click.option("--maps", type=click.IntRange(1, 4), default=2, show_default=True, help="Map tasks.")
-@click.option(
-    "--reduces", type=click.IntRange(1, 4), default=2, show_default=True, help="Reduce tasks."
-)
-@click.option("--workers", type=click.IntRange(1, 4), default=2, show_default=True, help="Workers.")
-@click.option(
-    "--attempts",
-    type=click.IntRange(1, 4),
-    default=2,
-    show_default=True,
-    help="Most attempts handed out per task.",
-)
-@click.option(
-    "--mutation",
-    type=click.Choice(list(MUTATIONS)),
-    default=None,
-    help="Check a deliberately wrong coordinator instead (it must fail).",
-)
+@mapreduce_job("--workers")
 @click.option(
     "--max-states",
     type=click.IntRange(min=1),
@@ -336,9 +319,7 @@ def _stderr_logger(verbose: bool) -> Callable[[str], None]:
     show_default=True,
     help="Stop (verdict unknown) after this many states.",
 )
-def check_spec_command(
-    maps: int, reduces: int, workers: int, attempts: int, mutation: str | None, max_states: int
-) -> None:
+def check_spec_command(model: Any, max_states: int) -> None:
     """Explore every state of the coordinator's spec for a small job; check its invariants.
 
     The same search and report as `dscheck model-check mapreduce` (which also has --json,
@@ -346,11 +327,9 @@ def check_spec_command(
     in every reachable state, 1 with the shortest counterexample when one fails, 3 when
     --max-states stopped the search first.
     """
-    from checker.cli.model_check import mapreduce_model
     from checker.cli.search_options import run_and_report
     from checker.modelcheck import Options
 
-    model = mapreduce_model(maps, reduces, workers, attempts, mutation)
     run_and_report(model, Options(max_states=max_states), as_json=False, itf_path=None)
 
 

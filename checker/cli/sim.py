@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from checker.cli.sim_kv import kv
+from checker.cli.sim_shard import shardctrler, shardkv
 from checker.verdict import Verdict
 from impl.files import open_atomically
 from impl.raft.labtester import RaftTester
@@ -36,6 +37,9 @@ def command() -> None:
 
 
 command.add_command(kv)  # `dscheck sim kv`: the key/value service (checker/cli/sim_kv.py)
+# `dscheck sim shardkv` and `dscheck sim shardctrler`: lab 4 (checker/cli/sim_shard.py)
+command.add_command(shardkv)
+command.add_command(shardctrler)
 
 
 @command.command(name="raft")

@@ -6,7 +6,8 @@ asked), under one seed, in virtual time. The lab's checks run throughout; afterw
 clients' whole history — calls in flight at the end settled from the servers, or unknown — is
 checked for linearizability with the kv model (checker.kv_audit). `--trace` writes the run's
 trace (traces/README.md, system "kv"); `--history` the history (traces/HISTORY.md), which
-`dscheck lin --model kv` reads. Exit status: 1 if a lab check failed or the history is not
+`dscheck lin --model kv` reads. `--read-index` has the servers answer gets by ReadIndex (Raft
+thesis §6.4) instead of through the log, in a scenario or the random schedule. Exit status: 1 if a lab check failed or the history is not
 linearizable, 3 if linearizability could not be decided, else 0.
 """
 
@@ -65,6 +66,9 @@ def _maxraftstate(_ctx: click.Context, _param: click.Parameter, value: int | Non
               default=None, help="Write the run's trace (JSON Lines) to this file.")
 @click.option("--history", "history_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write the clients' history (dscheck-history) to this file.")
+@click.option("--read-index", is_flag=True, default=False,
+              help="Serve gets by ReadIndex (Raft thesis §6.4): no log entry, the leader "
+                   "confirms its commit index with a heartbeat round and reads its store.")
 @click.option("--search-budget", type=click.FloatRange(min=0.0, min_open=True), default=10.0,
               show_default=True,
               help="Seconds the linearizability search gets before the servers' own order is "
@@ -74,7 +78,8 @@ def _maxraftstate(_ctx: click.Context, _param: click.Parameter, value: int | Non
 def kv(scenario_name: str | None, seed: int, servers: int | None, clients: int | None,
        unreliable: bool | None, partitions: bool | None, crashes: bool | None,
        maxraftstate: int | None, duration: float | None, trace_path: Path | None,
-       history_path: Path | None, search_budget: float, as_json: bool) -> None:
+       history_path: Path | None, read_index: bool, search_budget: float,
+       as_json: bool) -> None:
     """Simulate the key/value service: a lab scenario, or random faults; audit the history."""
     if scenario_name == "list":
         width = max(len(s.name) for s in SCENARIOS)
@@ -99,7 +104,7 @@ def kv(scenario_name: str | None, seed: int, servers: int | None, clients: int |
                        partitions=partitions is not False, crashes=crashes is not False,
                        maxraftstate=-1 if maxraftstate is None else maxraftstate,
                        duration_ms=round((20.0 if duration is None else duration) * 1000),
-                       trace=trace)
+                       trace=trace, read_index=read_index)
     result = audit(run.tester.history, run.tester.witness(), search_budget=search_budget)
     if history_path is not None:
         label = scenario.name if scenario is not None else "random faults"
@@ -153,6 +158,7 @@ def _summary(run: SimRun, scenario: Scenario | None, seed: int, result: Audit,
         "servers": cfg.n,
         "unreliable": not cfg.net.reliable,
         "maxraftstate": cfg.maxraftstate,
+        "read_index": cfg.server_config.read_index,
         "virtual_seconds": cfg.now / 1000,
         "wall_seconds": round(run.wall_seconds, 3),
         "pass_lines": [s.line() for s in run.summaries],
@@ -160,6 +166,7 @@ def _summary(run: SimRun, scenario: Scenario | None, seed: int, result: Audit,
         "settled": run.settled,
         "unknown": run.unknown,
         "applies": cfg.applies,
+        "reads": cfg.reads,
         "rpcs": cfg.rpc_total(),
         "bytes": cfg.net.stats.total_bytes,
         "messages_dropped": cfg.net.stats.dropped,
@@ -184,13 +191,16 @@ def _print(s: dict[str, Any]) -> None:
     network = "unreliable" if s["unreliable"] else "reliable"
     snapshots = (f"maxraftstate {s['maxraftstate']}" if s["maxraftstate"] > 0
                  else "no snapshots")
+    reads = " · ReadIndex reads" if s["read_index"] else ""
     console.print(f"[bold]kv[/bold] · {s['scenario']} · seed {s['seed']} · {s['servers']} "
-                  f"servers · {network} network · {snapshots} · {s['virtual_seconds']:.1f} s "
-                  f"virtual in {s['wall_seconds']:.2f} s wall")
+                  f"servers · {network} network · {snapshots}{reads} · "
+                  f"{s['virtual_seconds']:.1f} s virtual in {s['wall_seconds']:.2f} s wall")
     for line in s["pass_lines"]:
         console.print(f"  {line}")
     console.print(f"calls: {s['calls']} ({s['settled']} in flight at the end settled from the "
-                  f"servers, {s['unknown']} unknown) · applies: {s['applies']} · RPCs: "
+                  f"servers, {s['unknown']} unknown) · applies: {s['applies']} · "
+                  + (f"ReadIndex reads: {s['reads']} · " if s["read_index"] else "")
+                  + f"RPCs: "
                   f"{s['rpcs']} · dropped: {s['messages_dropped']} · max Raft state: "
                   f"{s['max_raft_state_bytes']:,} B · max snapshot: "
                   f"{s['max_snapshot_bytes']:,} B")

@@ -12,10 +12,15 @@ wrote); the CLI renders them. The stages are independent judges of each recorded
 3. linearizability — the clients' view of the same run, read from the trace itself (Raft as a
    replicated log, `checker.trace_check.history`), audited: exactly what
    `dscheck lin TRACE` does;
-4. model check — the executable spec explored exhaustively at small bounds, to show that the
-   invariants the trace was judged by hold in every reachable state there, not just this run.
+4. kv simulate, kv trace invariants, kv linearizability — the same three judgements of a
+   key/value cluster (lab 3A–3B, snapshots on) under the same kind of faults: its trace
+   against the Raft invariants and the key/value properties of spec/kv.py, its clerks'
+   history against the kv model (`checker.demo.kv`);
+5. model check — the executable Raft spec explored exhaustively at small bounds, to show that
+   the invariants the traces were judged by hold in every reachable state there, not just
+   in these runs.
 
-Stages 1–3 run once per seed (`DemoSettings.seeds` runs seed, seed+1, ...); the model check,
+Stages 1–4 run once per seed (`DemoSettings.seeds` runs seed, seed+1, ...); the model check,
 which has no seed, runs once. A verdict on one seed rests on a single run, and the report
 says so.
 """
@@ -28,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from checker.demo.kv import kv_linearizability, kv_trace_invariants, kv_trace_path, simulate_kv
+from checker.demo.stage import Stage as Stage  # re-exported: the stages' type lived here
 from checker.linearizability import check as check_linearizable
 from checker.linearizability.formats import load
 from checker.linearizability.html import write_html
@@ -71,18 +78,6 @@ class DemoSettings:
                 "judged by every check")
 
 
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    verdict: Verdict
-    finding: str
-    seconds: float
-    figures: dict[str, Any] = field(default_factory=dict)
-    files: tuple[str, ...] = ()
-    details: str = ""  # the full explanation, shown on a violation or unknown
-    seed: int | None = None  # the run the stage judged (None: the model check, which has none)
-
-
 def run_demo(settings: DemoSettings, announce: Callable[[str], None]) -> list[Stage]:
     """Run every stage in order; for each seed, later stages judge what the first recorded."""
     settings.out.mkdir(parents=True, exist_ok=True)
@@ -99,6 +94,15 @@ def run_demo(settings: DemoSettings, announce: Callable[[str], None]) -> list[St
         stage, result = _linearizability(trace_path, seed, html_path)
         stages.append(stage)
         audits.append((str(trace_path), result))
+        kv_path = kv_trace_path(settings, seed)
+        announce(f"simulating {settings.servers} key/value servers under faults (seed {seed})")
+        stages.append(simulate_kv(settings, seed, kv_path))
+        announce("checking every state of the kv trace against the Raft and KV invariants")
+        stages.append(kv_trace_invariants(kv_path, seed))
+        announce("auditing the clerks' history, read from the kv trace, for linearizability")
+        stage, result = kv_linearizability(kv_path, seed, html_path)
+        stages.append(stage)
+        audits.append((str(kv_path), result))
     write_html(str(html_path), audits)
     bounds = settings.model_bounds
     announce(

@@ -7,18 +7,32 @@ assert result.verdict is Verdict.OK, render_text(result)
 
 from checker.linearizability.check import check, partitions
 from checker.linearizability.history import Operation, history
-from checker.linearizability.models import model_named
+from checker.linearizability.models import (
+    FIFO_QUEUE,
+    MODELS,
+    MULTI_REGISTER,
+    MUTEX,
+    SET,
+    UNORDERED_QUEUE,
+    model_named,
+)
 from checker.linearizability.record import Recorder
 from checker.linearizability.render import render_text
 from checker.linearizability.result import LinResult, PartitionResult, Placed, Refusal
-from spec.sequential import CAS_REGISTER, KV, LOG, MODELS, REGISTER, Input, Model
+from spec.sequential import CAS_REGISTER, ILLEGAL, KV, LOG, REGISTER, Input, Model
 
 __all__ = [
     "CAS_REGISTER",
+    "FIFO_QUEUE",
+    "ILLEGAL",
     "KV",
     "LOG",
     "MODELS",
+    "MULTI_REGISTER",
+    "MUTEX",
     "REGISTER",
+    "SET",
+    "UNORDERED_QUEUE",
     "Input",
     "LinResult",
     "Model",

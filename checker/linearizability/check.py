@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import inspect
 import multiprocessing
+import os
+import resource
 import time
 from collections.abc import Callable, Generator, Hashable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,13 +32,58 @@ _STOPPED = "stopped: another part is not linearizable"
 def partitions(
     history: Sequence[Operation], model: Model
 ) -> list[tuple[Hashable, list[Operation]]]:
-    """The independent parts, sorted by key (one part, key None, for unpartitioned models)."""
+    """The independent parts, sorted by key (one part, key None, for unpartitioned models).
+
+    A model that names every key a call touches (`keys`) is split into the groups of keys
+    that calls connect (a transaction over keys a and b joins their parts); such a part's
+    key is the tuple of its keys."""
+    if model.keys is not None:
+        return _connected_parts(history, model.keys)
     if model.partition is None:
         return [(None, list(history))]
     parts: dict[Hashable, list[Operation]] = {}
     for op in history:
         parts.setdefault(model.partition(op.input), []).append(op)
     return sorted(parts.items(), key=lambda item: repr(item[0]))
+
+
+def _connected_parts(
+    history: Sequence[Operation], keys_of: Callable[[Any], Any]
+) -> list[tuple[Hashable, list[Operation]]]:
+    parent: dict[Hashable, Hashable] = {}
+
+    def root(k: Hashable) -> Hashable:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    touched: list[list[Hashable]] = []
+    for op in history:
+        keys = list(keys_of(op.input))
+        for k in keys:
+            parent.setdefault(k, k)
+        for k in keys[1:]:
+            a, b = root(keys[0]), root(k)
+            if a != b:
+                parent[b] = a
+        touched.append(keys)
+    groups: dict[Hashable, list[Operation]] = {}
+    members: dict[Hashable, set[Hashable]] = {}
+    loose: list[Operation] = []  # calls that touch no key (an empty transaction)
+    for op, keys in zip(history, touched, strict=True):
+        if not keys:
+            loose.append(op)
+            continue
+        r = root(keys[0])
+        groups.setdefault(r, []).append(op)
+        members.setdefault(r, set()).update(keys)
+    parts: list[tuple[Hashable, list[Operation]]] = [
+        (tuple(sorted(members[r], key=repr)), ops) for r, ops in groups.items()
+    ]
+    if loose:
+        parts.append(((), loose))
+    return sorted(parts, key=lambda item: repr(item[0]))
 
 
 def check(
@@ -48,6 +95,7 @@ def check(
     partitioned: bool = True,
     progress: Callable[[int, int], None] | None = None,
     all_parts: bool = False,
+    max_memory: int | None = None,
 ) -> LinResult:
     """Is `history` linearizable with respect to `model`? Never OK unless proven.
 
@@ -60,16 +108,19 @@ def check(
     `all_parts`: search every part to the end even after one shows a violation, so that every
     failing part is reported with its evidence (by default, as Porcupine does, the first
     violation ends the check and the parts not finished are UNKNOWN, "stopped").
+    `max_memory` (bytes of resident memory, for this process and each worker alike): past
+    it, the parts not finished are UNKNOWN ("memory limit reached"), never OK.
     """
-    if not partitioned and model.partition is not None:
+    if not partitioned and (model.partition is not None or model.keys is not None):
         model = model.unpartitioned([key for key, _ops in partitions(history, model)])
     validate(history, model)
+    history = in_model_terms(history, model)
     deadline = None if timeout is None else time.monotonic() + timeout
     parts = partitions(history, model)
     if workers > 1 and len(parts) > 1:
-        results = _search_in_processes(parts, model, deadline, workers, all_parts)
+        results = _search_in_processes(parts, model, deadline, workers, all_parts, max_memory)
     else:
-        results = _search_round_robin(parts, model, deadline, progress, all_parts)
+        results = _search_round_robin(parts, model, deadline, progress, all_parts, max_memory)
     for part in results:
         if part.verdict is Verdict.VIOLATION:
             confirm_violation(part, model)
@@ -81,7 +132,36 @@ def check(
         seconds=sum(r.seconds for r in results),
         partitions=tuple(results),
         timed_out=any(r.verdict is Verdict.UNKNOWN for r in results),
+        peak_memory=peak_resident(),
     )
+
+
+def peak_resident() -> int:
+    """The most resident memory this process, or any worker it waited for, held (bytes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) * 1024  # kilobytes on Linux
+
+
+def resident() -> int:
+    """The resident memory of this process now (bytes); its peak where /proc is absent."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _over(max_memory: int | None) -> str | None:
+    if max_memory is None:
+        return None
+    now = resident()
+    if now <= max_memory:
+        return None
+    return f"memory limit reached ({now >> 20} MB resident, limit {max_memory >> 20} MB)"
 
 
 def _search_round_robin(
@@ -90,6 +170,7 @@ def _search_round_robin(
     deadline: float | None,
     progress: Callable[[int, int], None] | None = None,
     all_parts: bool = False,
+    max_memory: int | None = None,
 ) -> list[PartitionResult]:
     """Share one core among the parts, a slice of search at a time.
 
@@ -116,8 +197,9 @@ def _search_round_robin(
         if progress is not None:
             progress(len(results), len(parts))
         expired = deadline is not None and time.monotonic() > deadline
-        if runs and (expired or (violated and not all_parts)):
-            why = "time limit reached" if expired else _STOPPED
+        full = _over(max_memory) if runs else None
+        if runs and (expired or full or (violated and not all_parts)):
+            why = "time limit reached" if expired else (full or _STOPPED)
             for i, run in runs.items():
                 started = time.process_time()
                 results[i] = _stop(run, why, parts[i], model)
@@ -160,6 +242,17 @@ def validate(history: Sequence[Operation], model: Model) -> None:
             raise BadInput(f"{op.describe()}: {error}", "history", op.line) from None
 
 
+def in_model_terms(history: Sequence[Operation], model: Model) -> Sequence[Operation]:
+    """Outputs as the model gives them (a set read recorded as a list, say)."""
+    form = model.output_form
+    if form is None:
+        return history
+    return [
+        op if not op.output_known else replace(op, output=form(op.input, op.output))
+        for op in history
+    ]
+
+
 def _not_started(key: Hashable, ops: list[Operation], model: Model) -> PartitionResult:
     return PartitionResult(
         key=key,
@@ -183,18 +276,23 @@ def _init_worker(
     model: Model,
     deadline: float | None,
     stop: Any,
+    max_memory: int | None,
 ) -> None:
-    _WORK.update(parts=parts, model=model, deadline=deadline, stop=stop)
+    _WORK.update(parts=parts, model=model, deadline=deadline, stop=stop, max_memory=max_memory)
 
 
 def _search_part(index: int) -> PartitionResult:
     key, ops = _WORK["parts"][index]
-    deadline, stop = _WORK["deadline"], _WORK["stop"]
+    deadline, stop, max_memory = _WORK["deadline"], _WORK["stop"], _WORK["max_memory"]
     if stop.is_set():
         return replace(_not_started(key, ops, _WORK["model"]), note=_STOPPED)
     if deadline is not None and time.monotonic() > deadline:
         return _not_started(key, ops, _WORK["model"])
-    return search(key, ops, _WORK["model"], deadline, stop=stop.is_set)
+
+    def why_stop() -> str | None:
+        return _STOPPED if stop.is_set() else _over(max_memory)
+
+    return search(key, ops, _WORK["model"], deadline, stop=why_stop)
 
 
 def _search_in_processes(
@@ -203,6 +301,7 @@ def _search_in_processes(
     deadline: float | None,
     workers: int,
     all_parts: bool = False,
+    max_memory: int | None = None,
 ) -> list[PartitionResult]:
     # Largest parts first, so one long part does not start last.
     order = sorted(range(len(parts)), key=lambda i: -len(parts[i][1]))
@@ -213,7 +312,7 @@ def _search_in_processes(
         max_workers=min(workers, len(parts)),
         mp_context=context,
         initializer=_init_worker,
-        initargs=(parts, model, deadline, stop),
+        initargs=(parts, model, deadline, stop, max_memory),
     ) as pool:
         futures = {pool.submit(_search_part, i): i for i in order}
         for future in as_completed(futures):

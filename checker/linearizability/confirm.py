@@ -23,7 +23,7 @@ from typing import Any
 
 from checker.linearizability.history import Operation
 from checker.linearizability.result import PartitionResult
-from spec.sequential import Model
+from spec.sequential import ILLEGAL, Model
 
 NAIVE_LIMIT = 8  # operations: 8! orders at most
 
@@ -33,8 +33,8 @@ class CheckerBug(AssertionError):
 
 
 def confirm_violation(part: PartitionResult, model: Model) -> None:
-    ignored = {op.index for op in part.ignored}
-    ops = [op for op in part.operations if op.index not in ignored]
+    ignored = {id(op) for op in part.ignored}  # by identity: hand-made ops share index -1
+    ops = [op for op in part.operations if id(op) not in ignored]
     replay_prefix([p.op for p in part.linearization], ops, model)
     if len(ops) <= NAIVE_LIMIT and naive_linearizable(ops, model):
         raise CheckerBug(
@@ -47,15 +47,21 @@ def replay_prefix(prefix: Sequence[Operation], ops: Sequence[Operation], model: 
     `CheckerBug` if it is not one."""
     state = model.init()
     placed: set[int] = set()
+    # The calls that returned, earliest return first: the first one not yet placed is the
+    # one every later placement must not follow (checking each placement against every
+    # call would be quadratic, and prefixes run to thousands of calls).
+    by_return = sorted((op for op in ops if op.ret is not None), key=lambda op: op.ret or 0)
+    first = 0
     for op in prefix:
         state, out = model.step(state, op.input)
-        if op.output_known and op.ret is not None and out != op.output:
+        if out is ILLEGAL or (op.output_known and op.ret is not None and out != op.output):
             raise CheckerBug(f"prefix places {op.describe()} where the model returns {out!r}")
-        placed.add(op.index)
-        for other in ops:
-            if other.index not in placed and _returned_before(other, op.call):
-                raise CheckerBug(f"prefix places {op.describe()} before {other.describe()}, "
-                                 "which returned first")
+        placed.add(id(op))
+        while first < len(by_return) and id(by_return[first]) in placed:
+            first += 1
+        if first < len(by_return) and _returned_before(by_return[first], op.call):
+            raise CheckerBug(f"prefix places {op.describe()} before "
+                             f"{by_return[first].describe()}, which returned first")
     return state
 
 
@@ -68,7 +74,7 @@ def naive_linearizable(ops: Sequence[Operation], model: Model) -> bool:
             if any(_returned_before(ops[j], op.call) for j in remaining if j != i):
                 continue
             new_state, out = model.step(state, op.input)
-            if op.output_known and op.ret is not None and out != op.output:
+            if out is ILLEGAL or (op.output_known and op.ret is not None and out != op.output):
                 continue
             if extend(remaining - {i}, new_state):
                 return True

@@ -30,6 +30,9 @@ class Semantics(enum.Enum):
 # Operations whose return carries the value read; other returns carry no output (writes) or
 # a success flag (cas).
 READS = frozenset({"read", "get"})
+# In Jepsen's convention, the calls whose :ok value is their output: reads, a dequeue's
+# element, a transaction with its reads filled in. Other :ok values repeat the argument.
+CARRIES_OUTPUT = READS | {"dequeue", "txn"}
 
 
 @dataclass(slots=True)
@@ -86,10 +89,16 @@ class Pairing:
             self._add(client, call, None, None, known=False)
         elif kind == "ok":
             output: Any = None
-            if self.literal_outputs or f in READS:
+            if self.literal_outputs or f in CARRIES_OUTPUT:
                 output = value
             elif f == "cas":
                 output = True
+            # Knossos completes an invocation's missing value from its :ok (the element a
+            # dequeue took; a write invoked without its value).
+            if call.input[2] is None and value is not None and f not in READS and (
+                f == "dequeue" or not self.literal_outputs
+            ) and f != "txn":
+                call = _Pending((f, call.input[1], value), call.call, call.line)
             self._add(client, call, output, time, known=True)
         elif kind == "fail":
             if self.semantics is Semantics.ETCD and f in READS:

@@ -111,6 +111,7 @@ function drawPart(file, part, parent) {
   const placed = new Map(part.linearization.map(([index, state], k) => [index, {k, state}]));
   const refused = new Set((part.refusals || []).map(r => r.operation.index));
   const must = part.must_precede ? part.must_precede.index : null;
+  for (const w of (part.witnesses || [])) refused.add(w.index);
   const where = new Map();
   for (const o of ops) {
     const x0 = x(rank.get(o.call)), x1 = o["return"] === null ? x(end - 0.5) : x(rank.get(o["return"]));
@@ -138,6 +139,12 @@ function drawPart(file, part, parent) {
     const c = el("svg:circle", {"class": "lin-point", cx: path[k][0], cy: path[k][1], r: 4, "data-index": index, "data-step": k}, svg);
     el("svg:title", {}, c, "#" + (k + 1) + " state after: " + show(state));
   });
+  if (part.refutation) {
+    const why = el("div", {"class": "why"}, box);
+    el("p", {}, why, "Not linearizable, before any search: " + part.refutation + ".");
+    const list = el("ul", {}, why);
+    for (const w of part.witnesses) el("li", {"class": "refusal"}, list, w.text);
+  }
   if (part.verdict === "violation" && part.must_precede) {
     const w = where.get(must);
     if (w) el("svg:line", {"class": "break-line", x1: w.x1, x2: w.x1, y1: 5, y2: top + clients.length * H + 10}, svg);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from checker.linearizability.history import Operation
@@ -10,6 +11,7 @@ from checker.linearizability.result import LinResult, PartitionResult
 from checker.verdict import Verdict
 
 _MAX_SHOWN = 6  # operations of a prefix shown in terminal text (the JSON has them all)
+_MAX_UNKNOWN = 5  # unfinished parts named in terminal text
 
 
 def summary_line(path: str, result: LinResult) -> str:
@@ -31,12 +33,25 @@ def render_text(result: LinResult, path: str = "history") -> str:
     if unknown:
         notes = sorted({p.note or "not finished" for p in unknown})
         lines.append(f"  {len(unknown)} part(s) unknown: {'; '.join(notes)}")
+        # Which parts, and how far each got (the longest prefix placed).
+        for part in sorted(unknown, key=lambda p: -len(p.operations))[:_MAX_UNKNOWN]:
+            where = "the history" if part.key is None else f"part {part.key!r}"
+            n = len(part.operations) - len(part.ignored)
+            lines.append(f"    {where}: not finished, {len(part.linearization)} of {n} "
+                         "operations placed")
+        if len(unknown) > _MAX_UNKNOWN:
+            lines.append(f"    ... {len(unknown) - _MAX_UNKNOWN} more (--json lists them all)")
     return "\n".join(lines)
 
 
 def _explain_part(part: PartitionResult) -> list[str]:
     where = "" if part.key is None else f" {part.key!r}"
     n = len(part.operations) - len(part.ignored)
+    if part.refutation:
+        lines = [f"  part{where}: not linearizable, before any search: {part.refutation}"]
+        for op in part.witnesses:
+            lines.append(f"    {_when(op)}  {op.describe()}")
+        return lines
     lines = [
         f"  part{where}: the longest linearizable prefix has {len(part.linearization)} of {n} "
         "operations; nothing can be placed next"
@@ -120,6 +135,9 @@ def part_json(
         ],
         "state": jsonable(part.state),
     }
+    if part.refutation:
+        data["refutation"] = part.refutation
+        data["witnesses"] = [op_json(op) for op in part.witnesses]
     if part.verdict is Verdict.VIOLATION:
         data["must_precede"] = None if part.must_precede is None else op_json(part.must_precede)
         data["refusals"] = [
@@ -138,9 +156,12 @@ def part_json(
     return data
 
 
-def result_json(path: str, result: LinResult, *, fmt: str | None = None) -> dict[str, Any]:
-    """One JSON object per file: file, verdict, operations, seconds (CPU), and the evidence."""
-    return {
+def result_json(
+    path: str, result: LinResult, *, fmt: str | None = None, nemesis: Sequence[Any] = ()
+) -> dict[str, Any]:
+    """One JSON object per file: file, verdict, operations, seconds (CPU), and the evidence;
+    the nemesis's faults the file recorded, if any (not checked: shown for the reader)."""
+    data = {
         "file": path,
         "verdict": result.verdict.value,
         "operations": result.operations,
@@ -150,13 +171,22 @@ def result_json(path: str, result: LinResult, *, fmt: str | None = None) -> dict
         "parts": len(result.partitions),
         "failing": [part_json(p) for p in result.failing],
         "unknown": [
-            {"key": jsonable(p.key), "note": p.note}
+            {"key": jsonable(p.key), "note": p.note, "operations": len(p.operations),
+             "placed": len(p.linearization)}
             for p in result.partitions
             if p.verdict is Verdict.UNKNOWN
         ],
+        "peak_memory_mb": round(result.peak_memory / 2**20, 1),
         "partitions": [part_json(p) for p in result.partitions],
     }
+    if nemesis:
+        data["nemesis"] = [
+            {"line": e.line, "type": e.type, "f": e.f, "value": e.value} for e in nemesis
+        ]
+    return data
 
 
-def result_json_line(path: str, result: LinResult, *, fmt: str | None = None) -> str:
-    return json.dumps(result_json(path, result, fmt=fmt), ensure_ascii=False)
+def result_json_line(
+    path: str, result: LinResult, *, fmt: str | None = None, nemesis: Sequence[Any] = ()
+) -> str:
+    return json.dumps(result_json(path, result, fmt=fmt, nemesis=nemesis), ensure_ascii=False)

@@ -53,8 +53,13 @@ class PartitionResult:
     must_precede: Operation | None = None  # VIOLATION: the earliest return still pending
     seconds: float = 0.0  # CPU seconds
     explored: int = 0  # search nodes visited
-    ignored: tuple[Operation, ...] = ()  # read-only operations with unknown outputs
+    # Calls left out of the search: those the model says constrain nothing with an unknown
+    # output (reads), and calls that never returned whose effect nobody could have seen.
+    ignored: tuple[Operation, ...] = ()
     note: str = ""  # why an UNKNOWN part stopped
+    # VIOLATION proved before any search by the model's cheap check: why, and on what calls.
+    refutation: str = ""
+    witnesses: tuple[Operation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +71,8 @@ class LinResult:
     operations: int
     seconds: float  # CPU seconds summed over the parts (and worker processes)
     partitions: tuple[PartitionResult, ...] = field(default=())
-    timed_out: bool = False
+    timed_out: bool = False  # some part is UNKNOWN (a time or memory limit, or stopped)
+    peak_memory: int = 0  # bytes: the most resident memory the check's processes held
 
     @property
     def failing(self) -> tuple[PartitionResult, ...]:

@@ -27,6 +27,26 @@ Pruning that keeps the answer exact:
   that fit a state are found by one dictionary lookup (reads indexed by output) instead of
   stepping every pending read at every node.
 
+What the model knows (its optional hooks, spec/sequential.py), each exact:
+- `refute`: a cheap proof that no order exists (two appends at one index) ends the part
+  before any search, with the calls it rests on as evidence.
+- `needless`: never-returned calls whose effect no completed call could have seen are left
+  out: any linearization that uses one stays one without it.
+- `effect`: never-returned calls with equal effects are interchangeable once called, so only
+  the earliest called of each kind is a child (`twin`): the log's 30 unknown appends of the
+  shared hard/ history are 31 choices, not 2^30.
+- `precedence`: orders every linearization keeps, read off the outputs (the log's indexes,
+  the puts and appends a key/value get shows): a call whose predecessor is not placed is no
+  child.
+- `may_become`: for growing states (a string between puts, a set), a child from which the
+  next read to return cannot be reached is no child; when that read needs a fresh start, the
+  calls that start afresh are tried first.
+- `for_part`: a cheaper statement of the model for the part (the kv model folds the states
+  no get can read into one); the evidence is replayed through the model itself.
+The memo keeps D compactly, in return order (see the memo's comment). Measured on the large
+generated histories (bench/lin_large.py): 10,000-call parts with 10 concurrent clients went
+from not finishing in minutes (and gigabytes) to under a second, linear in the calls.
+
 Measured on the corpus (bench/lin_corpus.py), each of these paid, and so did the order of
 the children (see the loop). Trying all candidates in return order, or first the ones after
 which a pending read fits, did not (more nodes or more time per node) and was left out.
@@ -43,7 +63,7 @@ from typing import Any
 from checker.linearizability.history import Operation
 from checker.linearizability.result import PartitionResult, Placed, Refusal
 from checker.verdict import Verdict
-from spec.sequential import Model
+from spec.sequential import ILLEGAL, Input, Model
 
 # The search yields to its driver after a slice of steps; slices start short and double, so
 # that a part which refutes quickly does so before its siblings have used much time.
@@ -55,13 +75,26 @@ class _Prepared:
     """One part's operations, renumbered in call order, with the tables the search uses."""
 
     def __init__(self, ops: Sequence[Operation], model: Model) -> None:
-        read_only = model.read_only
-        # A read whose output is unknown (or that never returned) constrains nothing.
+        # A call whose output is unknown (or that never returned) and that the model says
+        # constrains nothing then (a read, by default) is left out.
         unseen = [
-            not (op.output_known and op.ret is not None) and read_only(op.input) for op in ops
+            not (op.output_known and op.ret is not None) and model.drops(op.input) for op in ops
         ]
-        self.ignored = tuple(op for op, drop in zip(ops, unseen, strict=True) if drop)
+        ignored = [op for op, drop in zip(ops, unseen, strict=True) if drop]
         live = [op for op, drop in zip(ops, unseen, strict=True) if not drop]
+        # The model's cheap proof, on every call that may take effect.
+        self.refuted: tuple[str, tuple[Operation, ...]] | None = None
+        if model.refute is not None:
+            found = model.refute(live)
+            if found is not None:
+                self.refuted = (found[0], tuple(live[i] for i in found[1]))
+        # Calls that never returned and that nobody could have seen take effect.
+        if model.needless is not None and self.refuted is None:
+            needless = {i for i in model.needless(live) if live[i].ret is None}
+            if needless:
+                ignored += [live[i] for i in sorted(needless)]
+                live = [op for i, op in enumerate(live) if i not in needless]
+        self.ignored = tuple(ignored)
         events: list[tuple[float, int, int]] = []
         for i, op in enumerate(live):
             events.append((op.call, 0, i))  # calls sort before returns at equal times
@@ -96,10 +129,38 @@ class _Prepared:
         for j, op in enumerate(self.ops):
             if op.ret is None:
                 self.unreturned_mask |= 1 << j
-        self.read_mask = 0
+        # Interchangeable calls that never returned (same effect, see spec.sequential): the
+        # search places them in call order only, so `twin[j]` is the bit of the call of
+        # j's kind just before it, which must be placed first.
+        effect = model.effect
+        self.twin = [0] * n
+        last: dict[Hashable, int] = {}
         for j, op in enumerate(self.ops):
-            if read_only(op.input):
+            if op.ret is None:
+                like: Hashable = op.input if effect is None else effect(op.input)
+                try:
+                    if like in last:
+                        self.twin[j] = 1 << last[like]
+                    last[like] = j
+                except TypeError:  # an unhashable effect: no twins
+                    pass
+        # Read-only calls with known outputs: placed greedily, never branched on.
+        self.read_mask = 0
+        read_only = model.read_only
+        for j, op in enumerate(self.ops):
+            if self.known[j] and read_only(op.input):
                 self.read_mask |= 1 << j
+        # Known reads in return order, and the calls that start a growing state afresh
+        # (see `Model.may_become`).
+        self.read_r = 0
+        for j in range(n):
+            if self.read_mask >> j & 1:
+                self.read_r |= self.rbit[j]
+        self.reset_mask = 0
+        if model.resets is not None:
+            for j, op in enumerate(self.ops):
+                if model.resets(op.input):
+                    self.reset_mask |= 1 << j
         # Reads by the state they return, when the model promises reads return the state.
         self.reads_by_state: dict[Any, int] | None = None
         if model.reads_return_state:
@@ -125,10 +186,10 @@ def search(
     ops: Sequence[Operation],
     model: Model,
     deadline: float | None,
-    stop: Callable[[], bool] | None = None,
+    stop: Callable[[], str | None] | None = None,
 ) -> PartitionResult:
     """Check one part; `deadline` is a `time.monotonic()` instant, or None for no limit;
-    `stop()` true between slices ends the search as UNKNOWN too."""
+    `stop()` giving a reason between slices ends the search as UNKNOWN too, with that note."""
     started = time.process_time()
     run = searching(key, ops, model)
     try:
@@ -136,8 +197,8 @@ def search(
             next(run)
             if deadline is not None and time.monotonic() > deadline:
                 run.send(True)
-            if stop is not None and stop():
-                note = "stopped: another part is not linearizable"
+            note = None if stop is None else stop()
+            if note is not None:
                 try:
                     run.send(True)
                 except StopIteration as stopped:
@@ -157,6 +218,17 @@ def searching(
     the CPU time, since only it knows which slices belong to this part.
     """
     p = _Prepared(ops, model)
+    if p.refuted is not None:
+        return _refuted(key, p, model)
+    # The search may use a cheaper statement of the model for this part; the evidence is
+    # replayed through the model itself.
+    stated = model
+    if model.for_part is not None:
+        model = model.for_part(p.ops)
+    pre = [0] * len(p.ops)
+    if model.precedence is not None:
+        for j, mask in model.precedence(p.ops).items():
+            pre[j] = mask
     step = model.step
     inputs, outputs, known, rbit = p.inputs, p.outputs, p.known, p.rbit
     read_mask, lim, n_returned = p.read_mask, p.lim, p.n_returned
@@ -164,6 +236,17 @@ def searching(
     # The k-th call to return, as a bit of D (call order); 0 past the returned ones.
     rbit_to_call = [1 << j for j in p.by_ret] + [0]
     unreturned = p.unreturned_mask
+    twin = p.twin
+    may_become, read_r, reset_mask, by_ret = model.may_become, p.read_r, p.reset_mask, p.by_ret
+
+    def _urgent(state: Any, done_r: int, rem: int) -> int:
+        if may_become is None or not rem & reset_mask:
+            return 0
+        ahead = read_r & ~done_r
+        if not ahead:
+            return 0
+        kr = (ahead & -ahead).bit_length() - 1
+        return 0 if may_become(state, outputs[by_ret[kr]], ()) else reset_mask
     keep = ~unreturned
 
     # Memo. Without calls that never returned, a plain set of (D, state). With them, a node
@@ -171,17 +254,27 @@ def searching(
     # and uses a subset of the never-returned ones: unused, such a call can still be placed
     # later or never, so D' can do everything D can. The memo maps (returned part of D, s)
     # to the never-returned subsets seen with it.
-    visited: set[tuple[int, Any]] = set()
-    seen_with: dict[tuple[int, Any], list[int]] = {}
+    # D is kept in return order (`done_r`), and compactly: the calls that return first are
+    # all placed, so D is (k, done_r >> k) with k its lowest unplaced one, a few dozen bits
+    # instead of one per call (a 10,000-call part: ~50 bytes a node instead of ~1.3 kB).
+    # The never-returned calls rank last in return order: `done_r >> n_returned` is their
+    # subset, as compact.
+    visited: set[tuple[int, int, Any]] = set()
+    seen_with: dict[tuple[int, int, Any], list[int]] = {}
+    fin_r = (1 << n_returned) - 1
     # The current path, one frame per placed operation: (op, state before it, its untried
     # siblings, D and D-in-return-order before it). A greedily placed read has no siblings.
     stack: list[tuple[int, Any, int, int, int]] = []
     state: Any = model.init()
     done = done_r = 0
-    best: tuple[int, list[int], Any, int, int] = (-1, [], state, 0, 0)
+    # The current path again, as a linked list of the same frames (frame, parent), so that
+    # the deepest dead end is kept by reference, not copied (a copy each time a search goes
+    # deeper costs quadratic time on a 10,000-call part).
+    path: Path = None
+    best: tuple[int, Path, Any, int, int] = (-1, None, state, 0, 0)
     steps = explored = 0
     slice_steps = next_yield = _FIRST_SLICE
-    rem = 0
+    rem = urgent = 0
     entering = True
     verdict = Verdict.VIOLATION
     while True:
@@ -198,7 +291,9 @@ def searching(
                         low = fit & -fit
                         fit ^= low
                         j = low.bit_length() - 1
-                        stack.append((j, state, 0, done, done_r))
+                        frame = (j, state, 0, done, done_r)
+                        stack.append(frame)
+                        path = (frame, path)
                         done, done_r = done | low, done_r | rbit[j]
                     greedy = True
                     k = (~done_r & (done_r + 1)).bit_length() - 1
@@ -212,7 +307,9 @@ def searching(
                     j = low.bit_length() - 1
                     new_state, out = step(state, inputs[j])
                     if out == outputs[j]:
-                        stack.append((j, state, 0, done, done_r))
+                        frame = (j, state, 0, done, done_r)
+                        stack.append(frame)
+                        path = (frame, path)
                         done, done_r, state = done | low, done_r | rbit[j], new_state
                         progressed = True
                 if not progressed:
@@ -224,12 +321,15 @@ def searching(
                 verdict = Verdict.OK
                 break
             rem = c & ~read_mask
+            # A growing state that the next read cannot reach without a fresh start (a put
+            # it begins with): try the calls that start afresh first (see the loop).
+            urgent = 0 if may_become is None else _urgent(state, done_r, rem)
             if greedy:
                 if unreturned:
-                    if _dominated(seen_with, done & keep, state, done & unreturned):
+                    if _dominated(seen_with, (k, (done_r & fin_r) >> k, state), done_r >> n_returned):
                         rem = 0
                 else:
-                    node = (done, state)
+                    node = (k, done_r >> k, state)
                     if node in visited:
                         rem = 0
                     else:
@@ -244,28 +344,55 @@ def searching(
             #    early is the likelier mistake (call order needs ~3x the nodes on kv c50);
             # 3. never-returned calls last: a node using fewer of them dominates (see the
             #    memo), so exploring it first prunes the others.
+            # Before all these, when the next read cannot be reached from the state without
+            # a fresh start (`urgent`), the calls that start afresh: the read needs one, and
+            # calls placed before it are wiped anyway.
             fin = rem & keep
-            if fin:
+            if rem & urgent:
+                low = rem & urgent & -(rem & urgent)
+            elif fin:
                 k = (~done_r & (done_r + 1)).bit_length() - 1
                 low = rbit_to_call[k] & fin or 1 << (fin.bit_length() - 1)
             else:
                 low = rem & -rem
             rem ^= low
             j = low.bit_length() - 1
+            if twin[j] and not done & twin[j]:
+                continue  # an interchangeable call, called earlier, goes first
+            if pre[j] & ~done:
+                continue  # a call that must come before it (the model's precedence) is not placed
             new_state, out = step(state, inputs[j])
-            if known[j] and out != outputs[j]:
+            if out is ILLEGAL or (known[j] and out != outputs[j]):
                 continue
             nd = done | low
+            ndr = done_r | rbit[j]
+            if may_become is not None:
+                # The next read to return must still fit, after calls called before its
+                # return only: else no completion exists below this child.
+                ahead = read_r & ~ndr
+                if ahead:
+                    kr = (ahead & -ahead).bit_length() - 1
+                    window = reset_mask & ~nd & ((1 << lim[kr]) - 1)
+                    if not may_become(new_state, outputs[by_ret[kr]], _inputs_of(window, inputs)):
+                        # A dead end one call deeper: where the history breaks, if deepest.
+                        depth = (nd & keep).bit_count()
+                        if depth > best[0]:
+                            best = _deepest(((j, state, rem, done, done_r), path), depth,
+                                            new_state, nd, ndr, unreturned)
+                        continue
+            kn = (~ndr & (ndr + 1)).bit_length() - 1
             if unreturned:
-                if _dominated(seen_with, nd & keep, new_state, nd & unreturned):
+                if _dominated(seen_with, (kn, (ndr & fin_r) >> kn, new_state), ndr >> n_returned):
                     continue
             else:
                 size = len(visited)
-                visited.add((nd, new_state))  # one hash for "seen?" and "now seen"
+                visited.add((kn, ndr >> kn, new_state))  # one hash for "seen?" and "now seen"
                 if len(visited) == size:
                     continue
-            stack.append((j, state, rem, done, done_r))
-            done, done_r, state = nd, done_r | rbit[j], new_state
+            frame = (j, state, rem, done, done_r)
+            stack.append(frame)
+            path = (frame, path)
+            done, done_r, state = nd, ndr, new_state
             entering = True
             break
         if entering:
@@ -282,42 +409,68 @@ def searching(
         # nothing about where the history breaks.
         depth = (done & keep).bit_count()
         if depth > best[0]:
-            best = _deepest(stack, depth, state, done, done_r, unreturned)
+            best = _deepest(path, depth, state, done, done_r, unreturned)
         while stack:
             _j, state, rem, done, done_r = stack.pop()
+            path = path[1] if path is not None else None
             if rem:
+                if may_become is not None:
+                    urgent = _urgent(state, done_r, rem)
                 break
         if not rem:
             break  # the root has no untried child left: not linearizable
     if verdict is Verdict.UNKNOWN and (done & keep).bit_count() > best[0]:
-        best = _deepest(stack, (done & keep).bit_count(), state, done, done_r, unreturned)
+        best = _deepest(path, (done & keep).bit_count(), state, done, done_r, unreturned)
     explored = len(visited) + sum(len(v) for v in seen_with.values())
-    return _result(key, p, model, verdict, stack, best, explored)
+    return _result(key, p, stated, verdict, stack, best, explored)
+
+
+def _inputs_of(mask: int, inputs: Sequence[Input]) -> list[Input]:
+    found = []
+    while mask:
+        low = mask & -mask
+        mask ^= low
+        found.append(inputs[low.bit_length() - 1])
+    return found
+
+
+Frame = tuple[int, Any, int, int, int]  # op, state before it, untried siblings, D, D-by-return
+Path = tuple[Frame, "Path"] | None
 
 
 def _deepest(
-    stack: list[tuple[int, Any, int, int, int]],
+    path: Path,
     depth: int,
     state: Any,
     done: int,
     done_r: int,
     unreturned: int,
-) -> tuple[int, list[int], Any, int, int]:
+) -> tuple[int, Path, Any, int, int]:
     """The path to a dead end, less the never-returned calls placed at its tail (they only
     obscure where the history breaks; the explanation lists them as candidates instead)."""
-    end = len(stack)
-    while end and unreturned >> stack[end - 1][0] & 1:
-        end -= 1
-    if end < len(stack):
-        _j, state, _rem, done, done_r = stack[end]
-    return (depth, [frame[0] for frame in stack[:end]], state, done, done_r)
+    while path is not None and unreturned >> path[0][0] & 1:
+        _j, state, _rem, done, done_r = path[0]
+        path = path[1]
+    return (depth, path, state, done, done_r)
 
 
-def _dominated(seen_with: dict[tuple[int, Any], list[int]], fin: int, state: Any, inf: int) -> bool:
-    """Was (fin + inf, state) or a node that dominates it explored? Record it if not."""
-    masks = seen_with.get((fin, state))
+def _unlink(path: Path) -> list[int]:
+    """The operations of a linked path, first placed first."""
+    order = []
+    while path is not None:
+        order.append(path[0][0])
+        path = path[1]
+    order.reverse()
+    return order
+
+
+def _dominated(seen_with: dict[tuple[int, int, Any], list[int]], node: tuple[int, int, Any],
+               inf: int) -> bool:
+    """Was `node` (the returned calls placed, and the state) with the never-returned calls
+    `inf`, or a node that dominates it, explored? Record it if not."""
+    masks = seen_with.get(node)
     if masks is None:
-        seen_with[(fin, state)] = [inf]
+        seen_with[node] = [inf]
         return False
     for m in masks:
         if m & inf == m:  # m is a subset of inf: the explored node used fewer
@@ -326,6 +479,21 @@ def _dominated(seen_with: dict[tuple[int, Any], list[int]], fin: int, state: Any
     masks[:] = [m for m in masks if m & inf != inf]
     masks.append(inf)
     return False
+
+
+def _refuted(key: Hashable, p: _Prepared, model: Model) -> PartitionResult:
+    assert p.refuted is not None
+    reason, witnesses = p.refuted
+    return PartitionResult(
+        key=key,
+        verdict=Verdict.VIOLATION,
+        operations=tuple(p.ops) + p.ignored,
+        linearization=(),
+        state=model.init(),
+        refutation=reason,
+        witnesses=witnesses,
+        ignored=p.ignored,
+    )
 
 
 def _replay(p: _Prepared, model: Model, path: Sequence[int]) -> tuple[list[Placed], Any]:
@@ -343,20 +511,26 @@ def _result(
     model: Model,
     verdict: Verdict,
     stack: list[tuple[int, Any, int, int, int]],
-    best: tuple[int, list[int], Any, int, int],
+    best: tuple[int, Path, Any, int, int],
     explored: int,
 ) -> PartitionResult:
     refusals: list[Refusal] = []
     must_precede = None
     if verdict is Verdict.OK:
         path = [frame[0] for frame in stack]
+        linearization, state = _replay(p, model, path)
+        # Calls that never returned go last, where nothing observes them, each that can
+        # take effect there; the others never took effect.
         placed_set = set(path)
-        # Calls that never returned go last, where nothing observes them.
-        path += [j for j in range(len(p.ops)) if j not in placed_set]
-        linearization, state = _replay(p, model, path)
+        for j in range(len(p.ops)):
+            if j not in placed_set:
+                after, out = model.step(state, p.inputs[j])
+                if out is not ILLEGAL:
+                    state = after
+                    linearization.append(Placed(p.ops[j], state))
     else:
-        _depth, path, state, done, done_r = best
-        linearization, state = _replay(p, model, path)
+        _depth, deepest, state, done, done_r = best
+        linearization, state = _replay(p, model, _unlink(deepest))
         if verdict is Verdict.VIOLATION:
             refusals, must_precede = _explain(p, model, state, done, done_r)
     return PartitionResult(
@@ -383,7 +557,7 @@ def _explain(
         cands ^= low
         j = low.bit_length() - 1
         _new, out = model.step(state, p.inputs[j])
-        mismatch = p.known[j] and out != p.outputs[j]
+        mismatch = out is ILLEGAL or (p.known[j] and out != p.outputs[j])
         refusals.append(Refusal(p.ops[j], out if mismatch else None, mismatch))
     k = (~done_r & (done_r + 1)).bit_length() - 1
     must = p.ops[p.by_ret[k]] if k < p.n_returned else None

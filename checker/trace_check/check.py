@@ -24,6 +24,12 @@ Each state is therefore checked completely, once.
 A violation names the event (line and seq), the invariant, the servers of the failing instance,
 and the shortest excerpt that shows it: for each server involved, the line that gave it the
 state in which the invariant fails (and, for a step property, the line before).
+
+A `kv` trace (the key/value service) is a Raft trace whose server states also carry the
+service's state: its Raft part is judged exactly as above, and in the same pass the service's
+properties (`spec.kv`: ReplicasAgree, NoCallAppliedTwice, ReplyMatchesState,
+NoAckedWriteLost, NoStaleRead) are judged on the service's states, the applies and reads, and
+the clerks' calls (`checker.trace_check.kv`), into the same report.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.invariants import CONCRETE, LEADER_APPEND_ONLY, TRACEABLE, ConcreteView, ServerRec
+from checker.trace_check.kv import KvJudge
 from checker.trace_check.reader import (
     STATE_EVENTS,
     crashed_rec,
@@ -44,6 +51,7 @@ from checker.trace_check.reader import (
     server_rec,
 )
 from checker.verdict import Verdict
+from spec import kv
 from spec.errors import BadInput
 
 APPLIED_SMS = "StateMachineSafety"
@@ -59,12 +67,16 @@ class Violation:
     detail: str
     excerpt_lines: tuple[int, ...]
     excerpt: list[str] = field(default_factory=list)
+    call: str = ""  # a key/value property about one clerk call: which (e.g. "c1003#7")
 
     def to_json(self) -> dict[str, Any]:
-        return {"invariant": self.invariant, "line": self.line, "seq": self.seq,
-                "servers": list(self.servers), "detail": self.detail,
-                "excerpt": [{"line": n, "text": t}
-                            for n, t in zip(self.excerpt_lines, self.excerpt, strict=True)]}
+        out = {"invariant": self.invariant, "line": self.line, "seq": self.seq,
+               "servers": list(self.servers), "detail": self.detail,
+               "excerpt": [{"line": n, "text": t}
+                           for n, t in zip(self.excerpt_lines, self.excerpt, strict=True)]}
+        if self.call:
+            out["call"] = self.call
+        return out
 
 
 @dataclass
@@ -78,12 +90,18 @@ class TraceResult:
     seconds: float
     invariants: list[str]
     violations: list[Violation]
+    system: str = "raft"
+    calls: int = 0  # kv: clerk calls that returned
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "verdict": self.verdict.value, "servers": self.servers,
-                "events": self.events, "states": self.states, "evaluated": self.evaluated,
-                "seconds": round(self.seconds, 4), "invariants": self.invariants,
-                "violations": [v.to_json() for v in self.violations]}
+        out = {"path": self.path, "system": self.system, "verdict": self.verdict.value,
+               "servers": self.servers, "events": self.events, "states": self.states,
+               "evaluated": self.evaluated, "seconds": round(self.seconds, 4),
+               "invariants": self.invariants,
+               "violations": [v.to_json() for v in self.violations]}
+        if self.system == "kv":
+            out["calls"] = self.calls
+        return out
 
 
 class _Checker:
@@ -94,7 +112,7 @@ class _Checker:
         self.state_line: list[int] = [0] * servers  # line that set each server's state
         self.applied: dict[int, tuple[Any, Any, int, int]] = {}  # index → term, cmd, node, line
         self.violations: list[Violation] = []
-        self.seen: set[tuple[str, tuple[int, ...]]] = set()
+        self.seen: set[tuple[str, tuple[int, ...], str]] = set()
         self.max_violations = max_violations
         self.states = self.evaluated = 0
         # For each server, the instances of each invariant that involve it.
@@ -163,13 +181,13 @@ class _Checker:
                          (first[3], line))
 
     def _report(self, name: str, line: int, seq: int, servers: tuple[int, ...], detail: str,
-                lines: tuple[int, ...]) -> None:
-        key = (name, tuple(sorted(servers)))
+                lines: tuple[int, ...], call: str = "") -> None:
+        key = (name, tuple(sorted(servers)), call)
         if key in self.seen or len(self.violations) >= self.max_violations:
             return
         self.seen.add(key)
         excerpt = tuple(sorted({n for n in lines if n > 0} | {line}))
-        self.violations.append(Violation(name, line, seq, servers, detail, excerpt))
+        self.violations.append(Violation(name, line, seq, servers, detail, excerpt, call=call))
 
 
 def _instances_with(scope: str, me: int, n: int) -> list[tuple[int, ...]]:
@@ -191,7 +209,7 @@ def _instances_with(scope: str, me: int, n: int) -> list[tuple[int, ...]]:
 
 
 def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
-    """Check every state of the Raft trace at `path`; BadInput if it is not a Raft trace."""
+    """Check every state of the Raft or kv trace at `path`; BadInput if it is not one."""
     name = str(path)
     start = time.perf_counter()
     try:
@@ -200,14 +218,19 @@ def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
         raise BadInput(f"cannot read: {e.strerror}", name) from None
     with stream:
         try:
-            header = read_header(stream, name, ("raft",))
-            assert header.servers is not None  # read_header requires it of a Raft trace
+            header = read_header(stream, name, ("raft", "kv"))
+            assert header.servers is not None  # read_header requires it of a server trace
             checker = _Checker(name, header.servers, max_violations)
+            judge = KvJudge(name, checker._report) if header.system == "kv" else None
             events = 0
             raw: list[object] = [None] * header.servers  # each server's last `state` object
             for ev in read_events(stream, name, header):
                 events += 1
                 if not isinstance(ev.node, int):
+                    if judge is not None and ev.event == "invoke":
+                        judge.invoke(ev.record, ev.line)
+                    elif judge is not None and ev.event == "return":
+                        judge.returned(ev.record, ev.line, ev.seq)
                     continue
                 if ev.event in STATE_EVENTS and "state" in ev.record:
                     state = ev.record["state"]
@@ -216,6 +239,9 @@ def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
                         continue
                     rec = server_rec(state, name, ev.line, header.servers)
                     broken = format_rules(state)
+                    if judge is not None:
+                        judge.commit_index(rec.commit_index)
+                        broken += judge.state(ev.node, state, ev.line, ev.seq)
                     if broken:
                         checker.malformed(ev.node, broken, ev.line, ev.seq)
                     raw[ev.node] = state
@@ -223,8 +249,14 @@ def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
                 elif ev.event == "crash":
                     raw[ev.node] = None
                     checker.crash(ev.node, ev.line, ev.seq)
+                    if judge is not None:
+                        judge.crash(ev.node)
                 elif ev.event == "apply":
                     checker.apply(ev.node, ev.record, ev.line, ev.seq)
+                    if judge is not None:
+                        judge.apply(ev.node, ev.record, ev.line, ev.seq)
+                elif ev.event == "read" and judge is not None:
+                    judge.read(ev.node, ev.record, ev.line, ev.seq)
         except UnicodeDecodeError:
             raise BadInput("not UTF-8 text; expected JSON Lines", name) from None
     seconds = time.perf_counter() - start
@@ -232,8 +264,11 @@ def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
     verdict = Verdict.VIOLATION if checker.violations else Verdict.OK
     names = [WELL_FORMED, *(inv.name for inv in TRACEABLE), LEADER_APPEND_ONLY.name,
              f"{APPLIED_SMS} (applied)"]
+    if judge is not None:
+        names += [inv.name for inv in kv.PROPERTIES]
     return TraceResult(name, verdict, header.servers, events, checker.states, checker.evaluated,
-                       seconds, names, checker.violations)
+                       seconds, names, checker.violations, header.system,
+                       judge.returns if judge is not None else 0)
 
 
 def _fill_excerpts(path: Path, violations: list[Violation]) -> None:

@@ -32,6 +32,7 @@ from checker.linearizability.formats import hashable
 from checker.linearizability.history import Operation, history
 from checker.trace_check.kv_history import kv_history
 from checker.trace_check.reader import Event, read_events, read_header
+from checker.trace_check.shard_history import shardctrler_history, shardkv_history
 from spec.errors import BadInput
 
 __all__ = ["VIEWS", "HistoryView", "log_history", "trace_history"]
@@ -110,9 +111,20 @@ def _kv_operations(events: Iterable[Event], path: str) -> list[Operation]:
     return kv_history((event.record for event in events), path)
 
 
+def _shardkv_operations(events: Iterable[Event], path: str) -> list[Operation]:
+    return shardkv_history((event.record for event in events), path)
+
+
+def _shardctrler_operations(events: Iterable[Event], path: str) -> list[Operation]:
+    return shardctrler_history((event.record for event in events), path)
+
+
 VIEWS: dict[str, HistoryView] = {
     "raft": HistoryView(model="log", operations=_raft_operations),
     "kv": HistoryView(model="kv", operations=_kv_operations),  # checker/trace_check/kv_history.py
+    # checker/trace_check/shard_history.py
+    "shardkv": HistoryView(model="kv", operations=_shardkv_operations),
+    "shardctrler": HistoryView(model="shardctrler", operations=_shardctrler_operations),
 }
 
 

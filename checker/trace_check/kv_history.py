@@ -5,8 +5,9 @@ call's (clerk, seq)) and, if it returned, a `return` (`output.value` for a get).
 pending at the end of the trace is settled from the servers' `apply` events when one of them
 executed it (`executed: true` for the command [kind, key, value, clerk, seq]): it took
 effect no later than that apply, with the output recorded there. Only calls no server
-executed within the trace keep an unknown outcome. This is what impl.kv.history does with the
-servers' own records during a run, read back from the trace.
+executed within the trace keep an unknown outcome. A get served by ReadIndex (a `read` event,
+with the same command) settles a pending get the same way. This is what impl.kv.history does
+with the servers' own records during a run, read back from the trace.
 
 Times are the events' sequence numbers (as for Raft traces, checker/trace_check/history.py);
 an operation's line is its invoke's line.
@@ -45,10 +46,11 @@ def kv_history(events: Iterable[Mapping[str, Any]], path: str = "<trace>") -> li
                 operations.append(Operation(client=client, input=inp,
                                             output=value if inp[0] == "get" else None,
                                             call=called, ret=at, line=called + 1))
-        elif kind == "apply" and event.get("kind") == "command" and event.get("executed"):
+        elif kind == "read" or (kind == "apply" and event.get("kind") == "command"
+                                and event.get("executed")):
             command = event.get("command")
             if not (isinstance(command, list) and len(command) == 5):
-                raise BadInput("an applied command must be [kind, key, value, clerk, seq]",
+                raise BadInput(f"an {kind}'s command must be [kind, key, value, clerk, seq]",
                                path, at + 1)
             ident = (_int(command[3], "command's clerk", at, path),
                      _int(command[4], "command's seq", at, path))

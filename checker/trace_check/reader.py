@@ -34,15 +34,16 @@ from checker.invariants.view import CANDIDATE, FOLLOWER, LEADER, NONE, ServerRec
 from spec.errors import BadInput
 
 FORMAT = "dscheck-trace"
-SYSTEMS = ("raft", "mapreduce")  # the systems whose traces dscheck reads
+SYSTEMS = ("raft", "kv", "mapreduce")  # the systems whose traces dscheck reads
 ROLES = {"follower": FOLLOWER, "candidate": CANDIDATE, "leader": LEADER}
 STATE_EVENTS = frozenset({"receive", "timer", "restart", "return"})
+SERVER_SYSTEMS = ("raft", "kv")  # traces of Raft servers: config.servers, nodes 0..servers-1
 
 
 @dataclass(frozen=True, slots=True)
 class Header:
     system: str
-    servers: int | None  # Raft: config.servers (nodes 0..servers-1); None for other systems
+    servers: int | None  # Raft, kv: config.servers (nodes 0..servers-1); None for others
     seed: int | None
     config: dict[str, Any]
 
@@ -68,13 +69,14 @@ def read_header(stream: IO[str], path: str, systems: tuple[str, ...] = SYSTEMS) 
         raise BadInput(f"version {rec.get('version')!r} is not supported; expected 1", path, 1)
     system = rec.get("system")
     if system not in systems:
-        expected = " or ".join(f'"{s}"' for s in systems)
+        quoted = [f'"{s}"' for s in systems]
+        expected = (", ".join(quoted[:-1]) + " or " + quoted[-1]) if len(quoted) > 1 else quoted[0]
         raise BadInput(f"system {system!r}: expected a {expected} trace here", path, 1)
     config = rec.get("config")
     if not isinstance(config, dict):
         raise BadInput("config must be an object", path, 1)
     servers: int | None = None
-    if system == "raft":
+    if system in SERVER_SYSTEMS:
         count = config.get("servers")
         if not _is_int(count) or count < 1:
             raise BadInput("config.servers must be an integer ≥ 1", path, 1)
@@ -125,13 +127,13 @@ def server_rec(state: Any, path: str, line: int, servers: int) -> ServerRec:
         raise BadInput("\"state\" must be an object", path, line)
     try:
         term, voted, role = state["term"], state["voted_for"], ROLES[state["role"]]
-        log, snapshot_index, snapshot_term = (state["log"], state["snapshot_index"],
-                                              state["snapshot_term"])
+        snapshot_index, snapshot_term = state["snapshot_index"], state["snapshot_term"]
         commit_index = state["commit_index"]
+        log = state["log"] if "log" in state or "log_runs" not in state else None
     except (KeyError, TypeError) as e:
         raise BadInput(f"state: missing or bad key {e}; expected term, voted_for, role "
-                       "(follower|candidate|leader), log, snapshot_index, snapshot_term, "
-                       "commit_index", path, line) from None
+                       "(follower|candidate|leader), log (or log_runs), snapshot_index, "
+                       "snapshot_term, commit_index", path, line) from None
     if not all(_is_int(x) and x >= 0
                for x in (term, snapshot_index, snapshot_term, commit_index)):
         raise BadInput("state: term, snapshot_index, snapshot_term, commit_index must be "
@@ -141,17 +143,21 @@ def server_rec(state: Any, path: str, line: int, servers: int) -> ServerRec:
         raise BadInput("state: last_applied must be an integer ≥ 0", path, line)
     if voted is not None and not _is_int(voted):
         raise BadInput(f"state: voted_for {voted!r} is not null or an integer", path, line)
-    if not (isinstance(log, list) and all(
+    if log is None:
+        log_terms = _run_terms(state["log_runs"], path, line)
+    elif not (isinstance(log, list) and all(
             type(e) is list and len(e) == 2 and _is_int(e[0]) and e[0] >= 1
             and _is_int(e[1]) and e[1] >= 0 for e in log)):
         raise BadInput(f"state: log {_short(log)}; expected [[index, term], …] with integer "
                        "indexes ≥ 1 and terms ≥ 0", path, line)
+    else:
+        log_terms = tuple(e[1] for e in log)
     # A trace records neither values (commands go in `apply` events) nor a leader's
     # next_index/match_index: they read as neutral (value 0 everywhere, next_index 1,
     # match_index 0).
     return ServerRec(term=term, role=role, voted_for=NONE if voted is None else voted,
                      commit_index=commit_index, snapshot_index=snapshot_index,
-                     snapshot_term=snapshot_term, log_terms=tuple(e[1] for e in log), values=None,
+                     snapshot_term=snapshot_term, log_terms=log_terms, values=None,
                      next_index=(1,) * servers, match_index=(0,) * servers)
 
 
@@ -159,15 +165,38 @@ def format_rules(state: dict[str, Any]) -> list[str]:
     """The format's rules relating a state's values that no invariant states (traces/README.md,
     Raft state), for a state `server_rec` accepted: what it breaks, one phrase each."""
     broken = []
-    snapshot_index, log = state["snapshot_index"], state["log"]
-    indexes = [entry[0] for entry in log]
-    if indexes != list(range(snapshot_index + 1, snapshot_index + 1 + len(log))):
-        broken.append(f"log indexes {_short(indexes)} do not run consecutively from "
-                      f"snapshot_index + 1 = {snapshot_index + 1}")
+    snapshot_index = state["snapshot_index"]
+    if "log" in state:
+        indexes = [entry[0] for entry in state["log"]]
+        if indexes != list(range(snapshot_index + 1, snapshot_index + 1 + len(indexes))):
+            broken.append(f"log indexes {_short(indexes)} do not run consecutively from "
+                          f"snapshot_index + 1 = {snapshot_index + 1}")
+    else:
+        runs = state["log_runs"]
+        bounds = [b for first, last, _term in runs for b in (first, last + 1)]
+        # Each run starts where the previous one ended (+1); the first after the snapshot.
+        if runs and (any(first > last for first, last, _term in runs) or bounds[::2] != [
+                snapshot_index + 1, *bounds[1:-1:2]]):
+            broken.append(f"log_runs {_short(runs)} do not run consecutively from "
+                          f"snapshot_index + 1 = {snapshot_index + 1}")
     applied, commit_index = state.get("last_applied"), state["commit_index"]
     if applied is not None and applied > commit_index:
         broken.append(f"last_applied {applied} is above commit_index {commit_index}")
     return broken
+
+
+def _run_terms(runs: Any, path: str, line: int) -> tuple[int, ...]:
+    """The terms of a log written as runs [first index, last index, term] (the entries
+    first..last all hold term): the run's length times its term, run after run."""
+    if not (isinstance(runs, list) and all(
+            type(r) is list and len(r) == 3 and all(_is_int(x) for x in r) and r[0] >= 1
+            and r[1] >= 1 and r[2] >= 0 for r in runs)):
+        raise BadInput(f"state: log_runs {_short(runs)}; expected [[first index, last index, "
+                       "term], …] with integer indexes ≥ 1 and terms ≥ 0", path, line)
+    terms: list[int] = []
+    for first, last, term in runs:
+        terms.extend((term,) * (last - first + 1))
+    return tuple(terms)
 
 
 def initial_rec(servers: int) -> ServerRec:

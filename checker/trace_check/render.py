@@ -15,7 +15,8 @@ EXCERPT_WIDTH = 220
 def render_text(result: TraceResult, console: Console) -> None:
     r = result
     rate = r.events / r.seconds if r.seconds else 0.0
-    console.print(f"trace {escape(r.path)}: raft, {r.servers} servers")
+    calls = f", {r.calls:,} clerk calls returned" if r.system == "kv" else ""
+    console.print(f"trace {escape(r.path)}: {r.system}, {r.servers} servers{calls}")
     console.print(f"{r.events:,} events · {r.states:,} server states "
                   f"({r.evaluated:,} changed, re-evaluated) · {r.seconds:.2f} s "
                   f"({rate:,.0f} events/s)")
@@ -25,10 +26,13 @@ def render_text(result: TraceResult, console: Console) -> None:
         return
     for v in r.violations:
         servers = ", ".join(f"s{s}" for s in v.servers)
+        who = f"call {v.call}" if v.call else f"servers {servers}"
         console.print(f"\n[red]VIOLATION[/red] {v.invariant} at line {v.line} (seq {v.seq}), "
-                      f"servers {servers}")
+                      f"{who}")
         console.print(f"  {escape(v.detail)}")
-        console.print("  shortest excerpt (the lines that set the state of each server involved):")
+        console.print("  shortest excerpt (the lines that set the state of each server involved):"
+                      if not v.call else
+                      "  excerpt (the call's invoke, where it took effect, its return):")
         for number, text in zip(v.excerpt_lines, v.excerpt, strict=True):
             shown = text if len(text) <= EXCERPT_WIDTH else text[: EXCERPT_WIDTH - 3] + "..."
             console.print(f"  {number:>7}: {escape(shown)}", soft_wrap=True)

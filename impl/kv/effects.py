@@ -5,7 +5,8 @@ contract is written): a server's `ServerEffects` — persist, Raft's messages, t
 events (`Applied`, `Installed`, `Compacted`), replies to clerks, timers — and a clerk's
 `ClerkEffects` — messages, timers, then `done` with the finished call's output. For the
 key/value service an `Applied` event's `op` is an `Op` (impl.kv.machine) and its `outcome` an
-`Outcome`; a `Done`'s output is a get's value, None for put and append.
+`Outcome`, and so are a `Read`'s (a get answered by ReadIndex); a `Done`'s output is a get's
+value, None for put and append.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from impl.rsm.effects import (
     Done,
     Installed,
     Outgoing,
+    Read,
     ServerEffects,
     ServiceEvent,
 )
 
-__all__ = ["Applied", "ClerkEffects", "Compacted", "Done", "Installed", "Outgoing",
+__all__ = ["Applied", "ClerkEffects", "Compacted", "Done", "Installed", "Outgoing", "Read",
            "ServerEffects", "ServiceEvent"]

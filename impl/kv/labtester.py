@@ -9,7 +9,8 @@ are separate), `connect_all`, `shutdown_server`, `start_server`, `leader`, `make
 
 Beyond the lab, it watches every apply at every server: replicas must apply the same call at
 the same index, and a call (clerk, seq) may execute at one index only — a call executed twice
-fails the run at once. It records every clerk call's invoke and return as a `History`; what
+fails the run at once. With `read_index`, the servers answer gets by ReadIndex (Raft thesis
+§6.4) and the tester records each such read: where it read, and what. It records every clerk call's invoke and return as a `History`; what
 the servers executed settles the calls still in flight when a run ends (impl.kv.history).
 
 Each message takes `latency_ms` of virtual time in transit. labrpc's is about zero, but a
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from impl.kv.clerk import ClerkConfig
-from impl.kv.effects import Applied
+from impl.kv.effects import Applied, Read
 from impl.kv.history import NS_PER_MS, Execution, History
 from impl.kv.machine import APPEND, GET, PUT, Op
 from impl.kv.node import ClerkNode, ServerNode
@@ -110,6 +111,7 @@ class KVTester:
         raft: RaftConfig | None = None,
         clerk: ClerkConfig | None = None,
         latency_ms: int = LATENCY_MS,
+        read_index: bool = False,
     ) -> None:
         if n < 1:
             raise ValueError("a key/value service needs at least one server")
@@ -118,18 +120,21 @@ class KVTester:
         self.rng = self.loop.rng
         self.trace = trace if trace is not None else TraceWriter.disabled()
         self.trace.set_clock(lambda: self.loop.now)
-        self.server_config = (ServerConfig(maxraftstate=maxraftstate) if raft is None
-                              else ServerConfig(maxraftstate=maxraftstate, raft=raft))
+        self.server_config = (
+            ServerConfig(maxraftstate=maxraftstate, read_index=read_index) if raft is None
+            else ServerConfig(maxraftstate=maxraftstate, raft=raft, read_index=read_index))
         self.clerk_config = clerk or ClerkConfig()
         self.maxraftstate = maxraftstate
         raft_config = self.server_config.raft
-        self.trace.header("kv", {
+        header: dict[str, Any] = {
             "servers": n, "unreliable": unreliable, "maxraftstate": maxraftstate,
             "scenario": scenario, "latency_ms": latency_ms,
             "election_timeout_ms": list(raft_config.election_timeout_ms),
             "heartbeat_ms": raft_config.heartbeat_ms,
-            "clerk_rpc_timeout_ms": self.clerk_config.rpc_timeout_ms}, seed,
-            generator="dscheck-sim")
+            "clerk_rpc_timeout_ms": self.clerk_config.rpc_timeout_ms}
+        if read_index:
+            header["read_index"] = True
+        self.trace.header("kv", header, seed, generator="dscheck-sim")
         self.net = LabNetwork(self.loop, self.trace)
         self.net.latency_ms = latency_ms
         self.net.set_long_delays(False)  # the kv tester: clerks cycle through servers quickly
@@ -146,8 +151,11 @@ class KVTester:
         #: (clerk, seq) of a get -> every index it was applied at (a retried get can be in
         #: the log more than once; its answer comes from one of them).
         self._get_indices: dict[tuple[int, int], list[int]] = {}
+        #: (clerk, seq) of a get -> every ReadIndex read of it: where, and what it read.
+        self._reads: dict[tuple[int, int], list[Execution]] = {}
         self.ops = 0
         self.applies = 0
+        self.reads = 0
         self._stamp_ms = -1
         self._stamp_k = 0
         self.t0 = 0
@@ -206,6 +214,12 @@ class KVTester:
             elif first.index != event.index:
                 raise self.fail(f"call {op.seq} of clerk {op.clerk} executed twice: at index "
                                 f"{first.index} and, on server {server}, at {event.index}")
+
+    def read(self, server: int, event: Read) -> None:
+        self.reads += 1
+        op = event.op
+        self._reads.setdefault((op.clerk, op.seq), []).append(
+            Execution(event.index, event.outcome.output, self.stamp()))
 
     def invoked(self, clerk: int, seq: int, f: str, key: str, value: str | None) -> None:
         self.history.invoke(clerk, seq, f, key, value, self.stamp())
@@ -314,6 +328,10 @@ class KVTester:
     def log_size(self) -> int:
         return max((p.raft_state_size() for p in self.saved if p is not None), default=0)
 
+    def max_index_applied(self) -> int:
+        """The highest log index any replica applied a call at: how far the log grew."""
+        return max(self._at_index, default=0)
+
     def snapshot_size(self) -> int:
         return max((p.snapshot_size() for p in self.saved if p is not None), default=0)
 
@@ -333,26 +351,36 @@ class KVTester:
                        self.rpc_total() - self.rpcs0, self.ops - self.ops0)
 
     def witness(self) -> dict[tuple[int, int], int]:
-        """The order the service claims: for each call of the history that took effect, the
-        log index where it did — a write's first execution, a get's application whose read
-        is the value the clerk got (or, settled, its first). A checker may verify this order
-        as a linearization; it is a claim to check, never evidence by itself."""
+        """The order the service claims: for each call of the history that took effect, its
+        place — twice the log index where it did (a write's first execution, a get's
+        application whose read is the value the clerk got, or, settled, its first), or, for
+        a ReadIndex read, twice the index it read at plus one (after that entry, before the
+        next). A checker may verify this order as a linearization; it is a claim to check,
+        never evidence by itself."""
         order: dict[tuple[int, int], int] = {}
         for call in self.history.calls:
             ident = (call.clerk, call.seq)
+            reads = self._reads.get(ident, ())
+            if reads:  # a get served by ReadIndex (never also through the log)
+                chosen = next((r for r in reads if r.output == call.output), reads[0])
+                if call.returned is None or call.settled:
+                    chosen = reads[0]
+                order[ident] = 2 * chosen.index + 1
+                continue
             first = self.executed.get(ident)
             if first is None:
                 continue
             if call.f != GET or call.returned is None or call.settled:
-                order[ident] = first.index
+                order[ident] = 2 * first.index
                 continue
             for index in self._get_indices.get(ident, ()):
                 if self._at_index[index][1] == call.output:
-                    order[ident] = index
+                    order[ident] = 2 * index
                     break
         return order
 
     def settle(self) -> tuple[int, int]:
-        """Settle the calls still in flight from what the servers executed; returns the
-        (settled, unknown) counts. Call it when the run is over."""
-        return self.history.settle(self.executed)
+        """Settle the calls still in flight from what the servers executed, or read by
+        ReadIndex; returns the (settled, unknown) counts. Call it when the run is over."""
+        first_reads = {ident: reads[0] for ident, reads in self._reads.items()}
+        return self.history.settle({**first_reads, **self.executed})

@@ -15,6 +15,9 @@ nothing. A duplicate get still reads the store at its own index — the clerk ha
 yet, so that point also lies inside the call — which is why the table holds no replies: a
 write's reply is just "OK", and a get is answered from the store.
 
+A leader that serves reads by ReadIndex appends a no-op (`NOOP_OP`) when its term has no
+entry yet (impl.rsm.server): it changes nothing, not even the table.
+
 The table is part of the snapshot (with the store and the index it covers), so it survives
 restarts and travels with InstallSnapshot. Snapshots are msgpack, keys sorted, so equal
 states give equal bytes; nothing is pickled.
@@ -30,15 +33,15 @@ import msgpack
 from impl.rsm import dedup
 
 _MAGIC = "kv1"
-GET, PUT, APPEND = "get", "put", "append"
-KINDS = (GET, PUT, APPEND)
+GET, PUT, APPEND, NOOP = "get", "put", "append", "noop"
+KINDS = (GET, PUT, APPEND)  # what clerks call
 
 
 class Op(NamedTuple):
     """A clerk call as a log entry. A NamedTuple so it is a plain tuple in the Raft log, on
     the wire and in the persister (which gives tuples back); `Op(*command)` reads one."""
 
-    kind: str  # get, put or append
+    kind: str  # get, put or append (or noop)
     key: str
     value: str | None  # None for a get
     clerk: int
@@ -47,6 +50,8 @@ class Op(NamedTuple):
     def same_call(self, other: Op) -> bool:
         return self.clerk == other.clerk and self.seq == other.seq
 
+
+NOOP_OP = Op(NOOP, "", None, 0, 0)  # no clerk call: clerk 0 and seq 0 name none
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -77,6 +82,8 @@ class StateMachine:
         if index != self.applied + 1:
             raise ValueError(f"apply of index {index} after {self.applied}: out of order")
         self.applied = index
+        if op.kind == NOOP:
+            return Outcome(executed=False, output=None)
         fresh = dedup.record(self.last_seq, op.clerk, op.seq)
         if op.kind == GET:
             value = self.data.get(op.key)
@@ -109,3 +116,11 @@ class StateMachine:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
             raise CorruptSnapshot("key/value snapshot: keys and values must be strings")
         return cls(data, last_seq, applied)
+
+
+def execute(data: dict[str, str], table: dedup.Table, op: Op) -> Outcome:
+    """Execute one clerk call on a store and duplicate table held elsewhere (one shard's, in
+    a shard group: impl.shardkv.machine) by the store's own rules (`StateMachine.apply`): a
+    get reads; a fresh write writes; a duplicate changes nothing. The log index belongs to
+    whoever holds the store; this view of it starts and ends at one call."""
+    return StateMachine(data, table).apply(1, op)

@@ -17,10 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-Err = Literal["OK", "ErrNoKey", "ErrWrongLeader"]
+Err = Literal["OK", "ErrNoKey", "ErrWrongLeader", "ErrWrongGroup"]
 OK: Err = "OK"
 ERR_NO_KEY: Err = "ErrNoKey"  # a get of an absent key: the value is "" (the lab's clerk)
 ERR_WRONG_LEADER: Err = "ErrWrongLeader"  # not the leader, or lost the term: try elsewhere
+# The sharded service's groups use these messages too (impl.shardkv): a group that does not
+# serve the key's shard (yet) answers this; the clerk asks the controller where it went.
+ERR_WRONG_GROUP: Err = "ErrWrongGroup"
 
 PutOrAppend = Literal["Put", "Append"]
 

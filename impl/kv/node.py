@@ -9,7 +9,10 @@ impl.rsm.effects, and reports every apply to its `Observer`.
 cut a clerk's links to servers without touching server-to-server links. It records each
 call's invoke and return through its `Observer`, and sets a `Signal` when a call finishes.
 
-Both record trace events (traces/README.md, system "kv") when the trace is on.
+Both record trace events (traces/README.md, system "kv") when the trace is on. A server's
+trace `state` writes its Raft log as runs of one term (`log_runs`, `LogRuns`) rather than entry
+by entry: a service's log holds thousands of entries, and a state after every step would
+otherwise repeat them all (a lab scenario's trace would run to half a gigabyte).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from impl.kv.clerk import Clerk, ClerkConfig
-from impl.kv.effects import Applied
+from impl.kv.effects import Applied, Read
 from impl.kv.machine import GET
 from impl.kv.server import KVServer, ServerConfig
 from impl.kv.tasks import Signal
+from impl.raft.messages import Entry
 from impl.raft.persister import Persister
 from impl.rsm import node as rsm_node
 from impl.rsm.effects import Done
@@ -37,6 +41,8 @@ class Observer(Protocol):
 
     def applied(self, server: int, event: Applied) -> None: ...
 
+    def read(self, server: int, event: Read) -> None: ...
+
     def invoked(self, clerk: int, seq: int, f: str, key: str, value: str | None) -> None: ...
 
     def returned(self, clerk: int, output: str | None) -> None: ...
@@ -49,6 +55,7 @@ class ServerNode(rsm_node.ServerNode):
                  persister: Persister, config: ServerConfig, observer: Observer) -> None:
         self.observer = observer
         self._digest: tuple[int, str] = (-1, "")  # (applied index, digest) of the store
+        self._runs = LogRuns()
         core = KVServer(node_id, peers, config, restored=persister.restore(),
                         snapshot=persister.read_snapshot())
         super().__init__(node_id, peers, network, persister, core)
@@ -60,9 +67,21 @@ class ServerNode(rsm_node.ServerNode):
                              executed=event.outcome.executed, output=event.outcome.output)
         self.observer.applied(self.core.id, event)
 
+    def _record_read(self, event: Read) -> None:
+        if self.trace.enabled:
+            self.trace.event(self.id, "read", index=event.index, read_index=event.read_index,
+                             command=list(event.op), output=event.outcome.output)
+        self.observer.read(self.core.id, event)
+
     def state(self) -> dict[str, Any]:
-        """The trace `state`: Raft's visible state, and the service's beside it."""
-        state = super().state()
+        """The trace `state`: Raft's visible state (its log as runs), and the service's."""
+        raft = self.core.raft
+        hard = raft.hard_state()
+        state: dict[str, Any] = {
+            "term": raft.term, "voted_for": raft.voted_for, "role": raft.role.value,
+            "log_runs": self._runs.of(hard.snapshot_index, hard.log),
+            "snapshot_index": hard.snapshot_index, "snapshot_term": hard.snapshot_term,
+            "commit_index": raft.commit_index, "last_applied": raft.last_applied}
         machine = self.core.machine
         if self._digest[0] != machine.applied:
             self._digest = (machine.applied, store_digest(machine.data))
@@ -73,6 +92,34 @@ class ServerNode(rsm_node.ServerNode):
         kv["dup"] = {str(clerk): seq for clerk, seq in sorted(machine.last_seq.items())}
         state["kv"] = kv
         return state
+
+
+class LogRuns:
+    """A log's entries as runs `[first index, last index, term]`, one per stretch of equal
+    terms, exactly (whatever the terms: a buggy core's log is written as it is). Kept from
+    one state to the next: when the log only grew, only its new entries are read."""
+
+    def __init__(self) -> None:
+        self._base = -1
+        self._entries: tuple[Entry, ...] = ()
+        self._runs: list[list[int]] = []
+
+    def of(self, snapshot_index: int, entries: tuple[Entry, ...]) -> list[list[int]]:
+        old = self._entries
+        if snapshot_index == self._base and entries == old:
+            return self._runs
+        keep = len(old)
+        if not (snapshot_index == self._base and len(entries) >= keep
+                and entries[:keep] == old):
+            keep, self._runs = 0, []
+        runs = [list(run) for run in self._runs]  # the previous states' lists stay as written
+        for entry in entries[keep:]:
+            if runs and runs[-1][2] == entry.term and runs[-1][1] + 1 == entry.index:
+                runs[-1][1] = entry.index
+            else:
+                runs.append([entry.index, entry.index, entry.term])
+        self._base, self._entries, self._runs = snapshot_index, entries, runs
+        return runs
 
 
 def store_digest(data: dict[str, str]) -> str:

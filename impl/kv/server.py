@@ -21,7 +21,13 @@ Rules this module keeps (with those of impl.rsm.server):
   duplicate table make either case execute exactly once (§8, "client interactions").
 * No stale reads: a get is answered only from an entry it appended and saw applied, i.e.
   committed by a majority in this leader's term — a leader cut off in a minority never
-  answers. All reads go through `_read`, the one place a ReadIndex path would replace.
+  answers. All reads go through `_read`.
+* With `ServerConfig.read_index`, a get is answered by ReadIndex (Raft thesis §6.4;
+  impl.rsm.server) instead: nothing goes to the log; the leader answers from its store once
+  Raft confirmed, after the get arrived, that it still led with an entry of its term
+  committed, and the store has applied through that commit index. A leader cut off in a
+  minority never hears from a majority, so it never answers either. Such a get does not
+  touch the duplicate table (it changes nothing, so a retry may simply read again).
 * Writes already executed (the duplicate table says so) are answered OK at once: applying
   them again would change nothing, and the table only holds committed, applied calls.
 * Snapshots (§7): when Raft's persisted state approaches `maxraftstate`, the store and the
@@ -32,7 +38,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from impl.kv.machine import APPEND, GET, PUT, Op, Outcome, StateMachine
+from impl.kv.effects import Read
+from impl.kv.machine import APPEND, GET, NOOP_OP, PUT, Op, Outcome, StateMachine
 from impl.kv.messages import (
     ERR_NO_KEY,
     ERR_WRONG_LEADER,
@@ -80,9 +87,20 @@ class KVServer(ReplicatedServer[Op, StateMachine]):
         self._propose(src, Op(PUT if m.op == "Put" else APPEND, m.key, m.value, m.clerk, m.seq))
 
     def _read(self, src: int | str, op: Op) -> None:
-        """The read path: a get is an entry in the log, answered when applied (no stale
-        reads). A ReadIndex read (Raft thesis §6.4) would replace this one function."""
-        self._propose(src, op)
+        """The read path: a get is an entry in the log, answered when applied; or, with
+        ReadIndex on, answered from the store once Raft confirms a read index."""
+        if self.config.read_index:
+            self._read_index(src, op, NOOP_OP)
+        else:
+            self._propose(src, op)
+
+    def _answer_read(self, waiter: Waiter[Op], index: int) -> None:
+        op = waiter.command
+        value = self.machine.data.get(op.key)
+        outcome = Outcome(executed=False, output=value or "", found=value is not None)
+        self._events.append(Read(index=self.machine.applied, read_index=index, op=op,
+                                 outcome=outcome))
+        self._answer_op(waiter.to, op, OK if outcome.found else ERR_NO_KEY, outcome.output or "")
 
     # ---------------------------------------------------------------- replies
     def _answer_applied(self, waiter: Waiter[Op], command: Op, outcome: Outcome) -> None:

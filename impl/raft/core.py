@@ -30,6 +30,14 @@ Rules this module keeps:
   one; heartbeats retransmit whatever is unanswered. A rejected AppendEntries is retried at once with the next index backed up by a whole term using the
   follower's conflict hints (§5.3, "the leader can decrement nextIndex to bypass all of the
   conflicting entries in that term"). Heartbeats go out every `heartbeat_ms` (≤ 10/s).
+* ReadIndex (Raft thesis §6.4), only for a service that asks (`read_index`): a leader
+  answers a read request once it has committed an entry of its own term (until then it
+  cannot know the latest commit index), has recorded its commit index as the read index,
+  and has heard, after that, from a majority in its term — each AppendEntries carries the
+  leader's latest confirmation round and each reply echoes it, so a reply sent before the
+  read was asked for (a delayed one) never counts. The read is then handed back as a
+  `ReadReady` with that index. A core never asked for a read sends every message exactly as
+  before (round 0 is left out of them).
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ from impl.raft.effects import (
     EffectsBuilder,
     HardState,
     Persist,
+    ReadReady,
     Send,
     SetTimer,
 )
@@ -174,6 +183,13 @@ class RaftCore:
         # then costs one message per heartbeat, not one per command (like etcd's probe state).
         self._in_flight: dict[int, bool] = {}
         self._sent_to: dict[int, int] = {}  # last index of the latest batch sent to a follower
+        # ReadIndex (leader only, reset with each term): the latest confirmation round, each
+        # peer's latest round echoed back, reads waiting for a round (request, index, round),
+        # and reads waiting for an entry of this term to commit.
+        self._read_round = 0
+        self._read_acks: dict[int, int] = {}
+        self._reads: list[tuple[int, int, int]] = []
+        self._reads_waiting: list[int] = []
         self._out = EffectsBuilder()
 
     # ---------------------------------------------------------------- the log, compacted
@@ -262,6 +278,17 @@ class RaftCore:
         self._out.snapshot_changed = True
         return self._finish()
 
+    def read_index(self, request: int) -> tuple[bool, Effects]:
+        """ReadIndex (thesis §6.4): ask to answer read `request` without the log. False if
+        this server does not lead. Otherwise a later bundle — this one, for a cluster of one
+        whose term has a committed entry — carries `ReadReady(request, index)` once it is
+        confirmed; it never does if this server stops leading first (the service must then
+        give up on the read, as it does on its proposals)."""
+        if self.role is not Role.LEADER:
+            return False, self._finish()
+        self._reads_waiting.append(request)
+        return True, self._finish()  # _finish starts its round if it can
+
     def get_state(self) -> tuple[int, bool]:
         """The lab's GetState(): (current term, whether this server believes it leads)."""
         return self.term, self.role is Role.LEADER
@@ -299,6 +326,8 @@ class RaftCore:
         if was_leader:
             self._out.timers[HEARTBEAT] = CancelTimer(name=HEARTBEAT)
             self._reset_election_timer()
+            self._reads.clear()  # never confirmed: this server no longer leads
+            self._reads_waiting.clear()
 
     def _become_candidate(self) -> None:
         # §5.2: increment the term, vote for yourself, ask everyone else, restart the timer.
@@ -324,6 +353,8 @@ class RaftCore:
         self._match_index = {p: 0 for p in self.others}
         self._in_flight = {p: False for p in self.others}
         self._sent_to = {p: 0 for p in self.others}
+        self._read_round = 0
+        self._read_acks = {p: 0 for p in self.others}
         self._out.timers[ELECTION] = CancelTimer(name=ELECTION)
         # §5.2: announce leadership at once with (empty) AppendEntries, then every heartbeat.
         self._broadcast_append()
@@ -365,7 +396,8 @@ class RaftCore:
         if m.term < self.term:
             self._reply(src, AppendEntriesReply(term=self.term, success=False,
                                                 prev_index=m.prev_index, match_index=0,
-                                                conflict_term=None, conflict_index=0))
+                                                conflict_term=None, conflict_index=0,
+                                                read_round=m.read_round))
             return
         self._accept_leader(src)
         prev_index, prev_term, entries = m.prev_index, m.prev_term, m.entries
@@ -399,17 +431,22 @@ class RaftCore:
         self.commit_index = max(self.commit_index, min(m.leader_commit, last_new))
         self._reply(src, AppendEntriesReply(term=self.term, success=True, prev_index=m.prev_index,
                                             match_index=last_new, conflict_term=None,
-                                            conflict_index=0))
+                                            conflict_index=0, read_round=m.read_round))
 
     def _reject(self, src: int, m: AppendEntries, *, conflict_term: int | None,
                 conflict_index: int) -> None:
         self._reply(src, AppendEntriesReply(term=self.term, success=False, prev_index=m.prev_index,
                                             match_index=0, conflict_term=conflict_term,
-                                            conflict_index=conflict_index))
+                                            conflict_index=conflict_index,
+                                            read_round=m.read_round))
 
     def _on_append_entries_reply(self, src: int, m: AppendEntriesReply) -> None:
         if self.role is not Role.LEADER or m.term != self.term:
             return  # a reply from an older term: its facts may no longer hold
+        if m.read_round > self._read_acks[src]:
+            # src was a follower of this term after the round started (success or not).
+            self._read_acks[src] = m.read_round
+            self._confirm_reads()
         if m.success:
             if m.match_index > self._match_index[src]:
                 self._match_index[src] = m.match_index
@@ -462,7 +499,7 @@ class RaftCore:
         batch = self._entries_from(next_index, self.config.max_entries_per_message)
         self._out.messages.append(Send(to=peer, message=AppendEntries(
             term=self.term, leader=self.id, prev_index=prev, prev_term=self._term_at(prev),
-            entries=batch, leader_commit=self.commit_index)))
+            entries=batch, leader_commit=self.commit_index, read_round=self._read_round)))
         if batch:
             self._in_flight[peer] = True
             self._sent_to[peer] = batch[-1].index
@@ -498,6 +535,29 @@ class RaftCore:
         if self._next_index[src] <= self.last_index:
             self._send_append(src)
 
+    # ---------------------------------------------------------------- ReadIndex (thesis §6.4)
+    def _start_reads(self) -> None:
+        """Reads waiting, and an entry of this term committed: the commit index is the read
+        index; a new round of AppendEntries goes out, and the reads are confirmed once a
+        majority has echoed it (at once in a cluster of one)."""
+        index = self.commit_index
+        self._read_round += 1
+        self._reads.extend((request, index, self._read_round) for request in self._reads_waiting)
+        self._reads_waiting.clear()
+        self._broadcast_append()
+        self._confirm_reads()
+
+    def _confirm_reads(self) -> None:
+        # The round a majority has echoed is the majority-th largest (this server counts,
+        # with the latest round).
+        echoed = sorted((self._read_round, *self._read_acks.values()), reverse=True)
+        confirmed = echoed[len(self.peers) // 2]
+        ready = [r for r in self._reads if r[2] <= confirmed]
+        if ready:
+            self._reads = [r for r in self._reads if r[2] > confirmed]
+            self._out.reads.extend(ReadReady(request=request, index=index)
+                                   for request, index, _ in ready)
+
     # ---------------------------------------------------------------- helpers
     def _has_quorum(self, count: int) -> bool:
         return 2 * count > len(self.peers)
@@ -511,6 +571,9 @@ class RaftCore:
 
     def _finish(self) -> Effects:
         """Close the step: apply what is newly committed, freeze the effects bundle."""
+        if (self._reads_waiting and self.role is Role.LEADER
+                and self._term_at(self.commit_index) == self.term):
+            self._start_reads()
         out = self._out
         if self.commit_index > self.last_applied:
             base = self.snapshot_index
@@ -524,6 +587,7 @@ class RaftCore:
             persist = Persist(state=self.hard_state(),
                               snapshot=self._snapshot if out.snapshot_changed else None)
         effects = Effects(persist=persist, messages=tuple(out.messages),
-                          applies=tuple(out.applies), timers=tuple(out.timers.values()))
+                          applies=tuple(out.applies), timers=tuple(out.timers.values()),
+                          reads=tuple(out.reads))
         self._out = EffectsBuilder()
         return effects

@@ -13,6 +13,10 @@ The ordering contract (like etcd's `Ready`), which every driver keeps:
 4. `timers` — set or cancel named timers. A `SetTimer` with `low_ms < high_ms` asks the
    driver to draw the delay uniformly from [low_ms, high_ms] with its own seeded generator:
    the core never draws random numbers (the model checker enumerates instead).
+5. `reads` — ReadIndex confirmations (thesis §6.4), only ever for reads the service asked
+   for with `RaftCore.read_index`: read `request` may be answered from the service's state
+   once it has applied through `index`. The core applies everything committed in the step
+   that commits it, so by the end of this bundle's `applies` it has.
 """
 
 from __future__ import annotations
@@ -68,6 +72,16 @@ ApplyMsg = ApplyCommand | ApplySnapshot
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReadReady:
+    """ReadIndex read `request` is confirmed: this server led its term, with `index` (its
+    commit index, an entry of its own term committed) the latest committed entry, at a moment
+    after the read was asked for; answer it from a state that applied through `index`."""
+
+    request: int
+    index: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SetTimer:
     name: str
     low_ms: int
@@ -90,10 +104,12 @@ class Effects:
     messages: tuple[Send, ...] = ()
     applies: tuple[ApplyMsg, ...] = ()
     timers: tuple[TimerOp, ...] = ()
+    reads: tuple[ReadReady, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.persist or self.messages or self.applies or self.timers)
+        return not (self.persist or self.messages or self.applies or self.timers
+                    or self.reads)
 
 
 NO_EFFECTS = Effects()
@@ -108,3 +124,4 @@ class EffectsBuilder:
     messages: list[Send] = field(default_factory=list)
     applies: list[ApplyMsg] = field(default_factory=list)
     timers: dict[str, TimerOp] = field(default_factory=dict)  # the last op per timer wins
+    reads: list[ReadReady] = field(default_factory=list)

@@ -66,22 +66,31 @@ class AppendEntries:
     prev_term: int
     entries: tuple[Entry, ...]
     leader_commit: int
+    # ReadIndex (thesis §6.4): the leader's latest confirmation round, echoed in the reply.
+    # 0 when no read was ever asked of this leader: then the message is exactly as it was
+    # before ReadIndex existed (wire, trace and description leave it out).
+    read_round: int = 0
 
     def wire(self) -> Any:
-        return ["AE", self.term, self.leader, self.prev_index, self.prev_term,
+        wire = ["AE", self.term, self.leader, self.prev_index, self.prev_term,
                 [[e.index, e.term, e.command] for e in self.entries], self.leader_commit]
+        return [*wire, self.read_round] if self.read_round else wire
 
     def trace(self) -> dict[str, Any]:
-        return {"type": "AppendEntries", "term": self.term, "leader": self.leader,
-                "prev_index": self.prev_index, "prev_term": self.prev_term,
-                "entries": [[e.index, e.term] for e in self.entries],
-                "leader_commit": self.leader_commit}
+        out = {"type": "AppendEntries", "term": self.term, "leader": self.leader,
+               "prev_index": self.prev_index, "prev_term": self.prev_term,
+               "entries": [[e.index, e.term] for e in self.entries],
+               "leader_commit": self.leader_commit}
+        if self.read_round:
+            out["read_round"] = self.read_round
+        return out
 
     def describe(self) -> str:
         shown = " ".join(f"{e.index}/{e.term}" for e in self.entries[:4])
         more = f" +{len(self.entries) - 4}" if len(self.entries) > 4 else ""
+        read = f" read={self.read_round}" if self.read_round else ""
         return (f"AppendEntries t{self.term} prev={self.prev_index}/{self.prev_term} "
-                f"[{shown}{more}] commit={self.leader_commit}")
+                f"[{shown}{more}] commit={self.leader_commit}{read}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,21 +107,27 @@ class AppendEntriesReply:
     match_index: int
     conflict_term: int | None
     conflict_index: int
+    read_round: int = 0  # the request's read_round, echoed (0: left out, as in AppendEntries)
 
     def wire(self) -> Any:
-        return ["AER", self.term, self.success, self.prev_index, self.match_index,
+        wire = ["AER", self.term, self.success, self.prev_index, self.match_index,
                 self.conflict_term, self.conflict_index]
+        return [*wire, self.read_round] if self.read_round else wire
 
     def trace(self) -> dict[str, Any]:
-        return {"type": "AppendEntriesReply", "term": self.term, "success": self.success,
-                "prev_index": self.prev_index, "match_index": self.match_index,
-                "conflict_term": self.conflict_term, "conflict_index": self.conflict_index}
+        out = {"type": "AppendEntriesReply", "term": self.term, "success": self.success,
+               "prev_index": self.prev_index, "match_index": self.match_index,
+               "conflict_term": self.conflict_term, "conflict_index": self.conflict_index}
+        if self.read_round:
+            out["read_round"] = self.read_round
+        return out
 
     def describe(self) -> str:
+        read = f" read={self.read_round}" if self.read_round else ""
         if self.success:
-            return f"AppendEntriesReply t{self.term} ok match={self.match_index}"
+            return f"AppendEntriesReply t{self.term} ok match={self.match_index}{read}"
         return (f"AppendEntriesReply t{self.term} reject prev={self.prev_index} "
-                f"conflict={self.conflict_index}/{self.conflict_term}")
+                f"conflict={self.conflict_index}/{self.conflict_term}{read}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

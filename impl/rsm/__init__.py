@@ -21,6 +21,7 @@ from impl.rsm.effects import (
     Done,
     Installed,
     Outgoing,
+    Read,
     ServerEffects,
     ServiceEvent,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "Installed",
     "Machine",
     "Outgoing",
+    "Read",
     "ReplicatedServer",
     "RetryingClerk",
     "ServerConfig",

@@ -61,10 +61,15 @@ NOT_DONE: Any = object()  # `_outcome`'s answer for a reply that does not finish
 
 
 class RetryingClerk(Generic[Req, Rep]):
+    """`timer_names` name the attempt's deadline and the pause (RPC, RETRY): a core that hosts
+    two clerks (a shard key/value clerk and its controller clerk) gives them different ones."""
+
     def __init__(self, clerk_id: int, servers: Sequence[int | str],
-                 config: ClerkConfig | None = None) -> None:
+                 config: ClerkConfig | None = None,
+                 timer_names: tuple[str, str] = (RPC, RETRY)) -> None:
         if not servers:
             raise ValueError("a clerk needs at least one server")
+        self.rpc_timer, self.retry_timer = timer_names
         self.id = clerk_id
         self.servers = tuple(servers)
         self.config = config or ClerkConfig()
@@ -104,7 +109,8 @@ class RetryingClerk(Generic[Req, Rep]):
             self._call = None
             if src in self.servers:
                 self.leader = self.servers.index(src)
-            return ClerkEffects(timers=(CancelTimer(name=RPC), CancelTimer(name=RETRY)),
+            return ClerkEffects(timers=(CancelTimer(name=self.rpc_timer),
+                                        CancelTimer(name=self.retry_timer)),
                                 done=Done(seq=self.seq, output=output))
         if src != self.target:
             return ClerkEffects()  # a refusal from a server we have already moved past
@@ -113,9 +119,9 @@ class RetryingClerk(Generic[Req, Rep]):
     def timeout(self, name: str) -> ClerkEffects:
         if self._call is None:
             return ClerkEffects()
-        if name == RPC:
+        if name == self.rpc_timer:
             return self._next()
-        return self._attempt()  # RETRY: the pause is over
+        return self._attempt()  # the pause is over
 
     def call_failed(self, dst: int | str, request: Req) -> ClerkEffects:
         """The network could not deliver `request` to `dst` (labrpc's Call returned false)."""
@@ -127,7 +133,7 @@ class RetryingClerk(Generic[Req, Rep]):
     def _attempt(self) -> ClerkEffects:
         assert self._call is not None
         timers: tuple[TimerOp, ...] = (
-            SetTimer(name=RPC, low_ms=self.config.rpc_timeout_ms,
+            SetTimer(name=self.rpc_timer, low_ms=self.config.rpc_timeout_ms,
                      high_ms=self.config.rpc_timeout_ms),)
         return ClerkEffects(messages=(Outgoing(to=self.target, message=self._call),),
                             timers=timers)
@@ -137,6 +143,7 @@ class RetryingClerk(Generic[Req, Rep]):
         self._failures += 1
         if self._failures % len(self.servers) == 0:
             pause = self.config.retry_pause_ms
-            return ClerkEffects(timers=(CancelTimer(name=RPC),
-                                        SetTimer(name=RETRY, low_ms=pause, high_ms=pause)))
+            return ClerkEffects(timers=(CancelTimer(name=self.rpc_timer),
+                                        SetTimer(name=self.retry_timer, low_ms=pause,
+                                                 high_ms=pause)))
         return self._attempt()

@@ -10,7 +10,8 @@ A server's bundle (`ServerEffects`) extends Raft's ordering contract (impl.raft.
 2. `messages` — then send Raft's messages, in order.
 3. `events` — what the service did this step, already done inside the core, in order: entries
    applied to its state machine (`Applied`), a snapshot installed from the leader
-   (`Installed`), a snapshot taken to compact the log (`Compacted`). The driver only records
+   (`Installed`), a snapshot taken to compact the log (`Compacted`), a read answered by
+   ReadIndex (`Read`, after the applies it waited for). The driver only records
    them (trace, tester); they come before the replies that depend on them.
 4. `replies` — then the service's own messages: answers to clerks and, for a service that
    calls others (a shard key/value server polls the controller and hands shards to other
@@ -71,7 +72,19 @@ class Compacted:
     size: int
 
 
-ServiceEvent = Applied | Installed | Compacted
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Read:
+    """A read answered by ReadIndex (thesis §6.4), not through the log: `op` read the state
+    machine at `index` (what it had applied) after Raft confirmed `read_index` (≤ index);
+    `outcome` is what it read (the service's type, as in `Applied`)."""
+
+    index: int
+    read_index: int
+    op: Any
+    outcome: Any
+
+
+ServiceEvent = Applied | Installed | Compacted | Read
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

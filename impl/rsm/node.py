@@ -26,7 +26,15 @@ from typing import Any
 
 from impl.raft.effects import SetTimer, TimerOp
 from impl.raft.persister import Persister
-from impl.rsm.effects import Applied, ClerkEffects, Compacted, Done, Installed, ServerEffects
+from impl.rsm.effects import (
+    Applied,
+    ClerkEffects,
+    Compacted,
+    Done,
+    Installed,
+    Read,
+    ServerEffects,
+)
 from impl.rsm.server import ReplicatedServer
 from impl.sim.network import LabNetwork
 from impl.sim.timers import Timers
@@ -109,6 +117,8 @@ class ServerNode:
         by overriding this."""
         if isinstance(event, Applied):
             self._record_applied(event)
+        elif isinstance(event, Read):
+            self._record_read(event)
         elif self.trace.enabled and isinstance(event, Installed):
             self.trace.event(self.id, "apply", kind="snapshot", index=event.index,
                              term=event.term)
@@ -117,6 +127,9 @@ class ServerNode:
 
     def _record_applied(self, event: Applied) -> None:
         """Record one applied entry (the service's)."""
+
+    def _record_read(self, event: Read) -> None:
+        """Record one read answered by ReadIndex (the service's)."""
 
     def state(self) -> dict[str, Any]:
         """The trace `state`: Raft's visible state (a service adds its own beside it)."""

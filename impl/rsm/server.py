@@ -29,6 +29,13 @@ Rules this module keeps:
   interactions").
 * Entries are applied in index order, each once, in the step that commits them; the
   machine's `applied` always equals Raft's last applied index.
+* Reads by ReadIndex (Raft thesis §6.4), when `ServerConfig.read_index` is on and the
+  service routes a read through `_read_index`: nothing is written to the log; Raft confirms
+  the read (`RaftCore.read_index`), and the read is answered (`_answer_read`) from the state
+  machine, which has applied through the confirmed index by then. A leader that has no entry
+  of its term in its log appends the service's no-op, since Raft confirms reads only once an
+  entry of the leader's term has committed. A waiting read is refused exactly when a log
+  waiter would be: this server stops leading, or its term changes.
 * Snapshots (§7): after a step that applied entries, if Raft's persisted state is at least
   `snapshot_fraction` of `maxraftstate` bytes, the service snapshots its state machine
   (which holds its duplicate tables) and Raft trims its log. `maxraftstate = -1` never
@@ -57,6 +64,8 @@ class ServerConfig:
     # One batch in flight per follower: under a steady stream of calls, heartbeats would
     # otherwise start extra replication streams (see RaftConfig.strict_flow_control).
     raft: RaftConfig = field(default_factory=lambda: RaftConfig(strict_flow_control=True))
+    # Serve reads by ReadIndex (thesis §6.4) instead of through the log; off: as before.
+    read_index: bool = False
 
     def __post_init__(self) -> None:
         if self.maxraftstate != -1 and self.maxraftstate < 1:
@@ -118,6 +127,9 @@ class ReplicatedServer(Generic[C, M]):
                            else int(self.config.maxraftstate * self.config.snapshot_fraction))
         self._waiting: dict[int, Waiter[C]] = {}
         self._waiting_term = 0  # every waiter was registered as leader of this term
+        self._reading: dict[int, Waiter[C]] = {}  # ReadIndex reads waiting, by request id
+        self._reading_term = 0
+        self._next_read = 0
         self._persist: HardState | None = None  # the latest Raft state to persist this step
         self._snapshot: bytes | None = None  # the snapshot to persist with it, if it changed
         self._messages: list[Send] = []
@@ -174,6 +186,12 @@ class ReplicatedServer(Generic[C, M]):
     def _on_boot(self) -> None:
         """After Raft booted: the service may arm its own timers."""
 
+    def _after_step(self) -> None:
+        """At the end of every input, after Raft's output was absorbed: where a service acts
+        on what it applied (never inside `_applied`, which runs while Raft's bundle is being
+        applied: appending to the log there could commit, in a cluster of one, entries that
+        would be applied before the rest of the bundle)."""
+
     def _same(self, waiting: C, applied: C) -> bool:
         """Is the command applied at a waiter's index the waiter's own?"""
         return waiting == applied
@@ -192,6 +210,11 @@ class ReplicatedServer(Generic[C, M]):
 
     def _installed(self, index: int) -> None:
         """After a snapshot from the leader replaced the state machine."""
+
+    def _answer_read(self, waiter: Waiter[C], index: int) -> None:
+        """A ReadIndex read is confirmed at `index` (the machine has applied through it):
+        answer it from the machine."""
+        raise NotImplementedError
 
     # ---------------------------------------------------------------- proposing commands
     def _start(self, command: C) -> StartResult:
@@ -213,6 +236,22 @@ class ReplicatedServer(Generic[C, M]):
         self._waiting[result.index] = Waiter(src, command)
         self._absorb(effects)  # a cluster of one applies at once: the waiter must be there
 
+    def _read_index(self, src: int | str, command: C, noop: C) -> None:
+        """Answer the read `command` to `src` by ReadIndex, or refuse it if this server does
+        not lead; `noop` is the entry to append when the leader's term has none yet."""
+        self._next_read += 1
+        accepted, effects = self.raft.read_index(self._next_read)
+        if not accepted:
+            self._refuse(Waiter(src, command))
+            return
+        if self._reading and self._reading_term != self.raft.term:
+            self._fail_reads()
+        self._reading_term = self.raft.term
+        self._reading[self._next_read] = Waiter(src, command)
+        self._absorb(effects)  # a cluster of one may confirm at once: the read must be there
+        if self.raft.last_term != self.raft.term:
+            self._start(noop)
+
     # ---------------------------------------------------------------- Raft's output
     def _absorb(self, effects: Effects) -> None:
         """Take one Raft bundle: keep its messages and timers, apply what it commits."""
@@ -230,8 +269,14 @@ class ReplicatedServer(Generic[C, M]):
                 self._apply(msg.index, msg.term, self._command(msg.command))
             else:
                 self._install(msg.index, msg.term, msg.data)
+        for ready in effects.reads:  # after the applies: the machine is through the index
+            reader = self._reading.pop(ready.request, None)
+            if reader is not None:
+                self._answer_read(reader, ready.index)
         if self._waiting and (not self.is_leader or self.raft.term != self._waiting_term):
             self._fail_waiters()  # lost the term: these entries may commit, or never
+        if self._reading and (not self.is_leader or self.raft.term != self._reading_term):
+            self._fail_reads()  # never confirmed: another server may lead now
 
     def _apply(self, index: int, term: int, op: C) -> None:
         outcome = self.machine.apply(index, op)
@@ -259,6 +304,11 @@ class ReplicatedServer(Generic[C, M]):
             self._refuse(self._waiting[at])
         self._waiting.clear()
 
+    def _fail_reads(self) -> None:
+        for request in sorted(self._reading):
+            self._refuse(self._reading[request])
+        self._reading.clear()
+
     # ---------------------------------------------------------------- the service's output
     def _send(self, to: int | str, message: Any) -> None:
         """Queue a message of the service (a reply, or a request of its own)."""
@@ -283,6 +333,7 @@ class ReplicatedServer(Generic[C, M]):
         self._absorb(self.raft.snapshot(self.machine.applied, data))
 
     def _finish(self) -> ServerEffects:
+        self._after_step()
         if self._threshold >= 0 and self._events:
             self._maybe_snapshot()
         persist = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,8 @@ from checker.cli.main import main
 from checker.demo import run as demo_run
 from impl.raft import core
 from spec.raft import Config
+from tests.broken_cores import raising_at_match
+from tests.kv import mutants
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = Config(servers=3, max_term=1, max_log=1, max_messages=1)  # a model check of a second
@@ -30,8 +32,9 @@ def test_demo_runs_every_checker_on_the_recorded_run(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert [s["stage"] for s in report["stages"]] == [
-        "simulate", "trace invariants", "linearizability", "model check"]
-    assert [s["seed"] for s in report["stages"]] == [1, 1, 1, None]
+        "simulate", "trace invariants", "linearizability",
+        "kv simulate", "kv trace invariants", "kv linearizability", "model check"]
+    assert [s["seed"] for s in report["stages"]] == [1, 1, 1, 1, 1, 1, None]
     assert all(s["verdict"] == "ok" for s in report["stages"])
     assert report["seeds"] == [1] and report["rests_on"] == "1 seed: a single run; try --seeds N"
     assert report == json.loads((out / "report.json").read_text())
@@ -41,8 +44,10 @@ def test_demo_runs_every_checker_on_the_recorded_run(tmp_path: Path) -> None:
     assert lin["figures"]["operations"] > 0 and lin["figures"]["model"] == "log"
     html = (out / "linearizability.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "raft-trace.jsonl" in html  # the trace audited
+    assert "kv-trace.jsonl" in html  # both runs' histories, in one report
     assert sorted(p.name for p in out.iterdir()) == [
-        "linearizability.html", "raft-trace.jsonl", "report.json"]  # no separate history
+        "kv-trace.jsonl", "linearizability.html", "raft-trace.jsonl",
+        "report.json"]  # no separate history
     # The history is the trace's own: `dscheck lin` audits the trace to the same verdict.
     audit = subprocess.run(
         [sys.executable, "-m", "checker", "lin", str(out / "raft-trace.jsonl"), "--json"],
@@ -51,6 +56,35 @@ def test_demo_runs_every_checker_on_the_recorded_run(tmp_path: Path) -> None:
     assert audit.returncode == 0, audit.stderr
     audited = json.loads(audit.stdout)
     assert (audited["verdict"], audited["operations"]) == ("ok", lin["figures"]["operations"])
+    # The key/value run: its trace is a kv trace, judged by what `dscheck check-trace` and
+    # `dscheck lin` find on it.
+    kv_trace = out / "kv-trace.jsonl"
+    header = json.loads(kv_trace.read_text().splitlines()[0])
+    assert (header["format"], header["system"]) == ("dscheck-trace", "kv")
+    stages = {s["stage"]: s for s in report["stages"]}
+    assert stages["kv simulate"]["figures"]["calls"] > 0
+    assert stages["kv simulate"]["files"] == [str(kv_trace)]
+    judged = stages["kv trace invariants"]["figures"]
+    assert {"ReplicasAgree", "NoCallAppliedTwice", "ReplyMatchesState", "ElectionSafety"} \
+        <= set(judged["invariants"])
+    checked = subprocess.run(
+        [sys.executable, "-m", "checker", "check-trace", str(kv_trace), "--json"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    verdict = json.loads(checked.stdout)
+    assert (verdict["verdict"], verdict["states"], verdict["calls"]) == (
+        "ok", judged["states"], judged["calls"])
+    kv_lin = stages["kv linearizability"]["figures"]
+    assert kv_lin["model"] == "kv" and kv_lin["operations"] == stages["kv simulate"]["figures"][
+        "calls"]
+    audit = subprocess.run(
+        [sys.executable, "-m", "checker", "lin", str(kv_trace), "--json"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert audit.returncode == 0, audit.stderr
+    audited = json.loads(audit.stdout)
+    assert (audited["verdict"], audited["operations"]) == ("ok", kv_lin["operations"])
 
 
 def test_demo_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -95,11 +129,14 @@ def test_seeds_runs_every_seeded_stage_per_seed_and_says_so(
     assert report["rests_on"] == "2 seeds (2–3): every run judged by every check"
     assert [(s["stage"], s["seed"]) for s in report["stages"]] == [
         ("simulate", 2), ("trace invariants", 2), ("linearizability", 2),
+        ("kv simulate", 2), ("kv trace invariants", 2), ("kv linearizability", 2),
         ("simulate", 3), ("trace invariants", 3), ("linearizability", 3),
+        ("kv simulate", 3), ("kv trace invariants", 3), ("kv linearizability", 3),
         ("model check", None)]
     assert report == json.loads((out / "report.json").read_text())
-    traces = [out / "raft-trace-seed2.jsonl", out / "raft-trace-seed3.jsonl"]
-    assert [json.loads(p.read_text().splitlines()[0])["seed"] for p in traces] == [2, 3]
+    traces = [out / "raft-trace-seed2.jsonl", out / "raft-trace-seed3.jsonl",
+              out / "kv-trace-seed2.jsonl", out / "kv-trace-seed3.jsonl"]
+    assert [json.loads(p.read_text().splitlines()[0])["seed"] for p in traces] == [2, 3, 2, 3]
     code, text = demo(capsys, "--seed", "2", "--seeds", "2", "--duration", "3",
                       "--out", str(out))
     flat = " ".join(text.split())
@@ -116,18 +153,8 @@ def test_one_seed_says_the_verdict_rests_on_a_single_run(
 
 @pytest.fixture
 def core_raises() -> Iterator[None]:
-    original = core.RaftCore._on_append_entries_reply
-
-    def broken(self: core.RaftCore, src: int, m: core.AppendEntriesReply) -> None:
-        if m.success and m.match_index >= 20:
-            raise ZeroDivisionError("commit arithmetic went wrong")
-        original(self, src, m)
-
-    core.RaftCore._on_append_entries_reply = broken  # type: ignore[method-assign]
-    try:
+    with raising_at_match(20):
         yield
-    finally:
-        core.RaftCore._on_append_entries_reply = original  # type: ignore[method-assign]
 
 
 def test_a_core_exception_is_reported_and_its_trace_still_judged(
@@ -142,7 +169,7 @@ def test_a_core_exception_is_reported_and_its_trace_still_judged(
            f"{fault['event']} (node {fault['node']}," in simulated["finding"]
     # The partial trace is kept under its name, and judged by the stages after.
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "linearizability.html", "raft-trace.jsonl", "report.json"]
+        "kv-trace.jsonl", "linearizability.html", "raft-trace.jsonl", "report.json"]
     assert stages["trace invariants"]["figures"]["events"] == fault["event"] - 1
     assert stages["trace invariants"]["verdict"] == "ok"
     assert stages["linearizability"]["verdict"] == "ok"
@@ -176,3 +203,30 @@ def test_corrupt_log_indexes_are_a_trace_violation_not_bad_input(
     assert judged["verdict"] == "violation"
     assert judged["finding"].startswith("WellFormedState violated at line ")
     assert "consecutively" in judged["figures"]["violations"][0]["detail"]
+
+
+# -- a broken key/value server: its own stages find it, the Raft stages stay clean ---------
+
+@pytest.mark.parametrize(("mutant", "invariant"), [
+    (mutants.no_duplicate_detection, "NoCallAppliedTwice"),
+    (mutants.replicas_diverge, "ReplicasAgree"),
+], ids=["no-duplicate-detection", "replicas-diverge"])
+def test_a_broken_kv_server_fails_the_kv_stages_with_its_property_named(
+        mutant: Callable[[pytest.MonkeyPatch], None], invariant: str, capsys: Capture,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_model_check: None) -> None:
+    mutant(monkeypatch)
+    code, stdout = demo(capsys, "--duration", "5", "--out", str(tmp_path), "--json")
+    assert code == 1
+    stages = {s["stage"]: s for s in json.loads(stdout)["stages"]}
+    assert all(stages[name]["verdict"] == "ok" for name in (
+        "simulate", "trace invariants", "linearizability", "model check"))
+    assert stages["kv simulate"]["verdict"] == "violation"  # the lab's own check saw it
+    judged = stages["kv trace invariants"]
+    assert judged["verdict"] == "violation"
+    assert judged["finding"].startswith(f"{invariant} violated at line ")
+    assert invariant in {v["invariant"] for v in judged["figures"]["violations"]}
+    # The text report shows the violation, one line per finding, at the trace's line.
+    code, text = demo(capsys, "--duration", "5", "--out", str(tmp_path))
+    assert code == 1
+    assert f"kv-trace.jsonl:{judged['figures']['violations'][0]['line']}:{invariant}" in \
+        "".join(text.split())

@@ -59,13 +59,16 @@ def test_a_user_model_in_a_few_lines() -> None:
 
 
 def test_time_limit_gives_unknown_never_ok() -> None:
-    # Concurrent writes and one read nobody wrote: refuting it means trying every order.
-    ops = [Operation(client=c, input=("append", "k", f"<{c}>"), output=None, call=0, ret=1) for c in range(14)]
-    ops.append(Operation(client=99, input=("get", "k", None), output="?", call=2, ret=3))
-    result = check(ops, KV, timeout=0.05)
+    # Twenty concurrent writes, then two reads that each need a different write to be the
+    # last (no order gives both, and no cheap proof sees it): refuting it means trying every
+    # subset of the writes.
+    ops = [Operation(client=c, input=("write", None, c), output=None, call=0, ret=1) for c in range(20)]
+    ops.append(Operation(client=98, input=("read", None, None), output=0, call=2, ret=3))
+    ops.append(Operation(client=99, input=("read", None, None), output=1, call=4, ret=5))
+    result = check(ops, REGISTER, timeout=0.05)
     assert result.verdict is Verdict.UNKNOWN
     assert result.timed_out
-    assert check(ops[:3] + ops[-1:], KV, timeout=5).verdict is Verdict.VIOLATION
+    assert check(ops[:3] + ops[-2:], REGISTER, timeout=5).verdict is Verdict.VIOLATION
 
 
 def test_unknown_register_write_may_take_effect_or_not() -> None:

@@ -26,14 +26,17 @@ def lin(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _hard_history(tmp_path: Path) -> str:
-    """Twelve concurrent appends and a read no order explains: the search must try them all."""
-    lines = ['{"format": "dscheck-history", "version": 1, "model": "kv"}']
-    for c in range(12):
-        lines.append(json.dumps({"type": "invoke", "client": c, "time": 0, "f": "append", "key": "k", "value": f"<{c}>"}))
-    for c in range(12):
+    """Twenty concurrent writes, then two reads that each need a different write to be the
+    last: no order explains both, no cheap proof sees it, and the search must try every
+    subset of the writes."""
+    lines = ['{"format": "dscheck-history", "version": 1, "model": "register"}']
+    for c in range(20):
+        lines.append(json.dumps({"type": "invoke", "client": c, "time": 0, "f": "write", "value": c}))
+    for c in range(20):
         lines.append(json.dumps({"type": "ok", "client": c, "time": 1}))
-    lines.append(json.dumps({"type": "invoke", "client": 99, "time": 2, "f": "get", "key": "k"}))
-    lines.append(json.dumps({"type": "ok", "client": 99, "time": 3, "value": "impossible"}))
+    for c, t, v in ((98, 2, 0), (99, 4, 1)):
+        lines.append(json.dumps({"type": "invoke", "client": c, "time": t, "f": "read"}))
+        lines.append(json.dumps({"type": "ok", "client": c, "time": t + 1, "value": v}))
     path = tmp_path / "hard.jsonl"
     path.write_text("\n".join(lines) + "\n")
     return str(path)

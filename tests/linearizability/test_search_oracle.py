@@ -91,8 +91,14 @@ def _agrees(ops: list[Operation], model: Model, **options: Any) -> None:
         replay_prefix([p.op for p in part.linearization], constraining,
                       model.unpartitioned() if whole else model)
     if not expected:
-        # The evidence: in some failing part, nothing can follow the longest prefix.
-        assert result.failing and all(p.refusals or p.must_precede for p in result.failing)
+        # The evidence: in some failing part, nothing can follow the longest prefix, or the
+        # model's cheap proof names the calls it rests on (each a call of that part).
+        assert result.failing and all(
+            p.refusals or p.must_precede or (p.refutation and p.witnesses)
+            for p in result.failing
+        )
+        for p in result.failing:
+            assert set(p.witnesses) <= set(p.operations)
 
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

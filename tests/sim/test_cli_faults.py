@@ -13,7 +13,7 @@ import pytest
 
 from checker.cli import sim as sim_cli
 from checker.cli.main import main
-from impl.raft import core
+from tests.broken_cores import chattering, raising_at_match
 
 Capture = pytest.CaptureFixture[str]
 
@@ -30,33 +30,14 @@ def dscheck(capsys: Capture, *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def core_raises() -> Iterator[None]:
-    original = core.RaftCore._on_append_entries_reply
-
-    def broken(self: core.RaftCore, src: int, m: core.AppendEntriesReply) -> None:
-        if m.success and m.match_index >= 5:
-            raise ZeroDivisionError("commit arithmetic went wrong")
-        original(self, src, m)
-
-    core.RaftCore._on_append_entries_reply = broken  # type: ignore[method-assign]
-    try:
+    with raising_at_match(5):
         yield
-    finally:
-        core.RaftCore._on_append_entries_reply = original  # type: ignore[method-assign]
 
 
 @pytest.fixture
 def core_chatters() -> Iterator[None]:
-    original = core.RaftCore._on_append_entries_reply
-
-    def broken(self: core.RaftCore, src: int, m: core.AppendEntriesReply) -> None:
-        original(self, src, m)
-        self._send_append(src)
-
-    core.RaftCore._on_append_entries_reply = broken  # type: ignore[method-assign]
-    try:
+    with chattering():
         yield
-    finally:
-        core.RaftCore._on_append_entries_reply = original  # type: ignore[method-assign]
 
 
 def test_a_core_exception_is_a_violation_and_the_partial_trace_is_kept(

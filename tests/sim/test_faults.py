@@ -8,26 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from impl.raft import core
 from impl.raft.scenarios.chaos import simulate
 from impl.trace import TraceWriter
+from tests.broken_cores import raising_at_match
 
 
 @pytest.fixture
 def core_raises_on_commit() -> Iterator[None]:
     """A Raft core that raises once a leader learns that entry 5 is replicated."""
-    original = core.RaftCore._on_append_entries_reply
-
-    def broken(self: core.RaftCore, src: int, m: core.AppendEntriesReply) -> None:
-        if m.success and m.match_index >= 5:
-            raise ZeroDivisionError("commit arithmetic went wrong")
-        original(self, src, m)
-
-    core.RaftCore._on_append_entries_reply = broken  # type: ignore[method-assign]
-    try:
+    with raising_at_match(5):
         yield
-    finally:
-        core.RaftCore._on_append_entries_reply = original  # type: ignore[method-assign]
 
 
 def test_a_core_exception_is_a_finding_with_event_node_and_place(

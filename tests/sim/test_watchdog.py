@@ -8,13 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from impl.raft import core
 from impl.raft.labtester import RaftTester
 from impl.raft.scenarios import SCENARIOS
 from impl.raft.scenarios.chaos import simulate
 from impl.sim import EventLoop, Flooded, LabNetwork, Stalled, Task
 from impl.sim.loop import MAX_PENDING, MAX_WORK_PER_INSTANT
 from impl.trace import TraceWriter
+from tests.broken_cores import chattering
 from tests.sim.helpers import Echo, Ping, Pong
 
 
@@ -100,19 +100,9 @@ def test_time_advancing_resets_the_count() -> None:
 
 @pytest.fixture
 def broken_append_reply() -> Iterator[None]:
-    """A Raft core whose leader answers every AppendEntries reply with another AppendEntries:
-    on a reliable network (zero delay both ways) the pair chatters at one instant forever."""
-    original = core.RaftCore._on_append_entries_reply
-
-    def broken(self: core.RaftCore, src: int, m: core.AppendEntriesReply) -> None:
-        original(self, src, m)
-        self._send_append(src)
-
-    core.RaftCore._on_append_entries_reply = broken  # type: ignore[method-assign]
-    try:
+    """A chattering Raft core (tests.broken_cores.chattering)."""
+    with chattering():
         yield
-    finally:
-        core.RaftCore._on_append_entries_reply = original  # type: ignore[method-assign]
 
 
 def test_a_chattering_raft_core_ends_the_run_with_a_finding(broken_append_reply: None) -> None:

@@ -152,4 +152,5 @@ def test_a_trace_without_client_history_is_bad_input(tmp_path: Path) -> None:
     path.write_text(json.dumps(header) + "\n")
     result = lin(str(path))
     assert result.returncode == 2
-    assert f"{path}:1: system 'mapreduce': expected a \"raft\" or \"kv\" trace here" in result.stderr
+    assert (f"{path}:1: system 'mapreduce': expected a \"raft\", \"kv\", \"shardkv\" or "
+            "\"shardctrler\" trace here") in result.stderr

@@ -7,34 +7,23 @@ properties take the configuration first; the model binds it once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
-from checker.modelcheck.model import Model
+from checker.modelcheck.models.configured import ConfiguredSpec
 from spec import mapreduce as spec
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class MapReduceModel(Model[spec.State]):
+class MapReduceModel(ConfiguredSpec):
     """`spec.mapreduce` for one bounded job (`spec.mapreduce.Config`, validated there)."""
 
     config: spec.Config = field(default_factory=spec.Config)
 
     name = "mapreduce"
-
-    def __post_init__(self) -> None:
-        c = self.config
-        object.__setattr__(self, "invariants", _bound(spec.INVARIANTS, c))
-        object.__setattr__(self, "transition_invariants", _bound(spec.STEP_PROPERTIES, c))
-        object.__setattr__(self, "sometimes", _bound(spec.SOMETIMES, c))
-
-    def initial_states(self) -> list[spec.State]:
-        return spec.initial_states(self.config)
-
-    def successors(self, state: spec.State) -> Iterator[tuple[str, spec.State]]:
-        return spec.successors(self.config, state)
+    module: ClassVar[ModuleType] = spec
+    transitions: ClassVar[str] = "STEP_PROPERTIES"
 
     def variables(self, state: spec.State) -> dict[str, Any]:
         return spec.variables(self.config, state)
@@ -58,8 +47,3 @@ class MapReduceModel(Model[spec.State]):
             },
         }
 
-
-def _bound(
-    properties: dict[str, Callable[..., bool]], config: spec.Config
-) -> dict[str, Callable[..., bool]]:
-    return {name: partial(holds, config) for name, holds in properties.items()}

@@ -7,12 +7,11 @@ properties take the configuration first; the model binds it once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
-from checker.modelcheck.model import Model
+from checker.modelcheck.models.configured import ConfiguredSpec
 from spec import shardkv as spec
 from spec.shardkv import Status
 
@@ -25,25 +24,14 @@ STATUS_WORDS = {
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class ShardKVModel(Model[spec.State]):
+class ShardKVModel(ConfiguredSpec):
     """`spec.shardkv` bounded by `config` (`spec.shardkv.Config`, validated there)."""
 
     config: spec.Config = field(default_factory=spec.Config)
 
     name = "shardkv"
+    module: ClassVar[ModuleType] = spec
     set_variables = frozenset({"network"})
-
-    def __post_init__(self) -> None:
-        c = self.config
-        object.__setattr__(self, "invariants", _bound(spec.INVARIANTS, c))
-        object.__setattr__(self, "transition_invariants", _bound(spec.TRANSITION_INVARIANTS, c))
-        object.__setattr__(self, "sometimes", _bound(spec.SOMETIMES, c))
-
-    def initial_states(self) -> list[spec.State]:
-        return spec.initial_states(self.config)
-
-    def successors(self, state: spec.State) -> Iterator[tuple[str, spec.State]]:
-        return spec.successors(self.config, state)
 
     def variables(self, state: spec.State) -> dict[str, Any]:
         return variables(self.config, state)
@@ -92,8 +80,3 @@ def variables(config: spec.Config, state: spec.State) -> dict[str, Any]:
         "network": sorted(spec.describe_message(config, m) for m in state.network),
     }
 
-
-def _bound(
-    properties: dict[str, Callable[..., bool]], config: spec.Config
-) -> dict[str, Callable[..., bool]]:
-    return {name: partial(holds, config) for name, holds in properties.items()}

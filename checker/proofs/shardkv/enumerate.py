@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import z3
 
-from checker.invariants.solver import frame
+from checker.invariants.solver import every_model
 from checker.proofs.shardkv.symbolic import SymState, decode
 from checker.proofs.shardkv.transition import next_relation
 from spec.shardkv import Config, State
@@ -24,20 +24,6 @@ class SymbolicSuccessors:
         self.solver.add(relation)
 
     def of(self, state: State, *, limit: int = 2000) -> set[State]:
-        solver = self.solver
-        with frame(solver):
-            solver.add(self.pre.is_concrete(state))
-            found: set[State] = set()
-            for _ in range(limit):
-                answer = solver.check()
-                if answer == z3.unsat:
-                    return found
-                if answer != z3.sat:
-                    raise RuntimeError(f"solver answered {answer} while enumerating successors")
-                model = solver.model()
-                found.add(decode(model, self.post))
-                # Block this layout of the post-state (the same messages in other slots are
-                # other models of the same spec state, blocked in turn).
-                solver.add(z3.Not(z3.And([c == model.eval(c, model_completion=True)
-                                          for c in self.post.cells()])))
-            raise RuntimeError(f"more than {limit} successor encodings")
+        post = self.post
+        return every_model(self.solver, self.pre.is_concrete(state), post.cells(),
+                           lambda model: decode(model, post), limit=limit)

@@ -46,14 +46,17 @@ class Scenario:
     maxraftstate: int
     play: Play
 
-    def tester(self, seed: int, trace: TraceWriter | None = None) -> KVTester:
+    def tester(self, seed: int, trace: TraceWriter | None = None,
+               read_index: bool = False) -> KVTester:
         return KVTester(self.servers, unreliable=self.unreliable,
                         maxraftstate=self.maxraftstate, seed=seed, trace=trace,
-                        scenario=self.name)
+                        scenario=self.name, read_index=read_index)
 
-    def run(self, seed: int, trace: TraceWriter | None = None) -> KvRun:
-        """Play once under `seed`; a failed lab check raises KVTestFailure."""
-        cfg = self.tester(seed, trace)
+    def run(self, seed: int, trace: TraceWriter | None = None,
+            read_index: bool = False) -> KvRun:
+        """Play once under `seed` (gets by ReadIndex if `read_index`); a failed lab check
+        raises KVTestFailure."""
+        cfg = self.tester(seed, trace, read_index)
         started = time.perf_counter()
         summaries = cfg.run(self.play(cfg))
         settled, unknown = cfg.settle()

@@ -91,15 +91,16 @@ def simulate(
     maxraftstate: int = -1,
     duration_ms: int = 20_000,
     trace: TraceWriter | None = None,
+    read_index: bool = False,
 ) -> SimRun:
-    """Run a lab scenario, or (scenario None) the random fault schedule, under `seed`; the
-    library form of `dscheck sim kv`."""
+    """Run a lab scenario, or (scenario None) the random fault schedule, under `seed`, with
+    gets by ReadIndex if `read_index`; the library form of `dscheck sim kv`."""
     if scenario is not None:
-        cfg = scenario.tester(seed, trace)
+        cfg = scenario.tester(seed, trace, read_index)
         task = scenario.play(cfg)
     else:
         cfg = KVTester(servers, unreliable=unreliable, maxraftstate=maxraftstate, seed=seed,
-                       trace=trace, scenario="random")
+                       trace=trace, scenario="random", read_index=read_index)
         task = random_faults(cfg, clients, duration_ms, partitions, crashes)
     started = time.perf_counter()
     failure: str | None = None

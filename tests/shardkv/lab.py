@@ -1,0 +1,38 @@
+"""Shared helpers of the sharded key/value scenario tests: which seeds run, and how a
+scenario is played and its history audited."""
+
+from __future__ import annotations
+
+from checker.kv_audit import audit, operations, verify_order
+from checker.linearizability import render_text
+from checker.verdict import Verdict
+from impl.shardkv.scenarios import BY_NAME, SCENARIOS, ShardRun
+
+DEFAULT_SEEDS = (1, 2, 3)
+CAMPAIGN_SEEDS = tuple(range(4, 54))  # 50 more seeds per scenario with --campaign
+# Seconds the search gets before the witness is tried; the witness never turns a search
+# that ran out into a pass unless it verifies as a linearization (checker.kv_audit).
+SEARCH_BUDGET = 1.0
+
+
+def play(name: str, seed: int) -> ShardRun:
+    """Run lab scenario `name` under `seed` (a failed lab check raises ShardTestFailure),
+    then audit its whole history with the kv model, across every reconfiguration: it must be
+    linearizable (UNKNOWN fails), and the order in which the groups first applied the calls
+    must itself be a linearization of it."""
+    run = BY_NAME[name].run(seed)
+    cfg = run.tester
+    witness = cfg.witness()
+    result = audit(cfg.history, witness, search_budget=SEARCH_BUDGET)
+    assert result.verdict is Verdict.OK, (
+        f"{name} seed {seed}: history {result.verdict.value}: {result.witness_problem}\n"
+        + render_text(result.result))
+    calls = cfg.history.calls
+    problem = verify_order(operations(cfg.history),
+                           [witness.get((c.clerk, c.seq)) for c in calls])
+    assert problem is None, f"{name} seed {seed}: the groups' order is not a linearization: {problem}"
+    return run
+
+
+def names(challenge: bool | None = None) -> list[str]:
+    return [s.name for s in SCENARIOS if challenge is None or s.challenge == challenge]
