@@ -8,9 +8,10 @@ rest:
 
 - a frozen dataclass as its type's `module:qualname` and its field values;
 - an enum member as its type's name and its value;
+- a named tuple (`typing.NamedTuple`) as its type's name and its fields;
 - a frozenset as its elements, sorted by their own bytes (so equal sets pack equally).
 
-Decoding builds only dataclasses and enums defined in the `spec` package, through their
+Decoding builds only dataclasses, enums and named tuples defined in the `spec` package, through their
 constructors: nothing read from a file is unpickled or evaluated (DESIGN.md section 7).
 
 `stable_fingerprint` is a 64-bit digest of those bytes. CPython's `hash` is the fingerprint of
@@ -35,7 +36,7 @@ import msgpack
 
 from checker.modelcheck.model import Encoding, Model
 
-_DATACLASS, _ENUM, _FROZENSET = 1, 2, 3
+_DATACLASS, _ENUM, _FROZENSET, _NAMEDTUPLE = 1, 2, 3, 4
 
 
 class PlainError(ValueError):
@@ -45,6 +46,8 @@ class PlainError(ValueError):
 def _default(value: Any) -> Any:
     if type(value) is tuple:  # strict_types hands tuples here; they come back as tuples
         return list(value)
+    if isinstance(value, tuple) and hasattr(type(value), "_fields"):  # a NamedTuple
+        return msgpack.ExtType(_NAMEDTUPLE, pack([_type_name(type(value)), *value]))
     if isinstance(value, enum.Enum):
         return msgpack.ExtType(_ENUM, pack([_type_name(type(value)), value.value]))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -71,6 +74,12 @@ def unpack(data: bytes) -> Any:
 def _ext_hook(code: int, data: bytes) -> Any:
     if code == _FROZENSET:
         return frozenset(unpack(item) for item in unpack(data))
+    if code == _NAMEDTUPLE:
+        name, *values = unpack(data)
+        cls = _spec_type(name)
+        if not (isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields")):
+            raise PlainError(f"{name} is not a named tuple of the spec")
+        return cls(*values)
     if code in (_DATACLASS, _ENUM):
         name, *values = unpack(data)
         cls = _spec_type(name)

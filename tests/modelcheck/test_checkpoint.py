@@ -23,12 +23,13 @@ import ray
 from checker.modelcheck import ModelCheckResult, Options, check
 from checker.modelcheck.checkpoint import MANIFEST, read
 from checker.modelcheck.models import MapReduceModel, RaftModel
-from checker.modelcheck.plain import PlainError, pack, unpack
+from checker.modelcheck.plain import PlainError, pack, stable_fingerprint, unpack
 from checker.modelcheck.ray_search import start_local
 from checker.modelcheck.trace import replay_holds
 from checker.verdict import Verdict
 from spec import mapreduce, raft
 from spec.errors import BadInput
+from spec.kv_types import Op
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = raft.Config(servers=3, max_term=2, max_log=1, max_messages=1)
@@ -153,6 +154,18 @@ def test_checkpoint_files_hold_plain_data_and_typed_values_only(tmp_path: Path) 
     evil = msgpack.packb(msgpack.ExtType(1, msgpack.packb(["os:system", "true"])))
     with pytest.raises(PlainError, match="not a type of the spec"):
         unpack(evil)
+
+
+def test_named_tuples_of_the_spec_come_back_as_themselves() -> None:
+    """The kv spec's states hold named tuples (its log entries): they travel as their type
+    and fields, and only the spec's named tuples are built back."""
+    op = Op("append", "k", "x", 1, 2)
+    back = unpack(pack((op, frozenset({op}))))
+    assert back == (op, frozenset({op})) and type(back[0]) is Op
+    assert stable_fingerprint(op) == stable_fingerprint(Op("append", "k", "x", 1, 2))
+    not_a_tuple = msgpack.packb(msgpack.ExtType(4, pack(["spec.kv_types:Config", 1])))
+    with pytest.raises(PlainError, match="not a named tuple of the spec"):
+        unpack(not_a_tuple)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -18,10 +18,11 @@ import ray
 
 from checker.modelcheck import Model, ModelCheckResult, Options, check
 from checker.modelcheck.models import MapReduceModel, RaftModel, ShardKVModel
+from checker.modelcheck.models.kv import KVModel
 from checker.modelcheck.ray_search import start_local
 from checker.modelcheck.trace import replay_holds
 from checker.verdict import Verdict
-from spec import mapreduce, raft, shardkv
+from spec import kv, mapreduce, raft, shardkv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,6 +48,10 @@ MODELS: dict[str, Callable[[], Model[Any]]] = {
     "mapreduce-commit-every-report": lambda: MapReduceModel(
         config=mapreduce.Config(mutation="commit_every_report")
     ),
+    # The key/value service's spec: states hold named tuples (its log entries).
+    "kv": lambda: KVModel(config=kv.Config(max_log=3)),
+    "kv-no-dup-check": lambda: KVModel(config=kv.Config(max_log=3,
+                                                        bugs=frozenset({"no-dup-check"}))),
     "shardkv-bug": lambda: ShardKVModel(
         config=shardkv.Config(bugs=frozenset({next(iter(sorted(shardkv.BUGS)))}))
     ),
@@ -54,7 +59,7 @@ MODELS: dict[str, Callable[[], Model[Any]]] = {
 
 
 BUGGY = {"raft-no-step-down", "raft-unpersisted-vote", "mapreduce-commit-every-report",
-         "shardkv-bug"}
+         "kv-no-dup-check", "shardkv-bug"}
 
 
 @pytest.fixture(scope="module")
