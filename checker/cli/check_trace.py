@@ -2,10 +2,17 @@
 
 Reads a `dscheck-trace` (traces/README.md) and hands it to its system's checker: a Raft trace
 has its global state rebuilt after each event and every invariant a trace can show evaluated
-(`checker.trace_check`); a MapReduce coordinator's trace has every step judged by the spec's
-rules (`checker.trace_check.mapreduce`, also `dscheck mr check-trace`). Exit status 0 when
-every state holds them, 1 on a violation (with its position, what it breaks, and for Raft the
+(`checker.trace_check`), and so does each Raft group of a kv, shardctrler or shardkv trace,
+with the service's own properties in the same pass (`checker.trace_check.kv`,
+`shardctrler`, `shardkv`); a MapReduce coordinator's trace has every step judged by the
+spec's rules (`checker.trace_check.mapreduce`, also `dscheck mr check-trace`). Exit status 0
+when every state holds them, 1 on a violation (with its position, what it breaks, and for Raft the
 servers and the shortest excerpt), 2 when the file is not a trace (`path:line: what is wrong`).
+
+The servers of a real cluster (`dscheck server --trace DIR`) each write their own files: given
+that directory, or several such files, `check-trace` first merges them into one trace by their
+message ids (`checker.trace_check.merge`; written to `--merged`, by default
+`merged-trace.jsonl` in the directory) and checks that.
 """
 
 from __future__ import annotations
@@ -18,19 +25,40 @@ import click
 from rich.console import Console
 
 from checker.trace_check import check_trace, system_of
+from checker.trace_check.merge import MERGED_NAME, is_server_trace, merge_traces, trace_files
 from checker.trace_check.render import render_json, render_text
+from spec.errors import BadInput
 
 
 @click.command(name="check-trace")
-@click.argument("file", metavar="FILE")
+@click.argument("files", metavar="FILE...", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--max-violations", type=click.IntRange(min=1), default=10, show_default=True,
               help="Report at most this many violations (the first of each invariant and "
-                   "set of servers) of a Raft trace.")
-def command(file: str, as_json: bool, max_violations: int) -> None:
-    """Check every state of the trace FILE: a Raft trace against the Raft invariants, a
-    MapReduce trace against the coordinator's rules."""
-    path = Path(file)
+                   "set of servers, shard or call) of a Raft, kv, shardctrler or shardkv trace.")
+@click.option("--merged", "merged_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Where to write the merge of per-server traces "
+                                 f"[default: {MERGED_NAME} beside them].")
+def command(files: tuple[str, ...], as_json: bool, max_violations: int,
+            merged_path: Path | None) -> None:
+    """Check every state of the trace FILE: a Raft trace against the Raft invariants (a kv,
+    shardctrler or shardkv trace also against its service's properties), a MapReduce trace
+    against the coordinator's rules. A directory of per-server traces, or several of them,
+    are merged first."""
+    paths = [Path(f) for f in files]
+    if len(paths) > 1 or paths[0].is_dir() or is_server_trace(paths[0]):
+        parts = trace_files(paths[0]) if len(paths) == 1 and paths[0].is_dir() else paths
+        for part in parts:
+            if part.is_dir():
+                raise BadInput("give one directory, or trace files", str(part))
+        target = merged_path or (paths[0] if paths[0].is_dir() else paths[0].parent) / MERGED_NAME
+        merged = merge_traces(parts, target)
+        if not as_json:
+            click.echo(f"merged {merged.files} server trace files into {target} "
+                       f"({merged.events:,} events)")
+        paths = [target]
+    path = paths[0]
+    file = str(path)
     if system_of(path) == "mapreduce":
         from checker.trace_check.mapreduce import check_trace as check_mapreduce
 

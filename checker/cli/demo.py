@@ -1,11 +1,12 @@
 """`dscheck demo`: the main job on its embedded default, start to finish.
 
 A simulated 5-server Raft cluster runs under crashes, restarts, partitions and an unreliable
-network, and so does a key/value service on Raft; each run is recorded as a trace; then every
-checker judges what was recorded, and a table says what each found. `--seeds N` repeats the
+network, and so do a key/value service on Raft and a sharded key/value service whose replica
+groups join and leave meanwhile; each run is recorded as a trace; then every checker judges
+what was recorded, and a table says what each found. `--seeds N` repeats the
 simulations and their judges for N seeds (the model check runs once), and the report says how
 many runs the verdict rests on. Files land in `--out` (default `./dscheck-demo`): the traces,
-the linearizability report (HTML, both runs' histories), and `report.json` (what `--json`
+the linearizability report (HTML, every run's history), and `report.json` (what `--json`
 prints).
 """
 
@@ -42,8 +43,8 @@ _STYLE = {Verdict.OK: "green", Verdict.VIOLATION: "bold red", Verdict.UNKNOWN: "
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 def command(seed: int, seeds: int, servers: int, duration: float, reliable: bool, out: Path,
             as_json: bool) -> None:
-    """Simulate a Raft cluster and a key/value service under faults, record them, and run every
-    checker on the records."""
+    """Simulate a Raft cluster, a key/value service and a sharded key/value service under
+    faults, record them, and run every checker on the records."""
     console = Console(stderr=as_json, highlight=False)
     settings = DemoSettings(seed=seed, seeds=seeds, servers=servers,
                             duration_ms=int(duration * 1000), unreliable=not reliable, out=out)

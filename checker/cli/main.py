@@ -41,7 +41,17 @@ VERBS: dict[str, tuple[str, str]] = {
         "checker.cli.check_rebalance",
         "Prove each rebalancing of a shard-controller Join/Leave/Move sequence minimal.",
     ),
+    "hunt": (
+        "checker.cli.hunt",
+        "Hunt a fault flag with random fault schedules; shrink what fails.",
+    ),
     "mr": ("checker.cli.mr", "MapReduce: coordinator, workers, sequential oracle, whole runs."),
+    "cluster": (
+        "checker.cli.cluster",
+        "Start, inspect and stop a key/value cluster of real server processes.",
+    ),
+    "server": ("checker.cli.server", "Run one key/value server of a cluster (TCP, on disk)."),
+    "kv": ("checker.cli.kv", "Get, put and append on a running cluster; generate load."),
 }
 
 

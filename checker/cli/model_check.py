@@ -1,6 +1,6 @@
 """`dscheck model-check MODEL ...`: exhaustively model-check a spec at small bounds.
 
-One subcommand per model (`raft`, `mapreduce`, `kv`, `shardkv`, `shardctrler`), each building its `Model` once from its options
+One subcommand per model (`raft`, `impl-raft`, `mapreduce`, `kv`, `shardkv`, `shardctrler`), each building its `Model` once from its options
 — validated when built — and handing it to the one search, with the same search options,
 progress, report, JSON and ITF for every model.
 
@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 import click
 
+from checker.cli.impl_raft_bounds import impl_raft_bounds
+from checker.cli.impl_raft_replay import replay_counterexample
 from checker.cli.kv_bounds import kv_bounds
 from checker.cli.mapreduce_job import mapreduce_job
 from checker.cli.raft_bounds import raft_bounds
@@ -32,8 +35,10 @@ from checker.modelcheck.models import (
     ShardCtrlerModel,
     ShardKVModel,
 )
+from checker.modelcheck.models.impl_raft import ImplRaftConfig, ImplRaftModel
 from checker.modelcheck.models.kv import KVModel
 from checker.modelcheck.models.shardctrler import RULES
+from impl.raft.bugs import BUGS
 from spec import kv, raft, shardkv
 from spec.errors import BadInput
 
@@ -100,6 +105,41 @@ def raft_command(
     except ValueError as error:
         raise BadInput(str(error)) from None
     run_and_report(model, options, as_json, itf_path)
+
+
+@command.command(name="impl-raft")
+@impl_raft_bounds
+@click.option("--list-bugs", is_flag=True, help="List the core's fault flags and exit.")
+@click.option("--symmetry/--no-symmetry", default=True, show_default=True,
+              help="Explore one state per renaming of server ids.")
+@click.option("--schedule-out", "schedule_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write the counterexample, if any, as a schedule that "
+              "'dscheck sim raft --schedule FILE' replays.")
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write the counterexample's simulator trace, which "
+              "'dscheck check-trace' reads.")
+@search_options
+def impl_raft_command(config: ImplRaftConfig, list_bugs: bool, symmetry: bool,
+                      schedule_path: Path | None, trace_path: Path | None, options: Options,
+                      as_json: bool, itf_path: Path | None) -> None:
+    """Model-check the Raft implementation itself: the simulator's cores (impl/raft/core.py),
+    driven through their API by every interleaving within the bounds.
+
+    A counterexample is replayed on the simulator, step by step, before it is reported; the
+    report names the schedule and trace files that hold it."""
+    if list_bugs:
+        if as_json:
+            click.echo(json.dumps({name: bug.description for name, bug in BUGS.items()}))
+        else:
+            for bug in BUGS.values():
+                click.echo(f"{bug.name:24} {bug.description}")
+        sys.exit(0)
+    for path in (schedule_path, trace_path):
+        if path is not None and not path.resolve().parent.is_dir():
+            raise BadInput("no such directory; expected an existing folder", str(path))
+    model = ImplRaftModel(config=config, symmetry=symmetry)
+    run_and_report(model, options, as_json, itf_path,
+                   after=partial(replay_counterexample, model, schedule_path, trace_path))
 
 
 @command.command(name="mapreduce")

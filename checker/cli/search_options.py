@@ -149,17 +149,27 @@ _OPTIONS = [
 
 
 def run_and_report(
-    model: Model[Any], options: Options, as_json: bool, itf_path: Path | None
+    model: Model[Any],
+    options: Options,
+    as_json: bool,
+    itf_path: Path | None,
+    after: Callable[[ModelCheckResult], dict[str, str]] | None = None,
 ) -> NoReturn:
-    """Search, print the result, write the ITF counterexample, exit with the verdict's status."""
+    """Search, print the result, write the ITF counterexample, exit with the verdict's status.
+    `after` (a model's own follow-up on the result, e.g. replaying a counterexample on the
+    simulator) returns named lines, printed after the report and added to the JSON."""
     result = _run(model, options)
     if itf_path is not None and result.counterexample is not None:
         itf = to_itf(model.replay_model(), result.counterexample)
         write_output(itf_path, json.dumps(itf, indent=1), "the counterexample")
+    notes = after(result) if after is not None else {}
     if as_json:
-        click.echo(dumps(result))
+        click.echo(json.dumps({**json.loads(dumps(result)), **notes}) if notes else dumps(result))
     else:
-        print_result(result, Console(highlight=False))
+        console = Console(highlight=False)
+        print_result(result, console)
+        for name, text in notes.items():
+            console.print(f"{name}: {text}", markup=False)
     # sys.exit, not ctx.exit: with standalone_mode=False click would return the status
     # instead of exiting, and `python -m checker` drops it.
     sys.exit(result.verdict.exit_status)

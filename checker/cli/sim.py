@@ -20,10 +20,13 @@ from typing import Any
 
 import click
 
+from checker.cli import sim_schedule
 from checker.cli.sim_kv import kv
 from checker.cli.sim_shard import shardctrler, shardkv
+from checker.files import write_output
 from checker.verdict import Verdict
 from impl.files import open_atomically
+from impl.raft.bugs import BUGS, check_bugs
 from impl.raft.labtester import RaftTester
 from impl.raft.scenarios import SCENARIOS, Scenario, find
 from impl.raft.scenarios.chaos import SimRun, simulate
@@ -63,10 +66,33 @@ command.add_command(shardctrler)
               default=None, help="Write the run's trace (JSON Lines) to this file.")
 @click.option("--json", "as_json", is_flag=True, default=False,
               help="Print the summary as one JSON object.")
-def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: bool | None,
-         drop_rate: float | None, snapshots: bool | None, duration: float | None,
-         trace_path: Path | None, as_json: bool) -> None:
-    """Simulate a Raft cluster: a lab scenario, or random faults; print a summary."""
+@click.option("--bug", "bugs", multiple=True, metavar="NAME",
+              help="Turn a fault flag of the Raft core on (repeatable): a classic Raft "
+                   "mistake re-created on purpose; --list-bugs lists them.")
+@click.option("--list-bugs", is_flag=True, help="List the core's fault flags and exit.")
+@click.option("--schedule", "schedule_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Replay a schedule file: a random run's faults (written by "
+              "--schedule-out; same trace) or a model checker's steps.")
+@click.option("--schedule-out", "schedule_out", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Random schedule: write the run's faults, with its seed, as a "
+              "schedule that --schedule replays.")
+@click.pass_context
+def raft(ctx: click.Context, scenario_name: str | None, seed: int, servers: int | None,
+         unreliable: bool | None, drop_rate: float | None, snapshots: bool | None,
+         duration: float | None, trace_path: Path | None, as_json: bool, bugs: tuple[str, ...],
+         list_bugs: bool, schedule_path: Path | None, schedule_out: Path | None) -> None:
+    """Simulate a Raft cluster: a lab scenario, random faults, or a schedule; print a
+    summary."""
+    if schedule_path is not None:
+        _replay(ctx, schedule_path, schedule_out, trace_path, as_json)
+    if list_bugs:
+        for bug in BUGS.values():
+            click.echo(f"{bug.name:24} {bug.description}")
+        return
+    try:
+        chosen = check_bugs(bugs)
+    except ValueError as error:
+        raise BadInput(f"--bug: {error}") from None
     if scenario_name == "list":
         for s in SCENARIOS:
             click.echo(f"{s.name:32} {s.go_name:34} {s.servers} servers"
@@ -74,21 +100,51 @@ def raft(scenario_name: str | None, seed: int, servers: int | None, unreliable: 
                        f"{', snapshots' if s.snapshot else ''}")
         return
     scenario = _resolve(scenario_name, servers, unreliable, duration, snapshots)
+    if scenario is not None and schedule_out is not None:
+        raise BadInput("--schedule-out: a lab scenario is a program, not a fault schedule; "
+                       "--schedule-out is for the random schedule")
     label = scenario.name if scenario is not None else "random faults"
+    args = {"seed": seed, "servers": servers or 5, "unreliable": bool(unreliable),
+            "snapshots": snapshots is not False,
+            "duration_ms": round((30.0 if duration is None else duration) * 1000),
+            "drop_rate": drop_rate, "bugs": chosen}
+    _run_and_print(scenario, label, args, trace_path, schedule_out, as_json)
+
+
+def _run_and_print(scenario: Scenario | None, label: str, args: dict[str, Any],
+                   trace_path: Path | None, schedule_out: Path | None, as_json: bool) -> None:
+    record: list[dict[str, Any]] | None = [] if schedule_out is not None else None
     with _recording(trace_path) as trace:
         # `simulate` returns whatever the implementation does (a fault is a finding), so the
         # trace is renamed into place whole, up to the fault; only an interrupt discards it.
-        run = simulate(seed=seed, scenario=scenario, servers=servers or 5,
-                       unreliable=bool(unreliable), snapshots=snapshots is not False,
-                       duration_ms=round((30.0 if duration is None else duration) * 1000),
-                       drop_rate=drop_rate, trace=trace)
+        run = simulate(scenario=scenario, trace=trace, record=record, **args)
+    if schedule_out is not None and record is not None:
+        write_output(schedule_out, sim_schedule.faults_record(args, record).text(),
+                     "the schedule")
     verdict = Verdict.VIOLATION if run.failure else Verdict.OK
-    summary = _summary(run, label, seed, verdict, trace_path)
+    summary = _summary(run, label, args["seed"], verdict, trace_path)
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
     else:
         _print(summary)
     raise click.exceptions.Exit(verdict.exit_status)
+
+
+def _replay(ctx: click.Context, path: Path, schedule_out: Path | None,
+            trace_path: Path | None, as_json: bool) -> None:
+    if schedule_out is not None:
+        raise BadInput("--schedule-out: a replayed schedule is already a file")
+    schedule = sim_schedule.load(path, ctx)
+    if schedule.kind == "faults":
+        _run_and_print(None, f"schedule {path}", sim_schedule.run_args(schedule), trace_path,
+                       None, as_json)
+    with _recording(trace_path) as trace:
+        summary = sim_schedule.play(schedule, trace)
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True))
+    else:
+        sim_schedule.print_steps(summary, trace_path)
+    raise click.exceptions.Exit(1 if summary["failure"] else 0)
 
 
 def _resolve(name: str | None, servers: int | None, unreliable: bool | None,
@@ -135,6 +191,7 @@ def _summary(run: SimRun, label: str, seed: int, verdict: Verdict,
     return {
         "system": "raft",
         "scenario": label,
+        "bugs": sorted(cfg.bugs),
         "seed": seed,
         "servers": cfg.n,
         "unreliable": not cfg.net.reliable,
@@ -163,8 +220,9 @@ def _print(s: dict[str, Any]) -> None:
 
     console = Console(highlight=False, soft_wrap=True)
     network = "unreliable" if s["unreliable"] else "reliable"
+    bugs = f" · bugs: {', '.join(s['bugs'])}" if s["bugs"] else ""
     console.print(f"[bold]raft[/bold] · {s['scenario']} · seed {s['seed']} · {s['servers']} "
-                  f"servers · {network} network · {s['virtual_seconds']:.1f} s virtual in "
+                  f"servers · {network} network{bugs} · {s['virtual_seconds']:.1f} s virtual in "
                   f"{s['wall_seconds']:.2f} s wall")
     leaders = s["leaders_per_term"]
     shown = ", ".join(f"t{t}→{leader}" for t, leader in list(leaders.items())[:12])

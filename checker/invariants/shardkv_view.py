@@ -16,13 +16,13 @@ The vocabulary:
 - `messages`: the messages in flight, each a `MsgView` with a `present` bit (always true here;
   a Z3 slot may be empty) and the fields of all three kinds, unused ones 0.
 
-How a trace fills it (for the trace checker of the sharded KV service): each group's state
-comes from its leader's latest applied state record — configuration number, per shard its
-status (serving, waiting for data, handing off, or absent), the clerk calls applied to the
-shard (their write ids: the call's clerk and sequence number, numbered as `write_id` does) and
-the shard's duplicate table; `acked` from the clients' returns; `published` from the
-controller's newest configuration. A trace that records no messages in flight leaves
-`messages` empty and is judged only by the invariants whose `needs` do not include "network".
+How a trace fills it (`checker.trace_check.shard_judge`, docs/shardkv-spec.md): each group's
+state comes from its most advanced replica's state record — configuration number, per shard
+its status (serving, waiting for data, handing off, or absent) and duplicate table — and the
+clerk calls applied to each shard's copy from the group's committed log; `acked` from the
+clients' returns; `published` from the controller's newest configuration. A trace that
+records no messages in flight leaves `messages` empty and is judged only by the invariants
+whose `needs` do not include "network".
 """
 
 from __future__ import annotations

@@ -68,6 +68,7 @@ class Violation:
     excerpt_lines: tuple[int, ...]
     excerpt: list[str] = field(default_factory=list)
     call: str = ""  # a key/value property about one clerk call: which (e.g. "c1003#7")
+    nodes: tuple[str, ...] = ()  # the servers involved by name (traces of named servers)
 
     def to_json(self) -> dict[str, Any]:
         out = {"invariant": self.invariant, "line": self.line, "seq": self.seq,
@@ -76,6 +77,8 @@ class Violation:
                            for n, t in zip(self.excerpt_lines, self.excerpt, strict=True)]}
         if self.call:
             out["call"] = self.call
+        if self.nodes:
+            out["nodes"] = list(self.nodes)
         return out
 
 
@@ -91,7 +94,8 @@ class TraceResult:
     invariants: list[str]
     violations: list[Violation]
     system: str = "raft"
-    calls: int = 0  # kv: clerk calls that returned
+    calls: int = 0  # kv, shardkv: clerk calls that returned
+    groups: int = 0  # shardkv: replica groups (the controller's Raft group not counted)
 
     def to_json(self) -> dict[str, Any]:
         out = {"path": self.path, "system": self.system, "verdict": self.verdict.value,
@@ -99,8 +103,10 @@ class TraceResult:
                "evaluated": self.evaluated, "seconds": round(self.seconds, 4),
                "invariants": self.invariants,
                "violations": [v.to_json() for v in self.violations]}
-        if self.system == "kv":
+        if self.system in ("kv", "shardkv"):
             out["calls"] = self.calls
+        if self.system == "shardkv":
+            out["groups"] = self.groups
         return out
 
 
@@ -209,7 +215,8 @@ def _instances_with(scope: str, me: int, n: int) -> list[tuple[int, ...]]:
 
 
 def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
-    """Check every state of the Raft or kv trace at `path`; BadInput if it is not one."""
+    """Check every state of the Raft, kv, shardctrler or shardkv trace at `path`; BadInput if
+    it is not one."""
     name = str(path)
     start = time.perf_counter()
     try:
@@ -218,7 +225,14 @@ def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
         raise BadInput(f"cannot read: {e.strerror}", name) from None
     with stream:
         try:
-            header = read_header(stream, name, ("raft", "kv"))
+            header = read_header(stream, name, ("raft", "kv", "shardctrler", "shardkv"))
+            if header.system in ("shardctrler", "shardkv"):
+                # Traces of several named Raft groups (checker.trace_check.shardkv).
+                from checker.trace_check.shardkv import check_groups_trace
+
+                result = check_groups_trace(path, stream, header, max_violations)
+                _fill_excerpts(path, result.violations)
+                return result
             assert header.servers is not None  # read_header requires it of a server trace
             checker = _Checker(name, header.servers, max_violations)
             judge = KvJudge(name, checker._report) if header.system == "kv" else None

@@ -15,8 +15,10 @@ EXCERPT_WIDTH = 220
 def render_text(result: TraceResult, console: Console) -> None:
     r = result
     rate = r.events / r.seconds if r.seconds else 0.0
-    calls = f", {r.calls:,} clerk calls returned" if r.system == "kv" else ""
-    console.print(f"trace {escape(r.path)}: {r.system}, {r.servers} servers{calls}")
+    calls = f", {r.calls:,} clerk calls returned" if r.system in ("kv", "shardkv") else ""
+    groups = (f"{r.groups} groups and the controller, " if r.system == "shardkv" else
+              "the controller, " if r.system == "shardctrler" else "")
+    console.print(f"trace {escape(r.path)}: {r.system}, {groups}{r.servers} servers{calls}")
     console.print(f"{r.events:,} events · {r.states:,} server states "
                   f"({r.evaluated:,} changed, re-evaluated) · {r.seconds:.2f} s "
                   f"({rate:,.0f} events/s)")
@@ -25,8 +27,8 @@ def render_text(result: TraceResult, console: Console) -> None:
         console.print("[green]OK[/green]: every state of the trace satisfies every invariant")
         return
     for v in r.violations:
-        servers = ", ".join(f"s{s}" for s in v.servers)
-        who = f"call {v.call}" if v.call else f"servers {servers}"
+        servers = ", ".join(v.nodes) if v.nodes else ", ".join(f"s{s}" for s in v.servers)
+        who = f"call {v.call}" if v.call else f"servers {servers}" if servers else "the trace"
         console.print(f"\n[red]VIOLATION[/red] {v.invariant} at line {v.line} (seq {v.seq}), "
                       f"{who}")
         console.print(f"  {escape(v.detail)}")

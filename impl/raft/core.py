@@ -45,6 +45,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from impl.raft.effects import (
     ApplyCommand,
@@ -141,6 +142,30 @@ class VisibleState:
                 "log": [list(pair) for pair in self.log],
                 "snapshot_index": self.snapshot_index, "snapshot_term": self.snapshot_term,
                 "commit_index": self.commit_index, "last_applied": self.last_applied}
+
+
+class CoreImage(NamedTuple):
+    """One server's whole state as a value (`RaftCore.image`): persistent and volatile
+    variables alike; the per-follower maps as (peer, value) pairs in peer order. The log
+    starts with the sentinel entry at the snapshot's index (see "Log compaction" above)."""
+
+    term: int
+    voted_for: int | None
+    role: Role
+    leader_id: int | None
+    log: tuple[Entry, ...]
+    snapshot: bytes
+    commit_index: int
+    last_applied: int
+    votes_granted: frozenset[int]
+    next_index: tuple[tuple[int, int], ...]
+    match_index: tuple[tuple[int, int], ...]
+    in_flight: tuple[tuple[int, bool], ...]
+    sent_to: tuple[tuple[int, int], ...]
+    read_round: int
+    read_acks: tuple[tuple[int, int], ...]
+    reads: tuple[tuple[int, int, int], ...]
+    reads_waiting: tuple[int, ...]
 
 
 class RaftCore:
@@ -307,6 +332,43 @@ class RaftCore:
                             log=tuple((e.index, e.term) for e in self._log[1:]),
                             snapshot_index=self.snapshot_index, snapshot_term=self.snapshot_term,
                             commit_index=self.commit_index, last_applied=self.last_applied)
+
+    # ---------------------------------------------------------------- the model checker's hook
+    def image(self) -> CoreImage:
+        """Everything this server holds, as one hashable value (the model checker stores
+        states as values and resumes a core from one with `from_image`)."""
+        return CoreImage(term=self.term, voted_for=self.voted_for, role=self.role,
+                         leader_id=self.leader_id, log=tuple(self._log), snapshot=self._snapshot,
+                         commit_index=self.commit_index, last_applied=self.last_applied,
+                         votes_granted=frozenset(self._votes_granted),
+                         next_index=tuple(sorted(self._next_index.items())),
+                         match_index=tuple(sorted(self._match_index.items())),
+                         in_flight=tuple(sorted(self._in_flight.items())),
+                         sent_to=tuple(sorted(self._sent_to.items())),
+                         read_round=self._read_round,
+                         read_acks=tuple(sorted(self._read_acks.items())),
+                         reads=tuple(self._reads), reads_waiting=tuple(self._reads_waiting))
+
+    @classmethod
+    def from_image(cls, image: CoreImage, node_id: int, peers: Sequence[int],
+                   config: RaftConfig | None = None) -> RaftCore:
+        """The server `image` describes, ready for its next input (no `boot`: it is running)."""
+        core = cls(node_id, peers, config)
+        core.term, core.voted_for, core.role = image.term, image.voted_for, image.role
+        core.leader_id = image.leader_id
+        core._log = list(image.log)
+        core._snapshot = image.snapshot
+        core.commit_index, core.last_applied = image.commit_index, image.last_applied
+        core._votes_granted = set(image.votes_granted)
+        core._next_index = dict(image.next_index)
+        core._match_index = dict(image.match_index)
+        core._in_flight = dict(image.in_flight)
+        core._sent_to = dict(image.sent_to)
+        core._read_round = image.read_round
+        core._read_acks = dict(image.read_acks)
+        core._reads = list(image.reads)
+        core._reads_waiting = list(image.reads_waiting)
+        return core
 
     # ---------------------------------------------------------------- roles (one place)
     def _change_role(self, new: Role) -> None:

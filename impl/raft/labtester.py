@@ -20,6 +20,7 @@ from typing import Any
 
 import msgpack
 
+from impl.raft.bugs import bug_config, check_bugs
 from impl.raft.core import RaftConfig
 from impl.raft.effects import ApplyCommand, ApplyMsg, ApplySnapshot
 from impl.raft.node import RaftNode
@@ -63,6 +64,8 @@ class RaftTester:
         config: RaftConfig | None = None,
         scenario: str = "",
         drop_rate: float | None = None,
+        bugs: frozenset[str] = frozenset(),
+        duration_ms: int | None = None,
     ) -> None:
         if n < 1:
             raise ValueError("a Raft cluster needs at least one server")
@@ -70,11 +73,25 @@ class RaftTester:
         self.loop = EventLoop(seed)
         self.trace = trace if trace is not None else TraceWriter.disabled()
         self.trace.set_clock(lambda: self.loop.now)
-        self.config = config or RaftConfig()
-        self.trace.header("raft", {
+        # Fault flags (impl.raft.bugs): off by default; a flag may need a RaftConfig field
+        # set for its mistake to show, and gets it here.
+        self.bugs = check_bugs(bugs)
+        self.config = bug_config(self.bugs, config) if self.bugs else (config or RaftConfig())
+        header: dict[str, Any] = {
             "servers": n, "unreliable": unreliable, "snapshot": snapshot, "scenario": scenario,
             "election_timeout_ms": list(self.config.election_timeout_ms),
-            "heartbeat_ms": self.config.heartbeat_ms}, seed, generator="dscheck-sim")
+            "heartbeat_ms": self.config.heartbeat_ms}
+        # What else it takes to replay the run (only when it differs from the defaults, so
+        # that the traces of plain runs stay as they were).
+        if duration_ms is not None:
+            header["duration_ms"] = duration_ms
+        if drop_rate is not None:
+            header["drop_rate"] = drop_rate
+        if self.config.max_entries_per_message != RaftConfig().max_entries_per_message:
+            header["max_entries_per_message"] = self.config.max_entries_per_message
+        if self.bugs:
+            header["bugs"] = sorted(self.bugs)
+        self.trace.header("raft", header, seed, generator="dscheck-sim")
         self.net = LabNetwork(self.loop, self.trace)
         self.net.set_reliable(not unreliable)
         self.net.set_long_delays(True)  # the Raft tester always turns long delays on
@@ -200,7 +217,7 @@ class RaftTester:
         else:
             saved = self.saved[i] = Persister()
         applier = self._snapshot_applier(i) if self.snapshot_mode else self._applier(i)
-        node = RaftNode(i, range(self.n), self.net, saved, applier, self.config)
+        node = RaftNode(i, range(self.n), self.net, saved, applier, self.config, bugs=self.bugs)
         node.observer = self._observe
         self.rafts[i] = node
 

@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from impl.raft.bugs import core_class
 from impl.raft.core import RaftConfig, RaftCore, StartResult
 from impl.raft.effects import ApplyCommand, ApplyMsg, ApplySnapshot, Effects, SetTimer
 from impl.raft.messages import Command, Message
@@ -47,6 +48,7 @@ class RaftNode:
         config: RaftConfig | None = None,
         client_name: str = "tester",
         attach: bool = True,
+        bugs: frozenset[str] = frozenset(),
     ) -> None:
         self.id = node_id
         self.network = network
@@ -58,8 +60,11 @@ class RaftNode:
         self.dead = False
         #: Called after every step with this node (the tester's Election Safety watch).
         self.observer: Callable[[RaftNode], None] | None = None
-        self.core = RaftCore(node_id, peers, config, restored=persister.restore(),
-                             snapshot=persister.read_snapshot())
+        # `bugs`: fault flags (impl.raft.bugs), for tests and `dscheck sim raft --bug`; with
+        # none the core is `RaftCore` itself.
+        core = core_class(bugs) if bugs else RaftCore
+        self.core = core(node_id, peers, config, restored=persister.restore(),
+                         snapshot=persister.read_snapshot())
         self.timers = Timers(self.loop, self._on_timer)
         self._pending: deque[Effects] = deque()
         self._busy = False
@@ -67,7 +72,7 @@ class RaftNode:
             network.attach(node_id, self)
         effects = self.core.boot()
         if self.trace.enabled:
-            self.trace.event(node_id, "restart", state=self._state())
+            self.trace.event(node_id, "restart", state=self._state(), **_persisted(effects))
         self._carry_out(effects)
 
     # -- the lab's API -----------------------------------------------------------------
@@ -79,7 +84,8 @@ class RaftNode:
         if self.trace.enabled:
             self.trace.event(self.id, "return", client=self._client, call=call,
                              output={"index": result.index, "term": result.term,
-                                     "is_leader": result.is_leader}, state=self._state())
+                                     "is_leader": result.is_leader}, state=self._state(),
+                             **_persisted(effects))
         self._carry_out(effects)
         return result
 
@@ -93,7 +99,7 @@ class RaftNode:
         effects = self.core.snapshot(index, data)
         if self.trace.enabled:
             self.trace.event(self.id, "return", client=self._client, call=call, output=None,
-                             state=self._state())
+                             state=self._state(), **_persisted(effects))
         self._carry_out(effects)
 
     def kill(self) -> None:
@@ -112,7 +118,7 @@ class RaftNode:
         effects = self.core.step(src, message)
         if self.trace.enabled:
             self.trace.event(self.id, "receive", **{"from": src}, id=msg_id, msg=message.trace(),
-                             state=self._state())
+                             state=self._state(), **_persisted(effects))
         self._carry_out(effects)
 
     def _on_timer(self, name: str) -> None:
@@ -120,7 +126,8 @@ class RaftNode:
             return
         effects = self.core.timeout(name)
         if self.trace.enabled:
-            self.trace.event(self.id, "timer", timer=name, state=self._state())
+            self.trace.event(self.id, "timer", timer=name, state=self._state(),
+                             **_persisted(effects))
         self._carry_out(effects)
 
     # -- carrying out effects, in the core's order ---------------------------------------
@@ -173,3 +180,26 @@ class RaftNode:
                              command=msg.command)
         elif isinstance(msg, ApplySnapshot):
             self.trace.event(self.id, "apply", kind="snapshot", index=msg.index, term=msg.term)
+
+
+def _persisted(effects: Effects) -> dict[str, object]:
+    """The `persist` key of a step's trace line: what the step makes durable, before any of
+    its messages is sent (traces/README.md, "Persistence"); no key when it persists nothing.
+    The log is written as runs `[first index, term, count]` of consecutive indexes of one
+    term: exact, and short (a persisted log is mostly long runs of few terms)."""
+    if effects.persist is None:
+        return {}
+    hard = effects.persist.state
+    runs: list[list[int]] = []
+    for entry in hard.log:
+        last = runs[-1] if runs else None
+        if last is not None and last[1] == entry.term and last[0] + last[2] == entry.index:
+            last[2] += 1
+        else:
+            runs.append([entry.index, entry.term, 1])
+    record: dict[str, object] = {"term": hard.term, "voted_for": hard.voted_for,
+                                 "log_runs": runs, "snapshot_index": hard.snapshot_index,
+                                 "snapshot_term": hard.snapshot_term}
+    if effects.persist.snapshot is not None:
+        record["snapshot_bytes"] = len(effects.persist.snapshot)
+    return {"persist": record}

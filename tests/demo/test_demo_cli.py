@@ -3,6 +3,7 @@ one seed or several, and also when the implementation under test is broken."""
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 from checker.cli.main import main
 from checker.demo import run as demo_run
 from impl.raft import core
+from impl.shardkv.scenarios import chaos as shard_chaos
 from spec.raft import Config
 from tests.broken_cores import raising_at_match
 from tests.kv import mutants
@@ -33,8 +35,10 @@ def test_demo_runs_every_checker_on_the_recorded_run(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert [s["stage"] for s in report["stages"]] == [
         "simulate", "trace invariants", "linearizability",
-        "kv simulate", "kv trace invariants", "kv linearizability", "model check"]
-    assert [s["seed"] for s in report["stages"]] == [1, 1, 1, 1, 1, 1, None]
+        "kv simulate", "kv trace invariants", "kv linearizability",
+        "shardkv simulate", "shardkv trace invariants", "shardkv linearizability",
+        "model check"]
+    assert [s["seed"] for s in report["stages"]] == [1, 1, 1, 1, 1, 1, 1, 1, 1, None]
     assert all(s["verdict"] == "ok" for s in report["stages"])
     assert report["seeds"] == [1] and report["rests_on"] == "1 seed: a single run; try --seeds N"
     assert report == json.loads((out / "report.json").read_text())
@@ -44,10 +48,11 @@ def test_demo_runs_every_checker_on_the_recorded_run(tmp_path: Path) -> None:
     assert lin["figures"]["operations"] > 0 and lin["figures"]["model"] == "log"
     html = (out / "linearizability.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "raft-trace.jsonl" in html  # the trace audited
-    assert "kv-trace.jsonl" in html  # both runs' histories, in one report
+    assert "kv-trace.jsonl" in html  # every run's history, in one report
+    assert "shardkv-trace.jsonl" in html
     assert sorted(p.name for p in out.iterdir()) == [
         "kv-trace.jsonl", "linearizability.html", "raft-trace.jsonl",
-        "report.json"]  # no separate history
+        "report.json", "shardkv-trace.jsonl"]  # no separate history
     # The history is the trace's own: `dscheck lin` audits the trace to the same verdict.
     audit = subprocess.run(
         [sys.executable, "-m", "checker", "lin", str(out / "raft-trace.jsonl"), "--json"],
@@ -85,6 +90,36 @@ def test_demo_runs_every_checker_on_the_recorded_run(tmp_path: Path) -> None:
     assert audit.returncode == 0, audit.stderr
     audited = json.loads(audit.stdout)
     assert (audited["verdict"], audited["operations"]) == ("ok", kv_lin["operations"])
+    # The sharded run: a shardkv trace, judged by what `dscheck check-trace` and `dscheck
+    # lin` find on it.
+    shard_trace = out / "shardkv-trace.jsonl"
+    header = json.loads(shard_trace.read_text().splitlines()[0])
+    assert (header["format"], header["system"]) == ("dscheck-trace", "shardkv")
+    assert stages["shardkv simulate"]["figures"]["calls"] > 0
+    assert stages["shardkv simulate"]["figures"]["joins"] >= 1
+    assert stages["shardkv simulate"]["files"] == [str(shard_trace)]
+    judged = stages["shardkv trace invariants"]["figures"]
+    assert {"ElectionSafety", "Balanced", "MinimalMovement", "ReplicasAgree",
+            "ReplyMatchesState", "AtMostOneServer", "NoAckedWriteLost",
+            "NewOwnerExtendsOldOwner", "ConfigurationsInOrder"} <= set(judged["invariants"])
+    checked = subprocess.run(
+        [sys.executable, "-m", "checker", "check-trace", str(shard_trace), "--json"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    verdict = json.loads(checked.stdout)
+    assert (verdict["verdict"], verdict["states"], verdict["calls"], verdict["groups"]) == (
+        "ok", judged["states"], judged["calls"], 3)
+    shard_lin = stages["shardkv linearizability"]["figures"]
+    assert shard_lin["model"] == "kv"
+    assert shard_lin["operations"] == stages["shardkv simulate"]["figures"]["calls"]
+    audit = subprocess.run(
+        [sys.executable, "-m", "checker", "lin", str(shard_trace), "--json"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert audit.returncode == 0, audit.stderr
+    audited = json.loads(audit.stdout)
+    assert (audited["verdict"], audited["operations"]) == ("ok", shard_lin["operations"])
 
 
 def test_demo_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -130,13 +165,19 @@ def test_seeds_runs_every_seeded_stage_per_seed_and_says_so(
     assert [(s["stage"], s["seed"]) for s in report["stages"]] == [
         ("simulate", 2), ("trace invariants", 2), ("linearizability", 2),
         ("kv simulate", 2), ("kv trace invariants", 2), ("kv linearizability", 2),
+        ("shardkv simulate", 2), ("shardkv trace invariants", 2),
+        ("shardkv linearizability", 2),
         ("simulate", 3), ("trace invariants", 3), ("linearizability", 3),
         ("kv simulate", 3), ("kv trace invariants", 3), ("kv linearizability", 3),
+        ("shardkv simulate", 3), ("shardkv trace invariants", 3),
+        ("shardkv linearizability", 3),
         ("model check", None)]
     assert report == json.loads((out / "report.json").read_text())
     traces = [out / "raft-trace-seed2.jsonl", out / "raft-trace-seed3.jsonl",
-              out / "kv-trace-seed2.jsonl", out / "kv-trace-seed3.jsonl"]
-    assert [json.loads(p.read_text().splitlines()[0])["seed"] for p in traces] == [2, 3, 2, 3]
+              out / "kv-trace-seed2.jsonl", out / "kv-trace-seed3.jsonl",
+              out / "shardkv-trace-seed2.jsonl", out / "shardkv-trace-seed3.jsonl"]
+    assert [json.loads(p.read_text().splitlines()[0])["seed"] for p in traces] == [
+        2, 3, 2, 3, 2, 3]
     code, text = demo(capsys, "--seed", "2", "--seeds", "2", "--duration", "3",
                       "--out", str(out))
     flat = " ".join(text.split())
@@ -169,7 +210,8 @@ def test_a_core_exception_is_reported_and_its_trace_still_judged(
            f"{fault['event']} (node {fault['node']}," in simulated["finding"]
     # The partial trace is kept under its name, and judged by the stages after.
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "kv-trace.jsonl", "linearizability.html", "raft-trace.jsonl", "report.json"]
+        "kv-trace.jsonl", "linearizability.html", "raft-trace.jsonl", "report.json",
+        "shardkv-trace.jsonl"]
     assert stages["trace invariants"]["figures"]["events"] == fault["event"] - 1
     assert stages["trace invariants"]["verdict"] == "ok"
     assert stages["linearizability"]["verdict"] == "ok"
@@ -230,3 +272,33 @@ def test_a_broken_kv_server_fails_the_kv_stages_with_its_property_named(
     assert code == 1
     assert f"kv-trace.jsonl:{judged['figures']['violations'][0]['line']}:{invariant}" in \
         "".join(text.split())
+
+
+# -- a broken shard group: the sharded stages find it, the lab's checks do not -------------
+
+@pytest.mark.parametrize(("bug", "invariant"), [
+    ("delete-before-install", "NoAckedWriteLost"),
+    ("serve-after-handoff", "AtMostOneServer"),
+])
+def test_a_broken_shard_group_fails_the_shardkv_trace_stage_with_its_property_named(
+        bug: str, invariant: str, capsys: Capture, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, small_model_check: None) -> None:
+    # The implementation's fault flag switched on for the demo's sharded run.
+    monkeypatch.setattr(shard_chaos, "simulate", functools.partial(
+        shard_chaos.simulate, bugs=frozenset({bug})))
+    code, stdout = demo(capsys, "--duration", "5", "--reliable", "--out", str(tmp_path),
+                        "--json")
+    assert code == 1
+    stages = {s["stage"]: s for s in json.loads(stdout)["stages"]}
+    assert all(stages[name]["verdict"] == "ok" for name in (
+        "simulate", "trace invariants", "linearizability", "kv simulate",
+        "kv trace invariants", "kv linearizability", "model check"))
+    # Every lab check held on this run: the trace shows what they did not.
+    assert stages["shardkv simulate"]["verdict"] == "ok"
+    judged = stages["shardkv trace invariants"]
+    assert judged["verdict"] == "violation"
+    found = [v for v in judged["figures"]["violations"] if v["invariant"] == invariant]
+    assert found and all(n.startswith("server-") for n in found[0]["nodes"])
+    code, text = demo(capsys, "--duration", "5", "--reliable", "--out", str(tmp_path))
+    assert code == 1
+    assert f"shardkv-trace.jsonl:{found[0]['line']}:{invariant}" in "".join(text.split())

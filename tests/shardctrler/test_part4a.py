@@ -12,12 +12,17 @@ adds fifty more seeds per sub-test.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from checker.linearizability import render_text
 from checker.shardctrler.audit import audit
+from checker.trace_check import check_trace
 from checker.verdict import Verdict
 from impl.shardctrler.scenarios import BY_NAME, SCENARIOS, CtrlRun
+from impl.trace import TraceWriter
 
 DEFAULT_SEEDS = (1, 2, 3)
 CAMPAIGN_SEEDS = tuple(range(4, 54))
@@ -27,9 +32,17 @@ seeds = pytest.mark.parametrize("seed", DEFAULT_SEEDS)
 def play(name: str, seed: int) -> CtrlRun:
     """Run sub-test `name` under `seed`; its pass line is the run's last. The clerks' whole
     history is then audited against the controller's spec, one call at a time: it must be
-    linearizable (no time-out: UNKNOWN would fail)."""
+    linearizable (no time-out: UNKNOWN would fail). Its trace must check clean: the
+    controller's Raft invariants, and its properties (configurations in order, each Join and
+    Leave balanced and minimal)."""
     scenario = BY_NAME[name]
-    run = scenario.run(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "trace.jsonl"
+        with path.open("w", encoding="utf-8") as stream:
+            run = scenario.run(seed, TraceWriter(stream))
+        checked = check_trace(path)
+    assert checked.verdict is Verdict.OK, f"{name} seed {seed}: trace " + "; ".join(
+        f"{v.invariant} at line {v.line}: {v.detail}" for v in checked.violations)
     assert run.summaries[-1].title == scenario.title
     result = audit(run.tester.history)
     assert result.verdict is Verdict.OK, f"{name} seed {seed}:\n" + render_text(result.result)

@@ -26,15 +26,20 @@ class Scenario:
     snapshot: bool
     play: Callable[[RaftTester], Task[None]]
 
-    def run(self, seed: int, trace: TraceWriter | None = None) -> Summary:
-        """Play the scenario once under `seed`; raises RaftTestFailure if a check fails."""
-        cfg = self.tester(seed, trace)
+    def run(self, seed: int, trace: TraceWriter | None = None,
+            bugs: frozenset[str] = frozenset()) -> Summary:
+        """Play the scenario once under `seed`; raises RaftTestFailure if a check fails.
+        `bugs`: fault flags of the core (impl.raft.bugs), none by default."""
+        cfg = self.tester(seed, trace, bugs)
         cfg.run(self.play(cfg))
         return cfg.end()
 
-    def tester(self, seed: int, trace: TraceWriter | None = None) -> RaftTester:
+    def tester(self, seed: int, trace: TraceWriter | None = None,
+               bugs: frozenset[str] = frozenset(),
+               drop_rate: float | None = None) -> RaftTester:
         return RaftTester(self.servers, unreliable=self.unreliable, snapshot=self.snapshot,
-                          seed=seed, trace=trace, scenario=self.name)
+                          seed=seed, trace=trace, scenario=self.name, bugs=bugs,
+                          drop_rate=drop_rate)
 
 
 def _s(name: str, go: str, part: str, servers: int, play: Callable[[RaftTester], Task[None]],

@@ -11,14 +11,15 @@ All along, the tester's apply checkers and its Election Safety watch are on.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from impl.raft.labtester import ELECTION_TIMEOUT_MS, RaftTester, RaftTestFailure
 from impl.raft.scenarios.part2b import rand_int
 from impl.raft.scenarios.part2c import _churn_client
 from impl.sim.faults import Fault
-from impl.sim.loop import Task
+from impl.sim.loop import Task, TaskHandle
 from impl.trace import TraceWriter
 
 if TYPE_CHECKING:
@@ -27,7 +28,11 @@ if TYPE_CHECKING:
 FAULTS = ("disconnect", "connect", "crash", "restart", "partition", "heal")
 
 
-def random_faults(cfg: RaftTester, duration_ms: int) -> Task[None]:
+def random_faults(cfg: RaftTester, duration_ms: int,
+                  record: list[dict[str, Any]] | None = None) -> Task[None]:
+    """The random fault schedule; every fault slot drawn is appended to `record` (when given)
+    as a fault of a `faults` schedule (impl.sim.schedule), so that `scheduled_faults` can
+    replay the run draw for draw."""
     n, rng = cfg.n, cfg.rng
     cfg.begin()
     stop = [False]
@@ -39,22 +44,85 @@ def random_faults(cfg: RaftTester, duration_ms: int) -> Task[None]:
             break
         fault = rng.choice(FAULTS)
         i = rng.randrange(n)
+        done: dict[str, Any] = {"t": cfg.now, "op": "skip"}
         if fault == "disconnect":
             cfg.disconnect(i)
+            done.update(op=fault, node=i)
         elif fault == "connect" and cfg.rafts[i] is not None:
             cfg.connect(i)
+            done.update(op=fault, node=i)
         elif fault == "crash" and cfg.rafts[i] is not None:
             cfg.crash1(i)
+            done.update(op=fault, node=i)
         elif fault == "restart" and cfg.rafts[i] is None:
-            cfg.start1(i)
-            cfg.connect(i)
+            _restart(cfg, i)
+            done.update(op=fault, node=i)
         elif fault == "partition" and n > 1:
-            live = [j for j in range(n) if cfg.rafts[j] is not None]
-            rng.shuffle(live)
-            cut = rng.randint(1, max(1, len(live) - 1))
-            cfg.partition([sorted(live[:cut]), sorted(live[cut:])])
+            done.update(op=fault, groups=_partition(cfg))
         elif fault == "heal":
             _heal(cfg)
+            done.update(op=fault)
+        if record is not None:
+            record.append(done)
+    yield from _settle(cfg, stop, clients)
+
+
+def scheduled_faults(cfg: RaftTester, duration_ms: int,
+                     faults: Sequence[dict[str, Any]]) -> Task[None]:
+    """The random fault schedule's run with its faults read from `faults` (a `faults`
+    schedule's items) instead of drawn. The draws `random_faults` makes for each fault slot
+    are still made, and discarded, so that a recorded run replays draw for draw: the seed's
+    draws then decide everything else (delays, drops, reordering, timeouts, clients) as they
+    did. For a schedule edited by hand or shrunk, the run is just as deterministic."""
+    n, rng = cfg.n, cfg.rng
+    cfg.begin()
+    stop = [False]
+    clients = [cfg.loop.spawn(_churn_client(cfg, me, stop), f"client{me}") for me in range(3)]
+    end = cfg.now + duration_ms
+    for fault in faults:
+        rng.randint(200, 1500)  # the slot's gap, as random_faults draws it
+        yield max(0, min(fault["t"], end) - cfg.now)
+        rng.choice(FAULTS)
+        rng.randrange(n)
+        op = fault["op"]
+        if op == "disconnect":
+            cfg.disconnect(fault["node"])
+        elif op == "connect" and cfg.rafts[fault["node"]] is not None:
+            cfg.connect(fault["node"])
+        elif op == "crash" and cfg.rafts[fault["node"]] is not None:
+            cfg.crash1(fault["node"])
+        elif op == "restart" and cfg.rafts[fault["node"]] is None:
+            _restart(cfg, fault["node"])
+        elif op == "partition":
+            _partition(cfg, fault["groups"])
+        elif op == "heal":
+            _heal(cfg)
+    while cfg.now < end:
+        yield min(rng.randint(200, 1500), max(0, end - cfg.now))
+    yield from _settle(cfg, stop, clients)
+
+
+def _restart(cfg: RaftTester, i: int) -> None:
+    cfg.start1(i)
+    cfg.connect(i)
+
+
+def _partition(cfg: RaftTester, groups: list[list[int]] | None = None) -> list[list[int]]:
+    """Split the live servers in two at random (the draws random_faults makes), or into
+    `groups` when given (the draws are made all the same)."""
+    rng = cfg.rng
+    live = [j for j in range(cfg.n) if cfg.rafts[j] is not None]
+    rng.shuffle(live)
+    cut = rng.randint(1, max(1, len(live) - 1))
+    chosen = groups if groups is not None else [sorted(live[:cut]), sorted(live[cut:])]
+    cfg.partition(chosen)
+    return chosen
+
+
+def _settle(cfg: RaftTester, stop: list[bool], clients: list[TaskHandle[list[Any]]]) -> Task[None]:
+    """After the faults: heal and restart everything; the cluster must agree on a final
+    command, and every value a client saw committed must be in the log."""
+    n = cfg.n
     _heal(cfg, restart=True)
     stop[0] = True
     while not all(client.done for client in clients):
@@ -105,20 +173,25 @@ def simulate(
     duration_ms: int = 30_000,
     drop_rate: float | None = None,
     trace: TraceWriter | None = None,
+    bugs: frozenset[str] = frozenset(),
+    faults: Sequence[dict[str, Any]] | None = None,
+    record: list[dict[str, Any]] | None = None,
 ) -> SimRun:
     """Run a lab scenario, or (scenario None) the random fault schedule, under `seed`.
 
     This is the library form of `dscheck sim raft`: the demo and other tools call it to get
-    a recorded run (pass a `TraceWriter`) and its verdict."""
+    a recorded run (pass a `TraceWriter`) and its verdict. `bugs` turns fault flags of the
+    core on (impl.raft.bugs). For the random schedule, `faults` replays a `faults`
+    schedule's items instead of drawing them, and `record` receives the faults drawn."""
     if scenario is not None:
-        cfg = scenario.tester(seed, trace)
-        if drop_rate is not None:
-            cfg.net.drop_rate = drop_rate
+        cfg = scenario.tester(seed, trace, bugs, drop_rate)
         task = scenario.play(cfg)
     else:
         cfg = RaftTester(servers, unreliable=unreliable, snapshot=snapshots, seed=seed,
-                         trace=trace, scenario="random", drop_rate=drop_rate)
-        task = random_faults(cfg, duration_ms)
+                         trace=trace, scenario="random", drop_rate=drop_rate, bugs=bugs,
+                         duration_ms=duration_ms)
+        task = (random_faults(cfg, duration_ms, record) if faults is None
+                else scheduled_faults(cfg, duration_ms, faults))
     started = time.perf_counter()
     failure: str | None = None
     fault: Fault | None = None

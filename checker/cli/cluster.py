@@ -1,0 +1,150 @@
+"""`dscheck cluster start|status|stop`: a key/value cluster of real server processes on this
+machine (impl.net.local), bound to loopback.
+
+`start` chooses free ports (or `--base-port`), writes the cluster file `DIR/cluster`, starts
+one `dscheck server` per server in the background and returns once a leader is elected,
+printing the addresses. `status` asks every server of a cluster file what it is doing;
+`stop` ends the processes `start` left running. Clients use the cluster file:
+`dscheck kv put k v --cluster DIR/cluster`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from impl.net.cluster import read_cluster
+from impl.net.local import (
+    CLUSTER_FILE,
+    LocalCluster,
+    is_our_server,
+    read_pid,
+    statuses,
+    stop_detached,
+    wait_for_leader,
+)
+from impl.net.server import run_loop
+from spec.errors import BadInput
+
+DEFAULT_DIR = Path("dscheck-cluster")
+FC = TypeVar("FC", bound=Callable[..., object])
+
+
+def _dir_option(help_text: str) -> Callable[[FC], FC]:
+    return click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+                        default=DEFAULT_DIR, show_default=True, help=help_text)
+
+
+@click.group(name="cluster")
+def command() -> None:
+    """A key/value cluster of server processes on this machine."""
+
+
+@command.command(name="start")
+@click.option("--servers", type=click.IntRange(1, 15), default=3, show_default=True,
+              help="How many servers.")
+@_dir_option("The cluster's directory: its cluster file, each server's state and log.")
+@click.option("--base-port", type=click.IntRange(1, 65535), default=None,
+              help="Listen on BASE-PORT, BASE-PORT+1, ... [default: free ports].")
+@click.option("--maxraftstate", type=click.IntRange(min=-1), default=1 << 20,
+              show_default=True, help="Snapshot when a server's Raft state nears this many "
+                                      "bytes (-1: never).")
+@click.option("--trace", is_flag=True, help="Each server writes its trace into DIR/traces.")
+@click.option("--faults", "allow_faults", is_flag=True,
+              help="Servers accept fault injection (for tests).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=20.0, show_default=True,
+              help="Seconds to wait for a leader.")
+def start(servers: int, directory: Path, base_port: int | None, maxraftstate: int,
+          trace: bool, allow_faults: bool, timeout: float) -> None:
+    """Start SERVERS servers in the background; return once one leads."""
+    if maxraftstate == 0:
+        raise click.BadParameter("must be -1 (never snapshot) or at least 1 byte",
+                                 param_hint="'--maxraftstate'")
+    if (directory / CLUSTER_FILE).exists():
+        old = read_cluster(directory / CLUSTER_FILE)
+        running = [n for n in range(len(old))
+                   if (pid := read_pid(directory, n)) is not None
+                   and is_our_server(pid, directory, n)]
+        if running:
+            raise BadInput(f"a cluster is running here (servers {running}); "
+                           "'dscheck cluster stop' it first", str(directory))
+    options = ["--maxraftstate", str(maxraftstate)]
+    if trace:
+        options += ["--trace", str(directory / "traces")]
+    if allow_faults:
+        options.append("--faults")
+    cluster = LocalCluster.create(directory, servers, base_port=base_port, options=options,
+                                  detach=True)
+    cluster.start_all()
+    began = time.monotonic()
+    try:
+        leader = run_loop(wait_for_leader(cluster.addresses, timeout, cluster))
+    except BadInput:
+        stop_detached(directory, servers)
+        raise
+    if leader is None:
+        stop_detached(directory, servers)
+        click.echo(f"dscheck cluster start: no leader within {timeout:g} s; servers stopped "
+                   f"(their logs: {directory}/s*.log)", err=True)
+        sys.exit(3)
+    for node, address in enumerate(cluster.addresses):
+        mark = "  leader" if node == leader["id"] else ""
+        click.echo(f"server {node}  {address}  pid {cluster.procs[node].pid}{mark}")
+    click.echo(f"cluster file: {cluster.cluster_file} · leader elected in "
+               f"{time.monotonic() - began:.2f} s (term {leader['term']})")
+
+
+def _cluster_file(cluster_file: Path | None, directory: Path) -> Path:
+    return cluster_file if cluster_file is not None else directory / CLUSTER_FILE
+
+
+@command.command(name="status")
+@_dir_option("The cluster's directory (its cluster file is DIR/cluster).")
+@click.option("--cluster", "cluster_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="A cluster file instead of DIR/cluster.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per server.")
+def status(directory: Path, cluster_file: Path | None, as_json: bool) -> None:
+    """What every server of the cluster is doing."""
+    path = _cluster_file(cluster_file, directory)
+    addresses = read_cluster(path)
+    found = run_loop(statuses(addresses, 1.0))
+    if all(s is None for s in found):
+        raise BadInput(f"cluster unreachable: none of its {len(addresses)} servers answers",
+                       str(path))
+    if as_json:
+        for node, (address, s) in enumerate(zip(addresses, found, strict=True)):
+            click.echo(json.dumps({"id": node, "address": str(address), "up": s is not None,
+                                   **(s or {})}))
+        return
+    click.echo(f"{'id':>2}  {'address':<21} {'role':<9} {'term':>5} {'leader':>6} "
+               f"{'commit':>8} {'applied':>8} {'keys':>7} {'fsyncs':>8} {'per fsync':>9}  pid")
+    for node, (address, s) in enumerate(zip(addresses, found, strict=True)):
+        if s is None:
+            click.echo(f"{node:>2}  {address!s:<21} down")
+            continue
+        leader = "-" if s["leader"] is None else s["leader"]
+        # Group commit: states made durable per fsync since the server started.
+        per = s["durable"] / s["flushes"] if s.get("flushes") else 0.0
+        click.echo(f"{node:>2}  {address!s:<21} {s['role']:<9} {s['term']:>5} {leader:>6} "
+                   f"{s['commit_index']:>8} {s['last_applied']:>8} {s['keys']:>7} "
+                   f"{s.get('flushes', 0):>8} {per:>9.1f}  {s['pid']}")
+
+
+@command.command(name="stop")
+@_dir_option("The cluster's directory, as given to 'cluster start'.")
+def stop(directory: Path) -> None:
+    """Stop the server processes 'cluster start' left running in DIR."""
+    addresses = read_cluster(directory / CLUSTER_FILE)
+    stopped = stop_detached(directory, len(addresses))
+    if not stopped:
+        click.echo(f"no server of {directory} was running")
+        return
+    click.echo(f"stopped servers {', '.join(map(str, stopped))}")
+
+

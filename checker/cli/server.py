@@ -1,0 +1,53 @@
+"""`dscheck server --id I --cluster FILE --dir D`: one key/value server of a cluster, in the
+foreground (impl.net.server): its Raft state on disk in D, its address the cluster file's
+line I, its log on standard error. `dscheck cluster start` runs one of these per server on
+this machine; on several machines, run one on each with the same cluster file.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from impl.net.cluster import Address, read_cluster
+from impl.net.server import ServerSettings, serve
+
+
+@click.command(name="server")
+@click.option("--id", "node", type=click.IntRange(min=0), required=True,
+              help="This server's id: its line in the cluster file, from 0.")
+@click.option("--cluster", "cluster_file", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="The cluster file: one HOST:PORT a line.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Where this server keeps its Raft state and snapshot.")
+@click.option("--bind", default=None, metavar="HOST",
+              help="Listen on HOST instead of the cluster file's host for this id "
+                   "(e.g. 0.0.0.0 behind a named address).")
+@click.option("--maxraftstate", type=click.IntRange(min=-1), default=1 << 20,
+              show_default=True,
+              help="Snapshot when Raft's state on disk approaches this many bytes (-1: never).")
+@click.option("--trace", "trace_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Write this server's trace into this directory, one file "
+                                 "per incarnation (merge a cluster's with 'dscheck check-trace').")
+@click.option("--faults", "allow_faults", is_flag=True,
+              help="Accept fault injection (cut links, lose messages) from admin "
+                   "connections: for tests only.")
+@click.option("--seed", type=int, default=None, help="Seed of the election timeouts.")
+def command(node: int, cluster_file: Path, directory: Path, bind: str | None,
+            maxraftstate: int, trace_dir: Path | None, allow_faults: bool,
+            seed: int | None) -> None:
+    """Run one key/value server of the cluster in FILE until stopped (SIGTERM or Ctrl-C)."""
+    if maxraftstate == 0:
+        raise click.BadParameter("must be -1 (never snapshot) or at least 1 byte",
+                                 param_hint="'--maxraftstate'")
+    settings = ServerSettings(node=node, cluster=read_cluster(cluster_file),
+                              directory=directory, bind=bind, maxraftstate=maxraftstate,
+                              trace=trace_dir, allow_faults=allow_faults, seed=seed)
+
+    def ready(address: Address) -> None:
+        click.echo(f"server {node} ready at {address}")
+        sys.stdout.flush()
+
+    sys.exit(serve(settings, ready))

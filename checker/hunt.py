@@ -1,0 +1,205 @@
+"""Hunting a fault flag with random fault schedules, and shrinking what fails (`dscheck hunt`).
+
+Theory of operation
+-------------------
+A candidate is a `faults` schedule (impl/sim/schedule.py): a seed, whose draws decide the
+network's delays, drops and reordering, the election timeouts and the clients' commands, and
+up to `max_faults` faults (crash, restart, disconnect, connect, partition, heal) at virtual
+times. Hypothesis draws candidates (`find`, a strategy over schedules) and runs each on the
+simulator with the flag on; a candidate fails when a lab check fails, the core raises, or the
+run's trace breaks an invariant (`dscheck check-trace`'s judgement, the most sensitive of
+the three). On the first failure Hypothesis shrinks it: fewer faults, earlier times, smaller
+seeds — a minimal schedule by its order, a shortest one in practice.
+
+Shrinking is bounded in time: once `budget_s` has passed, every candidate not yet run counts
+as passing, so the shrinker stops at once, and the report says so, with how many shrink
+steps it took and the best schedule it had. Outcomes are memoised by schedule, so Hypothesis's
+final replay of its minimum sees the same verdict it saw before.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis import strategies as hs
+from hypothesis.errors import NoSuchExample
+
+from checker.trace_check.check import check_trace
+from checker.verdict import Verdict
+from impl.raft.scenarios.chaos import simulate
+from impl.sim.schedule import Schedule
+from impl.trace import TraceWriter
+
+OPS = ("crash", "restart", "disconnect", "connect", "partition", "heal")
+# core inputs a trace records, counted to compare a run with a model checker's steps
+_CORE_EVENTS = {"receive", "timer", "restart", "crash"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One candidate's run: why it failed (None: it passed), and how many core inputs
+    (deliveries, timers, starts, crashes, restarts) the run took up to the failure."""
+
+    failure: str | None
+    core_events: int
+
+
+@dataclass
+class HuntResult:
+    bug: str
+    found: bool
+    schedule: Schedule | None
+    outcome: Outcome | None
+    runs: int
+    seconds_to_first_failure: float | None
+    shrink_seconds: float
+    shrink_steps: int
+    shrink_complete: bool
+    first: Schedule | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bug": self.bug, "found": self.found, "runs": self.runs,
+            "seconds_to_first_failure": _round(self.seconds_to_first_failure),
+            "shrink_seconds": round(self.shrink_seconds, 3), "shrink_steps": self.shrink_steps,
+            "shrink_complete": self.shrink_complete,
+            "faults": None if self.schedule is None else _faults(self.schedule),
+            "first_faults": None if self.first is None else _faults(self.first),
+            "core_events": None if self.outcome is None else self.outcome.core_events,
+            "failure": None if self.outcome is None else self.outcome.failure,
+            "schedule": None if self.schedule is None else [self.schedule.header(),
+                                                            *self.schedule.items],
+        }
+
+
+def _faults(schedule: Schedule) -> int:
+    return sum(1 for f in schedule.items if f["op"] != "skip")
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+def run_schedule(schedule: Schedule) -> Outcome:
+    """Run a `faults` schedule; its failure by the lab's checks, the core, or the trace's
+    invariants."""
+    with tempfile.TemporaryDirectory(prefix="dscheck-hunt-") as folder:
+        path = Path(folder) / "trace.jsonl"
+        with path.open("w", encoding="utf-8") as stream:
+            run = simulate(seed=schedule.seed, servers=schedule.servers,
+                           unreliable=schedule.unreliable, snapshots=schedule.snapshots,
+                           duration_ms=schedule.duration_ms, drop_rate=schedule.drop_rate,
+                           trace=TraceWriter(stream), bugs=frozenset(schedule.bugs),
+                           faults=list(schedule.items))
+        judged = check_trace(path, max_violations=1)
+        lines = path.read_text(encoding="utf-8").splitlines()
+    failure = run.failure
+    stop = len(lines)
+    if judged.verdict is Verdict.VIOLATION:
+        v = judged.violations[0]
+        failure = f"{v.invariant} at trace line {v.line}: {v.detail}"
+        stop = v.line
+    if failure is None:
+        return Outcome(None, 0)
+    events = sum(1 for text in lines[1:stop] if _event(text) in _CORE_EVENTS)
+    return Outcome(failure, events)
+
+
+def _event(line: str) -> str:
+    start = line.find('"event":"')
+    return line[start + 9:line.find('"', start + 9)] if start >= 0 else ""
+
+
+def schedules(bug: str, servers: int, duration_ms: int, max_faults: int,
+              unreliable: bool) -> hs.SearchStrategy[Schedule]:
+    """Hypothesis's strategy: a seed and up to `max_faults` faults in time order."""
+    node = hs.integers(0, servers - 1)
+    at = hs.integers(0, duration_ms)
+
+    def fault(op: str) -> hs.SearchStrategy[dict[str, Any]]:
+        if op == "heal":
+            return hs.builds(lambda t: {"t": t, "op": op}, at)
+        if op == "partition":
+            return hs.builds(lambda t, mask: {"t": t, "op": op, "groups": _split(mask, servers)},
+                             at, hs.integers(1, 2 ** servers - 2))
+        return hs.builds(lambda t, i: {"t": t, "op": op, "node": i}, at, node)
+
+    one = hs.one_of(*(fault(op) for op in OPS))
+    return hs.builds(
+        lambda seed, faults: Schedule(
+            kind="faults", servers=servers, bugs=(bug,), seed=seed, duration_ms=duration_ms,
+            unreliable=unreliable, snapshots=True,
+            items=tuple(sorted(faults, key=lambda f: f["t"]))),
+        hs.integers(0, 10_000), hs.lists(one, max_size=max_faults))
+
+
+def _split(mask: int, servers: int) -> list[list[int]]:
+    return [[j for j in range(servers) if mask >> j & 1],
+            [j for j in range(servers) if not mask >> j & 1]]
+
+
+def _key(schedule: Schedule) -> tuple[Any, ...]:
+    return (tuple((f["t"], f["op"], f.get("node"), str(f.get("groups")))
+                  for f in schedule.items), schedule.seed)
+
+
+def hunt(bug: str, *, servers: int = 3, duration_ms: int = 8_000, max_faults: int = 8,
+         unreliable: bool = True, max_examples: int = 200, budget_s: float = 120.0) -> HuntResult:
+    """Search schedules for a failure with `bug` on, then shrink it within `budget_s`
+    seconds of the start (see the module docstring)."""
+    memo: dict[tuple[Any, ...], Outcome] = {}
+    started = time.perf_counter()
+    state: dict[str, Any] = {"first_at": None, "first": None, "best": None, "steps": 0,
+                             "cut": False}
+
+    def fails(schedule: Schedule) -> bool:
+        key = _key(schedule)
+        if key in memo:
+            return memo[key].failure is not None
+        if time.perf_counter() - started > budget_s:
+            state["cut"] = True
+            return False  # out of time: nothing new is run, so the shrinker stops
+        outcome = run_schedule(schedule)
+        memo[key] = outcome
+        if outcome.failure is None:
+            return False
+        if state["first_at"] is None:
+            state["first_at"] = time.perf_counter() - started
+            state["first"] = schedule
+        else:
+            state["steps"] += 1
+        best = state["best"]
+        if best is None or _size(schedule) < _size(best):
+            state["best"] = schedule
+        return True
+
+    options = settings(max_examples=max_examples, deadline=None, database=None,
+                       derandomize=True, phases=[Phase.generate, Phase.shrink],
+                       suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+    try:
+        shrunk: Schedule | None = find(
+            schedules(bug, servers, duration_ms, max_faults, unreliable), fails,
+            settings=options)
+    except NoSuchExample:
+        shrunk = None
+    seconds = time.perf_counter() - started
+    if shrunk is None and state["best"] is not None:
+        shrunk = state["best"]
+    outcome = memo.get(_key(shrunk)) if shrunk is not None else None
+    first_at = state["first_at"]
+    return HuntResult(
+        bug=bug, found=shrunk is not None, schedule=shrunk, outcome=outcome, runs=len(memo),
+        seconds_to_first_failure=first_at,
+        shrink_seconds=0.0 if first_at is None else seconds - first_at,
+        shrink_steps=state["steps"], shrink_complete=not state["cut"], first=state["first"])
+
+
+def _size(schedule: Schedule) -> tuple[int, int, int]:
+    last = max((f["t"] for f in schedule.items), default=0)
+    return (_faults(schedule), last, schedule.seed)

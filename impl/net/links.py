@@ -1,0 +1,167 @@
+"""Connections of the runtime: framed msgpack over TCP (asyncio protocols), outbound links to
+peers that reconnect by themselves, and the fault layer a test controls.
+
+Each server listens on one port. A connection starts with a hello naming its role
+(impl.net.wire); a peer's messages arrive on the connection that peer opened, and a server
+sends to a peer on a connection of its own (two connections per pair: each carries one
+direction, so neither side ever waits on the other's replies). A clerk's requests and their
+replies share the clerk's connection. A frame that is malformed, oversized or of the wrong
+kind for its connection closes that connection with one log line; the server goes on.
+
+Messages to a peer that is not connected are dropped, as a lossy network would: Raft
+retransmits (heartbeats carry whatever is unanswered), and the clerk retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from impl.net.cluster import Address
+from impl.net.wire import MAX_FRAME, FrameReader, WireError, frame, hello, unpack
+
+Log = Callable[[str], None]
+
+
+class Framed(asyncio.Protocol):
+    """One connection: frames in (to `on_frame`), frames out (`send`)."""
+
+    def __init__(self, on_frame: Callable[[Framed, Any], None], on_lost: Callable[[Framed], None],
+                 log: Log, limit: int = MAX_FRAME) -> None:
+        self._on_frame = on_frame
+        self._on_lost = on_lost
+        self._log = log
+        self._reader = FrameReader(limit)
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.state: Any = None  # what the owner knows of this connection (its role, sender)
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses; both have this surface.
+        self.transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        name = transport.get_extra_info("peername")
+        self.peer = f"{name[0]}:{name[1]}" if isinstance(name, tuple) else str(name)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            for body in self._reader.feed(data):
+                self._on_frame(self, unpack(body))
+                if self.closed:
+                    return
+        except WireError as error:
+            self.close(f"{error}")
+
+    def send(self, payload: Any) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(frame(payload))
+
+    @property
+    def closed(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
+
+    def close(self, why: str = "") -> None:
+        if why:
+            self._log(f"connection from {self.peer} closed: {why}")
+        if self.transport is not None:
+            self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(None)
+        self._on_lost(self)
+
+
+@dataclass(slots=True)
+class Faults:
+    """The fault layer: links cut, and random loss. Off unless the server was started with
+    fault injection allowed and a test set it through an admin connection."""
+
+    blocked: frozenset[int] = frozenset()  # peers this server neither hears nor reaches
+    loss: float = 0.0  # each message to or from a peer is lost with this probability
+    rng: random.Random = field(default_factory=random.Random)
+
+    def reason_out(self, peer: int) -> str | None:
+        """Why a message to `peer` is dropped (a trace `drop` reason), or None."""
+        if peer in self.blocked:
+            return "disconnected"
+        if self.loss and self.rng.random() < self.loss:
+            return "unreliable"
+        return None
+
+    def reason_in(self, peer: int) -> str | None:
+        return self.reason_out(peer)
+
+    def describe(self) -> dict[str, Any]:
+        return {"blocked": sorted(self.blocked), "loss": self.loss}
+
+
+class PeerLink:
+    """The outbound connection to one peer: connects, says hello, reconnects after a loss
+    with a short pause; `send` drops while it is down."""
+
+    RETRY_S = 0.05
+
+    def __init__(self, me: int, peer: int, address: Address, log: Log) -> None:
+        self.me, self.peer, self.address = me, peer, address
+        self._log = log
+        self._conn: Framed | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.dropped = 0
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def send(self, payload: Any) -> bool:
+        conn = self._conn
+        if conn is None or conn.closed:
+            self.dropped += 1
+            return False
+        conn.send(payload)
+        return True
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        reported = False
+        while not self._closing:
+            try:
+                _, conn = await loop.create_connection(
+                    lambda: Framed(self._unexpected, lambda _c: None, self._log),
+                    self.address.host, self.address.port)
+            except OSError as error:
+                if not reported:
+                    self._log(f"peer {self.peer} at {self.address} unreachable "
+                              f"({error.strerror or error}); retrying")
+                    reported = True
+                await asyncio.sleep(self.RETRY_S)
+                continue
+            if reported:
+                self._log(f"peer {self.peer} at {self.address} reachable")
+            reported = False
+            conn.send(hello("peer", self.me))
+            self._conn = conn
+            await conn.lost
+            self._conn = None
+            if not self._closing:
+                await asyncio.sleep(self.RETRY_S)
+
+    def _unexpected(self, conn: Framed, payload: Any) -> None:
+        conn.close("a peer sends nothing on our outbound connection")
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._conn is not None:
+            self._conn.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -1,0 +1,502 @@
+"""One key/value server as a real process: the same `KVServer` core the simulator runs, driven
+by asyncio over TCP, its Raft state on disk (DESIGN.md section 1, driver 3).
+
+Theory of operation
+-------------------
+`NetServer` recovers the server's Raft state and snapshot from its directory
+(impl.storage), builds the core from them, listens on its address from the cluster file,
+and keeps an outbound link to every peer (impl.net.links). Every input — a peer's message,
+a clerk's request, a timer — is one step of the core, and the `ServerEffects` it returns
+are carried out in the order impl.rsm.effects requires, with one difference of timing that
+the contract allows: group commit.
+
+* The step's `persist` is *staged* at once (encoded; RaftStorage.stage), giving a sequence
+  number. Everything else the step produced — Raft's messages, replies to clerks — is held
+  until a flush has made that number durable; a step with nothing to persist waits behind
+  the steps before it, so outputs leave in the order the steps made them and none before
+  the state it depends on is on disk.
+* One flusher task runs while anything is staged: it hands `flush` (one write, one fsync
+  for every record staged since the last) to an I/O thread and, when it returns, releases
+  the held outputs it covered. While the disk works, the event loop keeps stepping the core
+  on new input, so the next fsync covers all of those steps at once: the entries of many
+  concurrent requests cost one fsync.
+* Timers are set at once: they are local to the process, and a timeout that fires while
+  outputs are held is just another step, whose outputs queue behind.
+* A crash (kill -9) loses what was staged but not flushed; nothing that depended on it
+  had left the process.
+
+Tracing (`--trace`) writes the events of the `kv` trace format, wall-clock milliseconds
+since the Unix epoch, one file per incarnation (`trace-s<id>-<incarnation>.jsonl`); message
+ids are this incarnation's own, so `dscheck check-trace` merges the files of a cluster by
+(sender, id). Trace lines reach the file before the messages they describe leave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import random
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from impl.files import write_atomically
+from impl.kv.messages import GetArgs, PutAppendArgs
+from impl.kv.node import STORE_INLINE_BYTES, store_digest
+from impl.kv.server import KVServer, ServerConfig
+from impl.net.cluster import Address
+from impl.net.links import Faults, Framed, PeerLink
+from impl.net.wire import (
+    MAX_FRAME,
+    WireError,
+    decode_op,
+    kv_server_decoder,
+    read_hello,
+    read_numbered,
+)
+from impl.raft.core import RaftConfig
+from impl.raft.effects import SetTimer, TimerOp
+from impl.raft.messages import AppendEntries, InstallSnapshot, RequestVote
+from impl.rsm.effects import Applied, Compacted, Installed, ServerEffects
+from impl.storage import CorruptStorage, OsDisk, RaftStorage
+from impl.trace import TraceWriter
+from spec.errors import BadInput
+
+INCARNATION = "incarnation"
+LOCK = "lock"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSettings:
+    node: int
+    cluster: tuple[Address, ...]
+    directory: Path
+    bind: str | None = None  # None: the host the cluster file gives this server
+    maxraftstate: int = 1 << 20  # bytes of Raft state on disk that call for a snapshot
+    trace: Path | None = None  # a directory for this server's trace files
+    allow_faults: bool = False  # accept fault injection on admin connections (tests)
+    max_frame: int = MAX_FRAME
+    seed: int | None = None  # the election timeouts' generator (None: from the OS)
+    raft: RaftConfig = field(default_factory=lambda: RaftConfig(strict_flow_control=True))
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.node < len(self.cluster):
+            raise BadInput(f"server id {self.node} is not in the cluster file's "
+                           f"0..{len(self.cluster) - 1}")
+
+
+class _Server(KVServer):
+    """The key/value core, measuring Raft's state as the bytes it takes on this disk (the
+    simulator's persister encodes the whole state to measure it: far too slow per step)."""
+
+    storage: RaftStorage
+
+    def raft_state_size(self) -> int:
+        return self.storage.size()
+
+
+class NetServer:
+    def __init__(self, settings: ServerSettings, log: Callable[[str], None] | None = None) -> None:
+        self.settings = settings
+        self.id = settings.node
+        self._log_fn = log or _stderr
+        self.decoder = kv_server_decoder()
+        self.faults = Faults()
+        self._rng = random.Random(settings.seed)
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._held: deque[tuple[int, list[tuple[Any, Any]]]] = deque()
+        self._durable = 0
+        self._flushing = False
+        self._flushes = 0  # group commit's figures, for `dscheck cluster status`
+        self._flush_seconds = 0.0
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fsync-s{self.id}")
+        self._clients: dict[str, Framed] = {}
+        self._clerk_of: dict[str, str] = {}  # connection token -> the clerk's trace name
+        self._next_client = 0
+        self._next_id = 0
+        self._links: dict[int, PeerLink] = {}
+        self._stopped: asyncio.Future[int] | None = None
+        self._trace: TraceWriter | None = None
+        self._trace_file: IO[str] | None = None
+        self._digest: tuple[int, str] = (-1, "")
+        self.incarnation = 0
+        self._lock_fd: int | None = None
+
+    def log(self, text: str) -> None:
+        self._log_fn(f"server {self.id}: {text}")
+
+    # ------------------------------------------------------------------ start and stop
+    def _open_directory(self) -> tuple[Any, bytes]:
+        directory = self.settings.directory
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(directory / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise BadInput(f"cannot use as a server directory: {error.strerror}",
+                           str(directory)) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise BadInput("another server is running on this directory",
+                           str(directory)) from None
+        self._lock_fd = fd
+        counter = directory / INCARNATION
+        try:
+            text = counter.read_text(encoding="ascii").strip() if counter.exists() else "0"
+            self.incarnation = int(text) + 1
+        except (OSError, ValueError, UnicodeDecodeError):
+            raise BadInput("the incarnation counter is damaged", str(counter)) from None
+        write_atomically(counter, f"{self.incarnation}\n")
+        self.storage = RaftStorage(OsDisk(directory), decode_op)
+        try:
+            recovered = self.storage.recover()
+        except CorruptStorage as error:
+            raise BadInput(f"cannot recover: {error}", str(directory)) from None
+        for note in recovered.notes:
+            self.log(f"recovery: {note}")
+        return recovered.state, recovered.snapshot
+
+    async def run(self, ready: Callable[[Address], None] | None = None) -> int:
+        """Serve until stopped (SIGTERM, SIGINT, or `stop()`); returns the exit status."""
+        loop = asyncio.get_running_loop()
+        self._stopped = loop.create_future()
+        restored, snapshot = self._open_directory()
+        config = ServerConfig(maxraftstate=self.settings.maxraftstate, raft=self.settings.raft)
+        self.core = _Server(self.id, range(len(self.settings.cluster)), config,
+                            restored=restored, snapshot=snapshot)
+        self.core.storage = self.storage
+        me = self.settings.cluster[self.id]
+        host = self.settings.bind or me.host
+        try:
+            server = await loop.create_server(self._accept, host, me.port)
+        except OSError as error:
+            raise BadInput(f"cannot listen on {host}:{me.port}: "
+                           f"{error.strerror or error}") from None
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop)
+        self._open_trace()
+        for peer, address in enumerate(self.settings.cluster):
+            if peer != self.id:
+                link = PeerLink(self.id, peer, address, self.log)
+                self._links[peer] = link
+                link.start()
+        effects = self.core.boot()
+        if self._trace is not None:
+            self._trace.event(self.id, "restart", state=self._state())
+        self._carry_out(effects)
+        self.log(f"incarnation {self.incarnation} listening on {host}:{me.port} "
+                 f"(log from index {self.core.raft.snapshot_index + 1} to "
+                 f"{self.core.raft.last_index}, term {self.core.raft.term})")
+        if ready is not None:
+            ready(me)
+        try:
+            status = await self._stopped
+        finally:
+            server.close()
+            for link in self._links.values():
+                await link.close()
+            for timer in self._timers.values():
+                timer.cancel()
+            for conn in list(self._clients.values()):
+                conn.close()
+            # Whatever is staged is made durable before leaving (a clean stop loses nothing).
+            await loop.run_in_executor(self._io, self.storage.flush)
+            self._io.shutdown(wait=True)
+            self.storage.disk.close()
+            if self._trace_file is not None:
+                self._trace_file.close()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+        return status
+
+    def stop(self, status: int = 0) -> None:
+        if self._stopped is not None and not self._stopped.done():
+            self._stopped.set_result(status)
+
+    def _fail(self, error: BaseException) -> None:
+        """An error the server cannot go on after (the disk failed): stop, loudly."""
+        if self._stopped is not None and not self._stopped.done():
+            self._stopped.set_exception(error)
+
+    # ------------------------------------------------------------------ connections
+    def _accept(self) -> Framed:
+        return Framed(self._on_frame, self._on_lost, self.log, self.settings.max_frame)
+
+    def _on_lost(self, conn: Framed) -> None:
+        if isinstance(conn.state, str):
+            self._clients.pop(conn.state, None)
+            self._clerk_of.pop(conn.state, None)
+
+    def _on_frame(self, conn: Framed, payload: Any) -> None:
+        if conn.state is None:
+            role, sender = read_hello(payload)
+            if role == "peer":
+                assert sender is not None
+                if not 0 <= sender < len(self.settings.cluster) or sender == self.id:
+                    raise WireError(f"hello from peer {sender}, who is not another server of "
+                                    "this cluster")
+                conn.state = sender
+            elif role == "client":
+                self._next_client += 1
+                token = f"c{self._next_client}"
+                conn.state = token
+                self._clients[token] = conn
+            else:
+                conn.state = ("admin",)
+            return
+        if isinstance(conn.state, int):
+            self._from_peer(conn.state, payload)
+        elif isinstance(conn.state, str):
+            self._from_client(conn.state, payload)
+        else:
+            self._from_admin(conn, payload)
+
+    def _from_peer(self, peer: int, payload: Any) -> None:
+        msg_id, wire = read_numbered(payload)
+        message = self.decoder.decode(wire)
+        if isinstance(message, GetArgs | PutAppendArgs):
+            raise WireError("a clerk's request on a peer connection")
+        sender = (message.candidate if isinstance(message, RequestVote) else
+                  message.leader if isinstance(message, AppendEntries | InstallSnapshot)
+                  else peer)
+        if sender != peer:
+            raise WireError(f"peer {peer} sent a message in the name of {sender}")
+        reason = self.faults.reason_in(peer)
+        if reason is not None:
+            if self._trace is not None:
+                self._trace.event(self.id, "drop", **{"from": peer}, to=self.id, id=msg_id,
+                                  reason=reason)
+            return
+        effects = self.core.step(peer, message)
+        if self._trace is not None:
+            self._trace.event(self.id, "receive", **{"from": peer}, id=msg_id,
+                              msg=message.trace(), state=self._state())
+        self._carry_out(effects)
+
+    def _from_client(self, token: str, payload: Any) -> None:
+        msg_id, wire = read_numbered(payload)
+        message = self.decoder.decode(wire)
+        if not isinstance(message, GetArgs | PutAppendArgs):
+            raise WireError("a Raft message on a clerk's connection")
+        name = f"ck{message.clerk}"
+        self._clerk_of[token] = name
+        effects = self.core.step(token, message)
+        if self._trace is not None:
+            self._trace.event(self.id, "receive", **{"from": name}, id=msg_id,
+                              msg=message.trace(), state=self._state())
+        self._carry_out(effects)
+
+    def _from_admin(self, conn: Framed, payload: Any) -> None:
+        if type(payload) is not list or not payload or type(payload[0]) is not str:
+            raise WireError("an admin request is [name, ...]")
+        if payload[0] == "status":
+            conn.send(["status", self.status()])
+        elif payload[0] == "faults":
+            if not self.settings.allow_faults:
+                conn.send(["error", "fault injection is off (start the server with --faults)"])
+                return
+            self._set_faults(payload)
+            conn.send(["faults", self.faults.describe()])
+        else:
+            raise WireError(f"unknown admin request {payload[0]!r}")
+
+    def _set_faults(self, payload: list[Any]) -> None:
+        if len(payload) != 2 or type(payload[1]) is not dict:
+            raise WireError("faults takes one map: {blocked: [ids], loss: p}")
+        spec = payload[1]
+        blocked = spec.get("blocked", [])
+        loss = spec.get("loss", 0.0)
+        if (type(blocked) is not list or not all(type(p) is int for p in blocked)
+                or type(loss) not in (int, float) or not 0 <= loss <= 1):
+            raise WireError("faults: blocked must be a list of server ids, loss in [0, 1]")
+        self.faults.blocked = frozenset(blocked)
+        self.faults.loss = float(loss)
+        self.log(f"faults now {self.faults.describe()}")
+        if self._trace is not None:
+            self._trace.event("tester", "network", action="faults",
+                              args={"node": self.id, **self.faults.describe()})
+
+    def status(self) -> dict[str, Any]:
+        raft = self.core.raft
+        return {"id": self.id, "incarnation": self.incarnation, "role": raft.role.value,
+                "term": raft.term, "leader": raft.leader_id,
+                "commit_index": raft.commit_index, "last_applied": raft.last_applied,
+                "last_index": raft.last_index, "snapshot_index": raft.snapshot_index,
+                "keys": len(self.core.machine.data), "staged": self.storage.staged,
+                "durable": self._durable, "raft_state_bytes": self.storage.size(),
+                # Group commit: flushes (one write + fsync each) and the time they took as
+                # the event loop saw it (thread hand-offs included), since this start;
+                # `durable` / `flushes` is the number of states each fsync made durable.
+                "flushes": self._flushes, "flush_seconds": round(self._flush_seconds, 6),
+                "pid": os.getpid()}
+
+    # ------------------------------------------------------------------ timers
+    def _set_timers(self, ops: tuple[TimerOp, ...]) -> None:
+        loop = asyncio.get_running_loop()
+        for op in ops:
+            old = self._timers.pop(op.name, None)
+            if old is not None:
+                old.cancel()
+            if isinstance(op, SetTimer):
+                delay = op.low_ms if op.low_ms == op.high_ms else self._rng.randint(op.low_ms,
+                                                                                    op.high_ms)
+                self._timers[op.name] = loop.call_later(delay / 1000, self._on_timer, op.name)
+
+    def _on_timer(self, name: str) -> None:
+        self._timers.pop(name, None)
+        effects = self.core.timeout(name)
+        if self._trace is not None:
+            self._trace.event(self.id, "timer", timer=name, state=self._state())
+        self._carry_out(effects)
+
+    # ------------------------------------------------------------------ effects, group commit
+    def _carry_out(self, effects: ServerEffects) -> None:
+        try:
+            need = (self.storage.stage(effects.persist) if effects.persist is not None
+                    else self.storage.staged)
+        except (ValueError, TypeError) as error:  # a command msgpack cannot encode: a bug
+            self._fail(error)
+            return
+        self._set_timers(effects.timers)
+        out: list[tuple[Any, Any]] = []
+        trace = self._trace
+        for send in effects.messages:
+            msg_id = self._message_id()
+            if trace is not None:
+                trace.event(self.id, "send", to=send.to, id=msg_id, rpc=send.message.rpc,
+                            bytes=0, msg=send.message.trace())
+            out.append((send.to, [msg_id, send.message.wire()]))
+        if trace is not None:
+            for event in effects.events:
+                self._trace_event(event)
+        for reply in effects.replies:
+            msg_id = self._message_id()
+            if trace is not None:
+                trace.event(self.id, "send", to=self._clerk_of.get(str(reply.to), str(reply.to)),
+                            id=msg_id, rpc="reply", bytes=0, msg=reply.message.trace())
+            out.append((reply.to, [msg_id, reply.message.wire()]))
+        if not out:
+            if need > self._durable:
+                self._start_flusher()
+            return
+        if need <= self._durable and not self._held:
+            self._release(out)
+            return
+        self._held.append((need, out))
+        self._start_flusher()
+
+    def _message_id(self) -> int:
+        # Unique per server across incarnations: traces of restarts merge without clashes.
+        self._next_id += 1
+        return (self.incarnation << 32) | self._next_id
+
+    def _start_flusher(self) -> None:
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush_loop())
+
+    async def _flush_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.storage.staged > self._durable:
+                began = time.perf_counter()
+                self._durable = await loop.run_in_executor(self._io, self.storage.flush)
+                self._flushes += 1
+                self._flush_seconds += time.perf_counter() - began
+                held = self._held
+                while held and held[0][0] <= self._durable:
+                    self._release(held.popleft()[1])
+        except OSError as error:
+            self.log(f"the disk failed: {error}; stopping")
+            self._fail(error)
+        finally:
+            self._flushing = False
+
+    def _release(self, out: list[tuple[Any, Any]]) -> None:
+        if self._trace_file is not None:
+            self._trace_file.flush()  # a send is in the file before its message can arrive
+        for to, payload in out:
+            if isinstance(to, int):
+                reason = self.faults.reason_out(to)
+                if reason is None:
+                    self._links[to].send(payload)
+                elif self._trace is not None:
+                    self._trace.event(self.id, "drop", **{"from": self.id}, to=to,
+                                      id=payload[0], reason=reason)
+            else:
+                conn = self._clients.get(to)
+                if conn is not None:
+                    conn.send(payload)
+
+    # ------------------------------------------------------------------ tracing
+    def _open_trace(self) -> None:
+        directory = self.settings.trace
+        if directory is None:
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"trace-s{self.id}-{self.incarnation}.jsonl"
+        self._trace_file = path.open("w", encoding="utf-8")
+        self._trace = TraceWriter(self._trace_file, clock=lambda: time.time_ns() // 1_000_000)
+        raft = self.settings.raft
+        self._trace.header("kv", {"servers": len(self.settings.cluster),
+                                  "maxraftstate": self.settings.maxraftstate,
+                                  "election_timeout_ms": list(raft.election_timeout_ms),
+                                  "heartbeat_ms": raft.heartbeat_ms}, None,
+                           generator="dscheck-net", node=self.id,
+                           incarnation=self.incarnation, clock="wall")
+
+    def _trace_event(self, event: Any) -> None:
+        trace = self._trace
+        assert trace is not None
+        if isinstance(event, Applied):
+            trace.event(self.id, "apply", kind="command", index=event.index, term=event.term,
+                        command=list(event.op), executed=event.outcome.executed,
+                        output=event.outcome.output)
+        elif isinstance(event, Installed):
+            trace.event(self.id, "apply", kind="snapshot", index=event.index, term=event.term)
+        elif isinstance(event, Compacted):
+            trace.event(self.id, "snapshot", index=event.index, bytes=event.size)
+
+    def _state(self) -> dict[str, Any]:
+        """The trace `state`, as the simulator's key/value servers write it (impl.kv.node)."""
+        state = self.core.raft.visible_state().to_json()
+        machine = self.core.machine
+        if self._digest[0] != machine.applied:
+            self._digest = (machine.applied, store_digest(machine.data))
+        kv: dict[str, Any] = {"applied": machine.applied, "keys": len(machine.data),
+                              "digest": self._digest[1]}
+        if sum(len(k) + len(v) for k, v in machine.data.items()) <= STORE_INLINE_BYTES:
+            kv["store"] = dict(sorted(machine.data.items()))
+        kv["dup"] = {str(clerk): seq for clerk, seq in sorted(machine.last_seq.items())}
+        state["kv"] = kv
+        return state
+
+
+def _stderr(text: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
+
+def serve(settings: ServerSettings, ready: Callable[[Address], None] | None = None) -> int:
+    """Run one server in this process until it is stopped; its exit status."""
+    status: int = run_loop(NetServer(settings).run(ready))
+    return status
+
+
+def run_loop(main: Any) -> Any:
+    """asyncio.run with uvloop's faster event loop when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
