@@ -45,6 +45,8 @@ class Model(Generic[S]):
 
     #: the spec's name ("raft", "mapreduce", ...), as `dscheck model-check NAME` takes it
     name: str = ""
+    #: what a counterexample is rebuilt and re-checked with, as the report names it
+    replayed_through: str = "the spec"
     invariants: Mapping[str, Callable[[S], bool]] = {}
     transition_invariants: Mapping[str, Callable[[S, S], bool]] = {}
     sometimes: Mapping[str, Callable[[S], bool]] = {}

@@ -105,7 +105,7 @@ def print_result(result: ModelCheckResult, console: Console) -> None:
                     f"       {name}: {_short(value)}", highlight=False, markup=False, soft_wrap=True
                 )
         console.print(
-            f"  (replayed through the spec: the last "
+            f"  (replayed through {model.replayed_through}: the last "
             f"{'step' if trace.invariant in replay.transition_invariants else 'state'} "
             f"violates {trace.invariant})"
         )

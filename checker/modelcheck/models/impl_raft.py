@@ -159,6 +159,7 @@ class ImplRaftModel(Model[Any]):
     symmetry: bool = True
 
     name = "impl-raft"
+    replayed_through = "the cores"
     index_label = "s"
     set_variables = frozenset({"network"})
     encoding_is_state = True
