@@ -26,11 +26,24 @@ def search_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> Any:
+        address = kwargs.pop("cluster")
+        resume = kwargs.pop("resume")
+        if resume is not None and not resume.is_dir():
+            raise BadInput("no such folder to resume from; expected a --checkpoint folder",
+                           str(resume))
         options = Options(
             max_depth=kwargs.pop("max_depth"),
             max_states=kwargs.pop("max_states"),
             time_limit=kwargs.pop("time_limit"),
             workers=kwargs.pop("workers"),
+            engine="ray" if kwargs.pop("ray") or address is not None else "local",
+            address=address,
+            batch_size=kwargs.pop("batch_size"),
+            spill_after=kwargs.pop("spill_after"),
+            checkpoint=kwargs.pop("checkpoint"),
+            checkpoint_every=kwargs.pop("checkpoint_every"),
+            resume=resume,
+            per_node=kwargs.pop("per_node"),
         )
         itf_path = kwargs["itf_path"]
         if itf_path is not None and not itf_path.parent.is_dir():
@@ -74,7 +87,60 @@ _OPTIONS = [
         type=click.IntRange(1, 64),
         default=1,
         show_default=True,
-        help="Processes exploring in parallel.",
+        help="Partitions exploring in parallel: processes on this machine, or Ray actors.",
+    ),
+    click.option(
+        "--ray",
+        is_flag=True,
+        help="Run the search on Ray actors (a local Ray started for the run, unless --cluster).",
+    ),
+    click.option(
+        "--cluster",
+        metavar="ADDRESS",
+        default=None,
+        help="Join the Ray cluster at HOST:PORT (its head node) and run the search there.",
+    ),
+    click.option(
+        "--batch-size",
+        type=click.IntRange(1, 1_000_000),
+        default=1000,
+        show_default=True,
+        help="States a Ray actor expands per call.",
+    ),
+    click.option(
+        "--spill-after",
+        type=click.IntRange(1),
+        default=None,
+        metavar="N",
+        help="Keep at most N seen states per partition in memory; spill the rest to disk "
+        "(--workers > 1 or --ray; needs numpy).",
+    ),
+    click.option(
+        "--checkpoint",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Write the frontier and seen-sets to this folder at level boundaries, and when "
+        "a bound cuts the search.",
+    ),
+    click.option(
+        "--checkpoint-every",
+        type=click.FloatRange(0),
+        default=300.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="Seconds between checkpoints (0: every level).",
+    ),
+    click.option(
+        "--resume",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Continue the search saved in this --checkpoint folder (same configuration).",
+    ),
+    click.option(
+        "--progress-per-node",
+        "per_node",
+        is_flag=True,
+        help="Show each node's share in the progress line and the report.",
     ),
     click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text."),
     click.option(

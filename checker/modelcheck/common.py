@@ -49,8 +49,10 @@ def finish(
     generated: int,
     depth: int,
     reached: dict[str, bool],
+    fingerprint: Callable[[Any], int] = hash,
 ) -> ModelCheckResult:
-    """Turn the search's end into a result: rebuild and replay the counterexample if any."""
+    """Turn the search's end into a result: rebuild and replay the counterexample if any
+    (`fingerprint` is the one the search stored states under)."""
     seconds = budget.elapsed()
     figures: dict[str, Any] = {
         "model": model,
@@ -65,7 +67,7 @@ def finish(
         while (up := parent_of(path[-1])) is not None:
             path.append(up)
         path.reverse()
-        trace = rebuild(model.replay_model(), path, violation)
+        trace = rebuild(model.replay_model(), path, violation, fingerprint)
         return ModelCheckResult(
             verdict=Verdict.VIOLATION,
             seconds=seconds,

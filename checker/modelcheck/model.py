@@ -26,6 +26,7 @@ the same, only faster): build a fresh one to time a run.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -56,6 +57,13 @@ class Model(Generic[S]):
     index_label: str = ""
     #: Variables whose value is a set, shown in a step as what was added and removed.
     set_variables: frozenset[str] = frozenset()
+    #: CPython's hash of an encoding is the same in every process (ints and tuples of them:
+    #: no strings, enums or None, whose hashes are seeded per process). Otherwise a search that
+    #: crosses processes or files fingerprints with a digest instead (`plain`).
+    hash_is_stable: bool = False
+    #: `owner` is the fingerprint (the default). A model with its own partition key cannot
+    #: have a checkpoint re-partitioned for another number of workers.
+    partitioned_by_fingerprint: bool = True
 
     # ---- the state space
 
@@ -110,6 +118,15 @@ class Model(Generic[S]):
         """The model a counterexample is rebuilt and re-checked with."""
         return self
 
+    def __reduce_ex__(self, protocol: Any) -> str | tuple[Any, ...]:
+        # A model built from a dataclass's fields (its configuration) travels as those fields
+        # and is built again where it lands (a Ray actor): its bound functions, closures and
+        # memo stay behind, and the copy has a memo of its own.
+        if dataclasses.is_dataclass(self):
+            fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+            return (_rebuild, (type(self), fields))
+        return super().__reduce_ex__(protocol)
+
     # ---- presentation
 
     def variables(self, state: S) -> dict[str, Any]:
@@ -133,6 +150,10 @@ class Model(Generic[S]):
     def labels(self) -> list[tuple[str, str]]:
         """Extra rows for the text report (name, value)."""
         return []
+
+
+def _rebuild(cls: type[Model[Any]], fields: dict[str, Any]) -> Model[Any]:
+    return cls(**fields)
 
 
 def fingerprint(encoding: Encoding) -> int:

@@ -9,15 +9,25 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from checker.modelcheck.result import ModelCheckResult, Progress
+from checker.modelcheck.result import ModelCheckResult, NodeProgress, Progress
 from checker.modelcheck.trace import changes, to_itf
 from checker.verdict import Verdict
 
 
 def progress_line(p: Progress) -> str:
-    return (
+    line = (
         f"model-check: {p.generated:,} states, {p.distinct:,} distinct, queue {p.queue:,}, "
         f"depth {p.depth}, {p.per_second:,.0f} distinct/s, {p.seconds:.0f} s"
+    )
+    for node in p.nodes:
+        line += f"\n  {node_line(node)}"
+    return line
+
+
+def node_line(node: NodeProgress) -> str:
+    return (
+        f"node {node.node}: {node.partitions} partition(s), {node.distinct:,} distinct, "
+        f"queue {node.queue:,}, {node.memory / 2**20:,.0f} MB peak resident"
     )
 
 
@@ -28,12 +38,20 @@ def to_json(result: ModelCheckResult) -> dict[str, Any]:
     out.update(
         {
             "workers": result.options.workers,
+            "search": result.options.engine,
             "distinct_states": result.distinct_states,
             "states_generated": result.states_generated,
             "depth": result.depth,
             "seconds": round(result.seconds, 3),
             "reason": result.reason,
             "sometimes": result.sometimes,
+            "resumed_at": result.resumed_at,
+            "nodes": [
+                {"node": n.node, "partitions": n.partitions, "distinct_states": n.distinct,
+                 "queue": n.queue, "peak_resident_bytes": n.memory,
+                 "cpu_seconds": round(n.cpu, 2)}
+                for n in result.nodes
+            ],
             "counterexample": None,
         }
     )
@@ -102,7 +120,15 @@ def print_result(result: ModelCheckResult, console: Console) -> None:
     table.add_row("depth", str(result.depth))
     rate = result.distinct_states / result.seconds if result.seconds > 0 else 0.0
     table.add_row("time", f"{result.seconds:.1f} s")
-    table.add_row("speed", f"{rate:,.0f} distinct states/s, {result.options.workers} worker(s)")
+    on_ray = ", on Ray" if result.options.engine == "ray" else ""
+    table.add_row(
+        "speed", f"{rate:,.0f} distinct states/s, {result.options.workers} worker(s){on_ray}"
+    )
+    if result.resumed_at is not None:
+        table.add_row("resumed", f"from a checkpoint at depth {result.resumed_at}")
+    if result.options.per_node:
+        for node in result.nodes:
+            table.add_row("node", node_line(node))
     for name, value in model.labels():
         table.add_row(name, value)
     for name, hit in result.sometimes.items():

@@ -9,6 +9,7 @@ it, and the violated property is evaluated again, by its definition, before it i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +32,14 @@ class ReplayError(AssertionError):
     a counterexample."""
 
 
-def rebuild(model: Model[Any], path: list[int], violation: Violation) -> Counterexample:
-    """Replay `path` (fingerprints from an initial state) and the violating step, if any."""
+def rebuild(
+    model: Model[Any],
+    path: list[int],
+    violation: Violation,
+    fingerprint: Callable[[Any], int] = fingerprint,
+) -> Counterexample:
+    """Replay `path` (fingerprints from an initial state, taken with `fingerprint`) and the
+    violating step, if any."""
 
     def fp(state: Any) -> int:
         return fingerprint(model.canonical(state))

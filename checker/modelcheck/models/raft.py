@@ -55,6 +55,10 @@ class RaftModel(Model[Any]):
     name = "raft"
     index_label = "s"
     set_variables = frozenset({"network"})
+    # Every engine encodes a state as tuples of ints and the specs' int-only entries and
+    # snapshots (a vote for nobody is -1, never None): `hash` is the same in every process
+    # (tests/modelcheck/test_distributed.py runs two interpreters with different seeds).
+    hash_is_stable = True
 
     def __post_init__(self) -> None:
         if self.semantics not in SEMANTICS:
@@ -134,6 +138,7 @@ class RaftModel(Model[Any]):
             canonical=partial(packed_tla.canonical, symmetry=symmetry),
             decode=_identity,
             encoding_is_state=True,
+            partitioned_by_fingerprint=False,
             _replay=readable,
             **properties,
         )
