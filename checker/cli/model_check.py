@@ -91,6 +91,7 @@ def raft_command(
     options: Options,
     as_json: bool,
     itf_path: Path | None,
+    html_path: Path | None,
 ) -> None:
     """Model-check the Raft spec (spec.raft, or raft.tla's semantics)."""
     if list_bugs:
@@ -104,7 +105,7 @@ def raft_command(
         model = RaftModel(config=config, semantics=semantics, engine=engine, symmetry=symmetry)
     except ValueError as error:
         raise BadInput(str(error)) from None
-    run_and_report(model, options, as_json, itf_path)
+    run_and_report(model, options, as_json, itf_path, html_path)
 
 
 @command.command(name="impl-raft")
@@ -121,7 +122,7 @@ def raft_command(
 @search_options
 def impl_raft_command(config: ImplRaftConfig, list_bugs: bool, symmetry: bool,
                       schedule_path: Path | None, trace_path: Path | None, options: Options,
-                      as_json: bool, itf_path: Path | None) -> None:
+                      as_json: bool, itf_path: Path | None, html_path: Path | None) -> None:
     """Model-check the Raft implementation itself: the simulator's cores (impl/raft/core.py),
     driven through their API by every interleaving within the bounds.
 
@@ -138,7 +139,7 @@ def impl_raft_command(config: ImplRaftConfig, list_bugs: bool, symmetry: bool,
         if path is not None and not path.resolve().parent.is_dir():
             raise BadInput("no such directory; expected an existing folder", str(path))
     model = ImplRaftModel(config=config, symmetry=symmetry)
-    run_and_report(model, options, as_json, itf_path,
+    run_and_report(model, options, as_json, itf_path, html_path,
                    after=partial(replay_counterexample, model, schedule_path, trace_path))
 
 
@@ -146,10 +147,11 @@ def impl_raft_command(config: ImplRaftConfig, list_bugs: bool, symmetry: bool,
 @mapreduce_job("--job-workers")
 @search_options
 def mapreduce_command(
-    model: MapReduceModel, options: Options, as_json: bool, itf_path: Path | None
+    model: MapReduceModel, options: Options, as_json: bool, itf_path: Path | None,
+    html_path: Path | None
 ) -> None:
     """Model-check the MapReduce coordinator's spec (spec.mapreduce) for one small job."""
-    run_and_report(model, options, as_json, itf_path)
+    run_and_report(model, options, as_json, itf_path, html_path)
 
 
 @command.command(name="kv")
@@ -157,7 +159,7 @@ def mapreduce_command(
 @click.option("--list-bugs", is_flag=True, help="List the fault flags and exit.")
 @search_options
 def kv_command(config: kv.Config, list_bugs: bool, options: Options, as_json: bool,
-               itf_path: Path | None) -> None:
+               itf_path: Path | None, html_path: Path | None) -> None:
     """Model-check the key/value service's spec (spec.kv): clerk calls executed exactly once
     on replicas of one committed log, with retries, restarts, snapshots, and ReadIndex reads.
 
@@ -171,7 +173,7 @@ def kv_command(config: kv.Config, list_bugs: bool, options: Options, as_json: bo
             for name, what in kv.BUGS.items():
                 click.echo(f"{name:24} {what}")
         sys.exit(0)
-    run_and_report(KVModel(config=config), options, as_json, itf_path)
+    run_and_report(KVModel(config=config), options, as_json, itf_path, html_path)
 
 
 @command.command(name="shardkv")
@@ -180,7 +182,7 @@ def kv_command(config: kv.Config, list_bugs: bool, options: Options, as_json: bo
 @search_options
 def shardkv_command(
     config: shardkv.Config, list_bugs: bool, options: Options, as_json: bool,
-    itf_path: Path | None
+    itf_path: Path | None, html_path: Path | None
 ) -> None:
     """Model-check the sharded KV spec (spec.shardkv): groups, configurations, migration.
 
@@ -194,7 +196,7 @@ def shardkv_command(
             for name, what in shardkv.BUGS.items():
                 click.echo(f"{name:24} {what}")
         sys.exit(0)
-    run_and_report(ShardKVModel(config=config), options, as_json, itf_path)
+    run_and_report(ShardKVModel(config=config), options, as_json, itf_path, html_path)
 
 
 @command.command(name="shardctrler")
@@ -209,11 +211,12 @@ def shardkv_command(
                    "rule (deal every shard afresh) that the checker must reject.")
 @search_options
 def shardctrler_command(gids: int, shards: int, moves: bool, rule: str, options: Options,
-                        as_json: bool, itf_path: Path | None) -> None:
+                        as_json: bool, itf_path: Path | None,
+                        html_path: Path | None) -> None:
     """Model-check the shard controller (spec.shardctrler): every Join/Leave/Move sequence.
 
     Checks on every rebalancing step that the result is balanced, moves the fewest shards, gives
     no shard to a group that already existed (joins) and moves no shard of a surviving group
     (leaves), both from a balanced configuration; and that a Move moves exactly its shard."""
     run_and_report(ShardCtrlerModel(gids=gids, shards=shards, moves=moves, rule=rule), options,
-                   as_json, itf_path)
+                   as_json, itf_path, html_path)

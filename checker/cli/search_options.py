@@ -21,8 +21,8 @@ from spec.errors import BadInput
 
 
 def search_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the search's options; the command receives `options: Options`, `as_json` and
-    `itf_path`."""
+    """Add the search's options; the command receives `options: Options`, `as_json`,
+    `itf_path` and `html_path`."""
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> Any:
@@ -49,6 +49,11 @@ def search_options(command: Callable[..., Any]) -> Callable[..., Any]:
         if itf_path is not None and not itf_path.parent.is_dir():
             raise BadInput(
                 "no such directory for --itf; expected an existing folder", str(itf_path)
+            )
+        html_path = kwargs["html_path"]
+        if html_path is not None and not html_path.parent.is_dir():
+            raise BadInput(
+                "no such directory for --html; expected an existing folder", str(html_path)
             )
         return command(options=options, **kwargs)
 
@@ -145,6 +150,14 @@ _OPTIONS = [
         default=None,
         help="Write the counterexample, if any, as ITF JSON to this file.",
     ),
+    click.option(
+        "--html",
+        "html_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write the counterexample, if any, as a self-contained page: a space-time "
+             "diagram, as check-trace --html draws a trace.",
+    ),
 ]
 
 
@@ -153,15 +166,23 @@ def run_and_report(
     options: Options,
     as_json: bool,
     itf_path: Path | None,
+    html_path: Path | None = None,
     after: Callable[[ModelCheckResult], dict[str, str]] | None = None,
 ) -> NoReturn:
-    """Search, print the result, write the ITF counterexample, exit with the verdict's status.
-    `after` (a model's own follow-up on the result, e.g. replaying a counterexample on the
-    simulator) returns named lines, printed after the report and added to the JSON."""
+    """Search, print the result, write the ITF counterexample (and its page), exit with the
+    verdict's status. `after` (a model's own follow-up on the result, e.g. replaying a
+    counterexample on the simulator) returns named lines, printed after the report and added
+    to the JSON."""
     result = _run(model, options)
     if itf_path is not None and result.counterexample is not None:
         itf = to_itf(model.replay_model(), result.counterexample)
         write_output(itf_path, json.dumps(itf, indent=1), "the counterexample")
+    if html_path is not None and result.counterexample is not None:
+        from checker.validation.html_counterexample import counterexample_page
+
+        title = f"model-check: {result.counterexample.invariant} violated"
+        page = counterexample_page(result.counterexample, title)
+        write_output(html_path, page, "the counterexample page")
     notes = after(result) if after is not None else {}
     if as_json:
         click.echo(json.dumps({**json.loads(dumps(result)), **notes}) if notes else dumps(result))

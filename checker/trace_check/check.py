@@ -35,6 +35,7 @@ the clerks' calls (`checker.trace_check.kv`), into the same report.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ from checker.invariants import CONCRETE, LEADER_APPEND_ONLY, TRACEABLE, Concrete
 from checker.trace_check.kv import KvJudge
 from checker.trace_check.reader import (
     STATE_EVENTS,
+    Event,
+    Header,
     crashed_rec,
     format_rules,
     initial_rec,
@@ -214,9 +217,12 @@ def _instances_with(scope: str, me: int, n: int) -> list[tuple[int, ...]]:
     raise AssertionError(scope)  # pragma: no cover
 
 
-def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
+def check_trace(path: Path, *, max_violations: int = 10,
+                observe: Callable[[Header], Callable[[Event], None]] | None = None
+                ) -> TraceResult:
     """Check every state of the Raft, kv, shardctrler or shardkv trace at `path`; BadInput if
-    it is not one."""
+    it is not one. `observe(header)`, when given, returns a function that sees every event of
+    the same pass (trace validation, checker.validation, rides along this way)."""
     name = str(path)
     start = time.perf_counter()
     try:
@@ -238,8 +244,11 @@ def check_trace(path: Path, *, max_violations: int = 10) -> TraceResult:
             judge = KvJudge(name, checker._report) if header.system == "kv" else None
             events = 0
             raw: list[object] = [None] * header.servers  # each server's last `state` object
+            feed = observe(header) if observe is not None else None
             for ev in read_events(stream, name, header):
                 events += 1
+                if feed is not None:
+                    feed(ev)
                 if not isinstance(ev.node, int):
                     if judge is not None and ev.event == "invoke":
                         judge.invoke(ev.record, ev.line)

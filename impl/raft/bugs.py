@@ -13,10 +13,11 @@ What each mistake looks like, and what catches it, is measured by
 (`dscheck check-trace`) catches every one on the lab's scenarios; invariant checking alone
 catches some; the lab's own checks catch others.
 
-Each mixin wraps or replaces one method of the core and names it; `tests/validation`
-checks, for every flag, that the core it builds behaves differently from the correct one in
-a scenario driven by hand, so that a rename in the core cannot turn a flag into a silent
-no-op.
+Each mixin wraps or replaces one method of the core and names it;
+`tests/validation/test_fault_flags.py` checks, for every flag, that trace validation catches
+the core it builds on a lab scenario under a default seed, while the correct core's traces of
+every scenario validate (`test_scenario_traces.py`), so that a rename in the core cannot turn
+a flag into a silent no-op.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from impl.raft.core import RaftConfig, RaftCore, Role
-from impl.raft.effects import ApplyCommand, Effects, HardState
+from impl.raft.core import HEARTBEAT, RaftConfig, RaftCore, Role
+from impl.raft.effects import ApplyCommand, Effects, HardState, Send
 from impl.raft.messages import AppendEntries, AppendEntriesReply, RequestVote
 
 
@@ -133,10 +134,26 @@ class _CommitPastHeld(_FollowerCommit):
 
 
 class _CommitToLastIndex(_FollowerCommit):
-    """commit-to-last-index: min(leader_commit, the follower's last index)."""
+    """commit-to-last-index: min(leader_commit, the follower's last index).
+
+    The student code this form comes from sends heartbeats without entries, and so does a
+    leader with this flag (an empty AppendEntries to each follower before the usual ones):
+    our own batches start at a follower's first unmatched entry and cut a stale tail at
+    once, so without an empty heartbeat the mistake has no message to show on."""
 
     def _commit_bound(self, m: AppendEntries) -> int:
         return min(m.leader_commit, self.last_index)
+
+    def timeout(self, name: str) -> Effects:
+        if name == HEARTBEAT and self.role is Role.LEADER:
+            for peer in self.others:
+                prev = self._next_index[peer] - 1
+                if prev >= self.snapshot_index:
+                    self._out.messages.append(Send(to=peer, message=AppendEntries(
+                        term=self.term, leader=self.id, prev_index=prev,
+                        prev_term=self._term_at(prev), entries=(),
+                        leader_commit=self.commit_index)))
+        return super().timeout(name)
 
 
 class _SnapshotOffByOne(RaftCore):

@@ -25,7 +25,7 @@ from typing import Any
 from impl.raft.bugs import core_class
 from impl.raft.core import RaftConfig, RaftCore, StartResult
 from impl.raft.effects import ApplyCommand, ApplyMsg, ApplySnapshot, Effects, SetTimer
-from impl.raft.messages import Command, Message
+from impl.raft.messages import Command, Entry, Message
 from impl.raft.persister import Persister
 from impl.sim.loop import EventLoop
 from impl.sim.network import LabNetwork
@@ -66,13 +66,16 @@ class RaftNode:
         self.core = core(node_id, peers, config, restored=persister.restore(),
                          snapshot=persister.read_snapshot())
         self.timers = Timers(self.loop, self._on_timer)
+        self._log_form = _LogForms()  # the trace forms of the state's log and the persisted one
+        self._persist_form = _LogForms()
         self._pending: deque[Effects] = deque()
         self._busy = False
         if attach:
             network.attach(node_id, self)
         effects = self.core.boot()
         if self.trace.enabled:
-            self.trace.event(node_id, "restart", state=self._state(), **_persisted(effects))
+            self.trace.event(node_id, "restart", state=self._state(),
+                             **_persisted(effects, self._persist_form))
         self._carry_out(effects)
 
     # -- the lab's API -----------------------------------------------------------------
@@ -85,7 +88,7 @@ class RaftNode:
             self.trace.event(self.id, "return", client=self._client, call=call,
                              output={"index": result.index, "term": result.term,
                                      "is_leader": result.is_leader}, state=self._state(),
-                             **_persisted(effects))
+                             **_persisted(effects, self._persist_form))
         self._carry_out(effects)
         return result
 
@@ -99,7 +102,7 @@ class RaftNode:
         effects = self.core.snapshot(index, data)
         if self.trace.enabled:
             self.trace.event(self.id, "return", client=self._client, call=call, output=None,
-                             state=self._state(), **_persisted(effects))
+                             state=self._state(), **_persisted(effects, self._persist_form))
         self._carry_out(effects)
 
     def kill(self) -> None:
@@ -118,7 +121,7 @@ class RaftNode:
         effects = self.core.step(src, message)
         if self.trace.enabled:
             self.trace.event(self.id, "receive", **{"from": src}, id=msg_id, msg=message.trace(),
-                             state=self._state(), **_persisted(effects))
+                             state=self._state(), **_persisted(effects, self._persist_form))
         self._carry_out(effects)
 
     def _on_timer(self, name: str) -> None:
@@ -127,7 +130,7 @@ class RaftNode:
         effects = self.core.timeout(name)
         if self.trace.enabled:
             self.trace.event(self.id, "timer", timer=name, state=self._state(),
-                             **_persisted(effects))
+                             **_persisted(effects, self._persist_form))
         self._carry_out(effects)
 
     # -- carrying out effects, in the core's order ---------------------------------------
@@ -165,7 +168,15 @@ class RaftNode:
 
     # -- tracing -----------------------------------------------------------------------
     def _state(self) -> dict[str, object]:
-        return self.core.visible_state().to_json()
+        """The core's `visible_state().to_json()` (tests hold the two equal), with the log's
+        trace form kept between steps: a long log converted again on every step costs more
+        than the step (a lab churn run's trace repeats 2,700-entry logs 27,000 times)."""
+        core = self.core
+        self._log_form.update(core.hard_state().log)
+        return {"term": core.term, "voted_for": core.voted_for, "role": core.role.value,
+                "log": self._log_form.pairs, "snapshot_index": core.snapshot_index,
+                "snapshot_term": core.snapshot_term, "commit_index": core.commit_index,
+                "last_applied": core.last_applied}
 
     def _invoke(self, op: dict[str, Any]) -> int:
         if not self.trace.enabled:
@@ -182,7 +193,39 @@ class RaftNode:
             self.trace.event(self.id, "apply", kind="snapshot", index=msg.index, term=msg.term)
 
 
-def _persisted(effects: Effects) -> dict[str, object]:
+class _LogForms:
+    """The trace forms of one server's log — entries as `[index, term]` pairs, and as runs
+    `[first index, term, count]` — kept from one step to the next. A log mostly grows at its
+    end, so the forms of the prefix the log still holds (equal by value, checked each time)
+    are reused and only the rest is converted. The lists handed out are new each time an
+    entry changes and are never changed afterwards."""
+
+    def __init__(self) -> None:
+        self.entries: tuple[Entry, ...] = ()
+        self.pairs: list[list[int]] = []
+        self.runs: list[list[int]] = []
+
+    def update(self, entries: tuple[Entry, ...]) -> None:
+        keep = len(self.entries)
+        if keep > len(entries) or entries[:keep] != self.entries:
+            keep = 0  # cut or rewritten (rare): convert the whole log again
+        if keep == len(entries) == len(self.entries):
+            return
+        pairs = self.pairs[:keep]
+        # keep is 0 or the whole previous log, whose runs it reuses; the last run may grow,
+        # so it is copied.
+        runs = [*self.runs[:-1], list(self.runs[-1])] if keep else []
+        for entry in entries[keep:]:
+            pairs.append([entry.index, entry.term])
+            last = runs[-1] if runs else None
+            if last is not None and last[1] == entry.term and last[0] + last[2] == entry.index:
+                last[2] += 1
+            else:
+                runs.append([entry.index, entry.term, 1])
+        self.entries, self.pairs, self.runs = entries, pairs, runs
+
+
+def _persisted(effects: Effects, forms: _LogForms) -> dict[str, object]:
     """The `persist` key of a step's trace line: what the step makes durable, before any of
     its messages is sent (traces/README.md, "Persistence"); no key when it persists nothing.
     The log is written as runs `[first index, term, count]` of consecutive indexes of one
@@ -190,15 +233,9 @@ def _persisted(effects: Effects) -> dict[str, object]:
     if effects.persist is None:
         return {}
     hard = effects.persist.state
-    runs: list[list[int]] = []
-    for entry in hard.log:
-        last = runs[-1] if runs else None
-        if last is not None and last[1] == entry.term and last[0] + last[2] == entry.index:
-            last[2] += 1
-        else:
-            runs.append([entry.index, entry.term, 1])
+    forms.update(hard.log)
     record: dict[str, object] = {"term": hard.term, "voted_for": hard.voted_for,
-                                 "log_runs": runs, "snapshot_index": hard.snapshot_index,
+                                 "log_runs": forms.runs, "snapshot_index": hard.snapshot_index,
                                  "snapshot_term": hard.snapshot_term}
     if effects.persist.snapshot is not None:
         record["snapshot_bytes"] = len(effects.persist.snapshot)

@@ -15,7 +15,7 @@ import pytest
 
 from checker.cli.main import main
 from checker.demo import run as demo_run
-from impl.raft import core
+from impl.raft.node import RaftNode
 from impl.shardkv.scenarios import chaos as shard_chaos
 from spec.raft import Config
 from tests.broken_cores import raising_at_match
@@ -222,15 +222,15 @@ def test_a_core_exception_is_reported_and_its_trace_still_judged(
 def visible_log_indexes_corrupted(monkeypatch: pytest.MonkeyPatch) -> None:
     """A core that reports its log one index off once it holds ten entries: the lab's checks
     see nothing (they read what is applied), the trace shows it."""
-    original = core.VisibleState.to_json
+    original = RaftNode._state  # what a server's trace line records of its core's state
 
-    def corrupted(self: core.VisibleState) -> dict[str, Any]:
+    def corrupted(self: RaftNode) -> dict[str, Any]:
         state = original(self)
         if len(state["log"]) >= 10:  # type: ignore[arg-type]
-            state["log"] = [[index + 1, term] for index, term in state["log"]]  # type: ignore[attr-defined]
+            state = {**state, "log": [[index + 1, term] for index, term in state["log"]]}  # type: ignore[attr-defined]
         return state
 
-    monkeypatch.setattr(core.VisibleState, "to_json", corrupted)
+    monkeypatch.setattr(RaftNode, "_state", corrupted)
 
 
 def test_corrupt_log_indexes_are_a_trace_violation_not_bad_input(
