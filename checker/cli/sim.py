@@ -11,26 +11,23 @@ names it, and the trace up to it is kept, for `dscheck check-trace` to judge.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
 from checker.cli import sim_schedule
+from checker.cli.sim_common import recording
 from checker.cli.sim_kv import kv
 from checker.cli.sim_shard import shardctrler, shardkv
 from checker.files import write_output
 from checker.verdict import Verdict
-from impl.files import open_atomically
 from impl.raft.bugs import BUGS, check_bugs
 from impl.raft.labtester import RaftTester
 from impl.raft.scenarios import SCENARIOS, Scenario, find
 from impl.raft.scenarios.chaos import SimRun, simulate
-from impl.trace import TraceWriter
 from spec.errors import BadInput
 
 
@@ -114,7 +111,7 @@ def raft(ctx: click.Context, scenario_name: str | None, seed: int, servers: int 
 def _run_and_print(scenario: Scenario | None, label: str, args: dict[str, Any],
                    trace_path: Path | None, schedule_out: Path | None, as_json: bool) -> None:
     record: list[dict[str, Any]] | None = [] if schedule_out is not None else None
-    with _recording(trace_path) as trace:
+    with recording(trace_path) as trace:
         # `simulate` returns whatever the implementation does (a fault is a finding), so the
         # trace is renamed into place whole, up to the fault; only an interrupt discards it.
         run = simulate(scenario=scenario, trace=trace, record=record, **args)
@@ -138,7 +135,7 @@ def _replay(ctx: click.Context, path: Path, schedule_out: Path | None,
     if schedule.kind == "faults":
         _run_and_print(None, f"schedule {path}", sim_schedule.run_args(schedule), trace_path,
                        None, as_json)
-    with _recording(trace_path) as trace:
+    with recording(trace_path) as trace:
         summary = sim_schedule.play(schedule, trace)
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
@@ -169,19 +166,6 @@ def _resolve(name: str | None, servers: int | None, unreliable: bool | None,
         raise BadInput("--snapshots/--no-snapshots: for the random schedule; a scenario fixes "
                        "its applier")
     return scenario
-
-
-@contextlib.contextmanager
-def _recording(path: Path | None) -> Iterator[TraceWriter]:
-    """A trace writer for the run: to `path` atomically, or disabled when there is none."""
-    if path is None:
-        yield TraceWriter.disabled()
-        return
-    directory = path.resolve().parent
-    if not directory.is_dir():
-        raise BadInput(f"--trace: directory {directory} does not exist", path=str(path))
-    with open_atomically(path) as stream:
-        yield TraceWriter(stream)
 
 
 def _summary(run: SimRun, label: str, seed: int, verdict: Verdict,

@@ -13,31 +13,21 @@ linearizable, 3 if linearizability could not be decided, else 0.
 
 from __future__ import annotations
 
-import contextlib
-import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
+from checker.cli.sim_common import check_paths, finish, fixed_by_scenario, maxraftstate, recording
 from checker.kv_audit import Audit, audit
-from checker.linearizability import render_text
 from checker.verdict import Verdict
-from impl.files import open_atomically, write_atomically
+from impl.files import write_atomically
 from impl.kv.scenarios import SCENARIOS, Scenario, find
 from impl.kv.scenarios.chaos import SimRun, simulate
-from impl.trace import TraceWriter
 from spec.errors import BadInput
 
 _RANDOM_ONLY = ("--servers", "--clients", "--unreliable/--reliable", "--partitions",
                 "--crashes", "--maxraftstate", "--duration")
-
-
-def _maxraftstate(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
-    if value is not None and value != -1 and value < 1:
-        raise click.BadParameter(f"{value} bytes: must be -1 (never snapshot) or at least 1")
-    return value
 
 
 @click.command(name="kv")
@@ -57,7 +47,7 @@ def _maxraftstate(_ctx: click.Context, _param: click.Parameter, value: int | Non
                    "[default: on].")
 @click.option("--crashes/--no-crashes", default=None,
               help="Random schedule: crash and restart servers now and then  [default: on].")
-@click.option("--maxraftstate", type=int, default=None, callback=_maxraftstate,
+@click.option("--maxraftstate", type=int, default=None, callback=maxraftstate,
               help="Random schedule: snapshot when Raft's state approaches this many bytes; "
                    "-1 never  [default: -1].")
 @click.option("--duration", type=click.FloatRange(min=0.0, max=3600.0), default=None,
@@ -92,11 +82,8 @@ def kv(scenario_name: str | None, seed: int, servers: int | None, clients: int |
         return
     given = (servers, clients, unreliable, partitions, crashes, maxraftstate, duration)
     scenario = _resolve(scenario_name, given)
-    for option, path in (("--trace", trace_path), ("--history", history_path)):
-        if path is not None and not path.resolve().parent.is_dir():
-            raise BadInput(f"{option}: directory {path.resolve().parent} does not exist",
-                           path=str(path))
-    with _recording(trace_path) as trace:
+    check_paths(("--trace", trace_path), ("--history", history_path))
+    with recording(trace_path) as trace:
         # A fault of the implementation is a finding (impl.sim.faults): the trace up to it
         # is renamed into place whole; only an interrupt discards it.
         run = simulate(seed=seed, scenario=scenario, servers=servers or 5,
@@ -113,13 +100,7 @@ def kv(scenario_name: str | None, seed: int, servers: int | None, clients: int |
     lab = Verdict.VIOLATION if run.failure else Verdict.OK
     verdict = Verdict.worst([lab, result.verdict])
     summary = _summary(run, scenario, seed, result, verdict, trace_path, history_path)
-    if as_json:
-        click.echo(json.dumps(summary, sort_keys=True))
-    else:
-        _print(summary)
-        if result.verdict is Verdict.VIOLATION:
-            click.echo(render_text(result.result))
-    raise click.exceptions.Exit(verdict.exit_status)
+    finish(summary, as_json, lambda: _print(summary), result, verdict)
 
 
 def _resolve(name: str | None, given: tuple[Any, ...]) -> Scenario | None:
@@ -129,21 +110,8 @@ def _resolve(name: str | None, given: tuple[Any, ...]) -> Scenario | None:
     if scenario is None:
         raise BadInput(f"--scenario: no key/value scenario named {name!r} "
                        "(expected a name from 'dscheck sim kv --scenario list')")
-    for option, value in zip(_RANDOM_ONLY, given, strict=True):
-        if value is not None:
-            raise BadInput(f"{option}: for the random schedule; scenario {scenario.name} "
-                           "fixes its own setting")
+    fixed_by_scenario(scenario.name, tuple(zip(_RANDOM_ONLY, given, strict=True)))
     return scenario
-
-
-@contextlib.contextmanager
-def _recording(path: Path | None) -> Iterator[TraceWriter]:
-    """A trace writer for the run: to `path` atomically, or disabled when there is none."""
-    if path is None:
-        yield TraceWriter.disabled()
-        return
-    with open_atomically(path) as stream:
-        yield TraceWriter(stream)
 
 
 def _summary(run: SimRun, scenario: Scenario | None, seed: int, result: Audit,

@@ -22,15 +22,13 @@ linearizability could not be decided, else 0.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from checker.cli.sim_kv import _maxraftstate, _recording
+from checker.cli.sim_common import check_paths, finish, fixed_by_scenario, maxraftstate, recording
 from checker.kv_audit import audit
-from checker.linearizability import render_text
 from checker.shardctrler.audit import audit as ctrl_audit
 from checker.verdict import Verdict
 from impl.files import write_atomically
@@ -45,13 +43,6 @@ from spec.errors import BadInput
 _RANDOM_ONLY = ("--servers", "--clients", "--unreliable/--reliable",
                 "--reconfigure/--no-reconfigure", "--crashes/--no-crashes", "--maxraftstate",
                 "--duration")
-
-
-def _check_paths(*paths: tuple[str, Path | None]) -> None:
-    for option, path in paths:
-        if path is not None and not path.resolve().parent.is_dir():
-            raise BadInput(f"{option}: directory {path.resolve().parent} does not exist",
-                           path=str(path))
 
 
 @click.command(name="shardkv")
@@ -70,7 +61,7 @@ def _check_paths(*paths: tuple[str, Path | None]) -> None:
 @click.option("--crashes/--no-crashes", default=None,
               help="Random schedule: servers and whole groups crash and restart  "
                    "[default: on].")
-@click.option("--maxraftstate", type=int, default=None, callback=_maxraftstate,
+@click.option("--maxraftstate", type=int, default=None, callback=maxraftstate,
               help="Random schedule: snapshot when Raft's state approaches this many bytes; "
                    "-1 never  [default: -1].")
 @click.option("--duration", type=click.FloatRange(min=0.0, max=3600.0), default=None,
@@ -105,8 +96,8 @@ def shardkv(scenario_name: str | None, seed: int, servers: int | None, clients: 
         return
     given = (servers, clients, unreliable, reconfigure, crashes, maxraftstate, duration)
     scenario = _resolve(scenario_name, given)
-    _check_paths(("--trace", trace_path), ("--history", history_path))
-    with _recording(trace_path) as trace:
+    check_paths(("--trace", trace_path), ("--history", history_path))
+    with recording(trace_path) as trace:
         # A fault of the implementation is a finding (impl.sim.faults): the trace up to it
         # is renamed into place whole; only an interrupt discards it.
         run = simulate(seed=seed, scenario=scenario, servers=servers or 3,
@@ -126,13 +117,7 @@ def shardkv(scenario_name: str | None, seed: int, servers: int | None, clients: 
     lossy = scenario.unreliable if scenario is not None else bool(unreliable)
     summary = _summary(run, label, seed, bugs, lossy, result, verdict, trace_path,
                        history_path)
-    if as_json:
-        click.echo(json.dumps(summary, sort_keys=True))
-    else:
-        _print(summary)
-        if result.verdict is Verdict.VIOLATION:
-            click.echo(render_text(result.result))
-    raise click.exceptions.Exit(verdict.exit_status)
+    finish(summary, as_json, lambda: _print(summary), result, verdict)
 
 
 def _resolve(name: str | None, given: tuple[Any, ...]) -> Scenario | None:
@@ -142,10 +127,7 @@ def _resolve(name: str | None, given: tuple[Any, ...]) -> Scenario | None:
     if scenario is None:
         raise BadInput(f"--scenario: no shardkv test named {name!r} "
                        "(expected a name from 'dscheck sim shardkv --scenario list')")
-    for option, value in zip(_RANDOM_ONLY, given, strict=True):
-        if value is not None:
-            raise BadInput(f"{option}: for the random schedule; scenario {scenario.name} "
-                           "fixes its own setting")
+    fixed_by_scenario(scenario.name, tuple(zip(_RANDOM_ONLY, given, strict=True)))
     return scenario
 
 
@@ -272,14 +254,11 @@ def shardctrler(scenario_name: str | None, seed: int, servers: int | None,
         if scenario is None:
             raise BadInput(f"--scenario: no 4A sub-test named {scenario_name!r} (expected a "
                            "name from 'dscheck sim shardctrler --scenario list')")
-        for option, value in zip(("--servers", "--clients", "--crashes/--no-crashes",
-                                  "--duration"), (servers, clients, crashes, duration),
-                                 strict=True):
-            if value is not None:
-                raise BadInput(f"{option}: for the random schedule; scenario {scenario.name} "
-                               "fixes its own setting")
-    _check_paths(("--trace", trace_path))
-    with _recording(trace_path) as trace:
+        fixed_by_scenario(scenario.name, (("--servers", servers), ("--clients", clients),
+                                          ("--crashes/--no-crashes", crashes),
+                                          ("--duration", duration)))
+    check_paths(("--trace", trace_path))
+    with recording(trace_path) as trace:
         run = ctrl_chaos.simulate(seed=seed, scenario=scenario, servers=servers or 3,
                                   clients=clients or 5, crashes=crashes is not False,
                                   duration_ms=round((10.0 if duration is None else duration)
@@ -307,23 +286,21 @@ def shardctrler(scenario_name: str | None, seed: int, servers: int | None,
         "verdict": verdict.value,
         "trace": str(trace_path) if trace_path is not None else None,
     }
-    if as_json:
-        click.echo(json.dumps(summary, sort_keys=True))
-    else:
-        from rich.console import Console
+    finish(summary, as_json, lambda: _print_ctrl(summary, trace_path), result, verdict)
 
-        console = Console(highlight=False, soft_wrap=True)
-        console.print(f"[bold]shardctrler[/bold] · {summary['scenario']} · seed {seed} · "
-                      f"{cfg.n} servers · {summary['virtual_seconds']:.1f} s virtual in "
-                      f"{summary['wall_seconds']:.2f} s wall")
-        for line in summary["pass_lines"]:
-            console.print(f"  {line}")
-        console.print(f"calls: {summary['calls']} ({summary['refused']} refused as invalid) · "
-                      f"configurations: {summary['configurations']} · RPCs: {summary['rpcs']}")
-        _print_lin(console, summary["linearizability"], "the controller's order")
-        if trace_path is not None:
-            console.print(f"trace: {trace_path}")
-        _print_verdict(console, summary)
-        if result.verdict is Verdict.VIOLATION:
-            click.echo(render_text(result.result))
-    raise click.exceptions.Exit(verdict.exit_status)
+
+def _print_ctrl(summary: dict[str, Any], trace_path: Path | None) -> None:
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"[bold]shardctrler[/bold] · {summary['scenario']} · seed {summary['seed']} · "
+                  f"{summary['servers']} servers · {summary['virtual_seconds']:.1f} s virtual in "
+                  f"{summary['wall_seconds']:.2f} s wall")
+    for line in summary["pass_lines"]:
+        console.print(f"  {line}")
+    console.print(f"calls: {summary['calls']} ({summary['refused']} refused as invalid) · "
+                  f"configurations: {summary['configurations']} · RPCs: {summary['rpcs']}")
+    _print_lin(console, summary["linearizability"], "the controller's order")
+    if trace_path is not None:
+        console.print(f"trace: {trace_path}")
+    _print_verdict(console, summary)
