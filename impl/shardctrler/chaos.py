@@ -20,7 +20,7 @@ from impl.kv.labtester import Summary
 from impl.kv.tasks import KvTask, spawn
 from impl.shardctrler.labtester import CtrlTester, CtrlTestFailure
 from impl.shardctrler.scenarios import Scenario
-from impl.sim.faults import Fault
+from impl.sim.faults import Fault, run_judged
 from impl.trace import TraceWriter
 from spec.shardctrler import NSHARDS
 
@@ -103,14 +103,5 @@ def simulate(*, seed: int, scenario: Scenario | None = None, servers: int = 3,
         cfg = CtrlTester(servers, seed=seed, trace=trace, scenario="random")
         task = random_calls(cfg, clients, duration_ms, crashes)
     started = time.perf_counter()
-    failure: str | None = None
-    fault: Fault | None = None
-    summaries: list[Summary] = []
-    try:
-        summaries = cfg.run(task)
-    except CtrlTestFailure as error:
-        failure = str(error)
-    except Exception as error:  # a broken core is a finding, not a crash (impl.sim.faults)
-        fault = cfg.fault(error)
-        failure = fault.describe()
-    return SimRun(cfg, tuple(summaries), failure, time.perf_counter() - started, fault)
+    summaries, failure, fault = run_judged(lambda: cfg.run(task), CtrlTestFailure, cfg.fault)
+    return SimRun(cfg, tuple(summaries or ()), failure, time.perf_counter() - started, fault)

@@ -17,11 +17,14 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from impl.sim.loop import EventLoop, Flooded, Runaway, Stalled
 from impl.trace import Node, TraceWriter
 
 _ROOT = Path(__file__).resolve().parents[2]
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,20 @@ def fault_of(error: BaseException, loop: EventLoop, trace: TraceWriter,
     event = trace.seq + 1 if traced else loop.events_run
     return Fault(kind, text, loop.now, event, traced, node, None if isinstance(error, Runaway)
                  else where)
+
+
+def run_judged(run: Callable[[], R], lab_failure: type[Exception],
+               fault: Callable[[Exception], Fault]) -> tuple[R | None, str | None, Fault | None]:
+    """Run a scenario's task: (its result, None, None) when every check held; (None, the
+    message, None) when a lab check failed; (None, the fault's description, the fault) when
+    the implementation raised — a broken core is a finding, not a crash of the simulator."""
+    try:
+        return run(), None, None
+    except lab_failure as error:
+        return None, str(error), None
+    except Exception as error:
+        found = fault(error)
+        return None, found.describe(), found
 
 
 def _shown(filename: str) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from impl.kv.labtester import ELECTION_TIMEOUT_MS, KVTester, KVTestFailure, Summary
 from impl.kv.scenarios.generic import client_loop
 from impl.kv.tasks import KvTask, spawn
-from impl.sim.faults import Fault
+from impl.sim.faults import Fault, run_judged
 from impl.trace import TraceWriter
 
 if TYPE_CHECKING:
@@ -103,16 +103,7 @@ def simulate(
                        trace=trace, scenario="random", read_index=read_index)
         task = random_faults(cfg, clients, duration_ms, partitions, crashes)
     started = time.perf_counter()
-    failure: str | None = None
-    fault: Fault | None = None
-    summaries: list[Summary] = []
-    try:
-        summaries = cfg.run(task)
-    except KVTestFailure as error:
-        failure = str(error)
-    except Exception as error:  # a broken core is a finding, not a crash (impl.sim.faults)
-        fault = cfg.fault(error)
-        failure = fault.describe()
+    summaries, failure, fault = run_judged(lambda: cfg.run(task), KVTestFailure, cfg.fault)
     settled, unknown = cfg.settle()
-    return SimRun(cfg, tuple(summaries), failure, settled, unknown,
+    return SimRun(cfg, tuple(summaries or ()), failure, settled, unknown,
                   time.perf_counter() - started, fault)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from impl.raft.labtester import ELECTION_TIMEOUT_MS, RaftTester, RaftTestFailure
 from impl.raft.scenarios.part2b import rand_int
 from impl.raft.scenarios.part2c import _churn_client
-from impl.sim.faults import Fault
+from impl.sim.faults import Fault, run_judged
 from impl.sim.loop import Task, TaskHandle
 from impl.trace import TraceWriter
 
@@ -193,13 +193,5 @@ def simulate(
         task = (random_faults(cfg, duration_ms, record) if faults is None
                 else scheduled_faults(cfg, duration_ms, faults))
     started = time.perf_counter()
-    failure: str | None = None
-    fault: Fault | None = None
-    try:
-        cfg.run(task)
-    except RaftTestFailure as error:
-        failure = str(error)
-    except Exception as error:  # a broken core is a finding, not a crash (impl.sim.faults)
-        fault = cfg.fault(error)
-        failure = fault.describe()
+    _, failure, fault = run_judged(lambda: cfg.run(task), RaftTestFailure, cfg.fault)
     return SimRun(cfg, failure, time.perf_counter() - started, fault)

@@ -23,7 +23,7 @@ from impl.kv.tasks import KvTask, spawn
 from impl.shardkv.labtester import ShardTester, ShardTestFailure
 from impl.shardkv.scenarios import Scenario
 from impl.shardkv.scenarios.lab import randstring
-from impl.sim.faults import Fault
+from impl.sim.faults import Fault, run_judged
 from impl.trace import TraceWriter
 
 SETTLE_MS = 2000
@@ -130,16 +130,7 @@ def simulate(
         # The schedule's own length, and as long again as the lab's budget to finish.
         budget = duration_ms + TEST_BUDGET_MS
     started = time.perf_counter()
-    failure: str | None = None
-    fault: Fault | None = None
-    summaries: list[Summary] = []
-    try:
-        summaries = cfg.run(task, budget)
-    except ShardTestFailure as error:
-        failure = str(error)
-    except Exception as error:  # a broken core is a finding, not a crash (impl.sim.faults)
-        fault = cfg.fault(error)
-        failure = fault.describe()
+    summaries, failure, fault = run_judged(lambda: cfg.run(task, budget), ShardTestFailure, cfg.fault)
     settled, unknown = cfg.settle()
-    return SimRun(cfg, tuple(summaries), failure, settled, unknown,
+    return SimRun(cfg, tuple(summaries or ()), failure, settled, unknown,
                   time.perf_counter() - started, fault)
