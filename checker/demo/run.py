@@ -38,13 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.demo.kv import kv_linearizability, kv_trace_invariants, kv_trace_path, simulate_kv
-from checker.demo.shardkv import (
-    shardkv_linearizability,
-    shardkv_trace_invariants,
-    shardkv_trace_path,
-    simulate_shardkv,
-)
+from checker.demo.judges import kv_linearizability, trace_invariants
+from checker.demo.kv import kv_trace_path, simulate_kv
+from checker.demo.shardkv import shardkv_trace_path, simulate_shardkv
 from checker.demo.stage import Stage as Stage  # re-exported: the stages' type lived here
 from checker.linearizability import check as check_linearizable
 from checker.linearizability.formats import load
@@ -109,9 +105,9 @@ def run_demo(settings: DemoSettings, announce: Callable[[str], None]) -> list[St
         announce(f"simulating {settings.servers} key/value servers under faults (seed {seed})")
         stages.append(simulate_kv(settings, seed, kv_path))
         announce("checking every state of the kv trace against the Raft and KV invariants")
-        stages.append(kv_trace_invariants(kv_path, seed))
+        stages.append(trace_invariants("kv trace invariants", kv_path, seed, "Raft and KV"))
         announce("auditing the clerks' history, read from the kv trace, for linearizability")
-        stage, result = kv_linearizability(kv_path, seed, html_path)
+        stage, result = kv_linearizability("kv linearizability", kv_path, seed, html_path)
         stages.append(stage)
         audits.append((str(kv_path), result))
         shard_path = shardkv_trace_path(settings, seed)
@@ -119,10 +115,12 @@ def run_demo(settings: DemoSettings, announce: Callable[[str], None]) -> list[St
         stages.append(simulate_shardkv(settings, seed, shard_path))
         announce("checking every state of the shardkv trace against the Raft, controller, KV "
                  "and sharded-KV invariants")
-        stages.append(shardkv_trace_invariants(shard_path, seed))
+        stages.append(trace_invariants("shardkv trace invariants", shard_path, seed,
+                                      "Raft, controller, KV and sharded-KV"))
         announce("auditing the clerks' history, read from the shardkv trace, for "
                  "linearizability")
-        stage, result = shardkv_linearizability(shard_path, seed, html_path)
+        stage, result = kv_linearizability("shardkv linearizability", shard_path, seed,
+                                           html_path, " across every reconfiguration")
         stages.append(stage)
         audits.append((str(shard_path), result))
     write_html(str(html_path), audits)

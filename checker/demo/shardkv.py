@@ -15,6 +15,8 @@ write, recorded, then judged by the same checkers as the other runs (DESIGN.md s
 3. shardkv linearizability — the clerks' calls read from the trace itself (calls in flight at
    the end settled from the groups' applies), across every reconfiguration, audited against
    the kv model: exactly what `dscheck lin TRACE` does.
+
+Stages 2 and 3 are `checker.demo.judges`, which the key/value and sharded stages share.
 """
 
 from __future__ import annotations
@@ -24,12 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checker.demo.stage import Stage
-from checker.linearizability import check as check_linearizable
-from checker.linearizability.formats import load
-from checker.linearizability.models import model_named
-from checker.linearizability.render import render_text as render_lin_text
-from checker.linearizability.result import LinResult
-from checker.trace_check import check_trace
 from checker.verdict import Verdict
 from impl.files import open_atomically
 
@@ -99,45 +95,3 @@ def _count(trace_path: Path) -> dict[str, int]:
                     installs.add(group + line[at:].split(",{", 1)[0])
         counts["shards_moved"] = len(installs)
     return counts
-
-
-def shardkv_trace_invariants(trace_path: Path, seed: int) -> Stage:
-    result = check_trace(trace_path)
-    details = ""
-    if result.verdict is Verdict.OK:
-        finding = (f"{result.states:,} server states, {result.calls:,} calls returned, "
-                   f"{len(result.invariants)} Raft, controller, KV and sharded-KV invariants: "
-                   "all hold")
-    else:
-        first = result.violations[0]
-        where = (f"call {first.call}" if first.call else ", ".join(first.nodes) or "the trace")
-        finding = f"{first.invariant} violated at line {first.line} ({where})"
-        details = "\n".join(f"{trace_path}:{v.line}: {v.invariant}: {v.detail}"
-                            for v in result.violations)
-    figures = {"events": result.events, "states": result.states, "calls": result.calls,
-               "groups": result.groups, "invariants": list(result.invariants),
-               "violations": [v.to_json() for v in result.violations]}
-    return Stage("shardkv trace invariants", result.verdict, finding, result.seconds, figures,
-                 details=details, seed=seed)
-
-
-def shardkv_linearizability(trace_path: Path, seed: int,
-                            html_path: Path) -> tuple[Stage, LinResult]:
-    started = time.perf_counter()
-    loaded = load(str(trace_path))  # the trace itself, as `dscheck lin` reads it
-    assert loaded.model == "kv"
-    operations = loaded.operations
-    result = check_linearizable(operations, model_named(loaded.model), timeout=60.0)
-    unknown = sum(1 for op in operations if op.ret is None)
-    keys = len({op.input[1] for op in operations})
-    finding = (f"{len(operations):,} get/put/append calls on {keys} keys across every "
-               f"reconfiguration ({unknown} with unknown outcome): "
-               + ("linearizable" if result.verdict is Verdict.OK else result.verdict.value))
-    stage = Stage("shardkv linearizability", result.verdict, finding,
-                  time.perf_counter() - started,
-                  {"operations": len(operations), "unknown_outcome": unknown, "model": "kv",
-                   "cpu_seconds": round(result.seconds, 6)},
-                  (str(html_path),),
-                  "" if result.verdict is Verdict.OK else render_lin_text(result, str(trace_path)),
-                  seed=seed)
-    return stage, result
