@@ -60,6 +60,10 @@ def _assert_traces_check(cluster: LocalCluster) -> None:
     result = check_trace(merged.path)
     assert result.verdict is Verdict.OK, [v.to_json() for v in result.violations]
     assert result.states > 0
+    # The servers answer gets by ReadIndex (on by default): the audit above judged such reads.
+    text = merged.path.read_text(encoding="utf-8")
+    assert '"event":"read"' in text, "no get was answered by ReadIndex"
+    assert '"log_runs"' in text and '"log":' not in text, "states carry the whole log"
 
 
 async def _kill_under_load(cluster: LocalCluster, history: io.StringIO, *, leader: bool,
