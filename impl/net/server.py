@@ -24,11 +24,15 @@ the contract allows: group commit.
   outputs are held is just another step, whose outputs queue behind.
 * A crash (kill -9) loses what was staged but not flushed; nothing that depended on it
   had left the process.
+* Gets by ReadIndex (`ServerSettings.read_index`, on by default): the core confirms a read
+  with a heartbeat round and answers from the store; its reply is held like any other
+  output, and its `Read` event is traced as a `read` before the reply's send.
 
 Tracing (`--trace`) writes the events of the `kv` trace format, wall-clock milliseconds
 since the Unix epoch, one file per incarnation (`trace-s<id>-<incarnation>.jsonl`); message
 ids are this incarnation's own, so `dscheck check-trace` merges the files of a cluster by
-(sender, id). Trace lines reach the file before the messages they describe leave.
+(sender, id). Trace lines reach the file before the messages they describe leave. A state
+writes the log as `log_runs` (runs of one term), as the simulator's key/value servers do.
 """
 
 from __future__ import annotations
