@@ -408,7 +408,7 @@ def report(console: Console, systems: list[Any], figures: dict[tuple[str, str, i
                               "runs": runs})
     console.print(table)
     console.print(f"load average before {before[0]:.2f}, after {after[0]:.2f} (2-core machine "
-                  "shared with other jobs); ours: gets through the Raft log")
+                  "shared with other jobs); ours: gets by ReadIndex")
     for name, why in skipped.items():
         console.print(f"skipped {name}: {why}")
     line = json.dumps({"bench": "kv_throughput", "duration": args.duration,
