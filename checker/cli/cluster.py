@@ -58,10 +58,13 @@ def command() -> None:
 @click.option("--trace", is_flag=True, help="Each server writes its trace into DIR/traces.")
 @click.option("--faults", "allow_faults", is_flag=True,
               help="Servers accept fault injection (for tests).")
+@click.option("--read-index/--no-read-index", default=True, show_default=True,
+              help="Servers answer gets by ReadIndex (a heartbeat round, no log entry), or "
+                   "through the log.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=20.0, show_default=True,
               help="Seconds to wait for a leader.")
 def start(servers: int, directory: Path, base_port: int | None, maxraftstate: int,
-          trace: bool, allow_faults: bool, timeout: float) -> None:
+          trace: bool, allow_faults: bool, read_index: bool, timeout: float) -> None:
     """Start SERVERS servers in the background; return once one leads."""
     if maxraftstate == 0:
         raise click.BadParameter("must be -1 (never snapshot) or at least 1 byte",
@@ -79,6 +82,8 @@ def start(servers: int, directory: Path, base_port: int | None, maxraftstate: in
         options += ["--trace", str(directory / "traces")]
     if allow_faults:
         options.append("--faults")
+    if not read_index:
+        options.append("--no-read-index")
     cluster = LocalCluster.create(directory, servers, base_port=base_port, options=options,
                                   detach=True)
     cluster.start_all()

@@ -35,16 +35,20 @@ from impl.net.server import ServerSettings, serve
               help="Accept fault injection (cut links, lose messages) from admin "
                    "connections: for tests only.")
 @click.option("--seed", type=int, default=None, help="Seed of the election timeouts.")
+@click.option("--read-index/--no-read-index", default=True, show_default=True,
+              help="Answer gets by ReadIndex (a heartbeat round, no log entry), or through "
+                   "the log.")
 def command(node: int, cluster_file: Path, directory: Path, bind: str | None,
             maxraftstate: int, trace_dir: Path | None, allow_faults: bool,
-            seed: int | None) -> None:
+            seed: int | None, read_index: bool) -> None:
     """Run one key/value server of the cluster in FILE until stopped (SIGTERM or Ctrl-C)."""
     if maxraftstate == 0:
         raise click.BadParameter("must be -1 (never snapshot) or at least 1 byte",
                                  param_hint="'--maxraftstate'")
     settings = ServerSettings(node=node, cluster=read_cluster(cluster_file),
                               directory=directory, bind=bind, maxraftstate=maxraftstate,
-                              trace=trace_dir, allow_faults=allow_faults, seed=seed)
+                              trace=trace_dir, allow_faults=allow_faults, seed=seed,
+                              read_index=read_index)
 
     def ready(address: Address) -> None:
         click.echo(f"server {node} ready at {address}")

@@ -24,11 +24,15 @@ the contract allows: group commit.
   outputs are held is just another step, whose outputs queue behind.
 * A crash (kill -9) loses what was staged but not flushed; nothing that depended on it
   had left the process.
+* Gets by ReadIndex (`ServerSettings.read_index`, on by default): the core confirms a read
+  with a heartbeat round and answers from the store; its reply is held like any other
+  output, and its `Read` event is traced as a `read` before the reply's send.
 
 Tracing (`--trace`) writes the events of the `kv` trace format, wall-clock milliseconds
 since the Unix epoch, one file per incarnation (`trace-s<id>-<incarnation>.jsonl`); message
 ids are this incarnation's own, so `dscheck check-trace` merges the files of a cluster by
-(sender, id). Trace lines reach the file before the messages they describe leave.
+(sender, id). Trace lines reach the file before the messages they describe leave. A state
+writes the log as `log_runs` (runs of one term), as the simulator's key/value servers do.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from typing import IO, Any
 
 from impl.files import write_atomically
 from impl.kv.messages import GetArgs, PutAppendArgs
-from impl.kv.node import STORE_INLINE_BYTES, store_digest
+from impl.kv.node import STORE_INLINE_BYTES, LogRuns, store_digest
 from impl.kv.server import KVServer, ServerConfig
 from impl.net.cluster import Address
 from impl.net.links import Faults, Framed, PeerLink
@@ -65,7 +69,7 @@ from impl.net.wire import (
 from impl.raft.core import RaftConfig
 from impl.raft.effects import SetTimer, TimerOp
 from impl.raft.messages import AppendEntries, InstallSnapshot, RequestVote
-from impl.rsm.effects import Applied, Compacted, Installed, ServerEffects
+from impl.rsm.effects import Applied, Compacted, Installed, Read, ServerEffects
 from impl.storage import CorruptStorage, OsDisk, RaftStorage
 from impl.trace import TraceWriter
 from spec.errors import BadInput
@@ -85,6 +89,9 @@ class ServerSettings:
     allow_faults: bool = False  # accept fault injection on admin connections (tests)
     max_frame: int = MAX_FRAME
     seed: int | None = None  # the election timeouts' generator (None: from the OS)
+    # Gets by ReadIndex (Raft thesis §6.4): answered from the store after a heartbeat round a
+    # majority answered, with no log entry and so no fsync; off: a get goes through the log.
+    read_index: bool = True
     raft: RaftConfig = field(default_factory=lambda: RaftConfig(strict_flow_control=True))
 
     def __post_init__(self) -> None:
@@ -127,6 +134,7 @@ class NetServer:
         self._trace: TraceWriter | None = None
         self._trace_file: IO[str] | None = None
         self._digest: tuple[int, str] = (-1, "")
+        self._runs = LogRuns()
         self.incarnation = 0
         self._lock_fd: int | None = None
 
@@ -170,7 +178,8 @@ class NetServer:
         loop = asyncio.get_running_loop()
         self._stopped = loop.create_future()
         restored, snapshot = self._open_directory()
-        config = ServerConfig(maxraftstate=self.settings.maxraftstate, raft=self.settings.raft)
+        config = ServerConfig(maxraftstate=self.settings.maxraftstate, raft=self.settings.raft,
+                              read_index=self.settings.read_index)
         self.core = _Server(self.id, range(len(self.settings.cluster)), config,
                             restored=restored, snapshot=snapshot)
         self.core.storage = self.storage
@@ -462,14 +471,25 @@ class NetServer:
             trace.event(self.id, "apply", kind="command", index=event.index, term=event.term,
                         command=list(event.op), executed=event.outcome.executed,
                         output=event.outcome.output)
+        elif isinstance(event, Read):
+            trace.event(self.id, "read", index=event.index, read_index=event.read_index,
+                        command=list(event.op), output=event.outcome.output)
         elif isinstance(event, Installed):
             trace.event(self.id, "apply", kind="snapshot", index=event.index, term=event.term)
         elif isinstance(event, Compacted):
             trace.event(self.id, "snapshot", index=event.index, bytes=event.size)
 
     def _state(self) -> dict[str, Any]:
-        """The trace `state`, as the simulator's key/value servers write it (impl.kv.node)."""
-        state = self.core.raft.visible_state().to_json()
+        """The trace `state`, as the simulator's key/value servers write it (impl.kv.node):
+        the log as runs of one term (`log_runs`), not entry by entry, since a state follows
+        every step and the log holds thousands of entries."""
+        raft = self.core.raft
+        hard = raft.hard_state()
+        state: dict[str, Any] = {
+            "term": raft.term, "voted_for": raft.voted_for, "role": raft.role.value,
+            "log_runs": self._runs.of(hard.snapshot_index, hard.log),
+            "snapshot_index": hard.snapshot_index, "snapshot_term": hard.snapshot_term,
+            "commit_index": raft.commit_index, "last_applied": raft.last_applied}
         machine = self.core.machine
         if self._digest[0] != machine.applied:
             self._digest = (machine.applied, store_digest(machine.data))

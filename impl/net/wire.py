@@ -30,7 +30,7 @@ from typing import Any
 
 import msgpack
 
-from impl.kv.machine import GET, KINDS, Op
+from impl.kv.machine import GET, KINDS, NOOP_OP, Op
 from impl.kv.messages import GetArgs, GetReply, PutAppendArgs, PutAppendReply
 from impl.raft.messages import (
     AppendEntries,
@@ -213,8 +213,14 @@ def decode_op(value: Any) -> Op:
     if type(value) not in (list, tuple) or len(value) != 5:
         raise WireError("a key/value command must be [kind, key, value, clerk, seq]")
     kind, key, written, clerk, seq = value
+    if kind == NOOP_OP.kind and type(kind) is str:
+        # The entry a ReadIndex leader appends when its term has none: one form only.
+        if [key, written, clerk, seq] != [NOOP_OP.key, None, 0, 0] or type(clerk) is not int \
+                or type(seq) is not int:
+            raise WireError(f"a no-op must be {list(NOOP_OP)}")
+        return NOOP_OP
     if kind not in KINDS or type(kind) is not str:
-        raise WireError(f"command kind {_show(kind)} is not get, put or append")
+        raise WireError(f"command kind {_show(kind)} is not get, put, append or noop")
     if (kind == GET) != (written is None):
         raise WireError("a get carries no value; a put or append carries one")
     return Op(kind, _string(key), None if written is None else _string(written),

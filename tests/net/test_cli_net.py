@@ -144,3 +144,33 @@ def test_cluster_start_status_stop_and_its_traces_check(tmp_path: Path) -> None:
 def test_cluster_verbs_on_a_directory_without_a_cluster_exit_2(tmp_path: Path,
                                                                 verb: str) -> None:
     one_line_exit_2(dscheck("cluster", verb, "--dir", str(tmp_path)), "cluster file")
+
+
+@pytest.mark.parametrize("read_index", [True, False], ids=["read-index", "no-read-index"])
+def test_gets_by_read_index_unless_turned_off(tmp_path: Path, read_index: bool) -> None:
+    """By default a get is answered by ReadIndex (a `read` event, no log entry);
+    `--no-read-index` puts it through the log (an `apply` of the get)."""
+    directory = tmp_path / "cluster"
+    flag = [] if read_index else ["--no-read-index"]
+    try:
+        started = dscheck("cluster", "start", "--servers", "3", "--dir", str(directory),
+                          "--trace", *flag)
+        assert started.returncode == 0, started.stderr
+        where = ("--cluster", str(directory / "cluster"))
+        assert dscheck("kv", "put", "k", "v", *where).returncode == 0
+        assert dscheck("kv", "get", "k", *where).stdout == "v\n"
+    finally:
+        dscheck("cluster", "stop", "--dir", str(directory))
+    events = [json.loads(line) for f in sorted((directory / "traces").glob("trace-s*.jsonl"))
+              for line in f.read_text(encoding="utf-8").splitlines()]
+    reads = [e for e in events if e.get("event") == "read"]
+    logged_gets = [e for e in events if e.get("event") == "apply"
+                   and e.get("kind") == "command" and e["command"][0] == "get"]
+    if read_index:
+        assert [(r["command"][1], r["output"]) for r in reads] == [("k", "v")]
+        assert logged_gets == []
+    else:
+        assert reads == []
+        assert {e["output"] for e in logged_gets} == {"v"}
+    checked = dscheck("check-trace", str(directory / "traces"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -60,6 +60,10 @@ def _assert_traces_check(cluster: LocalCluster) -> None:
     result = check_trace(merged.path)
     assert result.verdict is Verdict.OK, [v.to_json() for v in result.violations]
     assert result.states > 0
+    # The servers answer gets by ReadIndex (on by default): the audit above judged such reads.
+    text = merged.path.read_text(encoding="utf-8")
+    assert '"event":"read"' in text, "no get was answered by ReadIndex"
+    assert '"log_runs"' in text and '"log":' not in text, "states carry the whole log"
 
 
 async def _kill_under_load(cluster: LocalCluster, history: io.StringIO, *, leader: bool,
@@ -132,8 +136,17 @@ def test_partitioned_leader_does_not_serve_and_the_majority_does(tmp_path: Path)
             stuck = asyncio.create_task(lonely.call("put", "minority", "x"))
             load = await run_load(addresses, _settings(3.0, 3), history)
             assert not stuck.done(), "a leader cut off from the majority served a put"
-            stuck.cancel()
+            # Nor a get: by ReadIndex the old leader cannot complete a heartbeat round with a
+            # majority, so it can never confirm a read index (it would answer from a store
+            # the majority's writes have passed by: a stale read).
+            reader = NetClerk((addresses[old],))
+            stuck_get = asyncio.create_task(reader.call("get", "k0"))
+            await asyncio.sleep(1.0)
+            assert not stuck_get.done(), "a leader cut off from the majority answered a get"
+            for task in (stuck, stuck_get):
+                task.cancel()
             lonely.close()
+            reader.close()
             new = await leader_of(cluster)
             assert new != old, "the cut-off leader still leads a majority"
             for n in everyone:

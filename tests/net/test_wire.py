@@ -11,7 +11,7 @@ from typing import Any
 import msgpack
 import pytest
 
-from impl.kv.machine import Op
+from impl.kv.machine import NOOP_OP, Op
 from impl.kv.messages import GetArgs, GetReply, PutAppendArgs, PutAppendReply
 from impl.net.admin import status
 from impl.net.server import run_loop
@@ -25,7 +25,7 @@ from impl.net.wire import (
     read_hello,
     unpack,
 )
-from impl.raft.messages import AppendEntries, Entry, RequestVote
+from impl.raft.messages import AppendEntries, AppendEntriesReply, Entry, RequestVote
 from tests.net.harness import running_cluster
 
 MESSAGES: list[Any] = [
@@ -34,6 +34,12 @@ MESSAGES: list[Any] = [
                   entries=(Entry(index=5, term=3, command=Op("put", "k", "v", 9, 1)),
                            Entry(index=6, term=3, command=Op("get", "k", None, 9, 2))),
                   leader_commit=4),
+    # ReadIndex: a new leader's no-op, and a heartbeat round's number and its echo.
+    AppendEntries(term=4, leader=1, prev_index=6, prev_term=3,
+                  entries=(Entry(index=7, term=4, command=NOOP_OP),), leader_commit=6,
+                  read_round=2),
+    AppendEntriesReply(term=4, success=True, prev_index=6, match_index=7, conflict_term=None,
+                       conflict_index=0, read_round=2),
     GetArgs(key="k", clerk=9, seq=2),
     PutAppendArgs(key="k", value="v", op="Append", clerk=9, seq=3),
 ]
@@ -64,6 +70,9 @@ BAD: list[tuple[str, Any]] = [
     ("bad entry", ["AE", 1, 0, 0, 0, [[1, 1]], 0]),
     ("bad command", ["AE", 1, 0, 0, 0, [[1, 1, ["exec", "k", "v", 1, 1]]], 0]),
     ("get with a value", ["AE", 1, 0, 0, 0, [[1, 1, ["get", "k", "v", 1, 1]]], 0]),
+    ("no-op with a key", ["AE", 1, 0, 0, 0, [[1, 1, ["noop", "k", None, 0, 0]]], 0]),
+    ("no-op of a clerk", ["AE", 1, 0, 0, 0, [[1, 1, ["noop", "", None, 3, 1]]], 0]),
+    ("no-op with a value", ["AE", 1, 0, 0, 0, [[1, 1, ["noop", "", "v", 0, 0]]], 0]),
     ("bad literal", ["PutAppend", "k", "v", "Delete", 1, 1]),
     ("huge integer", ["Get", "k", 1 << 64, 1]),
 ]
