@@ -22,6 +22,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.pool
 import os
+import signal
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
@@ -84,6 +85,9 @@ _INDEX: dict[str, int] = {}
 def _start(config: Config, candidates: tuple[Invariant, ...], timeout_ms: int, failed: Any,
            index: dict[str, int]) -> None:
     global _CHECKER, _FAILED, _INDEX
+    # A forked worker inherits its parent's signal handlers; one that ignores SIGTERM (an
+    # asyncio loop's no-op handler left behind) would make Pool.terminate wait forever.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _CHECKER, _FAILED, _INDEX = StepChecker(config, candidates, timeout_ms), failed, index
 
 

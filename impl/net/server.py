@@ -211,6 +211,11 @@ class NetServer:
         try:
             status = await self._stopped
         finally:
+            # Leave the process's signals as found: a server run inside a larger program
+            # (the tests run three in one process) must not leave SIGTERM a no-op there.
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
             server.close()
             for link in self._links.values():
                 await link.close()
