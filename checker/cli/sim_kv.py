@@ -18,7 +18,16 @@ from typing import Any
 
 import click
 
-from checker.cli.sim_common import check_paths, finish, fixed_by_scenario, maxraftstate, recording
+from checker.cli.sim_common import (
+    check_paths,
+    finish,
+    fixed_by_scenario,
+    maxraftstate,
+    print_linearizability,
+    print_verdict,
+    recording,
+    run_summary,
+)
 from checker.kv_audit import Audit, audit
 from checker.verdict import Verdict
 from impl.files import write_atomically
@@ -118,7 +127,6 @@ def _summary(run: SimRun, scenario: Scenario | None, seed: int, result: Audit,
              verdict: Verdict, trace_path: Path | None,
              history_path: Path | None) -> dict[str, Any]:
     cfg = run.tester
-    lin = result.result
     return {
         "system": "kv",
         "scenario": scenario.name if scenario is not None else "random faults",
@@ -127,28 +135,8 @@ def _summary(run: SimRun, scenario: Scenario | None, seed: int, result: Audit,
         "unreliable": not cfg.net.reliable,
         "maxraftstate": cfg.maxraftstate,
         "read_index": cfg.server_config.read_index,
-        "virtual_seconds": cfg.now / 1000,
-        "wall_seconds": round(run.wall_seconds, 3),
-        "pass_lines": [s.line() for s in run.summaries],
-        "calls": len(cfg.history.calls),
-        "settled": run.settled,
-        "unknown": run.unknown,
-        "applies": cfg.applies,
         "reads": cfg.reads,
-        "rpcs": cfg.rpc_total(),
-        "bytes": cfg.net.stats.total_bytes,
-        "messages_dropped": cfg.net.stats.dropped,
-        "max_raft_state_bytes": cfg.log_size(),
-        "max_snapshot_bytes": cfg.snapshot_size(),
-        "failure": run.failure,
-        "fault": run.fault.to_json() if run.fault is not None else None,
-        "linearizability": {
-            "verdict": result.verdict.value, "decided_by": result.how,
-            "operations": result.operations, "parts": len(lin.partitions),
-            "seconds": round(result.seconds, 3), "witness_problem": result.witness_problem},
-        "verdict": verdict.value,
-        "trace": str(trace_path) if trace_path is not None else None,
-        "history": str(history_path) if history_path is not None else None,
+        **run_summary(run, result, verdict, trace_path, history_path),
     }
 
 
@@ -172,22 +160,9 @@ def _print(s: dict[str, Any]) -> None:
                   f"{s['rpcs']} · dropped: {s['messages_dropped']} · max Raft state: "
                   f"{s['max_raft_state_bytes']:,} B · max snapshot: "
                   f"{s['max_snapshot_bytes']:,} B")
-    lin = s["linearizability"]
-    how = ("the search" if lin["decided_by"] == "search"
-           else "the servers' order, verified as a linearization")
-    console.print(f"linearizability: {lin['verdict'].upper()} · {lin['operations']} operations "
-                  f"on {lin['parts']} key{'' if lin['parts'] == 1 else 's'} · decided by {how} in {lin['seconds']:.2f} s")
-    if lin["witness_problem"]:
-        console.print(f"  servers' order: {lin['witness_problem']}")
+    print_linearizability(console, s["linearizability"],
+                          "the servers' order, verified as a linearization", "servers' order")
     for key in ("trace", "history"):
         if s[key]:
             console.print(f"{key}: {s[key]}")
-    if s["failure"]:
-        console.print(f"[bold red]VIOLATION[/bold red]: {s['failure']}")
-    elif s["verdict"] == "violation":
-        console.print("[bold red]VIOLATION[/bold red]: the history is not linearizable")
-    elif s["verdict"] == "unknown":
-        console.print("[bold yellow]UNKNOWN[/bold yellow]: linearizability not decided")
-    else:
-        console.print("[bold green]OK[/bold green]: every lab check held; the history is "
-                      "linearizable")
+    print_verdict(console, s)

@@ -27,7 +27,16 @@ from typing import Any
 
 import click
 
-from checker.cli.sim_common import check_paths, finish, fixed_by_scenario, maxraftstate, recording
+from checker.cli.sim_common import (
+    check_paths,
+    finish,
+    fixed_by_scenario,
+    maxraftstate,
+    print_linearizability,
+    print_verdict,
+    recording,
+    run_summary,
+)
 from checker.kv_audit import audit
 from checker.shardctrler.audit import audit as ctrl_audit
 from checker.verdict import Verdict
@@ -137,7 +146,6 @@ def _summary(run: SimRun, label: str, seed: int, bugs: tuple[str, ...], unreliab
     """The run as one JSON object. `unreliable`: the run's network setting (a scenario may
     make the network reliable again before it ends, as TestUnreliable2 and 3 do)."""
     cfg = run.tester
-    lin = result.result
     return {
         "system": "shardkv",
         "scenario": label,
@@ -147,28 +155,8 @@ def _summary(run: SimRun, label: str, seed: int, bugs: tuple[str, ...], unreliab
         "unreliable": unreliable,
         "maxraftstate": cfg.maxraftstate,
         "bugs": sorted(bugs),
-        "virtual_seconds": cfg.now / 1000,
-        "wall_seconds": round(run.wall_seconds, 3),
-        "pass_lines": [s.line() for s in run.summaries],
-        "calls": len(cfg.history.calls),
-        "settled": run.settled,
-        "unknown": run.unknown,
-        "applies": cfg.applies,
-        "rpcs": cfg.rpc_total(),
-        "bytes": cfg.net.stats.total_bytes,
-        "messages_dropped": cfg.net.stats.dropped,
         "persisted_bytes": cfg.persisted_bytes(),
-        "max_raft_state_bytes": cfg.log_size(),
-        "max_snapshot_bytes": cfg.snapshot_size(),
-        "failure": run.failure,
-        "fault": run.fault.to_json() if run.fault is not None else None,
-        "linearizability": {
-            "verdict": result.verdict.value, "decided_by": result.how,
-            "operations": result.operations, "parts": len(lin.partitions),
-            "seconds": round(result.seconds, 3), "witness_problem": result.witness_problem},
-        "verdict": verdict.value,
-        "trace": str(trace_path) if trace_path is not None else None,
-        "history": str(history_path) if history_path is not None else None,
+        **run_summary(run, result, verdict, trace_path, history_path),
     }
 
 
@@ -190,32 +178,12 @@ def _print(s: dict[str, Any]) -> None:
                   f"groups, {s['unknown']} unknown) · applies: {s['applies']} · RPCs: "
                   f"{s['rpcs']} · dropped: {s['messages_dropped']} · persisted, all group "
                   f"servers: {s['persisted_bytes']:,} B")
-    _print_lin(console, s["linearizability"], "the groups' order")
+    print_linearizability(console, s["linearizability"], "the groups' order, verified",
+                          "the groups' order")
     for key in ("trace", "history"):
         if s[key]:
             console.print(f"{key}: {s[key]}")
-    _print_verdict(console, s)
-
-
-def _print_lin(console: Any, lin: dict[str, Any], order: str) -> None:
-    how = "the search" if lin["decided_by"] == "search" else f"{order}, verified"
-    parts = f" on {lin['parts']} key{'' if lin['parts'] == 1 else 's'}" if "parts" in lin else ""
-    console.print(f"linearizability: {lin['verdict'].upper()} · {lin['operations']} operations"
-                  f"{parts} · decided by {how} in {lin['seconds']:.2f} s")
-    if lin["witness_problem"]:
-        console.print(f"  {order}: {lin['witness_problem']}")
-
-
-def _print_verdict(console: Any, s: dict[str, Any]) -> None:
-    if s["failure"]:
-        console.print(f"[bold red]VIOLATION[/bold red]: {s['failure']}")
-    elif s["verdict"] == "violation":
-        console.print("[bold red]VIOLATION[/bold red]: the history is not linearizable")
-    elif s["verdict"] == "unknown":
-        console.print("[bold yellow]UNKNOWN[/bold yellow]: linearizability not decided")
-    else:
-        console.print("[bold green]OK[/bold green]: every lab check held; the history is "
-                      "linearizable")
+    print_verdict(console, s)
 
 
 @click.command(name="shardctrler")
@@ -300,7 +268,8 @@ def _print_ctrl(summary: dict[str, Any], trace_path: Path | None) -> None:
         console.print(f"  {line}")
     console.print(f"calls: {summary['calls']} ({summary['refused']} refused as invalid) · "
                   f"configurations: {summary['configurations']} · RPCs: {summary['rpcs']}")
-    _print_lin(console, summary["linearizability"], "the controller's order")
+    print_linearizability(console, summary["linearizability"],
+                          "the controller's order, verified", "the controller's order")
     if trace_path is not None:
         console.print(f"trace: {trace_path}")
-    _print_verdict(console, summary)
+    print_verdict(console, summary)
