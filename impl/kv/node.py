@@ -128,17 +128,25 @@ def store_digest(data: dict[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-class ClerkNode(rsm_node.ClerkNode):
-    """A clerk on the network under `name`; `call` returns a Signal set to the output."""
+class CallObserver(Protocol):
+    """What a tester watches of a clerk: its calls and their outputs."""
 
-    core: Clerk
+    def invoked(self, clerk: int, seq: int, f: str, key: str, value: str | None) -> None: ...
 
-    def __init__(self, name: str, clerk_id: int, servers: Sequence[int], network: LabNetwork,
-                 observer: Observer, config: ClerkConfig | None = None) -> None:
+    def returned(self, clerk: int, output: str | None) -> None: ...
+
+
+class KVClerkNode(rsm_node.ClerkNode):
+    """A get/put/append clerk on the network under `name` (of the key/value service or the
+    sharded one: `core` is its clerk core); `call` returns a Signal set to the output, and the
+    call is traced as an invoke and a return."""
+
+    def __init__(self, name: str, core: Any, network: LabNetwork,
+                 observer: CallObserver) -> None:
         self.observer = observer
         self._signal: Signal[str | None] | None = None
         self._call_id = 0
-        super().__init__(name, Clerk(clerk_id, servers, config), network)
+        super().__init__(name, core, network)
 
     def call(self, kind: str, key: str, value: str | None = None) -> Signal[str | None]:
         effects = self.core.call(kind, key, value)
@@ -163,3 +171,13 @@ class ClerkNode(rsm_node.ClerkNode):
         signal, self._signal = self._signal, None
         assert signal is not None
         signal.set(done.output)
+
+
+class ClerkNode(KVClerkNode):
+    """A key/value clerk on the network under `name`."""
+
+    core: Clerk
+
+    def __init__(self, name: str, clerk_id: int, servers: Sequence[int], network: LabNetwork,
+                 observer: Observer, config: ClerkConfig | None = None) -> None:
+        super().__init__(name, Clerk(clerk_id, servers, config), network, observer)

@@ -17,11 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from impl.kv.machine import GET
-from impl.kv.tasks import Signal
+from impl.kv.node import KVClerkNode
 from impl.raft.persister import Persister
 from impl.rsm import node as rsm_node
-from impl.rsm.effects import Applied, Done
+from impl.rsm.effects import Applied
 from impl.shardkv.clerk import ShardClerk, ShardClerkConfig
 from impl.shardkv.machine import Changed, Delete, Install, Reconfigure, ShardMachine, WrongGroup
 from impl.shardkv.messages import shard_digest
@@ -117,42 +116,15 @@ class ShardServerNode(rsm_node.ServerNode):
         return state
 
 
-class ShardClerkNode(rsm_node.ClerkNode):
-    """A clerk on the network under `name`; `call` returns a Signal set to the output."""
+class ShardClerkNode(KVClerkNode):
+    """A sharded-KV clerk on the network under `name`."""
 
     core: ShardClerk
 
     def __init__(self, name: str, clerk_id: int, ctrl_names: Sequence[Node],
                  network: LabNetwork, observer: Observer,
                  config: ShardClerkConfig | None = None) -> None:
-        self.observer = observer
-        self._signal: Signal[str | None] | None = None
-        self._call_id = 0
-        super().__init__(name, ShardClerk(clerk_id, ctrl_names, config), network)
-
-    def call(self, kind: str, key: str, value: str | None = None) -> Signal[str | None]:
-        effects = self.core.call(kind, key, value)
-        self._signal = Signal(self.loop)
-        self.observer.invoked(self.core.id, self.core.seq, kind, key, value)
-        if self.trace.enabled:
-            self._call_id = self.trace.next_call()
-            op: dict[str, Any] = {"type": kind, "key": key}
-            if kind != GET:
-                op["value"] = value
-            op["clerk"], op["seq"] = self.core.id, self.core.seq
-            self.trace.event(self.name, "invoke", client=self.name, call=self._call_id, op=op)
-        self._carry_out(effects)
-        return self._signal
-
-    def _finished(self, done: Done) -> None:
-        self.observer.returned(self.core.id, done.output)
-        if self.trace.enabled:
-            output = {"value": done.output} if done.output is not None else None
-            self.trace.event(self.name, "return", client=self.name, call=self._call_id,
-                             output=output)
-        signal, self._signal = self._signal, None
-        assert signal is not None
-        signal.set(done.output)
+        super().__init__(name, ShardClerk(clerk_id, ctrl_names, config), network, observer)
 
     def state(self) -> dict[str, Any]:
         """A clerk's trace `state`: its id, sequence number, the configuration it routes by,
