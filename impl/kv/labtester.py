@@ -24,13 +24,13 @@ suite, with its linearizability checks, runs in seconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from impl.kv.clerk import ClerkConfig
 from impl.kv.effects import Applied, Read
 from impl.kv.history import NS_PER_MS, Execution, History
 from impl.kv.machine import APPEND, GET, PUT, Op
-from impl.kv.node import ClerkNode, ServerNode
+from impl.kv.node import ClerkNode, KVClerkNode, ServerNode
 from impl.kv.server import ServerConfig
 from impl.kv.tasks import KvTask, block
 from impl.raft.core import RaftConfig
@@ -64,10 +64,20 @@ class Summary:
                 f"{self.rpcs:5d} {self.ops:4d}")
 
 
-class ClerkHandle:
-    """The tester's handle on one clerk: its calls are tasks (`v = yield from ck.get(k)`)."""
+class Counted(Protocol):
+    """What a clerk handle needs of its tester: the count of calls made."""
 
-    def __init__(self, tester: KVTester, node: ClerkNode) -> None:
+    ops: int
+
+
+N = TypeVar("N", bound=KVClerkNode)
+
+
+class ClerkHandle(Generic[N]):
+    """The tester's handle on one clerk (of the key/value service or the sharded one): its
+    calls are tasks (`v = yield from ck.get(k)`)."""
+
+    def __init__(self, tester: Counted, node: N) -> None:
         self.tester = tester
         self.node = node
 
@@ -140,7 +150,7 @@ class KVTester:
         self.net.set_long_delays(False)  # the kv tester: clerks cycle through servers quickly
         self.servers: list[ServerNode | None] = [None] * n
         self.saved: list[Persister | None] = [None] * n
-        self.clerks: dict[int, ClerkHandle] = {}
+        self.clerks: dict[int, ClerkHandle[ClerkNode]] = {}
         self._next_clerk = n + 1000  # clerk ids start 1000 above the highest server id
         self.history = History()
         #: (clerk, seq) -> where it first executed; settles in-flight calls at the end.
@@ -228,7 +238,7 @@ class KVTester:
         self.history.complete(clerk, output, self.stamp())
 
     # -- clerks --------------------------------------------------------------------------
-    def make_client(self, to: list[int]) -> ClerkHandle:
+    def make_client(self, to: list[int]) -> ClerkHandle[ClerkNode]:
         """A clerk that can reach the servers in `to` (the lab's makeClient); it knows all
         servers, in an order drawn at random (the lab shuffles the ends)."""
         clerk_id = self._next_clerk
@@ -241,19 +251,19 @@ class KVTester:
         self.connect_client(ck, to)
         return ck
 
-    def delete_client(self, ck: ClerkHandle) -> None:
+    def delete_client(self, ck: ClerkHandle[ClerkNode]) -> None:
         self.net.detach(ck.node.name)
         ck.node.timers.stop()
         del self.clerks[ck.id]
 
-    def connect_client(self, ck: ClerkHandle, to: list[int]) -> None:
+    def connect_client(self, ck: ClerkHandle[ClerkNode], to: list[int]) -> None:
         for server in range(self.n):
             self.net.enable(ck.node.name, server, server in to)
         if self.trace.enabled:
             self.trace.event("tester", "network", action="connect_client",
                              args={"client": ck.node.name, "servers": sorted(to)})
 
-    def disconnect_client(self, ck: ClerkHandle, frm: list[int]) -> None:
+    def disconnect_client(self, ck: ClerkHandle[ClerkNode], frm: list[int]) -> None:
         for server in frm:
             self.net.enable(ck.node.name, server, False)
         if self.trace.enabled:

@@ -25,8 +25,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from impl.kv.history import NS_PER_MS, Execution, History
-from impl.kv.labtester import LATENCY_MS, TEST_BUDGET_MS, Summary
-from impl.kv.machine import APPEND, GET, PUT, Op, Outcome
+from impl.kv.labtester import LATENCY_MS, TEST_BUDGET_MS, ClerkHandle, Summary
+from impl.kv.machine import GET, Op, Outcome
 from impl.kv.tasks import KvTask, spawn
 from impl.raft.persister import Persister
 from impl.rsm.effects import Applied
@@ -50,30 +50,8 @@ class ShardTestFailure(AssertionError):
     """A lab check failed; the message is the lab's."""
 
 
-class ShardClerkHandle:
-    """The tester's handle on one clerk: its calls are tasks (`v = yield from ck.get(k)`)."""
-
-    def __init__(self, tester: ShardTester, node: ShardClerkNode) -> None:
-        self.tester = tester
-        self.node = node
-
-    @property
-    def id(self) -> int:
-        return self.node.id
-
-    def get(self, key: str) -> KvTask[str]:
-        self.tester.ops += 1
-        value = yield self.node.call(GET, key)
-        assert isinstance(value, str)
-        return value
-
-    def put(self, key: str, value: str) -> KvTask[None]:
-        self.tester.ops += 1
-        yield self.node.call(PUT, key, value)
-
-    def append(self, key: str, value: str) -> KvTask[None]:
-        self.tester.ops += 1
-        yield self.node.call(APPEND, key, value)
+#: The tester's handle on one sharded-KV clerk (impl.kv.labtester.ClerkHandle).
+ShardClerkHandle = ClerkHandle[ShardClerkNode]
 
 
 class ShardTester:
@@ -296,7 +274,7 @@ class ShardTester:
         clerk_id = self._clerk_id()
         node = ShardClerkNode(f"ck{clerk_id}", clerk_id, self.ctrl_names, self.net, self,
                               self.clerk_config)
-        return ShardClerkHandle(self, node)
+        return ClerkHandle(self, node)
 
     def delete_client(self, ck: ShardClerkHandle) -> None:
         self.net.detach(ck.node.name)

@@ -11,13 +11,14 @@ at most 8 × maxraftstate; with them off, no snapshot may exist.
 from __future__ import annotations
 
 from impl.kv.labtester import ELECTION_TIMEOUT_MS, ClerkHandle, KVTester, Summary
+from impl.kv.node import ClerkNode
 from impl.kv.tasks import KvTask, spawn
 
 ITERATIONS = 3
 CLIENT_RUN_MS = 5000
 
 
-def check(cfg: KVTester, ck: ClerkHandle, key: str, value: str) -> KvTask[None]:
+def check(cfg: KVTester, ck: ClerkHandle[ClerkNode], key: str, value: str) -> KvTask[None]:
     got = yield from ck.get(key)
     if got != value:
         raise cfg.fail(f"Get({key!r}): expected:\n{value!r}\nreceived:\n{got!r}")
