@@ -78,6 +78,9 @@ INCARNATION = "incarnation"
 LOCK = "lock"
 
 
+_STOPPING = (signal.SIGTERM, signal.SIGINT)  # the signals that stop a server
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServerSettings:
     node: int
@@ -190,7 +193,7 @@ class NetServer:
         except OSError as error:
             raise BadInput(f"cannot listen on {host}:{me.port}: "
                            f"{error.strerror or error}") from None
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in _STOPPING:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop)
         self._open_trace()
@@ -211,9 +214,7 @@ class NetServer:
         try:
             status = await self._stopped
         finally:
-            # Leave the process's signals as found: a server run inside a larger program
-            # (the tests run three in one process) must not leave SIGTERM a no-op there.
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in _STOPPING:  # the handler goes with the server (run_loop restores)
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
             server.close()
@@ -518,10 +519,20 @@ def serve(settings: ServerSettings, ready: Callable[[Address], None] | None = No
 
 
 def run_loop(main: Any) -> Any:
-    """asyncio.run with uvloop's faster event loop when it is installed."""
+    """asyncio.run with uvloop's faster event loop when it is installed, leaving the
+    process's SIGTERM and SIGINT handlers as it found them: servers run inside a larger
+    program (the tests run three in one process) must not leave SIGTERM a no-op there, or
+    every process forked from it later ignores terminate()."""
+    found = {sig: signal.getsignal(sig) for sig in _STOPPING}
     try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    return uvloop.run(main)
+        try:
+            import uvloop
+        except ImportError:
+            return asyncio.run(main)
+        return uvloop.run(main)
+    finally:
+        for sig, handler in found.items():
+            if handler is not None:
+                with contextlib.suppress(ValueError):  # only the main thread may set them
+                    signal.signal(sig, handler)
 
