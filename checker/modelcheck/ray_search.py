@@ -72,6 +72,9 @@ class PartitionActor:
         self.node = f"{os.uname().nodename}/{node_id[:8]}"
         self.cpu_at_start = time.process_time()  # the worker's start and imports are not ours
 
+    def ready(self) -> bool:
+        return True
+
     def _status(self, advance: bool) -> PartStatus:
         part = self.part
         report = part.advance() if advance else part.report
@@ -144,6 +147,10 @@ class RayPartitions:
             for k in range(self.count)
         ]
         self.left = [0] * self.count  # frontier states each actor has still to expand
+        # Wait until every actor is built: starting a worker process and importing the model
+        # takes seconds on a loaded machine, and the search's clock (a time limit) must not
+        # run out before the first state is expanded.
+        ray.get([actor.ready.remote() for actor in self.actors])
 
     def _statuses(self, refs: list[Any]) -> list[PartStatus]:
         statuses: list[PartStatus] = self.ray.get(refs)
@@ -235,8 +242,8 @@ def search_ray(
     started = _connect(ray, options)
     try:
         partitions = RayPartitions(ray, model, options)
-        # The clock starts once the actors are asked for: starting a local Ray (~5-8 s
-        # here) is not the search's time; bench/modelcheck_ray.py reports it apart.
+        # The clock starts once the actors are up: starting a local Ray (~5-8 s here) and
+        # its workers is not the search's time; bench/modelcheck_ray.py reports it apart.
         budget = Budget(options)
         try:
             return drive(model, options, progress, partitions, budget)

@@ -94,7 +94,7 @@ def test_a_search_cut_within_a_level_by_time_resumes_to_the_same_result(
     whole = check(RaftModel(config=config))
     folder = tmp_path / "ck"
     options = ENGINES[engine]
-    for limit in (1.0, 1.7, 2.5, 3.4, 4.4, 5.5):
+    for limit in (1.0, 1.7, 2.5, 3.4, 4.4, 5.5, 7.0):
         cut = check(RaftModel(config=config),
                     with_(options, time_limit=limit, checkpoint=folder, checkpoint_every=1e6))
         assert cut.verdict is Verdict.UNKNOWN and "time limit" in cut.reason
