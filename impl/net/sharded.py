@@ -77,10 +77,11 @@ def _signed(value: Any) -> int:
     return value
 
 
-def _list(value: Any, what: str) -> list[Any]:
-    if type(value) is not list:
+def _list(value: Any, what: str) -> list[Any] | tuple[Any, ...]:
+    if type(value) not in (list, tuple):  # msgpack gives lists; the cores' own, tuples
         raise WireError(f"{what} must be a list")
-    return value
+    parts: list[Any] | tuple[Any, ...] = value
+    return parts
 
 
 def _groups(value: Any) -> tuple[tuple[int, tuple[str, ...]], ...]:
@@ -116,7 +117,7 @@ def _configuration(value: Any) -> Configuration | None:
     return Configuration(_integer(parts[0]), shards, groups)
 
 
-def _ctrl_op(value: Any) -> CtrlOp:
+def decode_ctrl_op(value: Any) -> CtrlOp:
     """A controller log entry, `[kind, arg, clerk, seq]`."""
     parts = _list(value, "a controller command")
     if len(parts) != 4 or parts[0] not in KINDS or type(parts[0]) is not str:
@@ -139,16 +140,16 @@ def _ctrl_op(value: Any) -> CtrlOp:
 def _items(value: Any, key: Any, item: Any) -> tuple[tuple[Any, Any], ...]:
     out = []
     for pair in _list(value, "items"):
-        if type(pair) is not list or len(pair) != 2:
+        if type(pair) not in (list, tuple) or len(pair) != 2:
             raise WireError("an item is a pair")
         out.append((key(pair[0]), item(pair[1])))
     return tuple(out)
 
 
-def _shard_command(value: Any) -> Command:
+def decode_shard_command(value: Any) -> Command:
     """A shard group's log entry: a clerk call, a configuration, an install or a delete."""
-    parts = _list(value, "a shard group command") if type(value) is list else value
-    if type(parts) not in (list, tuple) or not parts:
+    parts = _list(value, "a shard group command")
+    if not parts:
         raise WireError("a shard group command is a list")
     kind = parts[0]
     if kind == RECONFIGURE and len(parts) == 4:
@@ -183,7 +184,7 @@ def _transfer_shard(value: Any) -> int:
 
 def ctrl_decoder() -> Decoder:
     """What a controller server reads: Raft's messages, the controller clerks' requests."""
-    return Decoder({**RAFT_MESSAGES, **CTRL_REQUESTS}, _ctrl_op,
+    return Decoder({**RAFT_MESSAGES, **CTRL_REQUESTS}, decode_ctrl_op,
                    {(QueryArgs, "num"): _signed, (JoinArgs, "groups"): _groups})
 
 
@@ -191,7 +192,7 @@ def shard_decoder() -> Decoder:
     """What a group's server reads: Raft's messages, clerks' calls, other groups' transfers
     and their answers, the controller's answers to its polls."""
     return Decoder({**RAFT_MESSAGES, **CLERK_REQUESTS, **TRANSFER, **CTRL_REPLIES},
-                   _shard_command,
+                   decode_shard_command,
                    {(QueryReply, "config"): _configuration,
                     (TransferArgs, "shard"): _transfer_shard,
                     (TransferReply, "shard"): _transfer_shard})
@@ -199,7 +200,7 @@ def shard_decoder() -> Decoder:
 
 def shard_clerk_decoder() -> Decoder:
     """What a clerk of the sharded service reads: the groups' and the controller's answers."""
-    return Decoder({**CLERK_REPLIES, **CTRL_REPLIES}, _shard_command,
+    return Decoder({**CLERK_REPLIES, **CTRL_REPLIES}, decode_shard_command,
                    {(QueryReply, "config"): _configuration})
 
 
@@ -219,7 +220,7 @@ class CtrlService(Service):
     requests = CTRL_REQUESTS_TYPES
 
     def decode_command(self, value: Any) -> Any:
-        return _ctrl_op(value)
+        return decode_ctrl_op(value)
 
     def decoder(self) -> Decoder:
         return ctrl_decoder()
@@ -251,7 +252,7 @@ class ShardService(Service):
         self.poll_ms = poll_ms
 
     def decode_command(self, value: Any) -> Any:
-        return _shard_command(value)
+        return decode_shard_command(value)
 
     def decoder(self) -> Decoder:
         return shard_decoder()
