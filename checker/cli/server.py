@@ -15,7 +15,6 @@ import click
 from impl.net.cluster import Address, Sharded, read_any
 from impl.net.server import ServerSettings, serve
 from impl.net.service import KVService, Service
-from impl.net.sharded import hosting
 from spec.errors import BadInput
 
 
@@ -54,6 +53,8 @@ def command(node_id: str, cluster_file: Path, directory: Path, bind: str | None,
     service: Service
     name: str | None = None
     if isinstance(found, Sharded):
+        from impl.net.sharded import hosting  # here: a key/value server starts faster
+
         name = node_id
         node, group, service = hosting(found, node_id)
         if trace_dir is not None:

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from impl.net.cluster import Address, Sharded, read_any, read_cluster, sharded_text
-from impl.net.sharded import decode_ctrl_op, decode_shard_command, shard_clerk_decoder, shard_decoder
+from impl.net.sharded import (
+    ctrl_decoder,
+    decode_ctrl_op,
+    decode_shard_command,
+    shard_clerk_decoder,
+    shard_decoder,
+)
 from impl.net.wire import WireError
 from impl.shardctrler.machine import CtrlOp
 from impl.shardctrler.messages import QueryArgs, QueryReply
@@ -111,7 +117,6 @@ def test_the_sharded_wire_round_trips_and_refuses_malformed_messages() -> None:
     join = CtrlOp("join", ((100, ("server-100-0",)),), 5, 1)
     assert decode_ctrl_op([join.kind, [[100, ["server-100-0"]]], 5, 1]) == join
     assert decode_ctrl_op(["query", -1, 5, 2]) == CtrlOp("query", -1, 5, 2)
-    from impl.net.sharded import ctrl_decoder
     assert ctrl_decoder().decode(QueryArgs(num=-1, clerk=1, seq=1).wire()).num == -1
     short = [3, [100] * 9, [[100, ["s"]]]]  # nine shards
     stray = [3, [100] * 9 + [102], [[100, ["s"]]]]  # a shard on a group not listed
