@@ -86,8 +86,6 @@ def start(servers: int, sharded: bool, groups: int, join: bool, directory: Path,
     if maxraftstate == 0:
         raise click.BadParameter("must be -1 (never snapshot) or at least 1 byte",
                                  param_hint="'--maxraftstate'")
-    if sharded and trace:
-        raise BadInput("--trace: the servers of a sharded cluster write no trace yet")
     if (directory / CLUSTER_FILE).exists():
         old = nodes_of(read_any(directory / CLUSTER_FILE))
         running = [n for n in old

@@ -57,8 +57,6 @@ def command(node_id: str, cluster_file: Path, directory: Path, bind: str | None,
 
         name = node_id
         node, group, service = hosting(found, node_id)
-        if trace_dir is not None:
-            raise BadInput("--trace: the servers of a sharded cluster write no trace yet")
     elif node_id.isdigit():
         node, group, service = int(node_id), found, KVService()
     else:

@@ -62,7 +62,7 @@ from impl.files import write_atomically
 from impl.kv.node import LogRuns
 from impl.net.cluster import Address
 from impl.net.links import Faults, Framed, NamedLinks, PeerLink
-from impl.net.service import KVService, Service
+from impl.net.service import KVService, NamedTrace, Service
 from impl.net.wire import (
     MAX_FRAME,
     RAFT_MESSAGES,
@@ -477,14 +477,19 @@ class NetServer:
         if directory is None:
             return
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"trace-s{self.id}-{self.incarnation}.jsonl"
+        me = f"s{self.id}" if self.settings.name is None else self.settings.name
+        path = directory / f"trace-{me}-{self.incarnation}.jsonl"
         self._trace_file = path.open("w", encoding="utf-8")
-        self._trace = TraceWriter(self._trace_file, clock=lambda: time.time_ns() // 1_000_000)
         settings = self.settings
+        clock = lambda: time.time_ns() // 1_000_000  # noqa: E731
+        names = self.service.names(len(settings.cluster))
+        self._trace = (TraceWriter(self._trace_file, clock=clock)
+                       if names == tuple(range(len(names)))
+                       else NamedTrace(self._trace_file, clock, names))
         self._trace.header(self.service.system,
                            self.service.trace_config(len(settings.cluster),
                                                      settings.maxraftstate, settings.raft),
-                           None, generator="dscheck-net", node=self.id,
+                           None, generator="dscheck-net", node=names[self.id],
                            incarnation=self.incarnation, clock="wall")
 
     def _trace_event(self, event: Any) -> None:

@@ -13,8 +13,8 @@ groups'.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import IO, Any, ClassVar
 
 from impl.kv.messages import GetArgs, PutAppendArgs
 from impl.kv.node import STORE_INLINE_BYTES, store_digest
@@ -26,7 +26,7 @@ from impl.raft.effects import HardState
 from impl.rsm.effects import Applied, Compacted, Installed, Read
 from impl.rsm.server import ReplicatedServer
 from impl.storage import RaftStorage
-from impl.trace import TraceWriter
+from impl.trace import Node, TraceWriter
 
 
 class DiskSized:
@@ -59,6 +59,10 @@ class Service:
               snapshot: bytes) -> ReplicatedServer[Any, Any]:
         """The core of server `node`, its Raft state measured on `storage` (DiskSized)."""
         raise NotImplementedError
+
+    def names(self, servers: int) -> tuple[Any, ...]:
+        """The group's servers as traces name them, in Raft's peer order (ids by default)."""
+        return tuple(range(servers))
 
     def destinations(self) -> Mapping[str, Address]:
         """Where the core's named destinations listen (none for a service that calls none)."""
@@ -144,3 +148,22 @@ def trace_storage_event(trace: TraceWriter, node: Any, event: Any) -> None:
         trace.event(node, "apply", kind="snapshot", index=event.index, term=event.term)
     elif isinstance(event, Compacted):
         trace.event(node, "snapshot", index=event.index, bytes=event.size)
+
+
+class NamedTrace(TraceWriter):
+    """A server's trace whose servers have names (a sharded cluster's): the driver and Raft
+    number a group's servers 0..n-1, the trace names them (`node`, a message's `to` and
+    `from`), as the simulator's drivers translate them."""
+
+    def __init__(self, stream: IO[str], clock: Callable[[], int],
+                 names: tuple[Any, ...]) -> None:
+        super().__init__(stream, clock=clock)
+        self._names = names
+
+    def event(self, node: Node, event: str, **fields: Any) -> None:
+        if type(node) is int:
+            node = self._names[node]
+        for key in ("to", "from"):
+            if type(fields.get(key)) is int:
+                fields[key] = self._names[fields[key]]
+        super().event(node, event, **fields)

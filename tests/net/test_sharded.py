@@ -8,6 +8,10 @@ linearizability and every acknowledged append must be found exactly once in the 
   serve, and it follows the final configuration), nothing acknowledged is lost;
 * kill -9 of a group's leader under load, then its restart: the same.
 
+In both load runs every server writes its own trace; `dscheck check-trace`'s merge makes them
+one `shardkv` trace of the whole service (the controller's group and both replica groups),
+and every state of it must satisfy every invariant the simulator's sharded traces are held to.
+
 Every cluster stops in a `finally` (SIGKILL after a grace period); every run is bounded.
 """
 
@@ -20,6 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from checker.trace_check import check_trace
+from checker.trace_check.merge import merge_traces, trace_files
+from checker.verdict import Verdict
 from impl.net.admin import status
 from impl.net.clerk import NetClerk
 from impl.net.cluster import Sharded
@@ -36,9 +43,11 @@ APPENDS_AND_GETS = (("append", 1.0), ("get", 1.0))
 
 @contextlib.contextmanager
 def sharded_cluster(directory: Path, *, join: tuple[int, ...] = GROUPS,
-                    maxraftstate: int = 64 << 10) -> Iterator[LocalCluster]:
-    cluster = LocalCluster.create_sharded(directory, len(GROUPS), 3,
-                                          options=["--maxraftstate", str(maxraftstate)])
+                    maxraftstate: int = 64 << 10, trace: bool = False) -> Iterator[LocalCluster]:
+    options = ["--maxraftstate", str(maxraftstate)]
+    if trace:
+        options += ["--trace", str(directory / "traces")]
+    cluster = LocalCluster.create_sharded(directory, len(GROUPS), 3, options=options)
     try:
         cluster.start_all()
         leaders = run_loop(wait_for_leaders(cluster, LEADER_TIMEOUT_S))
@@ -112,6 +121,21 @@ async def _settled(sharded: Sharded, config: Configuration, timeout: float = 30.
         await asyncio.sleep(0.1)
 
 
+def _assert_traces_check(cluster: LocalCluster, moved: bool) -> str:
+    """Stop the cluster, merge its servers' traces and check them; the merged text."""
+    cluster.stop_all()
+    traces = cluster.directory / "traces"
+    merged = merge_traces(trace_files(traces), traces / "merged.jsonl")
+    assert merged.files >= 9  # every server of the controller and both groups
+    result = check_trace(merged.path)
+    assert result.verdict is Verdict.OK, [v.to_json() for v in result.violations]
+    assert result.system == "shardkv" and result.groups == len(GROUPS)
+    text = merged.path.read_text(encoding="utf-8")
+    # Shards moved between groups (through each group's log) exactly when expected.
+    assert ('"command":["install"' in text) is moved
+    return text
+
+
 def test_a_sharded_cluster_serves_puts_appends_and_gets(tmp_path: Path) -> None:
     with sharded_cluster(tmp_path) as cluster:
         sharded = layout(cluster)
@@ -141,7 +165,7 @@ def test_a_sharded_cluster_serves_puts_appends_and_gets(tmp_path: Path) -> None:
 
 def test_joins_and_leaves_under_load_move_shards_and_stay_linearizable(tmp_path: Path) -> None:
     history = io.StringIO()
-    with sharded_cluster(tmp_path, join=(100,)) as cluster:
+    with sharded_cluster(tmp_path, join=(100,), trace=True) as cluster:
         sharded = layout(cluster)
 
         async def scenario() -> list[Configuration]:
@@ -165,11 +189,12 @@ def test_joins_and_leaves_under_load_move_shards_and_stay_linearizable(tmp_path:
         text = history.getvalue()
         audit(text)
         _assert_nothing_acknowledged_lost(sharded, text)
+        _assert_traces_check(cluster, moved=True)
 
 
 def test_kill9_of_a_group_leader_under_load_then_restart(tmp_path: Path) -> None:
     history = io.StringIO()
-    with sharded_cluster(tmp_path, maxraftstate=8 << 10) as cluster:
+    with sharded_cluster(tmp_path, maxraftstate=8 << 10, trace=True) as cluster:
         sharded = layout(cluster)
 
         async def scenario() -> None:
@@ -188,3 +213,5 @@ def test_kill9_of_a_group_leader_under_load_then_restart(tmp_path: Path) -> None
         text = history.getvalue()
         audit(text)
         _assert_nothing_acknowledged_lost(sharded, text)
+        merged = _assert_traces_check(cluster, moved=False)
+        assert '"event":"crash"' in merged  # the merge marks the killed incarnation's end
