@@ -125,7 +125,7 @@ def merge_traces(paths: Iterable[Path], out: Path) -> Merged:
     header = {key: value for key, value in first.items()
               if key not in ("node", "incarnation")}
     header["merged_from"] = [Path(f.path).name for f in files]
-    traced = {f.node for f in files}  # a receive from anyone else (a clerk) is never held
+    servers = _servers(first)  # a receive from anyone else (a clerk) is never held
     sent: set[tuple[Node, int]] = set()
     waiting: dict[tuple[Node, int], list[_File]] = {}  # a send -> files held until it
     ready: list[tuple[int, Any, int, int]] = []  # (time, node, incarnation, index in files)
@@ -149,7 +149,7 @@ def merge_traces(paths: Iterable[Path], out: Path) -> Merged:
             _, _, _, index = heapq.heappop(ready)
             f = files[index]
             record = f.events[f.next][1]
-            cause = _cause(record, traced)
+            cause = _cause(record, servers)
             if cause is not None and cause not in sent:
                 held += 1
                 waiting.setdefault(cause, []).append(f)
@@ -178,13 +178,28 @@ def merge_traces(paths: Iterable[Path], out: Path) -> Merged:
     return Merged(out, len(files), seq, held)
 
 
-def _cause(record: dict[str, Any], traced: set[Node]) -> tuple[Node, int] | None:
-    """The (sender, id) of a traced server's message this event receives, if any."""
+def _servers(header: dict[str, Any]) -> frozenset[str] | None:
+    """The names of a sharded cluster's servers (its header lists them); None for a
+    key/value cluster, whose servers are the integer ids."""
+    config = header.get("config")
+    if header.get("system") != "shardkv" or not isinstance(config, dict):
+        return None
+    names = list(config.get("controllers") or [])
+    for group in (config.get("groups") or {}).values():
+        names += list(group)
+    return frozenset(n for n in names if isinstance(n, str))
+
+
+def _cause(record: dict[str, Any], servers: frozenset[str] | None) -> tuple[Node, int] | None:
+    """The (sender, id) of a server's message this event receives, if any."""
     if record.get("event") != "receive":
         return None
     sender, msg = record.get("from"), record.get("id")
-    if type(sender) in (int, str) and sender in traced and type(msg) is int:
-        assert isinstance(sender, int | str)
+    if type(msg) is not int:
+        return None
+    if type(sender) is int and servers is None:
+        return sender, msg
+    if type(sender) is str and servers is not None and sender in servers:
         return sender, msg
     return None
 
