@@ -45,7 +45,7 @@ from spec.errors import BadInput
 def command(node_id: str, cluster_file: Path, directory: Path, bind: str | None,
             maxraftstate: int, trace_dir: Path | None, allow_faults: bool,
             seed: int | None, read_index: bool) -> None:
-    """Run one key/value server of the cluster in FILE until stopped (SIGTERM or Ctrl-C)."""
+    """Run one server of the cluster in FILE until stopped (SIGTERM or Ctrl-C)."""
     if maxraftstate == 0:
         raise click.BadParameter("must be -1 (never snapshot) or at least 1 byte",
                                  param_hint="'--maxraftstate'")

@@ -26,7 +26,7 @@ from typing import Any
 from impl.kv.clerk import Clerk, ClerkConfig
 from impl.net.cluster import Address, Sharded
 from impl.net.links import Framed
-from impl.net.sharded import CTRL_REQUESTS_TYPES, shard_clerk_decoder
+from impl.net.sharded_wire import CTRL_REQUESTS_TYPES, shard_clerk_decoder
 from impl.net.wire import Decoder, WireError, hello, kv_clerk_decoder, read_numbered
 from impl.raft.effects import SetTimer
 from impl.rsm.effects import ClerkEffects

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from impl.net.cluster import Address, Sharded, read_any, read_cluster, sharded_text
-from impl.net.sharded import (
+from impl.net.sharded_wire import (
     ctrl_decoder,
     decode_ctrl_op,
     decode_shard_command,
