@@ -53,7 +53,7 @@ def _dir_option(help_text: str) -> Callable[[FC], FC]:
 
 @click.group(name="cluster")
 def command() -> None:
-    """A key/value cluster of server processes on this machine."""
+    """A key/value or sharded cluster of server processes on this machine."""
 
 
 @command.command(name="start")
@@ -82,7 +82,8 @@ def command() -> None:
 def start(servers: int, sharded: bool, groups: int, join: bool, directory: Path,
           base_port: int | None, maxraftstate: int, trace: bool, allow_faults: bool,
           read_index: bool, timeout: float) -> None:
-    """Start SERVERS servers in the background; return once one leads."""
+    """Start SERVERS servers (or, with --sharded, the controller and --groups groups of
+    SERVERS) in the background; return once every group has a leader."""
     if maxraftstate == 0:
         raise click.BadParameter("must be -1 (never snapshot) or at least 1 byte",
                                  param_hint="'--maxraftstate'")
