@@ -41,10 +41,10 @@ from pathlib import Path
 from typing import Any
 
 from checker.trace_check.reader import FORMAT, read_events, read_header
+from impl.trace import Node  # a key/value server's id, or a sharded cluster's server's name
 from spec.errors import BadInput
 
 TRACE_NAME = re.compile(r"^trace-(?:s(\d+)|(ctrler\d+|server-\d+-\d+))-(\d+)\.jsonl$")
-Node = int | str  # a key/value server's id, or a sharded cluster's server's name
 MERGED_NAME = "merged-trace.jsonl"
 
 

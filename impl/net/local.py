@@ -27,14 +27,13 @@ from typing import Any
 from impl.files import write_atomically
 from impl.net.admin import status
 from impl.net.cluster import Address, Sharded, cluster_text, read_any, sharded_text
+from impl.trace import Node  # a server's id in a key/value cluster, its name in a sharded one
 from spec.errors import BadInput
 
 CLUSTER_FILE = "cluster"
 PID_FILE = "pid"
 FIRST_GID = 100  # the lab's gids: 100, 101, ...
 CTRL_SERVERS = 3  # the lab's controller: three servers
-
-Node = int | str  # a server's id in a key/value cluster, its name in a sharded one
 
 
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
