@@ -6,6 +6,10 @@ once). A get goes through the Raft log, so it is linearizable. `load` runs N cle
 bounded time, records their history (`--history`, audit it with `dscheck lin`), and prints
 throughput and latency percentiles, with a progress line every second on standard error.
 
+Given a sharded cluster file (`dscheck cluster start --sharded`), the same commands are the
+sharded service's clerk (impl.shardkv.clerk): each key goes to the group that serves its shard
+in the controller's configuration, asking the controller again on ErrWrongGroup.
+
 Exit statuses: 0 done; 2 bad input (a bad cluster file, no server of the cluster answers,
 a key or value that is not text the service can hold); 3 unknown — the call did not finish
 within `--timeout` (a put or append may still take effect).
@@ -23,7 +27,7 @@ from typing import IO, TypeVar
 import click
 
 from impl.net.clerk import NetClerk
-from impl.net.cluster import Address, read_cluster
+from impl.net.cluster import Address, Sharded, read_any
 from impl.net.load import KINDS, LoadResult, LoadSettings, run_load
 from impl.net.local import statuses
 from impl.net.server import run_loop
@@ -63,14 +67,17 @@ def _text(what: str, text: str, limit: int, *, empty_ok: bool) -> str:
     return text
 
 
-async def _reachable(cluster: tuple[Address, ...], path: Path) -> None:
-    found = await statuses(cluster, 1.0)
+async def _reachable(cluster: tuple[Address, ...] | Sharded, path: Path) -> None:
+    # A sharded service's calls start at the controller: it must answer.
+    servers = cluster.controller if isinstance(cluster, Sharded) else cluster
+    found = await statuses(servers, 1.0)
     if all(s is None for s in found):
-        raise BadInput(f"cluster unreachable: none of its {len(cluster)} servers answers "
-                       f"({', '.join(map(str, cluster))})", str(path))
+        what = "the controller's" if isinstance(cluster, Sharded) else "its"
+        raise BadInput(f"cluster unreachable: none of {what} {len(servers)} servers answers "
+                       f"({', '.join(map(str, servers))})", str(path))
 
 
-async def _one_call(cluster: tuple[Address, ...], path: Path, kind: str, key: str,
+async def _one_call(cluster: tuple[Address, ...] | Sharded, path: Path, kind: str, key: str,
                     value: str | None, timeout: float) -> str | None:
     await _reachable(cluster, path)
     clerk = NetClerk(cluster)
@@ -84,7 +91,7 @@ def _call(cluster_file: Path, kind: str, key: str, value: str | None, timeout: f
     key = _text("key", key, MAX_KEY, empty_ok=False)
     if value is not None:
         value = _text("value", value, MAX_VALUE, empty_ok=True)
-    cluster = read_cluster(cluster_file)
+    cluster = read_any(cluster_file)
     try:
         output = run_loop(_one_call(cluster, cluster_file, kind, key, value, timeout))
     except TimeoutError:
@@ -184,7 +191,7 @@ def load(clients: int, duration: float, keys: int, value_size: int, mix: str,
     latency percentiles."""
     settings = LoadSettings(clients=clients, duration=duration, keys=keys,
                             value_size=value_size, mix=_parse_mix(mix), seed=seed)
-    cluster = read_cluster(cluster_file)
+    cluster = read_any(cluster_file)
     run_loop(_reachable(cluster, cluster_file))
     stream: IO[str] | None = None
     if history_path is not None:

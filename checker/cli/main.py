@@ -48,10 +48,14 @@ VERBS: dict[str, tuple[str, str]] = {
     "mr": ("checker.cli.mr", "MapReduce: coordinator, workers, sequential oracle, whole runs."),
     "cluster": (
         "checker.cli.cluster",
-        "Start, inspect and stop a key/value cluster of real server processes.",
+        "Start, inspect and stop a key/value or sharded cluster of real server processes.",
     ),
-    "server": ("checker.cli.server", "Run one key/value server of a cluster (TCP, on disk)."),
+    "server": ("checker.cli.server", "Run one server of a cluster (TCP, on disk)."),
     "kv": ("checker.cli.kv", "Get, put and append on a running cluster; generate load."),
+    "shardctrler": (
+        "checker.cli.shardctrler",
+        "Join, leave, move and query on a running sharded cluster's shard controller.",
+    ),
 }
 
 

@@ -1,6 +1,7 @@
-"""`dscheck server --id I --cluster FILE --dir D`: one key/value server of a cluster, in the
-foreground (impl.net.server): its Raft state on disk in D, its address the cluster file's
-line I, its log on standard error. `dscheck cluster start` runs one of these per server on
+"""`dscheck server --id I --cluster FILE --dir D`: one server of a cluster, in the foreground
+(impl.net.server): its Raft state on disk in D, its address the cluster file's line I, its
+log on standard error. In a sharded cluster file I is the server's name (`ctrler0`,
+`server-100-2`): a shard controller's server or a replica group's. `dscheck cluster start` runs one of these per server on
 this machine; on several machines, run one on each with the same cluster file.
 """
 
@@ -11,13 +12,16 @@ from pathlib import Path
 
 import click
 
-from impl.net.cluster import Address, read_cluster
+from impl.net.cluster import Address, Sharded, read_any
 from impl.net.server import ServerSettings, serve
+from impl.net.service import KVService, Service
+from spec.errors import BadInput
 
 
 @click.command(name="server")
-@click.option("--id", "node", type=click.IntRange(min=0), required=True,
-              help="This server's id: its line in the cluster file, from 0.")
+@click.option("--id", "node_id", required=True, metavar="ID",
+              help="This server's id: its line in the cluster file, from 0; in a sharded "
+                   "cluster file its name (ctrler0, server-100-2, ...).")
 @click.option("--cluster", "cluster_file", type=click.Path(dir_okay=False, path_type=Path),
               required=True, help="The cluster file: one HOST:PORT a line.")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
@@ -38,20 +42,33 @@ from impl.net.server import ServerSettings, serve
 @click.option("--read-index/--no-read-index", default=True, show_default=True,
               help="Answer gets by ReadIndex (a heartbeat round, no log entry), or through "
                    "the log.")
-def command(node: int, cluster_file: Path, directory: Path, bind: str | None,
+def command(node_id: str, cluster_file: Path, directory: Path, bind: str | None,
             maxraftstate: int, trace_dir: Path | None, allow_faults: bool,
             seed: int | None, read_index: bool) -> None:
-    """Run one key/value server of the cluster in FILE until stopped (SIGTERM or Ctrl-C)."""
+    """Run one server of the cluster in FILE until stopped (SIGTERM or Ctrl-C)."""
     if maxraftstate == 0:
         raise click.BadParameter("must be -1 (never snapshot) or at least 1 byte",
                                  param_hint="'--maxraftstate'")
-    settings = ServerSettings(node=node, cluster=read_cluster(cluster_file),
-                              directory=directory, bind=bind, maxraftstate=maxraftstate,
-                              trace=trace_dir, allow_faults=allow_faults, seed=seed,
-                              read_index=read_index)
+    found = read_any(cluster_file)
+    service: Service
+    name: str | None = None
+    if isinstance(found, Sharded):
+        from impl.net.sharded import hosting  # here: a key/value server starts faster
+
+        name = node_id
+        node, group, service = hosting(found, node_id)
+    elif node_id.isdigit():
+        node, group, service = int(node_id), found, KVService()
+    else:
+        raise BadInput(f"--id {node_id!r}: a key/value cluster's servers are numbered 0.."
+                       f"{len(found) - 1}")
+    settings = ServerSettings(node=node, cluster=group, directory=directory, bind=bind,
+                              maxraftstate=maxraftstate, trace=trace_dir,
+                              allow_faults=allow_faults, seed=seed, read_index=read_index,
+                              service=service, name=name)
 
     def ready(address: Address) -> None:
-        click.echo(f"server {node} ready at {address}")
+        click.echo(f"server {name if name is not None else node} ready at {address}")
         sys.stdout.flush()
 
     sys.exit(serve(settings, ready))

@@ -16,6 +16,13 @@ taken yet, holds that file back until it is: the clock orders what causality lea
 never against it. A receive whose send is in no file is bad input (a file is missing). A
 clerk's requests name no traced sender (clerks write no trace) and are not held.
 
+A sharded cluster's servers (`dscheck cluster start --sharded`) are named — `ctrler0`,
+`server-100-2` — in their files' names (`trace-server-100-2-<n>.jsonl`) and events, and
+their files merge the same way into one `shardkv` trace of the whole service. A server's
+requests to another (a group polling the controller, a shard handed to another group) arrive
+on a client connection, so their receives name no traced sender and are not held; the
+answers to them are, like a peer's messages.
+
 Between two incarnations of a server the process was killed or stopped, which no trace
 records: the merge writes a `crash` event for that server just before its next incarnation's
 first event, so its volatile state is gone, as after the simulator's crashes. Times are kept
@@ -34,16 +41,17 @@ from pathlib import Path
 from typing import Any
 
 from checker.trace_check.reader import FORMAT, read_events, read_header
+from impl.trace import Node  # a key/value server's id, or a sharded cluster's server's name
 from spec.errors import BadInput
 
-TRACE_NAME = re.compile(r"^trace-s(\d+)-(\d+)\.jsonl$")
+TRACE_NAME = re.compile(r"^trace-(?:s(\d+)|(ctrler\d+|server-\d+-\d+))-(\d+)\.jsonl$")
 MERGED_NAME = "merged-trace.jsonl"
 
 
 @dataclass
 class _File:
     path: str
-    node: int
+    node: Node
     incarnation: int
     header: dict[str, Any]
     events: list[tuple[int, dict[str, Any]]]  # (line, record)
@@ -60,14 +68,15 @@ class Merged:
 
 def trace_files(directory: Path) -> list[Path]:
     """The per-server trace files of a directory, by server then incarnation."""
-    found = []
+    found: list[tuple[str, int, int, Path]] = []
     for path in directory.iterdir():
         match = TRACE_NAME.match(path.name)
         if match and path.is_file():
-            found.append((int(match[1]), int(match[2]), path))
+            node = int(match[1]) if match[1] is not None else -1
+            found.append((match[2] or "", node, int(match[3]), path))
     if not found:
         raise BadInput("no per-server trace files (trace-s<id>-<n>.jsonl) here", str(directory))
-    return [path for _, _, path in sorted(found)]
+    return [path for _, _, _, path in sorted(found)]
 
 
 def _read(path: Path) -> _File:
@@ -78,14 +87,14 @@ def _read(path: Path) -> _File:
         raise BadInput(f"cannot read: {error.strerror}", name) from None
     with stream:
         try:
-            header = read_header(stream, name, ("raft", "kv"))
+            header = read_header(stream, name, ("raft", "kv", "shardkv"))
             events = [(ev.line, ev.record) for ev in read_events(stream, name, header)]
             stream.seek(0)
             raw = json.loads(stream.readline())
         except UnicodeDecodeError:
             raise BadInput("not UTF-8 text; expected JSON Lines", name) from None
     node, incarnation = raw.get("node"), raw.get("incarnation")
-    if type(node) is not int or type(incarnation) is not int:
+    if type(node) not in (int, str) or type(incarnation) is not int:
         raise BadInput("the header names no node and incarnation: not one server's trace "
                        "(merge the files 'dscheck server --trace' writes)", name, 1)
     return _File(name, node, incarnation, raw, events)
@@ -102,7 +111,10 @@ def merge_traces(paths: Iterable[Path], out: Path) -> Merged:
                                                                   first.get("config")):
             raise BadInput(f"its system or config differs from {files[0].path}'s: not "
                            "the same cluster", f.path, 1)
-    seen: set[tuple[int, int]] = set()
+    if len({type(f.node) for f in files}) > 1:
+        raise BadInput("numbered and named servers' traces mixed: not the same cluster",
+                       files[-1].path, 1)
+    seen: set[tuple[Node, int]] = set()
     for f in files:
         if (f.node, f.incarnation) in seen:
             raise BadInput(f"a second trace of server {f.node}, incarnation {f.incarnation}",
@@ -113,15 +125,16 @@ def merge_traces(paths: Iterable[Path], out: Path) -> Merged:
     header = {key: value for key, value in first.items()
               if key not in ("node", "incarnation")}
     header["merged_from"] = [Path(f.path).name for f in files]
-    sent: set[tuple[int, int]] = set()
-    waiting: dict[tuple[int, int], list[_File]] = {}  # a send -> files held until it
-    ready: list[tuple[int, int, int, int]] = []  # (time, node, incarnation, index in files)
+    servers = _servers(first)  # a receive from anyone else (a clerk) is never held
+    sent: set[tuple[Node, int]] = set()
+    waiting: dict[tuple[Node, int], list[_File]] = {}  # a send -> files held until it
+    ready: list[tuple[int, Any, int, int]] = []  # (time, node, incarnation, index in files)
     for index, f in enumerate(files):
         if f.events:
             ready.append((f.events[0][1]["time"], f.node, f.incarnation, index))
     heapq.heapify(ready)
     seq = time = held = 0
-    started: set[int] = set()
+    started: set[int] = set()  # files (by id) whose first event was written
     with out.open("w", encoding="utf-8") as stream:
         stream.write(json.dumps(header) + "\n")
 
@@ -136,7 +149,7 @@ def merge_traces(paths: Iterable[Path], out: Path) -> Merged:
             _, _, _, index = heapq.heappop(ready)
             f = files[index]
             record = f.events[f.next][1]
-            cause = _cause(record)
+            cause = _cause(record, servers)
             if cause is not None and cause not in sent:
                 held += 1
                 waiting.setdefault(cause, []).append(f)
@@ -165,12 +178,28 @@ def merge_traces(paths: Iterable[Path], out: Path) -> Merged:
     return Merged(out, len(files), seq, held)
 
 
-def _cause(record: dict[str, Any]) -> tuple[int, int] | None:
-    """The (sender, id) of a peer's message this event receives, if any."""
+def _servers(header: dict[str, Any]) -> frozenset[str] | None:
+    """The names of a sharded cluster's servers (its header lists them); None for a
+    key/value cluster, whose servers are the integer ids."""
+    config = header.get("config")
+    if header.get("system") != "shardkv" or not isinstance(config, dict):
+        return None
+    names = list(config.get("controllers") or [])
+    for group in (config.get("groups") or {}).values():
+        names += list(group)
+    return frozenset(n for n in names if isinstance(n, str))
+
+
+def _cause(record: dict[str, Any], servers: frozenset[str] | None) -> tuple[Node, int] | None:
+    """The (sender, id) of a server's message this event receives, if any."""
     if record.get("event") != "receive":
         return None
     sender, msg = record.get("from"), record.get("id")
-    if type(sender) is int and type(msg) is int:
+    if type(msg) is not int:
+        return None
+    if type(sender) is int and servers is None:
+        return sender, msg
+    if type(sender) is str and servers is not None and sender in servers:
         return sender, msg
     return None
 
@@ -183,4 +212,4 @@ def is_server_trace(path: Path) -> bool:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
     return (isinstance(head, dict) and head.get("format") == FORMAT
-            and type(head.get("node")) is int and type(head.get("incarnation")) is int)
+            and type(head.get("node")) in (int, str) and type(head.get("incarnation")) is int)

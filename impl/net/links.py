@@ -165,3 +165,78 @@ class PeerLink:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+class NamedLinks:
+    """A server's own calls to other services' servers (a shard group's server polling the
+    controller, handing shards to other groups), by the names its core uses: one client
+    connection per destination, opened on first use and again after a loss; the answers
+    come back on it, to `on_reply(name, payload)`. Messages sent while a connection is being
+    opened wait for it (a few: the core's timers resend anything that matters); while a
+    destination is unreachable they are dropped, as a lossy network would."""
+
+    WAITING = 16  # messages kept for a connection being opened
+
+    def __init__(self, addresses: dict[str, Address], on_reply: Callable[[str, Any], None],
+                 log: Log, limit: int = MAX_FRAME) -> None:
+        self.addresses = addresses
+        self._on_reply = on_reply
+        self._log = log
+        self._limit = limit
+        self._conns: dict[str, Framed] = {}
+        self._pending: dict[str, list[Any]] = {}  # name -> messages waiting for its connection
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._unreachable: set[str] = set()  # reported once until reachable again
+        self.dropped = 0
+
+    def send(self, name: str, payload: Any) -> bool:
+        conn = self._conns.get(name)
+        if conn is not None and not conn.closed:
+            conn.send(payload)
+            return True
+        if name not in self.addresses:
+            self.dropped += 1
+            return False
+        waiting = self._pending.get(name)
+        if waiting is None:
+            self._pending[name] = [payload]
+            task = asyncio.get_running_loop().create_task(self._connect(name))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif len(waiting) < self.WAITING:
+            waiting.append(payload)
+        else:
+            self.dropped += 1
+        return True
+
+    async def _connect(self, name: str) -> None:
+        address = self.addresses[name]
+        loop = asyncio.get_running_loop()
+        try:
+            _, conn = await loop.create_connection(
+                lambda: Framed(lambda _c, p: self._on_reply(name, p), self._lost(name),
+                               self._log, self._limit), address.host, address.port)
+        except OSError as error:
+            if name not in self._unreachable:
+                self._log(f"{name} at {address} unreachable ({error.strerror or error})")
+                self._unreachable.add(name)
+            self.dropped += len(self._pending.pop(name, []))
+            return
+        self._unreachable.discard(name)
+        conn.send(hello("client", None))
+        self._conns[name] = conn
+        for payload in self._pending.pop(name, []):
+            conn.send(payload)
+
+    def _lost(self, name: str) -> Callable[[Framed], None]:
+        def lost(conn: Framed) -> None:
+            if self._conns.get(name) is conn:
+                del self._conns[name]
+        return lost
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for conn in self._conns.values():
+            conn.close()
+        self._conns.clear()

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from impl.net.clerk import NetClerk
-from impl.net.cluster import Address
+from impl.net.cluster import Address, Sharded
 
 KINDS = ("put", "append", "get")
 
@@ -104,18 +104,29 @@ class HistoryWriter:
             self._stream.write(json.dumps(event) + "\n")
 
 
+def key_names(count: int, sharded: bool) -> list[str]:
+    """The load's keys: k0, k1, ...; for a sharded cluster 0k0, 1k0, ..., 9k0, 0k1, ...,
+    whose first characters spread them over the shards (the lab's key2shard reads the
+    first byte only)."""
+    if sharded:
+        return [f"{n % 10}k{n // 10}" for n in range(count)]
+    return [f"k{n}" for n in range(count)]
+
+
 Progress = Callable[[float, LoadResult], None]
 
 
-async def run_load(cluster: tuple[Address, ...], settings: LoadSettings,
+async def run_load(cluster: tuple[Address, ...] | Sharded, settings: LoadSettings,
                    history: IO[str] | None = None, progress: Progress | None = None,
                    progress_every: float = 1.0) -> LoadResult:
-    """Run the load; the history goes to `history` as it happens."""
+    """Run the load (on a key/value or a sharded cluster); the history goes to `history` as
+    it happens."""
     rng = random.Random(settings.seed)
     writer = HistoryWriter(history)
     kinds = [k for k, _ in settings.mix]
     weights = [w for _, w in settings.mix]
     filler = "v" * settings.value_size
+    names = key_names(settings.keys, isinstance(cluster, Sharded))
     result = LoadResult(seconds=0.0)
     clerks = [NetClerk(cluster) for _ in range(settings.clients)]
     began = time.monotonic()
@@ -125,7 +136,7 @@ async def run_load(cluster: tuple[Address, ...], settings: LoadSettings,
         count = 0
         while time.monotonic() < deadline:
             kind = rng.choices(kinds, weights)[0]
-            key = f"k{rng.randrange(settings.keys)}"
+            key = names[rng.randrange(settings.keys)]
             count += 1
             value = (None if kind == "get" else f"[{number}.{count}]" if kind == "append"
                      else f"{number}.{count}:" + filler[:max(0, settings.value_size

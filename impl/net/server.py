@@ -1,5 +1,7 @@
-"""One key/value server as a real process: the same `KVServer` core the simulator runs, driven
-by asyncio over TCP, its Raft state on disk (DESIGN.md section 1, driver 3).
+"""One server of a replicated service as a real process: the same core the simulator runs — the
+key/value store's `KVServer`, the shard controller's, a shard group's — driven by asyncio over
+TCP, its Raft state on disk (DESIGN.md section 1, driver 3). What differs between the services
+is the `Service` the server hosts (impl.net.service, impl.net.sharded).
 
 Theory of operation
 -------------------
@@ -24,6 +26,10 @@ the contract allows: group commit.
   outputs are held is just another step, whose outputs queue behind.
 * A crash (kill -9) loses what was staged but not flushed; nothing that depended on it
   had left the process.
+* A service whose core calls other servers by name (a shard group's server polls the
+  controller and hands shards to other groups) sends those requests on client connections of
+  its own (impl.net.links.NamedLinks, the addresses from the cluster file); their answers are
+  steps of the core from that name.
 * Gets by ReadIndex (`ServerSettings.read_index`, on by default): the core confirms a read
   with a heartbeat round and answers from the store; its reply is held like any other
   output, and its `Read` event is traced as a `read` before the reply's send.
@@ -53,23 +59,21 @@ from pathlib import Path
 from typing import IO, Any
 
 from impl.files import write_atomically
-from impl.kv.messages import GetArgs, PutAppendArgs
-from impl.kv.node import STORE_INLINE_BYTES, LogRuns, store_digest
-from impl.kv.server import KVServer, ServerConfig
+from impl.kv.node import LogRuns
 from impl.net.cluster import Address
-from impl.net.links import Faults, Framed, PeerLink
+from impl.net.links import Faults, Framed, NamedLinks, PeerLink
+from impl.net.service import KVService, NamedTrace, Service
 from impl.net.wire import (
     MAX_FRAME,
+    RAFT_MESSAGES,
     WireError,
-    decode_op,
-    kv_server_decoder,
     read_hello,
     read_numbered,
 )
 from impl.raft.core import RaftConfig
 from impl.raft.effects import SetTimer, TimerOp
 from impl.raft.messages import AppendEntries, InstallSnapshot, RequestVote
-from impl.rsm.effects import Applied, Compacted, Installed, Read, ServerEffects
+from impl.rsm.effects import ServerEffects
 from impl.storage import CorruptStorage, OsDisk, RaftStorage
 from impl.trace import TraceWriter
 from spec.errors import BadInput
@@ -79,12 +83,13 @@ LOCK = "lock"
 
 
 _STOPPING = (signal.SIGTERM, signal.SIGINT)  # the signals that stop a server
+_RAFT = frozenset(RAFT_MESSAGES.values())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServerSettings:
-    node: int
-    cluster: tuple[Address, ...]
+    node: int  # this server's id in its Raft group (its line in the group's list)
+    cluster: tuple[Address, ...]  # its Raft group: its own servers, in id order
     directory: Path
     bind: str | None = None  # None: the host the cluster file gives this server
     maxraftstate: int = 1 << 20  # bytes of Raft state on disk that call for a snapshot
@@ -96,6 +101,8 @@ class ServerSettings:
     # majority answered, with no log entry and so no fsync; off: a get goes through the log.
     read_index: bool = True
     raft: RaftConfig = field(default_factory=lambda: RaftConfig(strict_flow_control=True))
+    service: Service = field(default_factory=KVService)  # what the group runs
+    name: str | None = None  # the server's name in a sharded cluster (logs, traces)
 
     def __post_init__(self) -> None:
         if not 0 <= self.node < len(self.cluster):
@@ -103,22 +110,13 @@ class ServerSettings:
                            f"0..{len(self.cluster) - 1}")
 
 
-class _Server(KVServer):
-    """The key/value core, measuring Raft's state as the bytes it takes on this disk (the
-    simulator's persister encodes the whole state to measure it: far too slow per step)."""
-
-    storage: RaftStorage
-
-    def raft_state_size(self) -> int:
-        return self.storage.size()
-
-
 class NetServer:
     def __init__(self, settings: ServerSettings, log: Callable[[str], None] | None = None) -> None:
         self.settings = settings
         self.id = settings.node
+        self.service = settings.service
         self._log_fn = log or _stderr
-        self.decoder = kv_server_decoder()
+        self.decoder = self.service.decoder()
         self.faults = Faults()
         self._rng = random.Random(settings.seed)
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -133,16 +131,16 @@ class NetServer:
         self._next_client = 0
         self._next_id = 0
         self._links: dict[int, PeerLink] = {}
+        self._named: NamedLinks | None = None  # the service's calls to other servers
         self._stopped: asyncio.Future[int] | None = None
         self._trace: TraceWriter | None = None
         self._trace_file: IO[str] | None = None
-        self._digest: tuple[int, str] = (-1, "")
         self._runs = LogRuns()
         self.incarnation = 0
         self._lock_fd: int | None = None
 
     def log(self, text: str) -> None:
-        self._log_fn(f"server {self.id}: {text}")
+        self._log_fn(f"{self.settings.name or f'server {self.id}'}: {text}")
 
     # ------------------------------------------------------------------ start and stop
     def _open_directory(self) -> tuple[Any, bytes]:
@@ -167,7 +165,7 @@ class NetServer:
         except (OSError, ValueError, UnicodeDecodeError):
             raise BadInput("the incarnation counter is damaged", str(counter)) from None
         write_atomically(counter, f"{self.incarnation}\n")
-        self.storage = RaftStorage(OsDisk(directory), decode_op)
+        self.storage = RaftStorage(OsDisk(directory), self.service.decode_command)
         try:
             recovered = self.storage.recover()
         except CorruptStorage as error:
@@ -181,11 +179,10 @@ class NetServer:
         loop = asyncio.get_running_loop()
         self._stopped = loop.create_future()
         restored, snapshot = self._open_directory()
-        config = ServerConfig(maxraftstate=self.settings.maxraftstate, raft=self.settings.raft,
-                              read_index=self.settings.read_index)
-        self.core = _Server(self.id, range(len(self.settings.cluster)), config,
-                            restored=restored, snapshot=snapshot)
-        self.core.storage = self.storage
+        settings = self.settings
+        self.core = self.service.build(self.id, range(len(settings.cluster)), self.storage,
+                                       settings.maxraftstate, settings.raft,
+                                       settings.read_index, restored, snapshot)
         me = self.settings.cluster[self.id]
         host = self.settings.bind or me.host
         try:
@@ -202,6 +199,10 @@ class NetServer:
                 link = PeerLink(self.id, peer, address, self.log)
                 self._links[peer] = link
                 link.start()
+        destinations = dict(self.service.destinations())
+        if destinations:
+            self._named = NamedLinks(destinations, self._from_service, self.log,
+                                     self.settings.max_frame)
         effects = self.core.boot()
         if self._trace is not None:
             self._trace.event(self.id, "restart", state=self._state())
@@ -220,6 +221,8 @@ class NetServer:
             server.close()
             for link in self._links.values():
                 await link.close()
+            if self._named is not None:
+                await self._named.close()
             for timer in self._timers.values():
                 timer.cancel()
             for conn in list(self._clients.values()):
@@ -279,8 +282,8 @@ class NetServer:
     def _from_peer(self, peer: int, payload: Any) -> None:
         msg_id, wire = read_numbered(payload)
         message = self.decoder.decode(wire)
-        if isinstance(message, GetArgs | PutAppendArgs):
-            raise WireError("a clerk's request on a peer connection")
+        if type(message) not in _RAFT:
+            raise WireError("a message other than Raft's on a peer connection")
         sender = (message.candidate if isinstance(message, RequestVote) else
                   message.leader if isinstance(message, AppendEntries | InstallSnapshot)
                   else peer)
@@ -301,11 +304,24 @@ class NetServer:
     def _from_client(self, token: str, payload: Any) -> None:
         msg_id, wire = read_numbered(payload)
         message = self.decoder.decode(wire)
-        if not isinstance(message, GetArgs | PutAppendArgs):
-            raise WireError("a Raft message on a clerk's connection")
-        name = f"ck{message.clerk}"
+        if type(message) not in self.service.requests:
+            raise WireError(f"a {wire[0]} on a client's connection")
+        clerk = getattr(message, "clerk", None)  # a server's request (a shard) names none
+        name = f"ck{clerk}" if clerk is not None else token
         self._clerk_of[token] = name
         effects = self.core.step(token, message)
+        if self._trace is not None:
+            self._trace.event(self.id, "receive", **{"from": name}, id=msg_id,
+                              msg=message.trace(), state=self._state())
+        self._carry_out(effects)
+
+    def _from_service(self, name: str, payload: Any) -> None:
+        """An answer to one of the service's own requests, on its connection to `name`."""
+        msg_id, wire = read_numbered(payload)
+        message = self.decoder.decode(wire)
+        if type(message) not in self.service.replies:
+            raise WireError(f"a {wire[0]} in answer to a server's request")
+        effects = self.core.step(name, message)
         if self._trace is not None:
             self._trace.event(self.id, "receive", **{"from": name}, id=msg_id,
                               msg=message.trace(), state=self._state())
@@ -347,7 +363,7 @@ class NetServer:
                 "term": raft.term, "leader": raft.leader_id,
                 "commit_index": raft.commit_index, "last_applied": raft.last_applied,
                 "last_index": raft.last_index, "snapshot_index": raft.snapshot_index,
-                "keys": len(self.core.machine.data), "staged": self.storage.staged,
+                **self.service.status(self.core), "staged": self.storage.staged,
                 "durable": self._durable, "raft_state_bytes": self.storage.size(),
                 # Group commit: flushes (one write + fsync each) and the time they took as
                 # the event loop saw it (thread hand-offs included), since this start;
@@ -452,6 +468,8 @@ class NetServer:
                 conn = self._clients.get(to)
                 if conn is not None:
                     conn.send(payload)
+                elif self._named is not None:
+                    self._named.send(to, payload)
 
     # ------------------------------------------------------------------ tracing
     def _open_trace(self) -> None:
@@ -459,31 +477,24 @@ class NetServer:
         if directory is None:
             return
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"trace-s{self.id}-{self.incarnation}.jsonl"
+        me = f"s{self.id}" if self.settings.name is None else self.settings.name
+        path = directory / f"trace-{me}-{self.incarnation}.jsonl"
         self._trace_file = path.open("w", encoding="utf-8")
-        self._trace = TraceWriter(self._trace_file, clock=lambda: time.time_ns() // 1_000_000)
-        raft = self.settings.raft
-        self._trace.header("kv", {"servers": len(self.settings.cluster),
-                                  "maxraftstate": self.settings.maxraftstate,
-                                  "election_timeout_ms": list(raft.election_timeout_ms),
-                                  "heartbeat_ms": raft.heartbeat_ms}, None,
-                           generator="dscheck-net", node=self.id,
+        settings = self.settings
+        clock = lambda: time.time_ns() // 1_000_000  # noqa: E731
+        names = self.service.names(len(settings.cluster))
+        self._trace = (TraceWriter(self._trace_file, clock=clock)
+                       if names == tuple(range(len(names)))
+                       else NamedTrace(self._trace_file, clock, names))
+        self._trace.header(self.service.system,
+                           self.service.trace_config(len(settings.cluster),
+                                                     settings.maxraftstate, settings.raft),
+                           None, generator="dscheck-net", node=names[self.id],
                            incarnation=self.incarnation, clock="wall")
 
     def _trace_event(self, event: Any) -> None:
-        trace = self._trace
-        assert trace is not None
-        if isinstance(event, Applied):
-            trace.event(self.id, "apply", kind="command", index=event.index, term=event.term,
-                        command=list(event.op), executed=event.outcome.executed,
-                        output=event.outcome.output)
-        elif isinstance(event, Read):
-            trace.event(self.id, "read", index=event.index, read_index=event.read_index,
-                        command=list(event.op), output=event.outcome.output)
-        elif isinstance(event, Installed):
-            trace.event(self.id, "apply", kind="snapshot", index=event.index, term=event.term)
-        elif isinstance(event, Compacted):
-            trace.event(self.id, "snapshot", index=event.index, bytes=event.size)
+        assert self._trace is not None
+        self.service.trace_event(self._trace, self.id, event)
 
     def _state(self) -> dict[str, Any]:
         """The trace `state`, as the simulator's key/value servers write it (impl.kv.node):
@@ -496,15 +507,8 @@ class NetServer:
             "log_runs": self._runs.of(hard.snapshot_index, hard.log),
             "snapshot_index": hard.snapshot_index, "snapshot_term": hard.snapshot_term,
             "commit_index": raft.commit_index, "last_applied": raft.last_applied}
-        machine = self.core.machine
-        if self._digest[0] != machine.applied:
-            self._digest = (machine.applied, store_digest(machine.data))
-        kv: dict[str, Any] = {"applied": machine.applied, "keys": len(machine.data),
-                              "digest": self._digest[1]}
-        if sum(len(k) + len(v) for k, v in machine.data.items()) <= STORE_INLINE_BYTES:
-            kv["store"] = dict(sorted(machine.data.items()))
-        kv["dup"] = {str(clerk): seq for clerk, seq in sorted(machine.last_seq.items())}
-        state["kv"] = kv
+        key, service = self.service.trace_state(self.core)
+        state[key] = service
         return state
 
 

@@ -161,6 +161,27 @@ def _check_for(hint: Any, decode_command: Check) -> Check:
         (inner,) = [a for a in args if a is not type(None)]
         check = _check_for(inner, decode_command)
         return lambda value: None if value is None else check(value)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis and args[0] is not Entry:
+        item = _check_for(args[0], decode_command)
+
+        def homogeneous(value: Any) -> tuple[Any, ...]:
+            if type(value) is not list:
+                raise WireError(f"expected a list, got {_show(value)}")
+            return tuple(item(v) for v in value)
+        return homogeneous
+    if origin is tuple and Ellipsis not in args:
+        items = [_check_for(a, decode_command) for a in args]
+
+        def fixed(value: Any) -> tuple[Any, ...]:
+            if type(value) is not list or len(value) != len(items):
+                raise WireError(f"expected a list of {len(items)}, got {_show(value)}")
+            return tuple(check(v) for check, v in zip(items, value, strict=True))
+        return fixed
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        # A value type inside a message (a configuration): its fields in order, as a list.
+        nested = Decoder({hint.__name__: hint}, decode_command)
+        return lambda value: nested.decode([hint.__name__, *value]) \
+            if type(value) is list else nested.decode(value)
     if origin is tuple and args == (Entry, Ellipsis):
         def entries(value: Any) -> tuple[Entry, ...]:
             if type(value) is not list:
@@ -179,14 +200,19 @@ def _check_for(hint: Any, decode_command: Check) -> Check:
 class Decoder:
     """Rebuilds messages of the classes in `table` from their wire lists."""
 
-    def __init__(self, table: Mapping[str, type], decode_command: Check) -> None:
+    def __init__(self, table: Mapping[str, type], decode_command: Check,
+                 special: Mapping[tuple[type, str], Check] | None = None) -> None:
+        """`special` replaces the check of a field its type alone cannot say (a signed
+        number, a value with rules of its own): (class, field name) -> check."""
         self._kinds: dict[str, tuple[type, list[tuple[str, Check]], int]] = {}
+        special = special or {}
         for tag, cls in table.items():
             hints = typing.get_type_hints(cls)
             fields = [f for f in dataclasses.fields(cls) if f.init]
             required = sum(1 for f in fields if f.default is dataclasses.MISSING
                            and f.default_factory is dataclasses.MISSING)
-            checks = [(f.name, _check_for(hints[f.name], decode_command)) for f in fields]
+            checks = [(f.name, special.get((cls, f.name))
+                       or _check_for(hints[f.name], decode_command)) for f in fields]
             self._kinds[tag] = (cls, checks, required)
 
     def decode(self, wire: Any) -> Any:

@@ -16,7 +16,7 @@ from checker.linearizability import KV, check, render_text
 from checker.linearizability.formats import parse
 from checker.verdict import Verdict
 from impl.net.clerk import NetClerk
-from impl.net.local import LocalCluster, wait_for_leader
+from impl.net.local import LocalCluster, statuses, wait_for_leader
 from impl.net.server import run_loop
 
 LEADER_TIMEOUT_S = 30.0  # generous: the machine is shared, and only correctness is asserted
@@ -35,9 +35,19 @@ def running_cluster(directory: Path, servers: int = 3, *, trace: bool = True,
         cluster.start_all()
         leader = run_loop(wait_for_leader(cluster.addresses, LEADER_TIMEOUT_S, cluster))
         assert leader is not None, "no leader elected"
+        # A majority elects a leader while the last server may still be starting (a loaded
+        # machine): tests that talk to every server need every one listening.
+        run_loop(every_server_up(cluster))
         yield cluster
     finally:
         cluster.stop_all(grace=5.0)
+
+
+async def every_server_up(cluster: LocalCluster, timeout: float = LEADER_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(s is not None for s in await statuses(cluster.addresses, 0.5)):
+        assert time.monotonic() < deadline, "a server never started listening"
+        await asyncio.sleep(0.05)
 
 
 async def leader_of(cluster: LocalCluster, timeout: float = LEADER_TIMEOUT_S) -> int:

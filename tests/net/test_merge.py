@@ -133,3 +133,31 @@ def _empty(tmp_path: Path) -> Path:
     path = tmp_path / "empty"
     path.mkdir()
     return path
+
+
+def test_named_servers_of_a_sharded_cluster_merge_by_name(tmp_path: Path) -> None:
+    """A sharded cluster's files (servers named, system shardkv): a receive from a server the
+    header lists waits for its send, one from a client connection's token does not, and a
+    server's file missing is bad input, as with numbered servers."""
+    config = {"controllers": ["ctrler0", "ctrler1"], "groups": {"100": ["server-100-0"]}}
+
+    def named(name: str, events: list[dict[str, Any]]) -> Path:
+        path = tmp_path / f"trace-{name}-1.jsonl"
+        lines = [{"format": "dscheck-trace", "version": 1, "system": "shardkv",
+                  "config": config, "seed": None, "node": name, "incarnation": 1}]
+        lines += [{"seq": n, "node": name, **e} for n, e in enumerate(events, start=1)]
+        path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+        return path
+
+    sender = named("ctrler0", [{"time": 9, "event": "send", "to": "ctrler1", "id": 7,
+                                "msg": {}}])
+    receiver = named("ctrler1", [
+        {"time": 3, "event": "receive", "from": "ctrler0", "id": 7},  # its clock runs early
+        {"time": 4, "event": "receive", "from": "c3", "id": 1}])  # a client's: not held
+    assert trace_files(tmp_path) == [sender, receiver]
+    merged = merge_traces([sender, receiver], tmp_path / "m.jsonl")
+    order = [(e["node"], e["event"], e.get("from")) for e in read(merged.path)]
+    assert order.index(("ctrler0", "send", None)) < order.index(("ctrler1", "receive",
+                                                                 "ctrler0"))
+    with pytest.raises(BadInput, match="in no trace file"):
+        merge_traces([receiver], tmp_path / "m2.jsonl")
