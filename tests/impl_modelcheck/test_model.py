@@ -35,6 +35,8 @@ EXPECTED = {
     "apply-before-commit": "WellFormedState",
     "commit-past-held": "CommitIndexInLog",
     "snapshot-off-by-one": "TypeOK",
+    "figure8-commit": "CommittedEntriesOutvoteRivals",
+    "grant-before-persist": "ElectionSafety",
 }
 
 
