@@ -37,6 +37,7 @@ EXPECTED = {
     "snapshot-off-by-one": "TypeOK",
     "figure8-commit": "CommittedEntriesOutvoteRivals",
     "grant-before-persist": "ElectionSafety",
+    "commit-to-last-index": "StateMachineSafety",
 }
 
 
@@ -104,6 +105,7 @@ def test_campaign_each_expensive_flag_is_found_and_the_correct_core_is_clean_the
         bug: str) -> None:
     model, result = _check(frozenset({bug}), **FLAG_BOUNDS[bug])
     assert result.verdict is Verdict.VIOLATION  # type: ignore[attr-defined]
+    assert result.counterexample.invariant == EXPECTED[bug]  # type: ignore[attr-defined]
     assert replay_holds(model, result.counterexample)  # type: ignore[attr-defined]
     confirm(model, result.counterexample)  # type: ignore[attr-defined]
     _, clean = _check(**FLAG_BOUNDS[bug])

@@ -4,9 +4,9 @@ A model state is a tuple of integers, byte strings and tuples of those — nothi
 that it hashes fast, compares totally (the canonical member of a symmetry orbit is the least
 one) and pickles to the parallel search's workers:
 
-    state   = (servers, network, restarts, requests, heartbeats): the last three count
-              crashes, client requests and heartbeat timer firings (the latter only where
-              `max_heartbeats` bounds them; 0 otherwise)
+    state   = (servers, network, restarts, requests, heartbeats, elections): the last four
+              count crashes, client requests, and heartbeat and election timer firings (the
+              timers only where `max_heartbeats`, `max_elections` bound them; 0 otherwise)
     server  = (core, timers, persisted, applied, gap)
     core    = () for a crashed server, else the packed `CoreImage` (`pack_core`)
     timers  = bit mask of the armed timers (ELECTION_BIT, HEARTBEAT_BIT): which timer events
