@@ -1,15 +1,15 @@
 """Model checking the Raft cores against the spec, and hunting each fault flag.
 
-    python bench/impl_modelcheck.py                       # speed, and every default-suite flag
+    python bench/impl_modelcheck.py                       # speed, and every flag
     python bench/impl_modelcheck.py --flags no-step-down --hunt-budget 60
-    python bench/impl_modelcheck.py --all                 # the campaign flags too (minutes each)
+    python bench/impl_modelcheck.py --all                 # campaign-only flags too (none now)
 
 Part 1, speed: distinct states, seconds and distinct states per CPU second for the cores
 (`ImplRaftModel`) and for the spec (`RaftModel`, spec.raft) at the same bounds (3 servers,
 terms ≤ 2, logs ≤ 1, 1 value, ≤ 2 messages in flight, no restarts).
 
 Part 2, per flag: the model checker's shortest counterexample at the flag's bounds
-(`FLAG_BOUNDS`: its length in core events, states, seconds), and a hunt (`checker.hunt`): time
+(`FLAG_BOUNDS`: its length in core events, states, CPU seconds), and a hunt (`checker.hunt`): time
 to the first failing random schedule, time spent shrinking (bounded by --hunt-budget), the
 faults in the shrunk schedule, and the core events its run takes up to the failure — the
 unit of the model checker's steps, so their ratio compares the shrunk run with the optimum.
@@ -123,12 +123,12 @@ def main() -> None:
                               f"{r['per_cpu_second'] or 0:,}", str(r["load"]))
         console.print(table)
     table = Table(title="each fault flag: shortest counterexample vs hunted and shrunk")
-    for column in ("flag", "MC steps", "MC states", "MC s", "first failure s", "shrink s",
+    for column in ("flag", "MC steps", "MC states", "MC CPU s", "first failure s", "shrink s",
                    "shrink done", "faults first→shrunk", "core events", "× optimal"):
         table.add_column(column)
     for f in out["flags"]:
         mc, h = f["model_check"], f["hunt"]
-        table.add_row(f["flag"], str(mc["length"]), f"{mc['distinct']:,}", str(mc["seconds"]),
+        table.add_row(f["flag"], str(mc["length"]), f"{mc['distinct']:,}", str(mc["cpu_seconds"]),
                       str(h["seconds_to_first_failure"]), str(h["shrink_seconds"]),
                       "yes" if h["shrink_complete"] else "budget",
                       f"{h['first_faults']}→{h['faults']}", str(h["core_events"]),

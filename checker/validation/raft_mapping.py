@@ -3,9 +3,11 @@
 Trace validation (docs/trace-validation.md) compares what the implementation did with what the
 spec (`spec.raft`) allows, and both sides must first be put in one vocabulary. This module is
 that translation, and the only one: the validator reads a trace's `state` objects through
-`view_of_trace`, a model checker of the core (open issue 14) reads a live `RaftCore` through
-`view_of_core`, which is `view_of_trace` of the core's own trace form, so the two cannot
-drift apart; the spec's side is `view_of_spec`.
+`view_of_trace`; a live `RaftCore` is read through `view_of_core`, which is `view_of_trace` of
+the core's own trace form, so the two cannot drift apart; a crashed server is what it
+persisted (`view_of_persisted`). The model checker of the cores
+(`checker.modelcheck.models.impl_raft_view`) projects every server of its states through
+these same functions; the spec's side is `view_of_spec`.
 
 What is compared (the *spec-visible projection*, `ServerView`): per server the term, role,
 vote, the terms of the log after the snapshot, the snapshot's last index and term, and the
@@ -13,7 +15,9 @@ commit index. What is not:
 
 * values: the spec models a command as a small integer; a trace records no commands in its
   states (they appear in `apply` events), so entries map to `Entry(term, UNKNOWN_VALUE)` and
-  a snapshot to `Snapshot(index, term, ())`, and values are never compared;
+  a snapshot to `Snapshot(index, term, ())`, and values are never compared. A caller that
+  knows the values (the model checker, whose commands are the spec's integers and whose
+  snapshots hold them) passes them to `spec_log`, `spec_snapshot` and `spec_message`;
 * `last_applied`: the spec applies what it commits; the validator checks `apply` events
   against the commit index instead;
 * a leader's `next_index`, and the vote and match bookkeeping: the spec keeps them, the trace
@@ -51,6 +55,7 @@ from spec.raft_types import (
 
 if TYPE_CHECKING:
     from impl.raft.core import RaftCore
+    from impl.raft.effects import HardState
     from impl.raft.messages import Message as CoreMessage
 
 UNKNOWN_VALUE = 0  # every entry's value: a trace records none (commands are in `apply` events)
@@ -117,6 +122,16 @@ def view_of_core(core: RaftCore) -> ServerView:
     return view_of_trace(core.visible_state().to_json())
 
 
+def view_of_persisted(hard: HardState) -> ServerView:
+    """A crashed server, as the trace checker judges one (`reader.crashed_rec`): what it
+    persisted — term, vote, log, snapshot — as a follower whose commit index is back at its
+    snapshot (§7: a restart applies from the snapshot on)."""
+    return ServerView(term=hard.term, role=Role.FOLLOWER, voted_for=hard.voted_for,
+                      log_terms=tuple(entry.term for entry in hard.log),
+                      snapshot_index=hard.snapshot_index, snapshot_term=hard.snapshot_term,
+                      commit_index=hard.snapshot_index)
+
+
 def view_of_spec(state: State, i: int) -> ServerView:
     """Server i of a spec state, values dropped."""
     snapshot = state.snapshot[i]
@@ -127,20 +142,31 @@ def view_of_spec(state: State, i: int) -> ServerView:
                       commit_index=state.commit_index[i])
 
 
-def spec_log(log_terms: tuple[int, ...]) -> tuple[Entry, ...]:
-    return tuple(Entry(term, UNKNOWN_VALUE) for term in log_terms)
+def spec_log(log_terms: tuple[int, ...],
+             values: tuple[int, ...] | None = None) -> tuple[Entry, ...]:
+    """The spec's log of these terms; `values` (one per entry), when the caller knows them."""
+    if values is None:
+        return tuple(Entry(term, UNKNOWN_VALUE) for term in log_terms)
+    return tuple(Entry(term, value) for term, value in zip(log_terms, values, strict=True))
 
 
-def spec_message(src: int, dst: int, msg: Mapping[str, Any]) -> Message | None:
+def spec_snapshot(view: ServerView, values: tuple[int, ...] = ()) -> Snapshot:
+    """The spec's snapshot of a view; `values` (index order), when the caller knows them."""
+    return Snapshot(view.snapshot_index, view.snapshot_term, values)
+
+
+def spec_message(src: int, dst: int, msg: Mapping[str, Any],
+                 values: tuple[int, ...] | None = None) -> Message | None:
     """A trace's `msg` object sent from `src` to `dst` as the spec's message; None when its
-    `type` is not a Raft message (another system's, e.g. a clerk's RPC)."""
+    `type` is not a Raft message (another system's, e.g. a clerk's RPC). `values`, when the
+    caller knows them: an AppendEntries' commands, or an InstallSnapshot's snapshot values."""
     kind = msg.get("type")
     if kind not in RAFT_MESSAGES:
         return None
     term = msg["term"]
     if kind == "AppendEntries":
         return AppendEntries(src, dst, term, msg["prev_index"], msg["prev_term"],
-                             tuple(Entry(e[1], UNKNOWN_VALUE) for e in msg["entries"]),
+                             spec_log(tuple(e[1] for e in msg["entries"]), values),
                              msg["leader_commit"])
     if kind == "AppendEntriesReply":
         return AppendEntriesReply(src, dst, term, msg["success"],
@@ -150,19 +176,21 @@ def spec_message(src: int, dst: int, msg: Mapping[str, Any]) -> Message | None:
     if kind == "RequestVoteReply":
         return RequestVoteReply(src, dst, term, msg["granted"])
     if kind == "InstallSnapshot":
-        return InstallSnapshot(src, dst, term, msg["last_index"], msg["last_term"], ())
+        return InstallSnapshot(src, dst, term, msg["last_index"], msg["last_term"],
+                               values or ())
     last = msg["last_index"]  # an InstallSnapshotReply
     return AppendEntriesReply(src, dst, term, last > 0, last)
 
 
-def spec_message_of_core(src: int, dst: int, message: CoreMessage) -> Message | None:
-    """A core message, through its trace form."""
-    return spec_message(src, dst, message.trace())
+def spec_message_of_core(src: int, dst: int, message: CoreMessage,
+                         values: tuple[int, ...] | None = None) -> Message | None:
+    """A core message, through its trace form (`values` as for `spec_message`)."""
+    return spec_message(src, dst, message.trace(), values)
 
 
 def with_server(state: State, i: int, view: ServerView) -> State:
     """`state` with server i's spec-visible variables set to `view` (its bookkeeping kept)."""
-    snapshot = Snapshot(view.snapshot_index, view.snapshot_term, ())
+    snapshot = spec_snapshot(view)
     return updated(
         state,
         term=tuple_set(state.term, i, view.term),

@@ -9,23 +9,27 @@ import pytest
 
 from checker.modelcheck import Options, check
 from checker.modelcheck.models import impl_raft_state as st
+from checker.modelcheck.models import impl_raft_view as view
 from checker.modelcheck.models.impl_raft import (
     CAMPAIGN_FLAGS,
     FLAG_BOUNDS,
     ImplRaftConfig,
     ImplRaftModel,
 )
+from checker.modelcheck.models.impl_raft import (
+    CLEAN_IN_CAMPAIGN as CLEAN_IN_CAMPAIGN_FLAGS,
+)
 from checker.modelcheck.models.impl_raft_replay import confirm
 from checker.modelcheck.trace import replay_holds
+from checker.validation.raft_mapping import view_of_core, view_of_persisted, view_of_spec
 from checker.verdict import Verdict
 from impl.raft.core import ELECTION, RaftCore
 from impl.raft.messages import RequestVoteReply
 
 SMALL = FLAG_BOUNDS["no-step-down"]
 DEFAULT_FLAGS = sorted(set(FLAG_BOUNDS) - CAMPAIGN_FLAGS)
-# The correct core at the snapshot flag's bounds takes minutes (the service may snapshot at
-# any applied index): the campaign checks it clean there.
-CLEAN_IN_CAMPAIGN = ["snapshot-off-by-one", *sorted(CAMPAIGN_FLAGS)]
+# The correct core at these flags' bounds takes minutes: the campaign checks it clean there.
+CLEAN_IN_CAMPAIGN = sorted(CLEAN_IN_CAMPAIGN_FLAGS | CAMPAIGN_FLAGS)
 # The invariant each flag breaks first, at its bounds.
 EXPECTED = {
     "no-step-down": "ElectionSafety",
@@ -35,6 +39,9 @@ EXPECTED = {
     "apply-before-commit": "WellFormedState",
     "commit-past-held": "CommitIndexInLog",
     "snapshot-off-by-one": "TypeOK",
+    "figure8-commit": "CommittedEntriesOutvoteRivals",
+    "grant-before-persist": "ElectionSafety",
+    "commit-to-last-index": "StateMachineSafety",
 }
 
 
@@ -102,6 +109,7 @@ def test_campaign_each_expensive_flag_is_found_and_the_correct_core_is_clean_the
         bug: str) -> None:
     model, result = _check(frozenset({bug}), **FLAG_BOUNDS[bug])
     assert result.verdict is Verdict.VIOLATION  # type: ignore[attr-defined]
+    assert result.counterexample.invariant == EXPECTED[bug]  # type: ignore[attr-defined]
     assert replay_holds(model, result.counterexample)  # type: ignore[attr-defined]
     confirm(model, result.counterexample)  # type: ignore[attr-defined]
     _, clean = _check(**FLAG_BOUNDS[bug])
@@ -170,3 +178,26 @@ def test_the_parallel_search_agrees_with_the_serial_one() -> None:
     assert one.counterexample is not None and two.counterexample is not None
     assert len(one.counterexample.steps) == len(two.counterexample.steps)
     confirm(buggy, two.counterexample)
+
+
+def test_the_projection_is_the_trace_validators_mapping() -> None:
+    # Every server of every state a few levels deep: a live core projects to what the
+    # validator reads of the same core (`view_of_core`), a crashed one to `view_of_persisted`
+    # of what it persisted; the values are the model's own.
+    model = ImplRaftModel(config=ImplRaftConfig(**{**SMALL, "max_restarts": 1}))  # type: ignore[arg-type]
+    level = list(model.initial_states())
+    crashed = live = 0
+    for _ in range(6):
+        level = [t for s in level for _, t in model.successors(s)][:400]
+        for state in level:
+            seen = view.servers_view(state[0])
+            for i, server in enumerate(state[0]):
+                if server[0]:
+                    live += 1
+                    expected = view_of_core(RaftCore.from_image(
+                        st.unpack_core(server[0], i), i, model._peers))  # type: ignore[attr-defined]
+                else:
+                    crashed += 1
+                    expected = view_of_persisted(st.unpack_hard(server[2])[0])
+                assert view_of_spec(seen, i) == expected
+    assert live and crashed

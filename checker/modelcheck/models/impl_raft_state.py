@@ -4,7 +4,9 @@ A model state is a tuple of integers, byte strings and tuples of those — nothi
 that it hashes fast, compares totally (the canonical member of a symmetry orbit is the least
 one) and pickles to the parallel search's workers:
 
-    state   = (servers, network, restarts, requests)
+    state   = (servers, network, restarts, requests, heartbeats, elections): the last four
+              count crashes, client requests, and heartbeat and election timer firings (the
+              timers only where `max_heartbeats`, `max_elections` bound them; 0 otherwise)
     server  = (core, timers, persisted, applied, gap)
     core    = () for a crashed server, else the packed `CoreImage` (`pack_core`)
     timers  = bit mask of the armed timers (ELECTION_BIT, HEARTBEAT_BIT): which timer events
@@ -214,12 +216,12 @@ def describe_packed(p: Packed) -> str:
 
 def permute(state: Packed, perm: Sequence[int]) -> Packed:
     """`state` with server j renamed perm[j] everywhere."""
-    servers, network, restarts, requests = state
+    servers, network, *counts = state
     renamed: list[Packed] = [()] * len(servers)
     for j, server in enumerate(servers):
         renamed[perm[j]] = _permute_server(server, tuple(perm))
     net = tuple(sorted((_permute_message(m, tuple(perm)), c) for m, c in network))
-    return (tuple(renamed), net, restarts, requests)
+    return (tuple(renamed), net, *counts)
 
 
 def canonical(state: Packed) -> Packed:

@@ -1,18 +1,20 @@
 """The spec-visible projection of the Raft cores' states, and the properties judged on it.
 
-One mapping from an implementation state to a `spec.raft.State`, written once here (the trace
-validator's mapping, on the `validate` branch, had not landed when this was written; it maps
-trace records, this maps core images — the rules are the same):
+The projection is the trace validator's state mapping (`checker.validation.raft_mapping`),
+applied to every server of a model state:
 
-- a live server: its core's term, role, vote, log (values are the client commands, which the
-  model keeps as the spec's integer values), snapshot (its bytes hold the applied (term,
-  value) pairs, so its values are known) and commit index; the vote tally of a candidate
-  (the core keeps only votes granted, so the responded set is taken to be the granted one);
-  a leader's next_index/match_index, 1 and 0 at its own position;
-- a crashed server: what it persisted, as a follower whose commit index is back at its
-  snapshot — exactly how the trace checker judges a crashed server (`reader.crashed_rec`);
-- the network: each message in flight as the spec's message of the same kind (an
-  InstallSnapshotReply as the spec's AppendEntriesReply, as the spec answers InstallSnapshot).
+- a live server: its core's visible state (`VisibleState`, the object its trace lines record)
+  through `view_of_trace`, exactly as the validator reads a trace's state; a crashed server:
+  what it persisted, through `view_of_persisted` — a follower whose commit index is back at its
+  snapshot, as the trace checker judges a crashed server (`reader.crashed_rec`);
+- what the mapping leaves out because a trace does not record it, the model knows, and passes
+  in: the entries' values (the client commands, which the model keeps as the spec's integer
+  values) and a snapshot's values (its bytes hold the applied (term, value) pairs); the vote
+  tally of a candidate (the core keeps only votes granted, so the responded set is taken to be
+  the granted one); a leader's next_index/match_index, 1 and 0 at its own position;
+- the network: each message in flight through the mapping's `spec_message` of its trace form
+  (an InstallSnapshotReply as the spec's AppendEntriesReply, as the spec answers
+  InstallSnapshot), with the values an AppendEntries or InstallSnapshot carries.
 
 The properties are the spec's own definitions (`spec.raft.INVARIANTS`,
 `TRANSITION_INVARIANTS`, `SOMETIMES`) evaluated on that projection, plus the checks the trace
@@ -31,36 +33,30 @@ from typing import Any
 
 from checker.modelcheck.models.impl_raft_state import (
     AE,
-    AER,
     IS,
-    ISR,
-    RV,
-    RVR,
+    ROLES,
     Packed,
     snapshot_pairs,
+    unpack_hard,
+    unpack_message,
 )
 from checker.trace_check.reader import format_rules
-from spec import raft
-from spec.raft_invariants import SERVER_ONLY, servers_well_typed
-from spec.raft_types import (
-    AppendEntries,
-    AppendEntriesReply,
-    Entry,
-    InstallSnapshot,
-    Message,
-    RequestVote,
-    RequestVoteReply,
-    Role,
-    Snapshot,
-    State,
+from checker.validation.raft_mapping import (
+    spec_log,
+    spec_message_of_core,
+    spec_snapshot,
+    view_of_persisted,
+    view_of_trace,
 )
-
-_ROLES = (Role.FOLLOWER, Role.CANDIDATE, Role.LEADER)
+from impl.raft.core import VisibleState
+from spec import raft
+from spec.raft_invariants import SERVER_ONLY, message_well_typed, servers_well_typed
+from spec.raft_types import Message, State
 
 
 def spec_state(state: Packed) -> State:
     """The spec-visible projection of a model state (see the module docstring)."""
-    servers, network, restarts, _ = state
+    servers, network, restarts = state[:3]
     return dataclasses.replace(servers_view(servers),
                                network=frozenset(spec_message(m) for m, _ in network),
                                restarts=restarts)
@@ -82,27 +78,43 @@ def servers_view(servers: Packed) -> State:
                  restarts=0)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def servers_typed(servers: Packed) -> bool:
+    """TypeOK's conjuncts about the servers (`servers_well_typed`) on their projection,
+    memoised like `servers_view`: a step property asks it of every step's two ends."""
+    return servers_well_typed(servers_view(servers))
+
+
+def visible(core: Packed) -> VisibleState:
+    """A live core's visible state: what its trace lines record of it."""
+    snap_index = core[4]
+    return VisibleState(term=core[0], voted_for=_unid(core[1]), role=ROLES[core[2]],
+                        log=tuple((snap_index + k + 1, t) for k, (t, _) in enumerate(core[6])),
+                        snapshot_index=snap_index, snapshot_term=core[5],
+                        commit_index=core[8], last_applied=core[9])
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def _server(core: Packed, persisted: Packed, i: int, n: int) -> tuple[Any, ...]:
     ones, zeros = (1,) * n, (0,) * n
     if not core:  # crashed: judged by what it persisted (as the trace checker does)
-        term, voted, snap_index, snap_term, entries, data = persisted
-        snapshot = Snapshot(snap_index, snap_term, _values(data))
-        return (term, Role.FOLLOWER, _unid(voted), _entries(entries), snapshot, snap_index,
-                frozenset(), frozenset(), ones, zeros)
-    (term, voted, role, _, snap_index, snap_term, entries, data, commit, _, granted,
-     next_index, match_index) = core[:13]
+        hard, data = unpack_hard(persisted)
+        view = view_of_persisted(hard)
+        values = tuple(v for _, v in persisted[4])
+        return (view.term, view.role, view.voted_for, spec_log(view.log_terms, values),
+                spec_snapshot(view, _values(data)), view.commit_index, frozenset(),
+                frozenset(), ones, zeros)
+    view = view_of_trace(visible(core).to_json())
+    role, granted, next_index, match_index = core[2], core[10], core[11], core[12]
     votes = frozenset(granted) if role == 1 else frozenset()
     if role == 2 and next_index:
         nxt = tuple(1 if j == i else next_index[j] for j in range(n))
         match = tuple(0 if j == i else match_index[j] for j in range(n))
     else:
         nxt, match = ones, zeros
-    return (term, _ROLES[role], _unid(voted), _entries(entries),
-            Snapshot(snap_index, snap_term, _values(data)), commit, votes, votes, nxt, match)
-
-
-def _entries(pairs: tuple[tuple[int, int], ...]) -> tuple[Entry, ...]:
-    return tuple(Entry(t, v) for t, v in pairs)
+    values = tuple(v for _, v in core[6])
+    return (view.term, view.role, view.voted_for, spec_log(view.log_terms, values),
+            spec_snapshot(view, _values(core[7])), view.commit_index, votes, votes, nxt, match)
 
 
 def _values(data: bytes) -> tuple[int, ...]:
@@ -113,21 +125,24 @@ def _unid(code: int) -> int | None:
     return None if code == 0 else code - 1
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def spec_message(p: Packed) -> Message:
-    kind, src, dst, term = p[0], p[1], p[2], p[3]
-    if kind == RV:
-        return RequestVote(src, dst, term, p[5], p[6])
-    if kind == RVR:
-        return RequestVoteReply(src, dst, term, bool(p[4]))
+    """A packed message in flight through the mapping, with the values it carries."""
+    kind, src, dst = p[0], p[1], p[2]
+    values = None
     if kind == AE:
-        return AppendEntries(src, dst, term, p[5], p[6], tuple(Entry(t, v) for _, t, v in p[7]),
-                             p[8])
-    if kind == AER:
-        return AppendEntriesReply(src, dst, term, bool(p[4]), p[6])
-    if kind == IS:
-        return InstallSnapshot(src, dst, term, p[5], p[6], _values(p[7]))
-    assert kind == ISR
-    return AppendEntriesReply(src, dst, term, True, p[4])
+        values = tuple(v for _, _, v in p[7])
+    elif kind == IS:
+        values = _values(p[7])
+    mapped = spec_message_of_core(src, dst, unpack_message(p), values)
+    assert mapped is not None, "every core message is a Raft message"
+    return mapped
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def message_typed(p: Packed, servers: int) -> bool:
+    """TypeOK's conjunct about one message in flight, memoised by the packed message."""
+    return message_well_typed(spec_message(p), servers)
 
 
 # ---------------------------------------------------------------- what only the cores show
@@ -137,12 +152,7 @@ def well_formed(state: Packed) -> bool:
     """The trace format's rules (`reader.format_rules`) on every live core's visible state."""
     for server in state[0]:
         core = server[0]
-        if not core:
-            continue
-        snap_index, entries, commit, applied = core[4], core[6], core[8], core[9]
-        visible = {"snapshot_index": snap_index, "commit_index": commit, "last_applied": applied,
-                   "log": [[snap_index + k + 1, t] for k, (t, _) in enumerate(entries)]}
-        if format_rules(visible):
+        if core and format_rules(visible(core).to_json()):
             return False
     return True
 
@@ -180,10 +190,9 @@ def _through2(holds: Callable[[State, State], bool],
         return servers_view(state[0]) if name in SERVER_ONLY else spec_state(state)
 
     def check(before: Packed, after: Packed) -> bool:
-        b, a = view(before), view(after)
-        if not (servers_well_typed(b) and servers_well_typed(a)):
+        if not (servers_typed(before[0]) and servers_typed(after[0])):
             return True
-        return holds(b, a)
+        return holds(view(before), view(after))
 
     return check
 
