@@ -122,6 +122,25 @@ def test_canonical_form_is_one_per_orbit(config: raft.Config, network: str) -> N
         assert packed.canonical(form) == form
 
 
+@pytest.mark.parametrize(("config", "network"), CONFIGS[:3])
+def test_the_partition_key_is_the_same_for_every_renaming(
+    config: raft.Config, network: str
+) -> None:
+    # A parallel search routes a successor by `orbit_key` before its canonical form: every
+    # renaming of a state must go to the partition that holds its orbit.
+    perms = list(itertools.permutations(range(config.servers)))
+    semantics = {"clean-bag": "raft-tla-clean-bag", "bag": "raft-tla"}[network]
+    owner = RaftModel(config=config, semantics=semantics).owner
+    keys_seen = set()
+    for state in sample_states(config, network, walks=25):
+        images = [packed.pack(rename(state, perm)) for perm in perms]
+        keys = {packed.orbit_key(image[0]) for image in images}
+        assert len(keys) == 1, state
+        assert {owner(image, 0) for image in images} == keys
+        keys_seen |= keys
+    assert len(keys_seen) > 10  # and it tells states apart: partitions can be balanced
+
+
 @pytest.mark.parametrize("network", ["clean-bag", "bag"])
 def test_both_engines_count_the_same_states(network: str) -> None:
     # Every action (restarts, drops, duplicates, two values) in a space the readable spec
