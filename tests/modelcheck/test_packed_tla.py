@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections import deque
+from pathlib import Path
 
 import pytest
 
@@ -231,3 +232,21 @@ def test_parallel_packed_search_counts_the_same_states() -> None:
         two.depth,
         two.sometimes,
     )
+
+
+def test_routed_successors_give_the_same_states_with_more_partitions_and_a_spill(
+    tmp_path: Path,
+) -> None:
+    # Successors travel uncanonicalised to their owner (Model.owner_is_invariant), which
+    # canonicalises them against its dict and, once spilled, its runs on disk: TLC's count.
+    config = raft.Config(servers=3, max_term=2, max_log=1, max_messages=1)
+    results = [
+        check(RaftModel(config=config, semantics="raft-tla-clean-bag"), options)
+        for options in (Options(workers=3),
+                        Options(workers=2, spill_after=3000, spill_dir=tmp_path))
+    ]
+    for result in results:
+        assert result.verdict is Verdict.OK
+        assert (result.distinct_states, result.depth) == (57_021, 48)
+    assert results[0].sometimes == results[1].sometimes
+    assert results[0].states_generated == results[1].states_generated
