@@ -131,7 +131,8 @@ def describe(model: Model[Any]) -> dict[str, Any]:
     return {
         "model": model.summary(),
         "fingerprint": "hash" if fingerprint is hash else "blake2b-msgpack",
-        "partitioned_by": "fingerprint" if model.partitioned_by_fingerprint else "model",
+        "partitioned_by": ("fingerprint" if model.partitioned_by_fingerprint
+                           else model.partition_key),
     }
 
 

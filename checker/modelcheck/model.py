@@ -64,6 +64,14 @@ class Model(Generic[S]):
     #: `owner` is the fingerprint (the default). A model with its own partition key cannot
     #: have a checkpoint re-partitioned for another number of workers.
     partitioned_by_fingerprint: bool = True
+    #: The name of that key, written in a checkpoint: one written under another key (by an
+    #: older dscheck, say) is refused rather than resumed with states in the wrong partition.
+    partition_key: str = "model"
+    #: `owner(state, fingerprint)` ignores the fingerprint and is the same for every state of
+    #: a symmetry orbit, canonical or not (needs `encoding_is_state`): a partitioned search
+    #: then sends a successor to its owner as generated, and only the owner computes its
+    #: canonical form (`partition.expand_batch`).
+    owner_is_invariant: bool = False
 
     # ---- the state space
 
@@ -111,7 +119,7 @@ class Model(Generic[S]):
 
     def owner(self, encoding: Encoding, fingerprint: int) -> int:
         """Which partition of a parallel search owns a state, as an int taken modulo the
-        number of partitions: by default its fingerprint."""
+        number of partitions: by default its fingerprint (see also `owner_is_invariant`)."""
         return fingerprint
 
     def replay_model(self) -> Model[Any]:

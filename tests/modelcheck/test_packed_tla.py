@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections import deque
+from pathlib import Path
 
 import pytest
 
@@ -122,6 +123,25 @@ def test_canonical_form_is_one_per_orbit(config: raft.Config, network: str) -> N
         assert packed.canonical(form) == form
 
 
+@pytest.mark.parametrize(("config", "network"), CONFIGS[:3])
+def test_the_partition_key_is_the_same_for_every_renaming(
+    config: raft.Config, network: str
+) -> None:
+    # A parallel search routes a successor by `orbit_key` before its canonical form: every
+    # renaming of a state must go to the partition that holds its orbit.
+    perms = list(itertools.permutations(range(config.servers)))
+    semantics = {"clean-bag": "raft-tla-clean-bag", "bag": "raft-tla"}[network]
+    owner = RaftModel(config=config, semantics=semantics).owner
+    keys_seen = set()
+    for state in sample_states(config, network, walks=25):
+        images = [packed.pack(rename(state, perm)) for perm in perms]
+        keys = {packed.orbit_key(image[0]) for image in images}
+        assert len(keys) == 1, state
+        assert {owner(image, 0) for image in images} == keys
+        keys_seen |= keys
+    assert len(keys_seen) > 10  # and it tells states apart: partitions can be balanced
+
+
 @pytest.mark.parametrize("network", ["clean-bag", "bag"])
 def test_both_engines_count_the_same_states(network: str) -> None:
     # Every action (restarts, drops, duplicates, two values) in a space the readable spec
@@ -212,3 +232,21 @@ def test_parallel_packed_search_counts_the_same_states() -> None:
         two.depth,
         two.sometimes,
     )
+
+
+def test_routed_successors_give_the_same_states_with_more_partitions_and_a_spill(
+    tmp_path: Path,
+) -> None:
+    # Successors travel uncanonicalised to their owner (Model.owner_is_invariant), which
+    # canonicalises them against its dict and, once spilled, its runs on disk: TLC's count.
+    config = raft.Config(servers=3, max_term=2, max_log=1, max_messages=1)
+    results = [
+        check(RaftModel(config=config, semantics="raft-tla-clean-bag"), options)
+        for options in (Options(workers=3),
+                        Options(workers=2, spill_after=3000, spill_dir=tmp_path))
+    ]
+    for result in results:
+        assert result.verdict is Verdict.OK
+        assert (result.distinct_states, result.depth) == (57_021, 48)
+    assert results[0].sometimes == results[1].sometimes
+    assert results[0].states_generated == results[1].states_generated

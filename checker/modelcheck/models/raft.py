@@ -139,6 +139,14 @@ class RaftModel(Model[Any]):
             decode=_identity,
             encoding_is_state=True,
             partitioned_by_fingerprint=False,
+            # Packed states are partitioned by the servers' variables alone, so that all the
+            # states sharing them, and so the memoised verdicts of the properties that read
+            # only them, live in one process; with symmetry, by a key of them that is the
+            # same for the whole orbit, so that a successor is routed before its canonical
+            # form (`Model.owner_is_invariant`).
+            owner=packed_tla.orbit_owner() if symmetry else _servers_hash,
+            owner_is_invariant=symmetry,
+            partition_key="servers-orbit-key" if symmetry else "servers-hash",
             _replay=readable,
             **properties,
         )
@@ -148,14 +156,6 @@ class RaftModel(Model[Any]):
     def replay_model(self) -> Model[Any]:
         replay: Model[Any] | None = getattr(self, "_replay", None)
         return replay if replay is not None else self
-
-    def owner(self, encoding: Encoding, fingerprint: int) -> int:
-        if self.encoding_is_state:
-            # Packed states are partitioned by the servers' variables alone, so that all the
-            # states sharing them, and so the memoised verdicts of the properties that read
-            # only them, live in one process.
-            return hash(encoding[0])  # type: ignore[index]
-        return fingerprint
 
     @property
     def engine_used(self) -> str:
@@ -223,6 +223,10 @@ def _packed_successors(config: Config, network: str, state: Any) -> Iterator[tup
 
 def _identity(encoding: Any) -> Any:
     return encoding
+
+
+def _servers_hash(state: Any, fingerprint: int) -> int:
+    return hash(state[0])
 
 
 def _packed_view(state: Any) -> State:
