@@ -61,10 +61,13 @@ def command() -> None:
 @click.option("--read-index/--no-read-index", default=True, show_default=True,
               help="Servers answer gets by ReadIndex (a heartbeat round, no log entry), or "
                    "through the log.")
+@click.option("--parallel-write/--no-parallel-write", default=True, show_default=True,
+              help="Leaders send AppendEntries while their own disk write runs, or after it.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=20.0, show_default=True,
               help="Seconds to wait for a leader.")
 def start(servers: int, directory: Path, base_port: int | None, maxraftstate: int,
-          trace: bool, allow_faults: bool, read_index: bool, timeout: float) -> None:
+          trace: bool, allow_faults: bool, read_index: bool, parallel_write: bool,
+          timeout: float) -> None:
     """Start SERVERS servers in the background; return once one leads."""
     if maxraftstate == 0:
         raise click.BadParameter("must be -1 (never snapshot) or at least 1 byte",
@@ -84,6 +87,8 @@ def start(servers: int, directory: Path, base_port: int | None, maxraftstate: in
         options.append("--faults")
     if not read_index:
         options.append("--no-read-index")
+    if not parallel_write:
+        options.append("--no-parallel-write")
     cluster = LocalCluster.create(directory, servers, base_port=base_port, options=options,
                                   detach=True)
     cluster.start_all()
