@@ -86,7 +86,7 @@ def test_a_report_of_an_older_state_counts_only_what_it_held() -> None:
 
 
 def test_a_cluster_of_one_commits_only_what_its_disk_holds() -> None:
-    c, won = leader(peers=(0,))
+    c, _ = leader(peers=(0,))
     assert c.role is Role.LEADER
     _, started = c.start("a")
     assert c.commit_index == 0
