@@ -7,25 +7,33 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from checker.modelcheck import Options, check
 from checker.modelcheck.models.impl_raft import ImplRaftConfig, ImplRaftModel
 from checker.verdict import Verdict
 from impl.raft.core import RaftCore
+from tests.impl_modelcheck.test_model import CLEAN_IN_CAMPAIGN, DEFAULT_FLAGS, _bounds
 
-# The default bounds, and the default suite's first fault flags' bounds (drops, a restart).
 DEFAULT: dict[str, Any] = {}
-RESTART: dict[str, Any] = {"max_term": 2, "max_messages": 2, "drops": True, "max_restarts": 1}
+# The bounds at which the default suite checks the correct core clean (test_model.py), and
+# the one with a restart among them. Measured here with the option on (load average ~11,
+# one worker): 9,393 / 65,440 / 17,918 / 8,222 states against 5,933 / 41,294 / 5,636 / 2,784
+# with it off; 19 s of CPU in all.
+SUITE_BOUNDS = [b for b in _bounds(DEFAULT_FLAGS) if b not in _bounds(CLEAN_IN_CAMPAIGN)]
+RESTART = next(b for b in SUITE_BOUNDS if b.get("max_restarts"))
 
 
 def _model(**bounds: Any) -> ImplRaftModel:
     return ImplRaftModel(config=ImplRaftConfig(parallel_write=True, **bounds))
 
 
-def test_the_correct_core_checks_clean_with_parallel_write() -> None:
-    model = _model(**DEFAULT)
+@pytest.mark.parametrize("bounds", [DEFAULT, *SUITE_BOUNDS], ids=str)
+def test_the_correct_core_checks_clean_with_parallel_write(bounds: dict[str, Any]) -> None:
+    model = _model(**bounds)
     result = check(model, Options())
     assert result.verdict is Verdict.OK, result.reason
-    assert result.sometimes["EntryCommittedEverywhere"]  # not vacuous: entries commit
+    assert result.sometimes["LeaderElected"]  # not vacuous
     assert "parallel write" in model.bounds_text()
 
 
@@ -67,7 +75,3 @@ def test_a_leader_counting_its_non_durable_entries_is_caught() -> None:
     result = check(model, Options())
     assert result.verdict is Verdict.VIOLATION, result.reason
 
-
-def test_the_correct_core_checks_clean_with_a_restart() -> None:
-    result = check(_model(**RESTART), Options())
-    assert result.verdict is Verdict.OK, result.reason
