@@ -110,7 +110,7 @@ class RaftConfig:
     # does): a leader's AppendEntries may leave before the step's persist (`Send.early`), and
     # the leader counts itself in a commit majority only for the entries its driver has
     # reported durable (`persisted`). Off keeps every driver's behaviour and traces as they
-    # were; see "Parallel write" in the module docstring for why it is safe.
+    # were; `RaftCore._advance_commit` says why it is safe.
     parallel_write: bool = False
 
     def __post_init__(self) -> None:
@@ -331,22 +331,32 @@ class RaftCore:
     def persisted(self, state: HardState) -> Effects:
         """Parallel write: the driver reports that its disk now holds `state` — the latest
         `Persist` it has made durable, reported at once and in the order the persists were
-        made, before any later one is (a disk that writes them in order; a group commit
-        reports the last state its fsync covered). A leader may then commit, and so apply.
+        made, before any later one can be written (a disk that writes them in order; a group
+        commit reports the last state its fsync covered). A leader may then commit, and so
+        apply.
 
-        What the core keeps is `_durable_index`: whenever it is above the commit index, the
-        current log's entries up to it are on disk. A report whose last entry matches ours
-        (same index and term: Log Matching makes the whole prefix equal) raises it; one that
-        does not (a state written before our log was cut, or past its end) teaches nothing,
-        and the index stays valid because every cut lowers it when it happens, and every
-        state staged since the report that set it holds the entries below the cut."""
-        last = state.snapshot_index + len(state.log)
-        last_term = state.log[-1].term if state.log else state.snapshot_term
-        if (self.snapshot_index <= last <= self.last_index
-                and self._term_at(last) == last_term and last > self._durable_index):
-            self._durable_index = last
-            if self.role is Role.LEADER:
-                self._advance_commit()
+        What the core keeps is `_durable_index`, D. The invariant: whenever D is above the
+        commit index, the current log's entries up to D are held by the state on disk *and*
+        by every state staged after it (which a later write may put there instead). Every
+        cut of the log lowers D below the cut when it happens, which keeps it. A report
+        raises D to the longest prefix the reported state shares with the current log (Log
+        Matching: where index and term agree, everything below does) — but only a report of
+        a state of the current term: within one term a log is cut at most once, to follow
+        that term's leader, so the states staged after the reported one share that prefix
+        too; across terms an entry cut away can come back (a later leader may hold it), and
+        a report of a state from before the cut would then match the current log while a
+        state staged after it, still to be written, does not hold the entry.
+        """
+        if state.term == self.term:
+            base = state.snapshot_index
+            j = min(base + len(state.log), self.last_index)
+            low = max(base, self.snapshot_index)
+            while j > low and state.log[j - base - 1].term != self._term_at(j):
+                j -= 1
+            if j > self._durable_index:
+                self._durable_index = j
+                if self.role is Role.LEADER:
+                    self._advance_commit()
         return self._finish()
 
     def get_state(self) -> tuple[int, bool]:
@@ -634,7 +644,7 @@ class RaftCore:
             else:
                 tail = []  # our log disagrees with, or ends before, the snapshot: drop it
                 # Only indexes above the commit index are ever counted, and the snapshot's
-                # index is committed: capping here is enough (see `persisted`).
+                # index is committed: capping here keeps `persisted`'s invariant.
                 self._durable_index = min(self._durable_index, m.last_index)
             self._log = [Entry(index=m.last_index, term=m.last_term, command=None), *tail]
             self._snapshot = m.data

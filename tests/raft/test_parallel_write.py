@@ -132,3 +132,30 @@ def test_a_cut_log_is_not_durable_again_until_reported() -> None:
     assert f.image().durable_index == 1
     f.persisted(persisted_state(cut))
     assert f.image().durable_index == 2
+
+
+def test_an_entry_cut_away_and_back_is_not_durable_on_a_stale_report() -> None:
+    # Entry 2 of term 1 is staged (s1), cut by a leader of term 2 (s2), and brought back by a
+    # leader of term 3 (s3). The disk reporting s1 holds an entry 2 equal to the current one,
+    # but s2, staged after it and not yet reported, does not: nothing counts before s3.
+    one = (Entry(index=1, term=1, command="a"),)
+    f = RaftCore(1, (0, 1, 2), ON, restored=HardState(term=1, voted_for=None, snapshot_index=0,
+                                                      snapshot_term=0, log=one))
+    f.boot()
+
+    def append(term: int, leader: int, entry_term: int) -> HardState:
+        return persisted_state(f.step(leader, AppendEntries(
+            term=term, leader=leader, prev_index=1, prev_term=1,
+            entries=(Entry(index=2, term=entry_term, command=f"t{entry_term}"),),
+            leader_commit=0)))
+
+    s1 = append(1, 0, 1)
+    s2 = append(2, 2, 2)
+    s3 = append(3, 0, 1)
+    assert f.image().durable_index == 1
+    f.persisted(s1)
+    assert f.image().durable_index == 1
+    f.persisted(s2)
+    assert f.image().durable_index == 1
+    f.persisted(s3)
+    assert f.image().durable_index == 2
