@@ -468,8 +468,10 @@ class NetServer:
             state = unreported.popleft()[1]
         if state is None:
             return
+        commit = self.core.raft.commit_index
         effects = self.core.persisted(state)
-        if self._trace is not None:
+        if self._trace is not None and self.core.raft.commit_index != commit:
+            # Traced only when it commits: otherwise no visible state changed.
             self._trace.event(self.id, "durable", state=self._state())
         self._carry_out(effects)
 

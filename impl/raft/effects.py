@@ -14,8 +14,9 @@ The ordering contract (like etcd's `Ready`), which every driver keeps:
    still waits for its step's persist and every earlier one, as above. A driver may always
    treat an early message as an ordinary one (a stricter order is never wrong).
    Under `parallel_write` the driver also reports durability: each time its disk comes to
-   hold a state it was asked to persist, it calls `RaftCore.persisted(state)` at once, in
-   the order the persists were made, and carries out that call's bundle like any other
+   hold a state it was asked to persist, it calls `RaftCore.persisted(state)` at once —
+   before a later state can reach the disk — in the order the persists were made, and
+   carries out that call's bundle like any other
    (it may commit, hence apply). A leader counts itself in a commit majority only through
    what was so reported; a driver that never reports keeps its leader from committing
    anything a majority of the *other* servers has not acknowledged.

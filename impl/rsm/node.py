@@ -111,8 +111,10 @@ class ServerNode:
     def _on_durable(self, state: HardState) -> None:
         if self.dead:
             return
+        commit = self.core.raft.commit_index
         effects = self.core.persisted(state)
-        if self.trace.enabled:
+        if self.trace.enabled and self.core.raft.commit_index != commit:
+            # Traced only when it commits: otherwise no visible state changed.
             self.trace.event(self.id, "durable", state=self.state())
         self._carry_out(effects)
 
