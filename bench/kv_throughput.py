@@ -9,7 +9,10 @@ values, keys spread over 100 per client) measures put throughput and p50/p99 lat
 
 * ours: `NetClerk`s in this process (uvloop), talking to the servers over TCP; a get is
   answered by ReadIndex (the servers' default: a heartbeat round a majority answers, no log
-  entry, no fsync);
+  entry, no fsync); the leader writes its log in parallel with replication (the servers'
+  default, Raft thesis §10.2.1);
+* ours-serial (`dscheck serial`): the same servers with `--no-parallel-write`, the leader
+  sending AppendEntries only once its own fsync is done, for comparison in the same run;
 * etcd: 3 `etcd` members (Debian: `apt-get install etcd-server`; the column is skipped if
   `etcd` is not on the PATH), the same Python clients speaking its v3 JSON gateway over
   keep-alive HTTP/1.1 to the leader; a range read is linearizable by default (ReadIndex);
@@ -20,7 +23,7 @@ Rounds interleave the systems row by row (each row: system after system), and ea
 is the median over rounds; the load average is printed before and after, and each server
 process's CPU seconds per 1,000 calls (from /proc) show what limits it. Then the table and
 one JSON line. Usage: python bench/kv_throughput.py [--duration S] [--rounds R]
-[--systems ours,etcd,pysyncobj] [--json PATH]
+[--systems ours,ours-serial,etcd,pysyncobj] [--json PATH]
 """
 
 from __future__ import annotations
@@ -91,9 +94,10 @@ async def closed_loop(calls: list[Call], kind: str, seconds: float) -> dict[str,
 class Ours:
     name = "dscheck"
     durable = "fsync, group commit"
+    options: tuple[str, ...] = ()
 
     def __init__(self, directory: Path) -> None:
-        self.cluster = LocalCluster.create(directory, 3)
+        self.cluster = LocalCluster.create(directory, 3, options=list(self.options))
         self.cluster.start_all()
         if run_loop(wait_for_leader(self.cluster.addresses, 30, self.cluster)) is None:
             raise RuntimeError("dscheck: no leader")
@@ -125,6 +129,13 @@ class Ours:
 
     def close(self) -> None:
         self.cluster.stop_all()
+
+
+class OursSerial(Ours):
+    """Ours with the leader's write before replication (`--no-parallel-write`)."""
+
+    name = "dscheck serial"
+    options = ("--no-parallel-write",)
 
 
 # ---------------------------------------------------------------------------- etcd
@@ -319,10 +330,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per row")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
-    parser.add_argument("--systems", default="ours,etcd,pysyncobj")
+    parser.add_argument("--systems", default="ours,ours-serial,etcd,pysyncobj")
     parser.add_argument("--json", dest="json_path", default=None)
     args = parser.parse_args()
-    kinds = {"ours": Ours, "etcd": Etcd, "pysyncobj": PySyncObj}
+    kinds = {"ours": Ours, "ours-serial": OursSerial, "etcd": Etcd, "pysyncobj": PySyncObj}
     wanted = [s.strip() for s in args.systems.split(",")]
     console = Console(highlight=False, width=180)
     load_before = os.getloadavg()
@@ -390,7 +401,7 @@ def report(console: Console, systems: list[Any], figures: dict[tuple[str, str, i
             runs = figures[(system.name, kind, clients)]
             rate = _median(runs, "per_second")
             ratio = ""
-            if system.name == "dscheck" and etcd:
+            if system.name.startswith("dscheck") and etcd:
                 ratio = f"{rate / _median(etcd, 'per_second'):.2f}"
             cpu = [round(statistics.median(r["cpu_per_1000"][i] for r in runs), 2)
                    for i in range(len(runs[0]["cpu_per_1000"]))]
@@ -408,7 +419,8 @@ def report(console: Console, systems: list[Any], figures: dict[tuple[str, str, i
                               "runs": runs})
     console.print(table)
     console.print(f"load average before {before[0]:.2f}, after {after[0]:.2f} (2-core machine "
-                  "shared with other jobs); ours: gets by ReadIndex")
+                  "shared with other jobs); ours: gets by ReadIndex, leader's write in "
+                  "parallel with replication ('serial': after its fsync)")
     for name, why in skipped.items():
         console.print(f"skipped {name}: {why}")
     line = json.dumps({"bench": "kv_throughput", "duration": args.duration,

@@ -77,11 +77,13 @@ def command() -> None:
 @click.option("--read-index/--no-read-index", default=True, show_default=True,
               help="Servers answer gets by ReadIndex (a heartbeat round, no log entry), or "
                    "through the log.")
+@click.option("--parallel-write/--no-parallel-write", default=True, show_default=True,
+              help="Leaders send AppendEntries while their own disk write runs, or after it.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=20.0, show_default=True,
               help="Seconds to wait for a leader.")
 def start(servers: int, sharded: bool, groups: int, join: bool, directory: Path,
           base_port: int | None, maxraftstate: int, trace: bool, allow_faults: bool,
-          read_index: bool, timeout: float) -> None:
+          read_index: bool, parallel_write: bool, timeout: float) -> None:
     """Start SERVERS servers (or, with --sharded, the controller and --groups groups of
     SERVERS) in the background; return once every group has a leader."""
     if maxraftstate == 0:
@@ -102,6 +104,8 @@ def start(servers: int, sharded: bool, groups: int, join: bool, directory: Path,
         options.append("--faults")
     if not read_index:
         options.append("--no-read-index")
+    if not parallel_write:
+        options.append("--no-parallel-write")
     if sharded:
         _start_sharded(directory, groups, servers, base_port, options, join, timeout)
         return

@@ -2,7 +2,8 @@
 declaration (`checker.modelcheck.models.impl_raft.BOUNDS`), like `raft_bounds` for the spec.
 
 `@impl_raft_bounds` adds `--servers`, `--max-term`, `--max-log`, `--values`, `--requests`,
-`--max-messages`, `--max-restarts`, `--drops`, `--duplicates`, `--snapshots` and `--bug`, and
+`--max-messages`, `--max-restarts`, `--drops`, `--duplicates`, `--snapshots`,
+`--parallel-write` and `--bug`, and
 hands the command one validated `config: ImplRaftConfig`. A flag that needs a restart to show
 raises the restart bound to 1, and one that needs snapshots turns them on, unless the option
 is given.
@@ -30,6 +31,8 @@ _FLAGS = {
     "duplicates": "The network may deliver a message and keep a copy.",
     "snapshots": "The service snapshots what it applied; leaders send InstallSnapshot (§7). "
                  "[default: on with a flag that needs it]",
+    "parallel_write": "The cores' RaftConfig.parallel_write: a leader's AppendEntries leave "
+                      "before its own write, which a `Durable` action finishes and reports.",
 }
 
 
@@ -59,7 +62,8 @@ def impl_raft_bounds(command: Callable[..., Any]) -> Callable[..., Any]:
              f"Known: {', '.join(BUGS)}.")(decorated)
     for name, help_text in reversed(_FLAGS.items()):
         default = None if name == "snapshots" else False
-        decorated = click.option(f"--{name}/--no-{name}", default=default,
+        option = name.replace("_", "-")
+        decorated = click.option(f"--{option}/--no-{option}", name, default=default,
                                  show_default=default is not None, help=help_text)(decorated)
     for name, bound in reversed(BOUNDS.items()):
         restarts = name == "max_restarts"

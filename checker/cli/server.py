@@ -42,9 +42,13 @@ from spec.errors import BadInput
 @click.option("--read-index/--no-read-index", default=True, show_default=True,
               help="Answer gets by ReadIndex (a heartbeat round, no log entry), or through "
                    "the log.")
+@click.option("--parallel-write/--no-parallel-write", default=True, show_default=True,
+              help="As leader, send AppendEntries while the own disk write of their entries "
+                   "runs (counting itself in a commit majority only once it is done), or "
+                   "only after it.")
 def command(node_id: str, cluster_file: Path, directory: Path, bind: str | None,
             maxraftstate: int, trace_dir: Path | None, allow_faults: bool,
-            seed: int | None, read_index: bool) -> None:
+            seed: int | None, read_index: bool, parallel_write: bool) -> None:
     """Run one server of the cluster in FILE until stopped (SIGTERM or Ctrl-C)."""
     if maxraftstate == 0:
         raise click.BadParameter("must be -1 (never snapshot) or at least 1 byte",
@@ -65,7 +69,8 @@ def command(node_id: str, cluster_file: Path, directory: Path, bind: str | None,
     settings = ServerSettings(node=node, cluster=group, directory=directory, bind=bind,
                               maxraftstate=maxraftstate, trace=trace_dir,
                               allow_faults=allow_faults, seed=seed, read_index=read_index,
-                              service=service, name=name)
+                              parallel_write=parallel_write, service=service,
+                              name=name)
 
     def ready(address: Address) -> None:
         click.echo(f"server {name if name is not None else node} ready at {address}")

@@ -36,7 +36,9 @@ from spec.errors import BadInput
 FORMAT = "dscheck-trace"
 SYSTEMS = ("raft", "kv", "shardctrler", "shardkv", "mapreduce")  # the systems dscheck reads
 ROLES = {"follower": FOLLOWER, "candidate": CANDIDATE, "leader": LEADER}
-STATE_EVENTS = frozenset({"receive", "timer", "restart", "return"})
+# `durable`: a server's disk finished a write it had started, and the server stepped on it
+# (parallel write: a leader may commit then).
+STATE_EVENTS = frozenset({"receive", "timer", "restart", "return", "durable"})
 SERVER_SYSTEMS = ("raft", "kv")  # traces of Raft servers: config.servers, nodes 0..servers-1
 
 

@@ -144,6 +144,8 @@ class KVTester:
             "clerk_rpc_timeout_ms": self.clerk_config.rpc_timeout_ms}
         if read_index:
             header["read_index"] = True
+        if raft_config.parallel_write:
+            header["parallel_write"] = True
         self.trace.header("kv", header, seed, generator="dscheck-sim")
         self.net = LabNetwork(self.loop, self.trace)
         self.net.latency_ms = latency_ms

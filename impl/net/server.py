@@ -22,6 +22,12 @@ the contract allows: group commit.
   the held outputs it covered. While the disk works, the event loop keeps stepping the core
   on new input, so the next fsync covers all of those steps at once: the entries of many
   concurrent requests cost one fsync.
+* Parallel write (`ServerSettings.parallel_write`, on by default; Raft thesis §10.2.1): a
+  leader's AppendEntries the core marks `early` leave at once instead of being held, so the
+  followers write the entries while the leader's own fsync runs. When a flush returns, the
+  driver reports the state it made durable to the core (`persisted`) right after releasing
+  what it covered: the leader counts itself in a commit majority only through what its disk
+  holds, and a commit this makes is one more step (traced as `durable`).
 * Timers are set at once: they are local to the process, and a timeout that fires while
   outputs are held is just another step, whose outputs queue behind.
 * A crash (kill -9) loses what was staged but not flushed; nothing that depended on it
@@ -45,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
 import os
 import random
@@ -71,7 +78,7 @@ from impl.net.wire import (
     read_numbered,
 )
 from impl.raft.core import RaftConfig
-from impl.raft.effects import SetTimer, TimerOp
+from impl.raft.effects import HardState, SetTimer, TimerOp
 from impl.raft.messages import AppendEntries, InstallSnapshot, RequestVote
 from impl.rsm.effects import ServerEffects
 from impl.storage import CorruptStorage, OsDisk, RaftStorage
@@ -100,6 +107,9 @@ class ServerSettings:
     # Gets by ReadIndex (Raft thesis §6.4): answered from the store after a heartbeat round a
     # majority answered, with no log entry and so no fsync; off: a get goes through the log.
     read_index: bool = True
+    # The leader's disk write in parallel with replication (RaftConfig.parallel_write): its
+    # AppendEntries leave before its own fsync; off: they wait for it, as every reply does.
+    parallel_write: bool = True
     raft: RaftConfig = field(default_factory=lambda: RaftConfig(strict_flow_control=True))
     service: Service = field(default_factory=KVService)  # what the group runs
     name: str | None = None  # the server's name in a sharded cluster (logs, traces)
@@ -121,6 +131,8 @@ class NetServer:
         self._rng = random.Random(settings.seed)
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._held: deque[tuple[int, list[tuple[Any, Any]]]] = deque()
+        # Parallel write: the states staged and not yet reported durable, by sequence number.
+        self._unreported: deque[tuple[int, HardState]] = deque()
         self._durable = 0
         self._flushing = False
         self._flushes = 0  # group commit's figures, for `dscheck cluster status`
@@ -180,9 +192,10 @@ class NetServer:
         self._stopped = loop.create_future()
         restored, snapshot = self._open_directory()
         settings = self.settings
+        raft = dataclasses.replace(settings.raft, parallel_write=settings.parallel_write)
         self.core = self.service.build(self.id, range(len(settings.cluster)), self.storage,
-                                       settings.maxraftstate, settings.raft,
-                                       settings.read_index, restored, snapshot)
+                                       settings.maxraftstate, raft, settings.read_index,
+                                       restored, snapshot)
         me = self.settings.cluster[self.id]
         host = self.settings.bind or me.host
         try:
@@ -398,15 +411,22 @@ class NetServer:
         except (ValueError, TypeError) as error:  # a command msgpack cannot encode: a bug
             self._fail(error)
             return
+        if effects.persist is not None and self.settings.parallel_write:
+            self._unreported.append((need, effects.persist.state))
         self._set_timers(effects.timers)
         out: list[tuple[Any, Any]] = []
+        early: list[tuple[Any, Any]] = []
         trace = self._trace
         for send in effects.messages:
             msg_id = self._message_id()
             if trace is not None:
                 trace.event(self.id, "send", to=send.to, id=msg_id, rpc=send.message.rpc,
                             bytes=0, msg=send.message.trace())
-            out.append((send.to, [msg_id, send.message.wire()]))
+            # A leader's AppendEntries under parallel write (the only `early` sends) go now,
+            # ahead of this step's persist and of everything held; all else keeps its turn.
+            (early if send.early else out).append((send.to, [msg_id, send.message.wire()]))
+        if early:
+            self._release(early)
         if trace is not None:
             for event in effects.events:
                 self._trace_event(event)
@@ -447,11 +467,28 @@ class NetServer:
                 held = self._held
                 while held and held[0][0] <= self._durable:
                     self._release(held.popleft()[1])
+                self._report_durable()
         except OSError as error:
             self.log(f"the disk failed: {error}; stopping")
             self._fail(error)
         finally:
             self._flushing = False
+
+    def _report_durable(self) -> None:
+        """Parallel write: tell the core which state the disk now holds — the last one this
+        flush covered, before the next flush can write another (`RaftCore.persisted`)."""
+        unreported = self._unreported
+        state: HardState | None = None
+        while unreported and unreported[0][0] <= self._durable:
+            state = unreported.popleft()[1]
+        if state is None:
+            return
+        commit = self.core.raft.commit_index
+        effects = self.core.persisted(state)
+        if self._trace is not None and self.core.raft.commit_index != commit:
+            # Traced only when it commits: otherwise no visible state changed.
+            self._trace.event(self.id, "durable", state=self._state())
+        self._carry_out(effects)
 
     def _release(self, out: list[tuple[Any, Any]]) -> None:
         if self._trace_file is not None:

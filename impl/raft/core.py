@@ -38,6 +38,8 @@ Rules this module keeps:
   read was asked for (a delayed one) never counts. The read is then handed back as a
   `ReadReady` with that index. A core never asked for a read sends every message exactly as
   before (round 0 is left out of them).
+* Parallel write (`RaftConfig.parallel_write`, thesis §10.2.1): see `persisted` and
+  `_advance_commit` for the rule and its safety argument.
 """
 
 from __future__ import annotations
@@ -104,6 +106,12 @@ class RaftConfig:
     # batch, so heartbeats cannot multiply replication streams under sustained load (the
     # key/value service turns it on; off keeps Raft's suite and traces as they were).
     strict_flow_control: bool = False
+    # The leader's disk write in parallel with replication (Raft thesis §10.2.1, as etcd
+    # does): a leader's AppendEntries may leave before the step's persist (`Send.early`), and
+    # the leader counts itself in a commit majority only for the entries its driver has
+    # reported durable (`persisted`). Off keeps every driver's behaviour and traces as they
+    # were; `RaftCore._advance_commit` says why it is safe.
+    parallel_write: bool = False
 
     def __post_init__(self) -> None:
         low, high = self.election_timeout_ms
@@ -166,6 +174,10 @@ class CoreImage(NamedTuple):
     read_acks: tuple[tuple[int, int], ...]
     reads: tuple[tuple[int, int, int], ...]
     reads_waiting: tuple[int, ...]
+    # Parallel write: the current log is durable through this index (when it is above the
+    # commit index; see `RaftCore.persisted`). Last, with a default, so that packings that
+    # predate it still build images.
+    durable_index: int = 0
 
 
 class RaftCore:
@@ -215,6 +227,8 @@ class RaftCore:
         self._read_acks: dict[int, int] = {}
         self._reads: list[tuple[int, int, int]] = []
         self._reads_waiting: list[int] = []
+        # Parallel write: what was restored is on disk, so all of it is durable.
+        self._durable_index = self._log[-1].index
         self._out = EffectsBuilder()
 
     # ---------------------------------------------------------------- the log, compacted
@@ -314,6 +328,37 @@ class RaftCore:
         self._reads_waiting.append(request)
         return True, self._finish()  # _finish starts its round if it can
 
+    def persisted(self, state: HardState) -> Effects:
+        """Parallel write: the driver reports that its disk now holds `state` — the latest
+        `Persist` it has made durable, reported at once and in the order the persists were
+        made, before any later one can be written (a disk that writes them in order; a group
+        commit reports the last state its fsync covered). A leader may then commit, and so
+        apply.
+
+        What the core keeps is `_durable_index`, D. The invariant: whenever D is above the
+        commit index, the current log's entries up to D are held by the state on disk *and*
+        by every state staged after it (which a later write may put there instead). Every
+        cut of the log lowers D below the cut when it happens, which keeps it. A report
+        raises D to the longest prefix the reported state shares with the current log (Log
+        Matching: where index and term agree, everything below does) — but only a report of
+        a state of the current term: within one term a log is cut at most once, to follow
+        that term's leader, so the states staged after the reported one share that prefix
+        too; across terms an entry cut away can come back (a later leader may hold it), and
+        a report of a state from before the cut would then match the current log while a
+        state staged after it, still to be written, does not hold the entry.
+        """
+        if state.term == self.term:
+            base = state.snapshot_index
+            j = min(base + len(state.log), self.last_index)
+            low = max(base, self.snapshot_index)
+            while j > low and state.log[j - base - 1].term != self._term_at(j):
+                j -= 1
+            if j > self._durable_index:
+                self._durable_index = j
+                if self.role is Role.LEADER:
+                    self._advance_commit()
+        return self._finish()
+
     def get_state(self) -> tuple[int, bool]:
         """The lab's GetState(): (current term, whether this server believes it leads)."""
         return self.term, self.role is Role.LEADER
@@ -347,7 +392,8 @@ class RaftCore:
                          sent_to=tuple(sorted(self._sent_to.items())),
                          read_round=self._read_round,
                          read_acks=tuple(sorted(self._read_acks.items())),
-                         reads=tuple(self._reads), reads_waiting=tuple(self._reads_waiting))
+                         reads=tuple(self._reads), reads_waiting=tuple(self._reads_waiting),
+                         durable_index=self._durable_index)
 
     @classmethod
     def from_image(cls, image: CoreImage, node_id: int, peers: Sequence[int],
@@ -368,6 +414,7 @@ class RaftCore:
         core._read_acks = dict(image.read_acks)
         core._reads = list(image.reads)
         core._reads_waiting = list(image.reads_waiting)
+        core._durable_index = image.durable_index
         return core
 
     # ---------------------------------------------------------------- roles (one place)
@@ -384,6 +431,7 @@ class RaftCore:
             self.term = term
             self.voted_for = None
             self._out.persist_needed = True
+            self._out.term_or_vote_changed = True
         self.leader_id = leader
         if was_leader:
             self._out.timers[HEARTBEAT] = CancelTimer(name=HEARTBEAT)
@@ -399,6 +447,7 @@ class RaftCore:
         self.leader_id = None
         self._votes_granted = {self.id}
         self._out.persist_needed = True
+        self._out.term_or_vote_changed = True
         self._reset_election_timer()
         if self._has_quorum(len(self._votes_granted)):
             self._become_leader()
@@ -432,6 +481,7 @@ class RaftCore:
         if granted:
             self.voted_for = m.candidate
             self._out.persist_needed = True
+            self._out.term_or_vote_changed = True
             # Only a granted vote resets the timer, so a server with a stale log cannot
             # keep a better candidate from timing out (the lab's students' guide).
             self._reset_election_timer()
@@ -486,6 +536,7 @@ class RaftCore:
                 if self._term_at(entry.index) == entry.term:
                     continue  # already there: never truncate on a stale, reordered request
                 del self._log[entry.index - self.snapshot_index:]
+                self._durable_index = min(self._durable_index, entry.index - 1)
             self._log.append(entry)
             self._out.persist_needed = True
         # Figure 2, AppendEntries 5: commit what the leader committed, but only as far as
@@ -539,7 +590,22 @@ class RaftCore:
         # The highest index a majority holds is the majority-th largest match index (the
         # leader's own log counts as matched). §5.4.2: commit it only if it is from our own
         # term; terms never decrease along a log, so no lower index would qualify either.
-        held = sorted((self.last_index, *self._match_index.values()), reverse=True)
+        #
+        # Parallel write: the leader counts itself only through its *durable* index. Why
+        # that is safe although its AppendEntries left before its own disk had the entries:
+        # a follower's match index comes from its reply, which left only once the
+        # follower's own disk held those entries (replies always wait for their persist),
+        # so every server counted holds the entry on disk and a crash of any of them keeps
+        # it — the majority that commits survives crashes, as Figure 2 needs. A leader that
+        # crashes before its own write finishes restarts with a shorter log than it sent;
+        # that is harmless: it never counted the lost entries (they were not durable), its
+        # term and vote were durable before it was elected (its RequestVotes waited for
+        # them, and the step that makes a leader changes neither), so it cannot vote twice
+        # or lead twice in that term, and the followers holding entries it lost are ahead
+        # of it, which Raft already handles (a later leader overwrites or keeps them as any
+        # uncommitted entries).
+        own = self._durable_index if self.config.parallel_write else self.last_index
+        held = sorted((min(own, self.last_index), *self._match_index.values()), reverse=True)
         n = held[len(self.peers) // 2]
         if n > self.commit_index and self._term_at(n) == self.term:
             self.commit_index = n
@@ -577,6 +643,9 @@ class RaftCore:
                 tail = self._log[m.last_index - self.snapshot_index + 1:]
             else:
                 tail = []  # our log disagrees with, or ends before, the snapshot: drop it
+                # Only indexes above the commit index are ever counted, and the snapshot's
+                # index is committed: capping here keeps `persisted`'s invariant.
+                self._durable_index = min(self._durable_index, m.last_index)
             self._log = [Entry(index=m.last_index, term=m.last_term, command=None), *tail]
             self._snapshot = m.data
             self.commit_index = self.last_applied = m.last_index
@@ -648,7 +717,15 @@ class RaftCore:
         if out.persist_needed:
             persist = Persist(state=self.hard_state(),
                               snapshot=self._snapshot if out.snapshot_changed else None)
-        effects = Effects(persist=persist, messages=tuple(out.messages),
+        messages = tuple(out.messages)
+        if (self.config.parallel_write and self.role is Role.LEADER
+                and not out.term_or_vote_changed):
+            # A leader's AppendEntries (entries and heartbeats alike) may leave before this
+            # step's persist: nothing in them depends on its own disk except through the
+            # commit rule above; its term and vote are durable (they were before it won).
+            messages = tuple(Send(to=s.to, message=s.message, early=True)
+                             if isinstance(s.message, AppendEntries) else s for s in messages)
+        effects = Effects(persist=persist, messages=messages,
                           applies=tuple(out.applies), timers=tuple(out.timers.values()),
                           reads=tuple(out.reads))
         self._out = EffectsBuilder()

@@ -6,6 +6,20 @@ The ordering contract (like etcd's `Ready`), which every driver keeps:
    entry acknowledged in a message must survive a crash of the sender (Figure 2: "persistent
    state, updated on stable storage before responding to RPCs").
 2. `messages` — then send them, in order. They may depend on what was just persisted.
+   One exception, only under `RaftConfig.parallel_write` (Raft thesis §10.2.1): a `Send`
+   marked `early` may leave at once, before this step's `persist` and before any earlier
+   step's persist that is not durable yet. The core marks exactly the AppendEntries
+   (heartbeats included) of a leader in a step that changed neither its term nor its vote;
+   every other message — every reply, every vote granted or asked for, InstallSnapshot —
+   still waits for its step's persist and every earlier one, as above. A driver may always
+   treat an early message as an ordinary one (a stricter order is never wrong).
+   Under `parallel_write` the driver also reports durability: each time its disk comes to
+   hold a state it was asked to persist, it calls `RaftCore.persisted(state)` at once —
+   before a later state can reach the disk — in the order the persists were made, and
+   carries out that call's bundle like any other
+   (it may commit, hence apply). A leader counts itself in a commit majority only through
+   what was so reported; a driver that never reports keeps its leader from committing
+   anything a majority of the *other* servers has not acknowledged.
 3. `applies` — then hand them to the service, in order. They are committed entries (and
    snapshots received from the leader) that the service has not seen; the core has already
    counted them as applied. The service may call back into the core (e.g. `snapshot`) while
@@ -48,6 +62,9 @@ class Persist:
 class Send:
     to: int
     message: Message
+    # May leave before this step's `persist` (and earlier steps' not yet durable ones): only
+    # ever set under `RaftConfig.parallel_write`; see rule 2 of the module docstring.
+    early: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,6 +137,7 @@ class EffectsBuilder:
     """Collects a step's effects inside the core; `build()` freezes them."""
 
     persist_needed: bool = False
+    term_or_vote_changed: bool = False  # this step changed the term or the vote
     snapshot_changed: bool = False
     messages: list[Send] = field(default_factory=list)
     applies: list[ApplyMsg] = field(default_factory=list)

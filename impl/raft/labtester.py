@@ -89,6 +89,8 @@ class RaftTester:
             header["drop_rate"] = drop_rate
         if self.config.max_entries_per_message != RaftConfig().max_entries_per_message:
             header["max_entries_per_message"] = self.config.max_entries_per_message
+        if self.config.parallel_write:
+            header["parallel_write"] = True
         if self.bugs:
             header["bugs"] = sorted(self.bugs)
         self.trace.header("raft", header, seed, generator="dscheck-sim")

@@ -14,6 +14,12 @@ A service that shares its server with Raft (the lab's KV server: both are servic
 labrpc Server) builds the node with `attach=False`, attaches its own endpoint under the same
 node id, and forwards Raft's messages to `RaftNode.deliver`; Raft still sends through the
 network under that id, and a crash of the node ends both.
+
+With `RaftConfig.parallel_write` the node's persister sits behind a disk whose writes take a
+few virtual ms (`impl.sim.disk.SlowDisk`): a leader's AppendEntries marked `early` leave at
+once, every other message waits for the write covering its step, and each finished write is
+reported to the core (`persisted`) as a `durable` step, whose trace line carries the
+`persist` (what the disk now holds) instead of the step that asked for it.
 """
 
 from __future__ import annotations
@@ -24,9 +30,19 @@ from typing import Any
 
 from impl.raft.bugs import core_class
 from impl.raft.core import RaftConfig, RaftCore, StartResult
-from impl.raft.effects import ApplyCommand, ApplyMsg, ApplySnapshot, Effects, SetTimer
+from impl.raft.effects import (
+    ApplyCommand,
+    ApplyMsg,
+    ApplySnapshot,
+    Effects,
+    HardState,
+    Persist,
+    Send,
+    SetTimer,
+)
 from impl.raft.messages import Command, Entry, Message
 from impl.raft.persister import Persister
+from impl.sim.disk import SlowDisk
 from impl.sim.loop import EventLoop
 from impl.sim.network import LabNetwork
 from impl.sim.timers import Timers
@@ -70,12 +86,14 @@ class RaftNode:
         self._persist_form = _LogForms()
         self._pending: deque[Effects] = deque()
         self._busy = False
+        self._disk = (SlowDisk(self.loop, persister, self._on_durable)
+                      if self.core.config.parallel_write else None)
         if attach:
             network.attach(node_id, self)
         effects = self.core.boot()
         if self.trace.enabled:
             self.trace.event(node_id, "restart", state=self._state(),
-                             **_persisted(effects, self._persist_form))
+                             **self._persist_key(effects))
         self._carry_out(effects)
 
     # -- the lab's API -----------------------------------------------------------------
@@ -88,7 +106,7 @@ class RaftNode:
             self.trace.event(self.id, "return", client=self._client, call=call,
                              output={"index": result.index, "term": result.term,
                                      "is_leader": result.is_leader}, state=self._state(),
-                             **_persisted(effects, self._persist_form))
+                             **self._persist_key(effects))
         self._carry_out(effects)
         return result
 
@@ -102,7 +120,7 @@ class RaftNode:
         effects = self.core.snapshot(index, data)
         if self.trace.enabled:
             self.trace.event(self.id, "return", client=self._client, call=call, output=None,
-                             state=self._state(), **_persisted(effects, self._persist_form))
+                             state=self._state(), **self._persist_key(effects))
         self._carry_out(effects)
 
     def kill(self) -> None:
@@ -110,6 +128,8 @@ class RaftNode:
         self.dead = True
         self.timers.stop()
         self._pending.clear()
+        if self._disk is not None:
+            self._disk.stop()  # what was staged and not yet written is lost
 
     def raft_state_size(self) -> int:
         return self.persister.raft_state_size()
@@ -121,7 +141,7 @@ class RaftNode:
         effects = self.core.step(src, message)
         if self.trace.enabled:
             self.trace.event(self.id, "receive", **{"from": src}, id=msg_id, msg=message.trace(),
-                             state=self._state(), **_persisted(effects, self._persist_form))
+                             state=self._state(), **self._persist_key(effects))
         self._carry_out(effects)
 
     def _on_timer(self, name: str) -> None:
@@ -130,7 +150,7 @@ class RaftNode:
         effects = self.core.timeout(name)
         if self.trace.enabled:
             self.trace.event(self.id, "timer", timer=name, state=self._state(),
-                             **_persisted(effects, self._persist_form))
+                             **self._persist_key(effects))
         self._carry_out(effects)
 
     # -- carrying out effects, in the core's order ---------------------------------------
@@ -147,11 +167,40 @@ class RaftNode:
         finally:
             self._busy = False
 
+    def _on_durable(self, state: HardState) -> None:
+        if self.dead:
+            return
+        effects = self.core.persisted(state)
+        if self.trace.enabled:
+            written = Effects(persist=Persist(state=state, snapshot=None))
+            self.trace.event(self.id, "durable", state=self._state(),
+                             **_persisted(written, self._persist_form))
+        self._carry_out(effects)
+
+    def _persist_key(self, effects: Effects) -> dict[str, object]:
+        """A step's `persist` trace key: with a slow disk it moves to the `durable` line."""
+        if self._disk is not None:
+            return {}
+        return _persisted(effects, self._persist_form)
+
     def _carry_out_one(self, effects: Effects) -> None:
-        if effects.persist is not None:
-            self.persister.save(effects.persist.state, effects.persist.snapshot)
-        for send in effects.messages:
-            self.network.send(self.id, send.to, send.message)
+        disk = self._disk
+        if disk is None:
+            if effects.persist is not None:
+                self.persister.save(effects.persist.state, effects.persist.snapshot)
+            for send in effects.messages:
+                self.network.send(self.id, send.to, send.message)
+        else:
+            if effects.persist is not None:
+                disk.stage(effects.persist)
+            waiting: list[Send] = []
+            for send in effects.messages:
+                if send.early:
+                    self.network.send(self.id, send.to, send.message)
+                else:
+                    waiting.append(send)
+            if waiting:
+                disk.after_staged(lambda: self._send_all(waiting))
         for msg in effects.applies:
             if self.dead:
                 return
@@ -165,6 +214,11 @@ class RaftNode:
                 self.timers.set(op.name, delay)
             else:
                 self.timers.cancel(op.name)
+
+    def _send_all(self, sends: list[Send]) -> None:
+        if not self.dead:
+            for send in sends:
+                self.network.send(self.id, send.to, send.message)
 
     # -- tracing -----------------------------------------------------------------------
     def _state(self) -> dict[str, object]:

@@ -7,7 +7,10 @@ A server's bundle (`ServerEffects`) extends Raft's ordering contract (impl.raft.
 1. `persist` — make it durable first: Raft's state, and the service's snapshot when it
    changed (the snapshot holds the service's state and its duplicate table, so a restart can
    never re-execute a call the snapshot already covers).
-2. `messages` — then send Raft's messages, in order.
+2. `messages` — then send Raft's messages, in order. Under `RaftConfig.parallel_write` a
+   message marked `early` (a leader's AppendEntries) may leave before step 1 is done, as
+   impl.raft.effects allows; the driver then reports each finished write with
+   `ReplicatedServer.persisted`, whose bundle is carried out like any other.
 3. `events` — what the service did this step, already done inside the core, in order: entries
    applied to its state machine (`Applied`), a snapshot installed from the leader
    (`Installed`), a snapshot taken to compact the log (`Compacted`), a read answered by

@@ -10,6 +10,12 @@ both. Raft numbers its peers 0..n-1; `peers[i]` is peer i's name on the network 
 int for the key/value service, "server-101-2" for a shard group's server), so the driver
 translates Raft's addresses both ways.
 
+With `RaftConfig.parallel_write` on, a server's persister sits behind a disk whose writes
+take a few virtual ms (impl.sim.disk.SlowDisk): a leader's AppendEntries marked `early` leave
+at once; Raft's other messages and the service's replies wait, in order, for the write that
+covers their step; each finished write is reported to the core (`persisted`) as a `durable`
+step (it may commit, so apply and answer).
+
 `ClerkNode` hosts a clerk core under a name of its own (e.g. "ck1003"), so that a tester can
 cut a clerk's links to servers without touching server-to-server links. It asks the network
 for call failures (labrpc's Call returning false) and hands each finished call to
@@ -24,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from impl.raft.effects import SetTimer, TimerOp
+from impl.raft.effects import HardState, Send, SetTimer, TimerOp
 from impl.raft.persister import Persister
 from impl.rsm.effects import (
     Applied,
@@ -36,6 +42,7 @@ from impl.rsm.effects import (
     ServerEffects,
 )
 from impl.rsm.server import ReplicatedServer
+from impl.sim.disk import SlowDisk
 from impl.sim.network import LabNetwork
 from impl.sim.timers import Timers
 from impl.trace import Node
@@ -67,6 +74,8 @@ class ServerNode:
         self.dead = False
         self.core = core
         self.timers = Timers(self.loop, self._on_timer)
+        self._disk = (SlowDisk(self.loop, persister, self._on_durable)
+                      if core.raft.config.parallel_write else None)
         network.attach(node_id, self)
         effects = self.core.boot()
         if self.trace.enabled:
@@ -77,6 +86,8 @@ class ServerNode:
         """The lab's Kill(): this incarnation does nothing more."""
         self.dead = True
         self.timers.stop()
+        if self._disk is not None:
+            self._disk.stop()  # what was staged and not yet written is lost
 
     # -- inputs from the simulator -------------------------------------------------------
     def deliver(self, src: Any, message: Any, msg_id: int) -> None:
@@ -97,8 +108,21 @@ class ServerNode:
             self.trace.event(self.id, "timer", timer=name, state=self.state())
         self._carry_out(effects)
 
+    def _on_durable(self, state: HardState) -> None:
+        if self.dead:
+            return
+        commit = self.core.raft.commit_index
+        effects = self.core.persisted(state)
+        if self.trace.enabled and self.core.raft.commit_index != commit:
+            # Traced only when it commits: otherwise no visible state changed.
+            self.trace.event(self.id, "durable", state=self.state())
+        self._carry_out(effects)
+
     # -- carrying out effects, in the order of impl.rsm.effects --------------------------
     def _carry_out(self, effects: ServerEffects) -> None:
+        if self._disk is not None:
+            self._carry_out_slowly(effects, self._disk)
+            return
         if effects.persist is not None:
             self.persister.save(effects.persist.state, effects.persist.snapshot)
         send = self.network.send
@@ -110,6 +134,32 @@ class ServerNode:
         for reply in effects.replies:
             send(self.id, reply.to, reply.message)
         set_timers(self.timers, self.loop.rng.randint, effects.timers)
+
+    def _carry_out_slowly(self, effects: ServerEffects, disk: SlowDisk) -> None:
+        """Parallel write: the same order, except that only `early` messages leave before
+        the step's write (and every earlier one) is durable."""
+        if effects.persist is not None:
+            disk.stage(effects.persist)
+        waiting: list[Send] = []
+        for out in effects.messages:
+            if out.early:
+                self.network.send(self.id, self.peers[out.to], out.message)
+            else:
+                waiting.append(out)
+        for event in effects.events:
+            self._record(event)
+        replies = effects.replies
+        if waiting or replies:
+            disk.after_staged(lambda: self._send_held(waiting, replies))
+        set_timers(self.timers, self.loop.rng.randint, effects.timers)
+
+    def _send_held(self, sends: list[Send], replies: tuple[Any, ...]) -> None:
+        if self.dead:
+            return
+        for out in sends:
+            self.network.send(self.id, self.peers[out.to], out.message)
+        for reply in replies:
+            self.network.send(self.id, reply.to, reply.message)
 
     def _record(self, event: Any) -> None:
         """Record one of the service's events (trace, tester). Snapshots are recorded here;

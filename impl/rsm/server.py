@@ -159,6 +159,13 @@ class ReplicatedServer(Generic[C, M]):
             self._absorb(self.raft.timeout(name))
         return self._finish()
 
+    def persisted(self, state: HardState) -> ServerEffects:
+        """Parallel write (`RaftConfig.parallel_write`): the driver's disk now holds `state`,
+        a Raft state of an earlier `persist` (reported as `RaftCore.persisted` requires); a
+        leader may commit, so entries may be applied and callers answered."""
+        self._absorb(self.raft.persisted(state))
+        return self._finish()
+
     @property
     def is_leader(self) -> bool:
         return self.raft.role is Role.LEADER

@@ -68,7 +68,8 @@ def test_an_image_holds_every_attribute_of_the_core_and_restores_it() -> None:
          "votes_granted": "_votes_granted", "next_index": "_next_index",
          "match_index": "_match_index", "in_flight": "_in_flight",
          "sent_to": "_sent_to", "read_round": "_read_round", "read_acks": "_read_acks",
-         "reads": "_reads", "reads_waiting": "_reads_waiting"}.get(f, f)
+         "reads": "_reads", "reads_waiting": "_reads_waiting",
+         "durable_index": "_durable_index"}.get(f, f)
         for f in image._fields}
     again = RaftCore.from_image(image, 0, [0, 1, 2])
     assert again.image() == image

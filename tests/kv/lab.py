@@ -7,6 +7,7 @@ from checker.kv_audit import audit, operations, verify_order
 from checker.linearizability import render_text
 from checker.verdict import Verdict
 from impl.kv.scenarios import BY_NAME, SCENARIOS, KvRun
+from impl.raft.core import RaftConfig
 from impl.trace import TraceWriter
 
 DEFAULT_SEEDS = (1, 2, 3)
@@ -17,11 +18,12 @@ SEARCH_BUDGET = 1.0
 
 
 def play(name: str, seed: int, read_index: bool = False,
-         trace: TraceWriter | None = None) -> KvRun:
+         trace: TraceWriter | None = None, raft: RaftConfig | None = None) -> KvRun:
     """Run lab scenario `name` under `seed` (gets by ReadIndex if `read_index`; a failed lab
     check raises KVTestFailure), then audit its whole history: it must be linearizable, and
-    the order in which the servers applied the calls must itself be a linearization of it."""
-    run = BY_NAME[name].run(seed, trace, read_index)
+    the order in which the servers applied the calls must itself be a linearization of it.
+    `raft`: the Raft cores' configuration (the service's default when None)."""
+    run = BY_NAME[name].run(seed, trace, read_index, raft)
     cfg = run.tester
     witness = cfg.witness()
     result = audit(cfg.history, witness, search_budget=SEARCH_BUDGET)

@@ -12,7 +12,7 @@ from impl.kv.node import store_digest
 from spec import kv
 from spec.kv import Call, Dup, Effect, Machine, Op, Store
 
-STATE_EVENTS = ("receive", "timer", "restart", "return")
+STATE_EVENTS = ("receive", "timer", "restart", "return", "durable")
 
 
 class NaiveView(kv.StateView):

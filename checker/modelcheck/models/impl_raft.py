@@ -18,6 +18,19 @@ the order `impl.raft.effects` prescribes (persist, send, apply, timers):
 - `Crash(i)` / `Restart(i)` — the core and its timers are lost, and so is every message to
   or from it (the simulator's incarnations); a restart builds a core from what was persisted
   and boots it, and its service restores its snapshot.
+- `Durable(i)` — only with `parallel_write` (RaftConfig.parallel_write, thesis §10.2.1): the
+  driver's disk finishes writing what server i staged, and the driver reports it to the core
+  (`RaftCore.persisted`), carrying out what that returns (a leader may commit and apply).
+  With the option on, a step's persist is *staged*, not written: its `early` messages (a
+  leader's AppendEntries) enter the network at once; if it has any other message, the driver
+  writes everything staged first (a flush: those messages depend on it), sends them and
+  reports the write at once, as `Durable` would. A crash loses what was staged and not
+  written. The
+  per-server part of the state gains `pending = (staged, durable index)`: the latest state
+  staged and not yet reported (packed like `persisted`, or ()), and the core's durable index
+  (which its packing leaves out). One simplification: the report is always of the latest
+  staged state, never of an older one while newer ones wait (tests/raft/test_parallel_write
+  checks the core on such late reports).
 
 Bounds (`ImplRaftConfig`, shaped like `spec.raft.BOUNDS`) are guards: an election timeout
 past `max_term`, a request past `requests` or `max_log`, a step whose sends would put more
@@ -34,6 +47,7 @@ most global states share most of their servers' states, and a step is computed o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -42,7 +56,7 @@ from checker.modelcheck.model import Encoding, Model, StepCheck
 from checker.modelcheck.models import impl_raft_state as st
 from checker.modelcheck.models import impl_raft_view as view
 from impl.raft.bugs import BUGS, bug_config, core_class
-from impl.raft.core import ELECTION, HEARTBEAT, RaftConfig, RaftCore
+from impl.raft.core import ELECTION, HEARTBEAT, CoreImage, RaftConfig, RaftCore
 from impl.raft.effects import ApplyCommand, ApplySnapshot, Effects, SetTimer
 from spec.bounds import Bound, check_bounds
 from spec.raft import INVARIANTS as SPEC_INVARIANTS
@@ -122,6 +136,7 @@ class ImplRaftConfig:
     drops: bool = False
     duplicates: bool = False
     snapshots: bool = False
+    parallel_write: bool = False
     bugs: frozenset[str] = field(default_factory=frozenset)
     reduce: bool = True
 
@@ -132,7 +147,8 @@ class ImplRaftConfig:
                              "snapshots; add --snapshots")
 
     def core_config(self) -> RaftConfig:
-        return bug_config(self.bugs)
+        config = bug_config(self.bugs)
+        return dataclasses.replace(config, parallel_write=True) if self.parallel_write else config
 
 
 class Event(NamedTuple):
@@ -154,18 +170,24 @@ class Event(NamedTuple):
             return f"Start(s{self.node}, v{self.arg})"
         if self.kind == "Snapshot":
             return f"Snapshot(s{self.node}, {self.arg})"
+        if self.kind == "Durable":
+            return f"Durable(s{self.node})"
         return f"{self.kind}(s{self.node})"
 
 
 class _Out(NamedTuple):
-    """What one core step did, in packed form: the core after it, its sends, applies,
-    persist ((hard state, snapshot bytes or None for unchanged) or None) and timer ops."""
+    """What one core step did, in packed form: the core after it, its sends (those that must
+    wait for the persist; `early`: those that need not, only under parallel write), applies,
+    persist ((hard state, snapshot bytes or None for unchanged) or None), timer ops, and the
+    core's durable index after it (parallel write; 0 otherwise)."""
 
     core: st.Packed
     sends: tuple[st.Packed, ...]
     applies: tuple[tuple[Any, ...], ...]
     persist: tuple[st.Packed, bytes | None] | None
     timers: tuple[tuple[str, bool], ...]
+    early: tuple[st.Packed, ...] = ()
+    durable: int = 0
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -193,9 +215,12 @@ class ImplRaftModel(Model[Any]):
         object.__setattr__(self, "_step_memo", {})
 
     # ---------------------------------------------------------------- cores
-    def _core(self, i: int, core: st.Packed) -> RaftCore:
+    def _core(self, i: int, core: st.Packed, durable: int = 0) -> RaftCore:
         cls: type[RaftCore] = self._cls  # type: ignore[attr-defined]
-        return cls.from_image(st.unpack_core(core, i), i, self._peers,  # type: ignore[attr-defined]
+        image = st.unpack_core(core, i)
+        if self.config.parallel_write:
+            image = image._replace(durable_index=durable)
+        return cls.from_image(image, i, self._peers,  # type: ignore[attr-defined]
                               self._core_config)  # type: ignore[attr-defined]
 
     def _pack(self, core: RaftCore, i: int, effects: Effects) -> _Out:
@@ -214,14 +239,30 @@ class ImplRaftModel(Model[Any]):
             else:
                 assert isinstance(a, ApplySnapshot)
                 applies.append(("snap", a.index, a.term, a.data))
-        return _Out(core=st.pack_core(core.image(), n, self.config.reduce),
-                    sends=tuple(st.pack_message(i, s.to, s.message) for s in effects.messages),
+        image = core.image()
+        return _Out(core=st.pack_core(image, n, self.config.reduce),
+                    sends=tuple(st.pack_message(i, s.to, s.message) for s in effects.messages
+                                if not s.early),
                     applies=tuple(applies), persist=persist,
-                    timers=tuple((op.name, isinstance(op, SetTimer)) for op in effects.timers))
+                    timers=tuple((op.name, isinstance(op, SetTimer)) for op in effects.timers),
+                    early=tuple(st.pack_message(i, s.to, s.message) for s in effects.messages
+                                if s.early),
+                    durable=self._durable(image))
 
-    def _step(self, i: int, core: st.Packed, event: tuple[Any, ...]) -> _Out:
+    def _durable(self, image: CoreImage) -> int:
+        """The durable index kept beside the core (parallel write only). The core reads it
+        only where it is above the commit index (`RaftCore._advance_commit`), and the commit
+        index of a live core never decreases, so every value at or below it is the same to
+        the core: erased to the commit index (with `reduce`)."""
+        if not self.config.parallel_write:
+            return 0
+        if self.config.reduce:
+            return max(image.durable_index, image.commit_index)
+        return image.durable_index
+
+    def _step(self, i: int, core: st.Packed, event: tuple[Any, ...], durable: int = 0) -> _Out:
         memo: dict[tuple[Any, ...], _Out] = self._memo  # type: ignore[attr-defined]
-        key = (i, core, event)
+        key = (i, core, event, durable)
         out = memo.get(key)
         if out is not None:
             return out
@@ -233,13 +274,15 @@ class ImplRaftModel(Model[Any]):
                        snapshot=data)
             effects = live.boot()
         else:
-            live = self._core(i, core)
+            live = self._core(i, core, durable)
             if kind == "Timer":
                 effects = live.timeout(event[1])
             elif kind == "Deliver":
                 effects = live.step(event[1][1], st.unpack_message(event[1]))
             elif kind == "Start":
                 _, effects = live.start(event[1])
+            elif kind == "Durable":
+                effects = live.persisted(st.unpack_hard(event[1])[0])
             else:
                 assert kind == "Snapshot"
                 effects = live.snapshot(event[1], event[2])
@@ -253,7 +296,9 @@ class ImplRaftModel(Model[Any]):
         servers = []
         for i in range(n):
             out = self._step(i, st.FRESH_PERSISTED, ("Restart",))
-            servers.append((out.core, _timers(0, out.timers), st.FRESH_PERSISTED, (), 0))
+            server = (out.core, _timers(0, out.timers), st.FRESH_PERSISTED, (), 0)
+            servers.append((*server, ((), out.durable)) if n and self.config.parallel_write
+                           else server)
         return [(tuple(servers), (), 0, 0, 0, 0)]
 
     def successors(self, state: st.Packed) -> Iterator[tuple[Event, st.Packed]]:
@@ -284,6 +329,9 @@ class ImplRaftModel(Model[Any]):
                     data = st.snapshot_bytes(server[3][:index])
                     yield from self._result(state, Event("Snapshot", i, arg=index), i,
                                             ("Snapshot", index, data), None)
+            if c.parallel_write and server[5][0]:
+                yield from self._result(state, Event("Durable", i), i,
+                                        ("Durable", server[5][0]), None)
             if restarts < c.max_restarts:
                 yield Event("Crash", i), _crash(state, i)
         for m, _ in network:
@@ -301,12 +349,14 @@ class ImplRaftModel(Model[Any]):
         """The successor by `event` on server i (`step` is its input to the core; `consumed`
         the message it takes out of the network), if the bounds allow it."""
         servers, network, restarts, requests, heartbeats, elections = state
-        core, timers, persisted, applied, gap = servers[i]
+        core, timers, persisted, applied, gap = servers[i][:5]
+        parallel = self.config.parallel_write
+        staged: st.Packed = servers[i][5][0] if parallel else ()
         if event.kind == "Restart":
             out = self._step(i, persisted, step)
             timers = 0
         else:
-            out = self._step(i, core, step)
+            out = self._step(i, core, step, servers[i][5][1] if parallel else 0)
         if event.kind == "Timer":
             timers &= ~(st.ELECTION_BIT if event.arg == ELECTION else st.HEARTBEAT_BIT)
         bag = dict(network)
@@ -314,19 +364,37 @@ class ImplRaftModel(Model[Any]):
             bag[consumed] -= 1
             if not bag[consumed]:
                 del bag[consumed]
-        for m in out.sends:
+        if event.kind == "Durable":
+            persisted, staged = staged, ()  # written and reported
+        if out.persist is not None:
+            hard, data = out.persist
+            if parallel:  # staged: the snapshot bytes are the last staged or written ones
+                staged = (*hard, (staged or persisted)[5] if data is None else data)
+            else:
+                persisted = (*hard, persisted[5] if data is None else data)
+        sends, applies, core, timer_ops, durable = (
+            (*out.early, *out.sends), out.applies, out.core, out.timers, out.durable)
+        if parallel and out.sends and staged:
+            # A flush: these messages depend on what is staged, so it is written first; the
+            # driver reports it at once (what `Durable` would do next), which may commit.
+            persisted = staged
+            then = self._step(i, out.core, ("Durable", staged), out.durable)
+            staged = ()
+            sends = (*sends, *then.early, *then.sends)
+            applies = (*applies, *then.applies)
+            core, timer_ops, durable = then.core, (*timer_ops, *then.timers), then.durable
+        for m in sends:
             if servers[m[2]][0]:  # the network drops what is sent to a crashed server
                 bag[m] = bag.get(m, 0) + 1
         if sum(bag.values()) > self.config.max_messages:
             return
-        if out.persist is not None:
-            hard, data = out.persist
-            persisted = (*hard, persisted[5] if data is None else data)
         if event.kind == "Restart":
             applied = st.snapshot_pairs(persisted[5])
-        for a in out.applies:
+        for a in applies:
             applied, gap = _apply(applied, gap, a)
-        new_server = (out.core, _timers(timers, out.timers), persisted, applied, gap)
+        new_server: st.Packed = (core, _timers(timers, timer_ops), persisted, applied, gap)
+        if parallel:
+            new_server = (*new_server, (staged, durable))
         new_servers = (*servers[:i], new_server, *servers[i + 1:])
         # Timers are counted only where they are bounded (a count would split states).
         beats = heartbeats + (event.arg == HEARTBEAT and self.config.max_heartbeats >= 0)
@@ -423,6 +491,9 @@ class ImplRaftModel(Model[Any]):
             "requests": state[3],
             "heartbeats": state[4],
             "elections": state[5],
+            **({"staged": [_persisted_text(s[5][0]) if s[5][0] else "-" for s in servers],
+                "durable_index": [s[5][1] for s in servers]}
+               if self.config.parallel_write else {}),
         }
 
     def describe_initial(self, state: st.Packed) -> str:
@@ -440,6 +511,7 @@ class ImplRaftModel(Model[Any]):
                 + (f", ≤ {c.max_elections} elections" if c.max_elections >= 0 else "")
                 + (", drops" if c.drops else "") + (", duplicates" if c.duplicates else "")
                 + (", snapshots" if c.snapshots else "")
+                + (", parallel write" if c.parallel_write else "")
                 + (f", bugs: {', '.join(sorted(c.bugs))}" if c.bugs else ""))
 
     def summary(self) -> dict[str, Any]:
@@ -449,7 +521,8 @@ class ImplRaftModel(Model[Any]):
             "values": c.values, "requests": c.requests, "max_messages": c.max_messages,
             "max_restarts": c.max_restarts, "max_heartbeats": c.max_heartbeats,
             "max_elections": c.max_elections, "drops": c.drops, "duplicates": c.duplicates,
-            "snapshots": c.snapshots, "bugs": sorted(c.bugs), "reduce": c.reduce},
+            "snapshots": c.snapshots, "bugs": sorted(c.bugs), "reduce": c.reduce,
+            **({"parallel_write": True} if c.parallel_write else {})},
             "symmetry": self.symmetry}
 
     def labels(self) -> list[tuple[str, str]]:
@@ -509,7 +582,9 @@ def _bag_remove(network: st.Packed, m: st.Packed) -> st.Packed:
 
 def _crash(state: st.Packed, i: int) -> st.Packed:
     servers, network, restarts, requests, *timeouts = state
-    _, _, persisted, applied, gap = servers[i]
-    crashed = ((), 0, persisted, applied, gap)
+    _, _, persisted, applied, gap = servers[i][:5]
+    crashed: st.Packed = ((), 0, persisted, applied, gap)
+    if len(servers[i]) > 5:  # parallel write: what was staged and not written is lost
+        crashed = (*crashed, ((), 0))
     net = tuple((m, c) for m, c in network if m[1] != i and m[2] != i)
     return ((*servers[:i], crashed, *servers[i + 1:]), net, restarts + 1, requests, *timeouts)

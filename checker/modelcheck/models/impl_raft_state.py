@@ -7,7 +7,8 @@ one) and pickles to the parallel search's workers:
     state   = (servers, network, restarts, requests, heartbeats, elections): the last four
               count crashes, client requests, and heartbeat and election timer firings (the
               timers only where `max_heartbeats`, `max_elections` bound them; 0 otherwise)
-    server  = (core, timers, persisted, applied, gap)
+    server  = (core, timers, persisted, applied, gap), and with parallel write a sixth,
+              pending = (staged, durable index) (impl_raft's `Durable`)
     core    = () for a crashed server, else the packed `CoreImage` (`pack_core`)
     timers  = bit mask of the armed timers (ELECTION_BIT, HEARTBEAT_BIT): which timer events
               are enabled; when one would fire is abstracted away (any armed timer may fire
@@ -262,9 +263,11 @@ def _pairs_by_new_id(perm: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
 def _colour(server: Packed) -> Packed:
     """What a server holds that names no server: its core without votes, leader and
     per-follower maps, its timers, what it persisted but the vote, and its service."""
-    core, timers, persisted, applied, gap = server
+    core, timers, persisted, applied, gap = server[:5]
     summary = (core[0], core[2], *core[4:10]) if core else ()
-    return (summary, timers, persisted[0], persisted[2:], applied, gap)
+    # Parallel write's `pending` (impl_raft): the staged state but its vote, the durable index.
+    pending = tuple((p[0][:1] + p[0][2:], p[1]) for p in server[5:])
+    return (summary, timers, persisted[0], persisted[2:], applied, gap, *pending)
 
 
 @functools.cache
@@ -275,8 +278,10 @@ def _perms(n: int) -> tuple[tuple[int, ...], ...]:
 # A server's and a message's renamings are memoised: most states share most of them.
 @functools.lru_cache(maxsize=1 << 18)
 def _permute_server(server: Packed, perm: tuple[int, ...]) -> Packed:
-    core, timers, persisted, applied, gap = server
-    return (_permute_core(core, perm), timers, _permute_hard(persisted, perm), applied, gap)
+    core, timers, persisted, applied, gap = server[:5]
+    pending = tuple((_permute_hard(p[0], perm) if p[0] else (), p[1]) for p in server[5:])
+    return (_permute_core(core, perm), timers, _permute_hard(persisted, perm), applied, gap,
+            *pending)
 
 
 def _rename(code: int, perm: Sequence[int]) -> int:

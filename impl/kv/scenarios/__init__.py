@@ -18,6 +18,7 @@ from impl.kv.labtester import KVTester, Summary
 from impl.kv.scenarios import special
 from impl.kv.scenarios.generic import generic
 from impl.kv.tasks import KvTask
+from impl.raft.core import RaftConfig
 from impl.trace import TraceWriter
 
 Play = Callable[[KVTester], KvTask[list[Summary]]]
@@ -47,16 +48,17 @@ class Scenario:
     play: Play
 
     def tester(self, seed: int, trace: TraceWriter | None = None,
-               read_index: bool = False) -> KVTester:
+               read_index: bool = False, raft: RaftConfig | None = None) -> KVTester:
         return KVTester(self.servers, unreliable=self.unreliable,
                         maxraftstate=self.maxraftstate, seed=seed, trace=trace,
-                        scenario=self.name, read_index=read_index)
+                        scenario=self.name, read_index=read_index, raft=raft)
 
     def run(self, seed: int, trace: TraceWriter | None = None,
-            read_index: bool = False) -> KvRun:
-        """Play once under `seed` (gets by ReadIndex if `read_index`); a failed lab check
-        raises KVTestFailure."""
-        cfg = self.tester(seed, trace, read_index)
+            read_index: bool = False, raft: RaftConfig | None = None) -> KvRun:
+        """Play once under `seed` (gets by ReadIndex if `read_index`; `raft`: the Raft
+        cores' configuration, the service's default when None); a failed lab check raises
+        KVTestFailure."""
+        cfg = self.tester(seed, trace, read_index, raft)
         started = time.perf_counter()
         summaries = cfg.run(self.play(cfg))
         settled, unknown = cfg.settle()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from impl.raft.core import RaftConfig
 from impl.raft.labtester import RaftTester, Summary
 from impl.raft.scenarios import part2a, part2b, part2c, part2d
 from impl.sim.loop import Task
@@ -27,19 +28,20 @@ class Scenario:
     play: Callable[[RaftTester], Task[None]]
 
     def run(self, seed: int, trace: TraceWriter | None = None,
-            bugs: frozenset[str] = frozenset()) -> Summary:
+            bugs: frozenset[str] = frozenset(), config: RaftConfig | None = None) -> Summary:
         """Play the scenario once under `seed`; raises RaftTestFailure if a check fails.
-        `bugs`: fault flags of the core (impl.raft.bugs), none by default."""
-        cfg = self.tester(seed, trace, bugs)
+        `bugs`: fault flags of the core (impl.raft.bugs), none by default; `config`: the
+        cores' configuration (the tester's default when None)."""
+        cfg = self.tester(seed, trace, bugs, config=config)
         cfg.run(self.play(cfg))
         return cfg.end()
 
     def tester(self, seed: int, trace: TraceWriter | None = None,
                bugs: frozenset[str] = frozenset(),
-               drop_rate: float | None = None) -> RaftTester:
+               drop_rate: float | None = None, config: RaftConfig | None = None) -> RaftTester:
         return RaftTester(self.servers, unreliable=self.unreliable, snapshot=self.snapshot,
                           seed=seed, trace=trace, scenario=self.name, bugs=bugs,
-                          drop_rate=drop_rate)
+                          drop_rate=drop_rate, config=config)
 
 
 def _s(name: str, go: str, part: str, servers: int, play: Callable[[RaftTester], Task[None]],
