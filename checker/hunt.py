@@ -192,7 +192,7 @@ def _split(mask: int, servers: int) -> list[list[int]]:
 
 def _key(schedule: Schedule) -> tuple[Any, ...]:
     return (tuple((f["t"], f["op"], f.get("node"), str(f.get("groups")))
-                  for f in schedule.items), schedule.seed)
+                  for f in schedule.items), schedule.seed, schedule.drop_rate, schedule.snapshots)
 
 
 def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_faults: int = 8,
