@@ -137,7 +137,7 @@ def schedules(bug: str | None, servers: int, duration_ms: int, max_faults: int,
             duration_ms=duration_ms, unreliable=unreliable,
             drop_rate=rate if unreliable else None, snapshots=snapshots,
             items=_in_order(drawn, max_faults)),
-        hs.integers(0, 10_000), hs.sampled_from(DROP_RATES), hs.booleans(),
+        hs.integers(0, 10_000), hs.sampled_from(DROP_RATES), hs.just(True),  # see WITHDRAWN below
         hs.lists(episodes(servers, duration_ms), max_size=max_faults))
 
 
@@ -250,3 +250,8 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
 def _size(schedule: Schedule) -> tuple[int, int, int]:
     last = max((f["t"] for f in schedule.items), default=0)
     return (_faults(schedule), last, schedule.seed)
+
+# WITHDRAWN: drawing snapshots on or off (hs.booleans()) let the hunt find
+# commit-to-last-index (docs/model-checking.md, "Measured"), but a run with snapshots off can
+# run for minutes: seed 0, apply-before-commit, 2 s, snapshots off did not end within 60 CPU s
+# (with snapshots on: 5 s). Until that run is understood, snapshots stay on.
