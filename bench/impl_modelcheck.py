@@ -2,6 +2,7 @@
 
     python bench/impl_modelcheck.py                       # speed, and every flag
     python bench/impl_modelcheck.py --flags no-step-down --hunt-budget 60
+    python bench/impl_modelcheck.py --no-speed --flags commit-to-last-index   # one hunt, 240 s
     python bench/impl_modelcheck.py --all                 # campaign-only flags too (none now)
 
 Part 1, speed: distinct states, seconds and distinct states per CPU second for the cores
@@ -96,8 +97,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--flags", nargs="*", default=None)
     parser.add_argument("--all", action="store_true", help="the campaign flags too")
-    parser.add_argument("--hunt-budget", type=float, default=120.0)
-    parser.add_argument("--hunt-examples", type=int, default=100)
+    parser.add_argument("--hunt-budget", type=float, default=240.0)
+    parser.add_argument("--hunt-examples", type=int, default=2000)
     parser.add_argument("--no-speed", action="store_true")
     args = parser.parse_args()
     names = args.flags if args.flags is not None else [

@@ -31,11 +31,15 @@ from hypothesis.errors import NoSuchExample
 
 from checker.trace_check.check import check_trace
 from checker.verdict import Verdict
+from impl.raft.labtester import ELECTION_TIMEOUT_MS
 from impl.raft.scenarios.chaos import simulate
 from impl.sim.schedule import Schedule
 from impl.trace import TraceWriter
 
 OPS = ("crash", "restart", "disconnect", "connect", "partition", "heal")
+# the unreliable network's drop rates a schedule is drawn with: None is the lab's (and what
+# a schedule shrinks to); lossier ones make elections contested (see `schedules`)
+DROP_RATES: tuple[float | None, ...] = (None, 0.25, 0.45)
 # core inputs a trace records, counted to compare a run with a model checker's steps
 _CORE_EVENTS = {"receive", "timer", "restart", "crash"}
 
@@ -51,7 +55,7 @@ class Outcome:
 
 @dataclass
 class HuntResult:
-    bug: str
+    bug: str | None
     found: bool
     schedule: Schedule | None
     outcome: Outcome | None
@@ -116,27 +120,69 @@ def _event(line: str) -> str:
     return line[start + 9:line.find('"', start + 9)] if start >= 0 else ""
 
 
-def schedules(bug: str, servers: int, duration_ms: int, max_faults: int,
+def schedules(bug: str | None, servers: int, duration_ms: int, max_faults: int,
               unreliable: bool) -> hs.SearchStrategy[Schedule]:
-    """Hypothesis's strategy: a seed and up to `max_faults` faults in time order."""
+    """Hypothesis's strategy: a seed, a drop rate, and up to `max_faults` faults in time
+    order, drawn as episodes (see `episodes`). The drop rate is the lab's or a lossier one
+    (`DROP_RATES`): lost RequestVotes and heartbeats make split votes, candidates of one
+    term that never heard of each other, and logs left behind — the states most flags need
+    — far more common than the lab's rate does. Snapshots are on or off: with them on, a
+    leader whose follower is behind its snapshot sends InstallSnapshot, never an
+    AppendEntries, so a flag that shows on an AppendEntries to a follower back from a long
+    absence (commit-to-last-index) cannot show; with them off it can, and the snapshot
+    flags need them on."""
+    return hs.builds(
+        lambda seed, rate, snapshots, drawn: Schedule(
+            kind="faults", servers=servers, bugs=() if bug is None else (bug,), seed=seed,
+            duration_ms=duration_ms, unreliable=unreliable,
+            drop_rate=rate if unreliable else None, snapshots=snapshots,
+            items=_in_order(drawn, max_faults)),
+        hs.integers(0, 10_000), hs.sampled_from(DROP_RATES), hs.just(True),  # see WITHDRAWN below
+        hs.lists(episodes(servers, duration_ms), max_size=max_faults))
+
+
+def episodes(servers: int, duration_ms: int) -> hs.SearchStrategy[list[dict[str, Any]]]:
+    """One episode: a single fault, or a pair that undoes itself soon after — a crash and
+    the restart of the same server, an isolated server (a one-against-the-rest partition,
+    or a disconnect) and its return. Flag bugs show in the window a pair opens: a voter
+    that forgets its vote between two candidates' requests, a leader cut off while the
+    others move on, a server back with a stale log. Uniformly drawn single faults rarely
+    make such windows (a restart of the crashed server lands seconds later, if at all);
+    drawing the pair as one item with a short gap makes them common, and the shrinker
+    keeps or drops the pair whole."""
     node = hs.integers(0, servers - 1)
     at = hs.integers(0, duration_ms)
+    gap = hs.integers(0, 2 * ELECTION_TIMEOUT_MS)
 
-    def fault(op: str) -> hs.SearchStrategy[dict[str, Any]]:
+    def then(t: int, dt: int) -> int:
+        return min(t + dt, duration_ms)
+
+    def single(op: str) -> hs.SearchStrategy[list[dict[str, Any]]]:
         if op == "heal":
-            return hs.builds(lambda t: {"t": t, "op": op}, at)
+            return hs.builds(lambda t: [{"t": t, "op": op}], at)
         if op == "partition":
-            return hs.builds(lambda t, mask: {"t": t, "op": op, "groups": _split(mask, servers)},
+            return hs.builds(lambda t, mask: [{"t": t, "op": op,
+                                               "groups": _split(mask, servers)}],
                              at, hs.integers(1, 2 ** servers - 2))
-        return hs.builds(lambda t, i: {"t": t, "op": op, "node": i}, at, node)
+        return hs.builds(lambda t, i: [{"t": t, "op": op, "node": i}], at, node)
 
-    one = hs.one_of(*(fault(op) for op in OPS))
-    return hs.builds(
-        lambda seed, faults: Schedule(
-            kind="faults", servers=servers, bugs=(bug,), seed=seed, duration_ms=duration_ms,
-            unreliable=unreliable, snapshots=True,
-            items=tuple(sorted(faults, key=lambda f: f["t"]))),
-        hs.integers(0, 10_000), hs.lists(one, max_size=max_faults))
+    crash_restart = hs.builds(
+        lambda t, dt, i: [{"t": t, "op": "crash", "node": i},
+                          {"t": then(t, dt), "op": "restart", "node": i}], at, gap, node)
+    isolate = hs.builds(
+        lambda t, dt, i: [{"t": t, "op": "partition", "groups": _split(1 << i, servers)},
+                          {"t": then(t, dt), "op": "heal"}], at, gap, node)
+    disconnect = hs.builds(
+        lambda t, dt, i: [{"t": t, "op": "disconnect", "node": i},
+                          {"t": then(t, dt), "op": "connect", "node": i}], at, gap, node)
+    return hs.one_of(crash_restart, isolate, disconnect, *(single(op) for op in OPS))
+
+
+def _in_order(drawn: list[list[dict[str, Any]]], max_faults: int) -> tuple[dict[str, Any], ...]:
+    """The episodes' faults in time order (a stable sort: a pair at one time keeps its
+    order), the latest cut to keep at most `max_faults` (the settling heals everything)."""
+    faults = sorted((f for episode in drawn for f in episode), key=lambda f: f["t"])
+    return tuple(faults[:max_faults])
 
 
 def _split(mask: int, servers: int) -> list[list[int]]:
@@ -146,13 +192,14 @@ def _split(mask: int, servers: int) -> list[list[int]]:
 
 def _key(schedule: Schedule) -> tuple[Any, ...]:
     return (tuple((f["t"], f["op"], f.get("node"), str(f.get("groups")))
-                  for f in schedule.items), schedule.seed)
+                  for f in schedule.items), schedule.seed, schedule.drop_rate, schedule.snapshots)
 
 
-def hunt(bug: str, *, servers: int = 3, duration_ms: int = 8_000, max_faults: int = 8,
+def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_faults: int = 8,
          unreliable: bool = True, max_examples: int = 200, budget_s: float = 120.0) -> HuntResult:
-    """Search schedules for a failure with `bug` on, then shrink it within `budget_s`
-    seconds of the start (see the module docstring)."""
+    """Search schedules for a failure with `bug` on (None: the correct core, which must
+    pass them all), then shrink it within `budget_s` seconds of the start (see the module
+    docstring)."""
     memo: dict[tuple[Any, ...], Outcome] = {}
     started = time.perf_counter()
     state: dict[str, Any] = {"first_at": None, "first": None, "best": None, "steps": 0,
@@ -203,3 +250,8 @@ def hunt(bug: str, *, servers: int = 3, duration_ms: int = 8_000, max_faults: in
 def _size(schedule: Schedule) -> tuple[int, int, int]:
     last = max((f["t"] for f in schedule.items), default=0)
     return (_faults(schedule), last, schedule.seed)
+
+# WITHDRAWN: drawing snapshots on or off (hs.booleans()) let the hunt find
+# commit-to-last-index (docs/model-checking.md, "Measured"), but a run with snapshots off can
+# run for minutes: seed 0, apply-before-commit, 2 s, snapshots off did not end within 60 CPU s
+# (with snapshots on: 5 s). Until that run is understood, snapshots stay on.

@@ -26,7 +26,7 @@ def command() -> None:
 @click.option("--bug", "bug", required=True, metavar="NAME",
               help="The Raft core's fault flag to hunt (dscheck sim raft --list-bugs).")
 @click.option("--servers", type=click.IntRange(2, 7), default=3, show_default=True)
-@click.option("--duration", type=click.FloatRange(1.0, 120.0), default=8.0, show_default=True,
+@click.option("--duration", type=click.FloatRange(1.0, 120.0), default=4.0, show_default=True,
               help="Virtual seconds of faults per run.")
 @click.option("--max-faults", type=click.IntRange(0, 50), default=8, show_default=True,
               help="Faults per schedule, at most.")
