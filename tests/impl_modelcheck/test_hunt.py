@@ -40,7 +40,12 @@ def test_a_hunt_out_of_time_is_not_a_pass() -> None:
 _NOT_YET = pytest.mark.xfail(strict=True, reason="not found by the hunt's search yet: it needs "
                              "two candidates of one term and a voter's crash between them "
                              "(the votes), or four faults on the right servers (figure8)")
-HUNTED = (pytest.param("commit-to-last-index", marks=_NOT_YET),
+# commit-to-last-index shows only on an AppendEntries to a follower back from an absence, which
+# snapshots (always on in the hunt's runs) replace with an InstallSnapshot.
+_NOT_WITH_SNAPSHOTS = pytest.mark.xfail(strict=True, reason="not found by the hunt's search "
+                                        "yet: with snapshots on, the follower back from an "
+                                        "absence gets an InstallSnapshot instead")
+HUNTED = (pytest.param("commit-to-last-index", marks=_NOT_WITH_SNAPSHOTS),
           *(pytest.param(bug, marks=_NOT_YET)
             for bug in ("unpersisted-vote", "grant-before-persist", "figure8-commit")))
 CAMPAIGN_BUDGET_S = 400.0
