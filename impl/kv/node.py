@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from impl.kv.clerk import Clerk, ClerkConfig
 from impl.kv.effects import Applied, Read
-from impl.kv.machine import GET
+from impl.kv.machine import GET, StateMachine
 from impl.kv.server import KVServer, ServerConfig
 from impl.kv.tasks import Signal
 from impl.raft.messages import Entry
@@ -54,7 +54,7 @@ class ServerNode(rsm_node.ServerNode):
     def __init__(self, node_id: int, peers: Sequence[int], network: LabNetwork,
                  persister: Persister, config: ServerConfig, observer: Observer) -> None:
         self.observer = observer
-        self._digest: tuple[int, str] = (-1, "")  # (applied index, digest) of the store
+        self._store = StoreTrace()
         self._runs = LogRuns()
         core = KVServer(node_id, peers, config, restored=persister.restore(),
                         snapshot=persister.read_snapshot())
@@ -82,15 +82,7 @@ class ServerNode(rsm_node.ServerNode):
             "log_runs": self._runs.of(hard.snapshot_index, hard.log),
             "snapshot_index": hard.snapshot_index, "snapshot_term": hard.snapshot_term,
             "commit_index": raft.commit_index, "last_applied": raft.last_applied}
-        machine = self.core.machine
-        if self._digest[0] != machine.applied:
-            self._digest = (machine.applied, store_digest(machine.data))
-        kv: dict[str, Any] = {"applied": machine.applied, "keys": len(machine.data),
-                              "digest": self._digest[1]}
-        if sum(len(k) + len(v) for k, v in machine.data.items()) <= STORE_INLINE_BYTES:
-            kv["store"] = dict(sorted(machine.data.items()))
-        kv["dup"] = {str(clerk): seq for clerk, seq in sorted(machine.last_seq.items())}
-        state["kv"] = kv
+        state["kv"] = self._store.of(self.core.machine)
         return state
 
 
@@ -126,6 +118,25 @@ def store_digest(data: dict[str, str]) -> str:
     """sha256 of the store as canonical JSON (keys sorted, no spaces), first 16 hex digits."""
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class StoreTrace:
+    """The `kv` part of a server's trace state — applied index, key count, digest, the store
+    itself when small, the duplicate table — as the simulator's and the network's servers
+    write it; the digest is recomputed only when the applied index moves."""
+
+    def __init__(self) -> None:
+        self._digest: tuple[int, str] = (-1, "")  # (applied index, digest) of the store
+
+    def of(self, machine: StateMachine) -> dict[str, Any]:
+        if self._digest[0] != machine.applied:
+            self._digest = (machine.applied, store_digest(machine.data))
+        kv: dict[str, Any] = {"applied": machine.applied, "keys": len(machine.data),
+                              "digest": self._digest[1]}
+        if sum(len(k) + len(v) for k, v in machine.data.items()) <= STORE_INLINE_BYTES:
+            kv["store"] = dict(sorted(machine.data.items()))
+        kv["dup"] = {str(clerk): seq for clerk, seq in sorted(machine.last_seq.items())}
+        return kv
 
 
 class CallObserver(Protocol):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import IO, Any, ClassVar
 
 from impl.kv.messages import GetArgs, PutAppendArgs
-from impl.kv.node import STORE_INLINE_BYTES, store_digest
+from impl.kv.node import StoreTrace
 from impl.kv.server import KVServer, ServerConfig
 from impl.net.cluster import Address
 from impl.net.wire import Decoder, decode_op, kv_server_decoder
@@ -93,7 +93,7 @@ class KVService(Service):
     requests = frozenset({GetArgs, PutAppendArgs})
 
     def __init__(self) -> None:
-        self._digest: tuple[int, str] = (-1, "")
+        self._store = StoreTrace()
 
     def decode_command(self, value: Any) -> Any:
         return decode_op(value)
@@ -119,15 +119,7 @@ class KVService(Service):
 
     def trace_state(self, core: Any) -> tuple[str, dict[str, Any]]:
         """As the simulator's key/value servers write it (impl.kv.node)."""
-        machine = core.machine
-        if self._digest[0] != machine.applied:
-            self._digest = (machine.applied, store_digest(machine.data))
-        kv: dict[str, Any] = {"applied": machine.applied, "keys": len(machine.data),
-                              "digest": self._digest[1]}
-        if sum(len(k) + len(v) for k, v in machine.data.items()) <= STORE_INLINE_BYTES:
-            kv["store"] = dict(sorted(machine.data.items()))
-        kv["dup"] = {str(clerk): seq for clerk, seq in sorted(machine.last_seq.items())}
-        return "kv", kv
+        return "kv", self._store.of(core.machine)
 
     def trace_event(self, trace: TraceWriter, node: Any, event: Any) -> None:
         if isinstance(event, Applied):

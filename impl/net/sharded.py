@@ -44,8 +44,8 @@ from impl.shardkv.machine import (
     Changed,
     WrongGroup,
 )
-from impl.shardkv.messages import TransferArgs, TransferReply, shard_digest
-from impl.shardkv.node import STATUS_NAMES, command_trace
+from impl.shardkv.messages import TransferArgs, TransferReply
+from impl.shardkv.node import ShardsTrace, command_trace
 from impl.shardkv.server import ShardServer, ShardServerConfig
 from impl.storage import RaftStorage
 from impl.trace import TraceWriter
@@ -142,8 +142,7 @@ class ShardService(_Traced):
     def __init__(self, gid: int, cluster: Sharded) -> None:
         super().__init__(cluster)
         self.gid = gid
-        self._digests: dict[int, tuple[int, str]] = {}  # shard -> (version, digest)
-        self._machine: Any = None  # whose shards the digests are of
+        self._shards = ShardsTrace()
 
     def names(self, servers: int) -> tuple[str, ...]:
         return self.cluster.names(self.gid)
@@ -178,22 +177,7 @@ class ShardService(_Traced):
     def trace_state(self, core: Any) -> tuple[str, dict[str, Any]]:
         """As the simulator's group servers write it (impl.shardkv.node): the group's gid,
         configuration number, applied index, and every shard it holds."""
-        machine = core.machine
-        if machine is not self._machine:
-            self._machine, self._digests = machine, {}
-        shards: dict[str, Any] = {}
-        for s, shard in enumerate(machine.shards):
-            if shard.status == Status.ABSENT:
-                continue
-            cached = self._digests.get(s)
-            if cached is None or cached[0] != shard.version:
-                cached = (shard.version, shard_digest(shard.data))
-                self._digests[s] = cached
-            shards[str(s)] = {"status": STATUS_NAMES[shard.status], "keys": len(shard.data),
-                              "digest": cached[1],
-                              "dup": {str(c): q for c, q in sorted(shard.dup.items())}}
-        return "shardkv", {"gid": self.gid, "num": machine.num, "applied": machine.applied,
-                           "shards": shards}
+        return "shardkv", self._shards.of(self.gid, core.machine)
 
     def trace_event(self, trace: TraceWriter, node: Any, event: Any) -> None:
         if not isinstance(event, Applied):

@@ -64,6 +64,33 @@ def command_trace(command: Any) -> list[Any]:
     return list(command)
 
 
+class ShardsTrace:
+    """The `shardkv` part of a group server's trace state — gid, configuration number, applied
+    index, and every shard it holds (status, keys, data digest, duplicate table) — as the
+    simulator's and the network's servers write it; a shard's digest is recomputed only when
+    its version moves."""
+
+    def __init__(self) -> None:
+        self._digests: dict[int, tuple[int, str]] = {}  # shard -> (version, digest)
+        self._machine: ShardMachine | None = None  # whose shards the digests are of
+
+    def of(self, gid: int, machine: ShardMachine) -> dict[str, Any]:
+        if machine is not self._machine:
+            self._machine, self._digests = machine, {}
+        shards: dict[str, Any] = {}
+        for s, shard in enumerate(machine.shards):
+            if shard.status == Status.ABSENT:
+                continue
+            cached = self._digests.get(s)
+            if cached is None or cached[0] != shard.version:
+                cached = (shard.version, shard_digest(shard.data))
+                self._digests[s] = cached
+            shards[str(s)] = {"status": STATUS_NAMES[shard.status], "keys": len(shard.data),
+                              "digest": cached[1],
+                              "dup": {str(c): q for c, q in sorted(shard.dup.items())}}
+        return {"gid": gid, "num": machine.num, "applied": machine.applied, "shards": shards}
+
+
 class ShardServerNode(rsm_node.ServerNode):
     core: ShardServer
 
@@ -72,8 +99,7 @@ class ShardServerNode(rsm_node.ServerNode):
                  ctrl_clerk_id: int, observer: Observer) -> None:
         self.gid = gid
         self.observer = observer
-        self._digests: dict[int, tuple[int, str]] = {}  # shard -> (version, digest)
-        self._machine: ShardMachine | None = None  # whose shards the digests are of
+        self._shards = ShardsTrace()
         core = ShardServer(i, range(len(names)), gid, ctrl_names, ctrl_clerk_id, config,
                            restored=persister.restore(), snapshot=persister.read_snapshot())
         super().__init__(names[i], names, network, persister, core)
@@ -97,22 +123,7 @@ class ShardServerNode(rsm_node.ServerNode):
         configuration number, applied index, and every shard it holds (status, keys, data
         digest, duplicate table)."""
         state = super().state()
-        machine = self.core.machine
-        if machine is not self._machine:
-            self._machine, self._digests = machine, {}
-        shards: dict[str, Any] = {}
-        for s, shard in enumerate(machine.shards):
-            if shard.status == Status.ABSENT:
-                continue
-            cached = self._digests.get(s)
-            if cached is None or cached[0] != shard.version:
-                cached = (shard.version, shard_digest(shard.data))
-                self._digests[s] = cached
-            shards[str(s)] = {"status": STATUS_NAMES[shard.status], "keys": len(shard.data),
-                              "digest": cached[1],
-                              "dup": {str(c): q for c, q in sorted(shard.dup.items())}}
-        state["shardkv"] = {"gid": self.gid, "num": machine.num, "applied": machine.applied,
-                            "shards": shards}
+        state["shardkv"] = self._shards.of(self.gid, self.core.machine)
         return state
 
 
