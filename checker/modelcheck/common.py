@@ -4,8 +4,10 @@ replayed through the model's replay model (`trace.rebuild`)."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from checker.modelcheck.model import Model
@@ -14,6 +16,26 @@ from checker.modelcheck.trace import Violation, rebuild
 from checker.verdict import Verdict
 
 ProgressCallback = Callable[[Progress], None]
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """CPython's cyclic garbage collector off for a search, back as it was afterwards.
+
+    A search allocates millions of tuples that hold no cycles (states, records, frontier
+    entries) and frees them by reference counting; the collector only walks them, again
+    and again as they are promoted: 7.6 of 61.8 CPU s (11,821 collections) of the raft.tla
+    comparison in one process, 12.1 s of its CPU with two workers. Peak resident memory is
+    the same with it off (341 MB against 340 MB in one process), so nothing the search
+    drops is left to the collector. Whatever cyclic garbage a search does make is collected
+    when the collector is back on."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Budget:

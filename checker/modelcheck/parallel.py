@@ -18,7 +18,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from checker.modelcheck.checkpoint import SavedPart
-from checker.modelcheck.common import Budget, ProgressCallback
+from checker.modelcheck.common import Budget, ProgressCallback, cyclic_gc_paused
 from checker.modelcheck.levels import LevelTick, PartStatus, drive
 from checker.modelcheck.model import Model
 from checker.modelcheck.partition import (
@@ -42,6 +42,11 @@ def status(part: Partition) -> PartStatus:
 
 
 def _worker(part: Partition, control: Connection, inboxes: list[Any]) -> None:
+    with cyclic_gc_paused():
+        _serve(part, control, inboxes)
+
+
+def _serve(part: Partition, control: Connection, inboxes: list[Any]) -> None:
     # The model arrives by fork, not by pickling: each process has its own copy (and its
     # own memo, for a model that memoises).
     index, count = part.index, part.count
@@ -133,8 +138,9 @@ def search_parallel(
 ) -> ModelCheckResult:
     """The search of `search.search`, by `options.workers` processes (forked)."""
     budget = Budget(options)
-    partitions = ForkedPartitions(model, options)
-    try:
-        return drive(model, options, progress, partitions, budget)
-    finally:
-        partitions.close()
+    with cyclic_gc_paused():
+        partitions = ForkedPartitions(model, options)
+        try:
+            return drive(model, options, progress, partitions, budget)
+        finally:
+            partitions.close()

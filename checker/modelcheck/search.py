@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 from checker.modelcheck import checkpoint
-from checker.modelcheck.common import Budget, ProgressCallback, finish
+from checker.modelcheck.common import Budget, ProgressCallback, cyclic_gc_paused, finish
 from checker.modelcheck.model import Model
 from checker.modelcheck.plain import fingerprint_function
 from checker.modelcheck.result import ModelCheckResult, Options, Progress
@@ -34,6 +34,13 @@ def search(
     model: Model[Any], options: Options, progress: ProgressCallback | None = None
 ) -> ModelCheckResult:
     """Explore every state of `model` reachable within its bounds; see module docstring."""
+    with cyclic_gc_paused():
+        return _search(model, options, progress)
+
+
+def _search(
+    model: Model[Any], options: Options, progress: ProgressCallback | None
+) -> ModelCheckResult:
     budget = Budget(options)
     canonical, successors = model.canonical, model.successors
     fingerprint = fingerprint_function(model, options.stable_fingerprints)
