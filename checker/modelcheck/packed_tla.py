@@ -163,7 +163,7 @@ def _consume(bag: tuple[int, ...], k: int, network_kind: str) -> tuple[int, ...]
 
 
 def _in_flight(bag: tuple[int, ...]) -> int:
-    return sum(it & COUNT_MASK for it in bag)
+    return sum([it & COUNT_MASK for it in bag])  # (a list: cheaper than a generator here)
 
 
 # ---------------------------------------------------------------- Next
@@ -186,6 +186,21 @@ def successors(
     else:
         room = _in_flight(state[1]) < config.max_messages
         yield from _next(state, config, network_kind, room)
+
+
+def successor_function(
+    config: Config, network_kind: str
+) -> Callable[[Packed], Iterator[tuple[str, Packed]]]:
+    """`successors` with its configuration bound, for the search's hot loop: for a bag, the
+    generator of `_next` itself (one generator a state, not two stacked)."""
+    if network_kind == "set":
+        return lambda state: successors(state, config, network_kind)
+    limit = config.max_messages
+
+    def next_states(state: Packed) -> Iterator[tuple[str, Packed]]:
+        return _next(state, config, network_kind, _in_flight(state[1]) < limit)
+
+    return next_states
 
 
 def _next(

@@ -134,7 +134,7 @@ class RaftModel(Model[Any]):
         )
         self._bind(
             initial_states=lambda: [packed_tla.pack(s) for s in raft_tla.initial_states(config)],
-            successors=partial(_packed_successors, config, network),
+            successors=packed_tla.successor_function(config, network),
             canonical=partial(packed_tla.canonical, symmetry=symmetry),
             decode=_identity,
             encoding_is_state=True,
@@ -215,10 +215,6 @@ def _raft_successors(config: Config, state: State) -> Iterator[tuple[Any, State]
 
 def _tla_successors(config: Config, network: str, state: Any) -> Iterator[tuple[Any, Any]]:
     return raft_tla.successors(state, config, network)
-
-
-def _packed_successors(config: Config, network: str, state: Any) -> Iterator[tuple[Any, Any]]:
-    return packed_tla.successors(state, config, network)
 
 
 def _identity(encoding: Any) -> Any:

@@ -32,27 +32,48 @@ def servers_view(servers: tuple[Any, ...]) -> State:
     )
 
 
+# Well-typed bags remembered; past this the set starts afresh.
+BAGS_LIMIT = 1_000_000
+
+
 class ServerMemo:
     """The three property evaluators of the packed model (see `Model`), memoised."""
 
     def __init__(self) -> None:
         assert set(INVARIANTS) - SERVER_ONLY == {"TypeOK"}, "a new invariant reads the network"
         assert set(TRANSITION_INVARIANTS) | set(SOMETIMES) <= SERVER_ONLY
-        self.state_verdicts: dict[Any, str | None] = {}
+        # Per combination of servers' variables: the invariant they break (None) and the
+        # "sometimes" properties they satisfy. A search asks for both of a new state one
+        # after the other: the last entry is kept by identity, so its servers' tuple is
+        # hashed once.
+        self.facts: dict[Any, tuple[str | None, tuple[str, ...]]] = {}
+        self.last: tuple[Any, tuple[str | None, tuple[str, ...]]] = ((), (None, ()))
         self.message_ok: dict[int, bool] = {}
-        self.reached: dict[Any, tuple[str, ...]] = {}
+        # Bags judged well typed (few distinct bags under an in-flight bound).
+        self.bags_ok: set[tuple[int, ...]] = set()
         self.steps: dict[Any, dict[Any, str | None]] = {}
+
+    def _facts(self, servers: Any) -> tuple[str | None, tuple[str, ...]]:
+        last_servers, facts = self.last
+        if servers is last_servers:
+            return facts
+        found = self.facts.get(servers)
+        if found is None:
+            seen = servers_view(servers)
+            names = tuple(name for name, prop in SOMETIMES.items() if prop(seen))
+            found = self.facts[servers] = (self._server_verdict(seen), names)
+        self.last = (servers, found)
+        return found
 
     def violated_invariant(self, state: Any) -> str | None:
         servers, bag = state[0], state[1]
-        try:
-            verdict = self.state_verdicts[servers]
-        except KeyError:
-            verdict = self.state_verdicts[servers] = self._server_verdict(servers)
+        verdict = self._facts(servers)[0]
         if verdict is not None:
             return verdict
         if state[2] < 0:  # TypeOK's conjunct on the restart count
             return "TypeOK"
+        if bag in self.bags_ok:
+            return None
         n = len(servers)
         for item in bag:
             key = packed_tla.item_key(item)
@@ -62,11 +83,13 @@ class ServerMemo:
                 self.message_ok[key] = ok
             if not ok:
                 return "TypeOK"
+        if len(self.bags_ok) >= BAGS_LIMIT:
+            self.bags_ok.clear()
+        self.bags_ok.add(bag)
         return None
 
     @staticmethod
-    def _server_verdict(servers: Any) -> str | None:
-        seen = servers_view(servers)
+    def _server_verdict(seen: State) -> str | None:
         for name, holds in INVARIANTS.items():
             if name == "TypeOK":
                 if not servers_well_typed(seen):
@@ -77,13 +100,21 @@ class ServerMemo:
 
     def step_check(self, before: Any) -> StepCheck:
         servers_before = before[0]
-        verdicts = self.steps.setdefault(servers_before, {})
+        verdicts = self.steps.get(servers_before)
+        if verdicts is None:
+            verdicts = self.steps[servers_before] = {}
         seen_before: list[State] = []
+        # A step that changes no server variable (a message sent, a stale one received)
+        # yields the very tuple `servers_before`: its verdict is looked up once per state,
+        # not hashed again per successor.
+        unchanged: list[str | None] = []
 
         def check(after: Any) -> str | None:
             servers_after = after[0]
+            if servers_after is servers_before and unchanged:
+                return unchanged[0]
             try:
-                return verdicts[servers_after]
+                verdict = verdicts[servers_after]
             except KeyError:
                 if not seen_before:
                     seen_before.append(servers_view(servers_before))
@@ -94,16 +125,12 @@ class ServerMemo:
                         verdict = name
                         break
                 verdicts[servers_after] = verdict
-                return verdict
+            if servers_after is servers_before:
+                unchanged.append(verdict)
+            return verdict
 
         return check
 
     def note_reached(self, state: Any, reached: dict[str, bool]) -> None:
-        servers = state[0]
-        names = self.reached.get(servers)
-        if names is None:
-            seen = servers_view(servers)
-            names = tuple(name for name, prop in SOMETIMES.items() if prop(seen))
-            self.reached[servers] = names
-        for name in names:
+        for name in self._facts(state[0])[1]:
             reached[name] = True
