@@ -466,7 +466,8 @@ def _signatures(state: Packed, which: list[int]) -> list[tuple[Any, ...]]:
     """For the servers `which`, everything about each that renaming servers cannot change
     beyond its term, role, log and commit_index: its vote and vote sets relative to itself,
     its next_index/match_index rows as multisets (its own entry apart), and the id-free bodies
-    of the messages it sent and is sent."""
+    of the messages it sent and is sent. The part read from the servers' variables is
+    memoised on them (`_server_parts`); only the messages' part is computed per state."""
     servers, bag, _ = state
     n = len(servers)
     sent: list[list[int]] = [[] for _ in range(n)]
@@ -476,14 +477,31 @@ def _signatures(state: Packed, which: list[int]) -> list[tuple[Any, ...]]:
         id_free = it & ~IDS_MASK | (SELF_MARK if src == dst else 0)  # keep "sent to itself"
         sent[src].append(id_free)
         received[dst].append(id_free)
-    signatures = []
-    for i in which:
+    parts = _SERVER_PARTS.get(servers)
+    if parts is None:
+        if len(_SERVER_PARTS) >= SERVER_PARTS_LIMIT:
+            _SERVER_PARTS.clear()
+        parts = _SERVER_PARTS[servers] = _server_parts(servers)
+    return [(*parts[i], tuple(sorted(sent[i])), tuple(sorted(received[i]))) for i in which]
+
+
+# `_server_parts` of the servers' variables seen (a bounded model has few combinations);
+# past the limit it starts afresh.
+_SERVER_PARTS: dict[tuple[Local, ...], list[tuple[Any, ...]]] = {}
+SERVER_PARTS_LIMIT = 1_000_000
+
+
+def _server_parts(servers: tuple[Local, ...]) -> list[tuple[Any, ...]]:
+    """Per server, the part of its `_signatures` entry read from the servers' variables."""
+    n = len(servers)
+    parts = []
+    for i in range(n):
         _, _, v, _, _, responded, granted, next_index, match_index = servers[i]
         others = sorted(
             (next_index[j], match_index[j], responded >> j & 1, granted >> j & 1)
             for j in range(n) if j != i
         )
-        signatures.append(
+        parts.append(
             (
                 -1 if v < 0 else int(v == i),
                 responded.bit_count(),
@@ -493,11 +511,9 @@ def _signatures(state: Packed, which: list[int]) -> list[tuple[Any, ...]]:
                 next_index[i],
                 match_index[i],
                 tuple(others),
-                tuple(sorted(sent[i])),
-                tuple(sorted(received[i])),
             )
         )
-    return signatures
+    return parts
 
 
 def _renamed(state: Packed, order: Sequence[int]) -> Packed:
