@@ -170,94 +170,123 @@ def _in_flight(bag: tuple[int, ...]) -> int:
 
 
 def successors(
-    state: Packed, config: Config, network_kind: str
+    state: Packed, config: Config, network_kind: str, memo: StepMemo | None = None
 ) -> Iterator[tuple[str, Packed]]:
     """raft.tla's Next on a packed state, filtered by the state constraints (a step is not
     taken if its target breaks one). Yields (action name, state); the readable spec names the
     actions of a counterexample, so only the name is kept here. `network_kind` is one of
-    `spec.raft_tla.NETWORKS`."""
+    `spec.raft_tla.NETWORKS`. With a `memo`, each server's part of a step is looked up
+    rather than computed again (the same successors, in the same order)."""
     if network_kind == "set":
         # Sending a message already in the set, and replying while keeping the request, make
         # the in-flight count hard to track step by step: filter on the result instead.
         limit = config.max_messages
-        for action, t in _next(state, config, network_kind, True):
+        for action, t in _next(state, config, network_kind, True, memo):
             if len(t[1]) <= limit:
                 yield action, t
     else:
         room = _in_flight(state[1]) < config.max_messages
-        yield from _next(state, config, network_kind, room)
+        yield from _next(state, config, network_kind, room, memo)
 
 
 def successor_function(
     config: Config, network_kind: str
 ) -> Callable[[Packed], Iterator[tuple[str, Packed]]]:
-    """`successors` with its configuration bound, for the search's hot loop: for a bag, the
-    generator of `_next` itself (one generator a state, not two stacked)."""
+    """`successors` with its configuration bound and a memo of its own, for the search's hot
+    loop: for a bag, the generator of `_next` itself (one generator a state, not two)."""
+    memo = StepMemo(config.servers)
     if network_kind == "set":
-        return lambda state: successors(state, config, network_kind)
+        return lambda state: successors(state, config, network_kind, memo)
     limit = config.max_messages
 
     def next_states(state: Packed) -> Iterator[tuple[str, Packed]]:
-        return _next(state, config, network_kind, _in_flight(state[1]) < limit)
+        return _next(state, config, network_kind, _in_flight(state[1]) < limit, memo)
 
     return next_states
 
 
+# A step's effect on one server, computed from that server's variables (and the message it
+# receives) alone: (action, its new variables or None if unchanged, whether the received
+# message is consumed, the key of the message it sends or None, and whether the step needs
+# room in the network or a restart left). `_next` applies these to the whole state.
+Outcome = tuple[str, Local | None, bool, int | None, int]
+ALWAYS, NEEDS_ROOM, NEEDS_RESTART = range(3)
+
+# Servers' variables whose outcomes a `StepMemo` remembers, per server; past this it starts
+# afresh (a bounded model has few distinct ones: the message bag multiplies states, not them).
+STEP_MEMO_LIMIT = 200_000
+
+
+class StepMemo:
+    """Outcomes of `_server_outcomes` and `_receive_outcomes`, per server id and its
+    variables (and the received message's key). They depend on nothing else, so a memo
+    belongs to one configuration (`successor_function` makes one per model)."""
+
+    def __init__(self, servers: int) -> None:
+        self.own: list[dict[Local, tuple[Outcome, ...]]] = [{} for _ in range(servers)]
+        self.received: list[dict[Local, dict[int, tuple[Outcome, ...]]]] = [
+            {} for _ in range(servers)
+        ]
+
+    def own_outcomes(self, me: Local, i: int, config: Config) -> tuple[Outcome, ...]:
+        memo = self.own[i]
+        found = memo.get(me)
+        if found is None:
+            if len(memo) >= STEP_MEMO_LIMIT:
+                memo.clear()
+            found = memo[me] = _server_outcomes(me, i, config)
+        return found
+
+    def receive_outcomes(self, me: Local, i: int, key: int, config: Config
+                         ) -> tuple[Outcome, ...]:
+        memo = self.received[i]
+        by_key = memo.get(me)
+        if by_key is None:
+            if len(memo) >= STEP_MEMO_LIMIT:
+                memo.clear()
+            by_key = memo[me] = {}
+        found = by_key.get(key)
+        if found is None:
+            found = by_key[key] = _receive_outcomes(me, i, key, config)
+        return found
+
+
 def _next(
-    state: Packed, config: Config, network_kind: str, room: bool
+    state: Packed, config: Config, network_kind: str, room: bool, memo: StepMemo | None = None
 ) -> Iterator[tuple[str, Packed]]:
     """Next, with the term, log and restart bounds applied step by step; `room` says whether
     a bag may take one more message (a step that receives one and sends one keeps its size)."""
     if config.max_term < 1:  # the initial terms (1) already break the constraint
         return
     servers, bag, restarts = state
-    n = config.servers
-    quorum = config.quorum
-    max_term, max_log = config.max_term, config.max_log
-    for i in range(n):
+    restart_left = restarts < config.max_restarts
+    for i in range(config.servers):
         me = servers[i]
-        term, role, _, log, commit_index, _, votes_granted, next_index, match_index = me
-        if role != LEADER and term < max_term:
-            candidate = (term + 1, CANDIDATE, -1, log, commit_index, 0, 0, next_index,
-                         match_index)
-            yield "Timeout", (_put(servers, i, candidate), bag, restarts)
-        if restarts < config.max_restarts:
-            follower = (term, FOLLOWER, me[VOTED_FOR], log, 0, 0, 0, (1,) * n, (0,) * n)
-            yield "Restart", (_put(servers, i, follower), bag, restarts + 1)
-        if role == CANDIDATE:
-            if room:
-                last_term = log[-1] >> ENTRY_TERM_SHIFT if log else 0
-                body = request_vote_body(term, len(log), last_term)
-                votes_responded = me[VOTES_RESPONDED]
-                for j in range(n):
-                    if not votes_responded >> j & 1:
-                        sent = _add(bag, body << KEY_BODY_SHIFT | i << ID_BITS | j,
-                                    network_kind)
-                        yield "RequestVote", (servers, sent, restarts)
-            if votes_granted.bit_count() >= quorum:
-                leader = (*me[:ROLE], LEADER, *me[VOTED_FOR:NEXT_INDEX], (len(log) + 1,) * n,
-                          (0,) * n)
-                yield "BecomeLeader", (_put(servers, i, leader), bag, restarts)
-        elif role == LEADER:
-            if len(log) < max_log:
-                for v in range(1, config.values + 1):
-                    grown = (*me[:LOG], (*log, term << ENTRY_TERM_SHIFT | v),
-                             *me[COMMIT_INDEX:])
-                    yield "ClientRequest", (_put(servers, i, grown), bag, restarts)
-            advanced = (*me[:COMMIT_INDEX], _commit_index(me, i, n, quorum),
-                        *me[VOTES_RESPONDED:])
-            yield "AdvanceCommitIndex", (_put(servers, i, advanced), bag, restarts)
-            if room:
-                for j in range(n):
-                    if j != i:
-                        body = _append_entries_body(me, j)
-                        sent = _add(bag, body << KEY_BODY_SHIFT | i << ID_BITS | j,
-                                    network_kind)
-                        yield "AppendEntries", (servers, sent, restarts)
+        outcomes = (_server_outcomes(me, i, config) if memo is None
+                    else memo.own_outcomes(me, i, config))
+        for action, local, _, sent, needs in outcomes:
+            if needs == NEEDS_ROOM:
+                if room:
+                    yield action, (servers, _add(bag, sent, network_kind), restarts)  # type: ignore[arg-type]
+            elif needs == NEEDS_RESTART:
+                if restart_left:
+                    yield action, (_put(servers, i, local), bag, restarts + 1)  # type: ignore[arg-type]
+            else:
+                yield action, (servers if local is None else _put(servers, i, local), bag,
+                               restarts)
     for k, it in enumerate(bag):
         if not it & COUNT_MASK:
             continue
-        yield from _receive(state, config, k, it, network_kind)
+        i = it >> DST_SHIFT & ID_MASK
+        key = it >> COUNT_BITS
+        outcomes = (_receive_outcomes(servers[i], i, key, config) if memo is None
+                    else memo.receive_outcomes(servers[i], i, key, config))
+        for action, local, consumed, sent, _ in outcomes:
+            after = _consume(bag, k, network_kind) if consumed else bag
+            if sent is not None:
+                after = _add(after, sent, network_kind)
+            yield action, (servers if local is None else _put(servers, i, local), after,
+                           restarts)
         if config.duplicates and room and network_kind != "set":  # a set: copies change nothing
             yield "Duplicate", (servers, (*bag[:k], it + 1, *bag[k + 1 :]), restarts)
         if config.drops:
@@ -266,6 +295,50 @@ def _next(
 
 def _put(servers: tuple[Local, ...], i: int, local: Local) -> tuple[Local, ...]:
     return (*servers[:i], local, *servers[i + 1 :])
+
+
+def _changed(me: Local, local: Local) -> Local | None:
+    """An outcome's new variables: None if they equal the old (the state keeps its tuple)."""
+    return None if local == me else local
+
+
+def _server_outcomes(me: Local, i: int, config: Config) -> tuple[Outcome, ...]:
+    """The steps server i takes on its own, in `_next`'s order: Timeout, Restart, then a
+    candidate's RequestVotes and BecomeLeader, or a leader's ClientRequests,
+    AdvanceCommitIndex and AppendEntries."""
+    n, quorum = config.servers, config.quorum
+    term, role, _, log, commit_index, _, votes_granted, next_index, match_index = me
+    out: list[Outcome] = []
+    if role != LEADER and term < config.max_term:
+        candidate = (term + 1, CANDIDATE, -1, log, commit_index, 0, 0, next_index, match_index)
+        out.append(("Timeout", _changed(me, candidate), False, None, ALWAYS))
+    follower = (term, FOLLOWER, me[VOTED_FOR], log, 0, 0, 0, (1,) * n, (0,) * n)
+    out.append(("Restart", follower, False, None, NEEDS_RESTART))
+    if role == CANDIDATE:
+        last_term = log[-1] >> ENTRY_TERM_SHIFT if log else 0
+        body = request_vote_body(term, len(log), last_term)
+        votes_responded = me[VOTES_RESPONDED]
+        for j in range(n):
+            if not votes_responded >> j & 1:
+                sent = body << KEY_BODY_SHIFT | i << ID_BITS | j
+                out.append(("RequestVote", None, False, sent, NEEDS_ROOM))
+        if votes_granted.bit_count() >= quorum:
+            leader = (*me[:ROLE], LEADER, *me[VOTED_FOR:NEXT_INDEX], (len(log) + 1,) * n,
+                      (0,) * n)
+            out.append(("BecomeLeader", _changed(me, leader), False, None, ALWAYS))
+    elif role == LEADER:
+        if len(log) < config.max_log:
+            for v in range(1, config.values + 1):
+                grown = (*me[:LOG], (*log, term << ENTRY_TERM_SHIFT | v), *me[COMMIT_INDEX:])
+                out.append(("ClientRequest", grown, False, None, ALWAYS))
+        advanced = (*me[:COMMIT_INDEX], _commit_index(me, i, n, quorum),
+                    *me[VOTES_RESPONDED:])
+        out.append(("AdvanceCommitIndex", _changed(me, advanced), False, None, ALWAYS))
+        for j in range(n):
+            if j != i:
+                sent = _append_entries_body(me, j) << KEY_BODY_SHIFT | i << ID_BITS | j
+                out.append(("AppendEntries", None, False, sent, NEEDS_ROOM))
+    return tuple(out)
 
 
 def _append_entries_body(me: Local, j: int) -> int:
@@ -292,22 +365,18 @@ def _commit_index(me: Local, i: int, n: int, quorum: int) -> int:
     return commit_index
 
 
-def _receive(
-    state: Packed, config: Config, k: int, it: int, network_kind: str
-) -> Iterator[tuple[str, Packed]]:
-    """Receive the bag's k-th message, `it`: raft.tla's UpdateTerm, or the handler of its
-    kind (the receiver is the item's dst, `i`; the sender its src, `j`)."""
-    servers, bag, restarts = state
-    body = it >> BODY_SHIFT
-    i, j = it >> DST_SHIFT & ID_MASK, it >> SRC_SHIFT & ID_MASK
-    me = servers[i]
+def _receive_outcomes(me: Local, i: int, key: int, config: Config) -> tuple[Outcome, ...]:
+    """Server i (`me`) receives the message `key` (its dst is i; its src, `j`, is the
+    sender): raft.tla's UpdateTerm, or the handler of its kind."""
+    body = key >> KEY_BODY_SHIFT
+    j = key >> ID_BITS & ID_MASK
     term = me[TERM]
     m_term = body >> TERM_SHIFT & TERM_MASK
     if m_term > term:  # UpdateTerm: the message stays for a later step
         if m_term <= config.max_term:
             updated = (m_term, FOLLOWER, -1, *me[LOG:])
-            yield "UpdateTerm", (_put(servers, i, updated), bag, restarts)
-        return
+            return (("UpdateTerm", _changed(me, updated), False, None, ALWAYS),)
+        return ()
     kind = body & KIND_MASK
     if kind == RV:
         last_log_index = body >> LAST_LOG_INDEX_SHIFT & FIELD_MASK
@@ -317,36 +386,35 @@ def _receive(
         log_ok = last_log_term > last_term or (
             last_log_term == last_term and last_log_index >= len(log))
         grant = m_term == term and log_ok and me[VOTED_FOR] in (-1, j)
-        if grant:
-            servers = _put(servers, i, (term, me[ROLE], j, *me[LOG:]))
+        voted = _changed(me, (term, me[ROLE], j, *me[LOG:])) if grant else None
         reply = request_vote_reply_body(term, grant) << KEY_BODY_SHIFT | i << ID_BITS | j
-        yield "HandleRequestVoteRequest", (servers, _reply(bag, k, reply, network_kind), restarts)
-    elif kind == RVR:
+        return (("HandleRequestVoteRequest", voted, True, reply, ALWAYS),)
+    if kind == RVR:
+        counted = None
         if m_term == term:
             granted = body >> GRANTED_SHIFT & FIELD_MASK
             votes = (me[VOTES_RESPONDED] | 1 << j, me[VOTES_GRANTED] | granted << j)
-            servers = _put(servers, i, (*me[:VOTES_RESPONDED], *votes, *me[NEXT_INDEX:]))
-        yield "HandleRequestVoteResponse", (servers, _consume(bag, k, network_kind), restarts)
-    elif kind == AE:
-        yield from _handle_append_entries(state, config, k, body, i, j, network_kind)
-    else:  # AppendEntriesReply
-        if m_term == term:
-            next_index, match_index = me[NEXT_INDEX], me[MATCH_INDEX]
-            if body >> SUCCESS_SHIFT & FIELD_MASK:
-                matched = body >> MATCH_INDEX_SHIFT & FIELD_MASK
-                next_index = (*next_index[:j], matched + 1, *next_index[j + 1 :])
-                match_index = (*match_index[:j], matched, *match_index[j + 1 :])
-            else:
-                next_index = (*next_index[:j], max(next_index[j] - 1, 1), *next_index[j + 1 :])
-            servers = _put(servers, i, (*me[:NEXT_INDEX], next_index, match_index))
-        yield "HandleAppendEntriesResponse", (servers, _consume(bag, k, network_kind), restarts)
+            counted = _changed(me, (*me[:VOTES_RESPONDED], *votes, *me[NEXT_INDEX:]))
+        return (("HandleRequestVoteResponse", counted, True, None, ALWAYS),)
+    if kind == AE:
+        return _append_entries_outcomes(me, i, j, body, config)
+    # AppendEntriesReply
+    answered = None
+    if m_term == term:
+        next_index, match_index = me[NEXT_INDEX], me[MATCH_INDEX]
+        if body >> SUCCESS_SHIFT & FIELD_MASK:
+            matched = body >> MATCH_INDEX_SHIFT & FIELD_MASK
+            next_index = (*next_index[:j], matched + 1, *next_index[j + 1 :])
+            match_index = (*match_index[:j], matched, *match_index[j + 1 :])
+        else:
+            next_index = (*next_index[:j], max(next_index[j] - 1, 1), *next_index[j + 1 :])
+        answered = _changed(me, (*me[:NEXT_INDEX], next_index, match_index))
+    return (("HandleAppendEntriesResponse", answered, True, None, ALWAYS),)
 
 
-def _handle_append_entries(
-    state: Packed, config: Config, k: int, body: int, i: int, j: int, network_kind: str
-) -> Iterator[tuple[str, Packed]]:
-    servers, bag, restarts = state
-    me = servers[i]
+def _append_entries_outcomes(
+    me: Local, i: int, j: int, body: int, config: Config
+) -> tuple[Outcome, ...]:
     term, role, log = me[TERM], me[ROLE], me[LOG]
     m_term = body >> TERM_SHIFT & TERM_MASK
     prev_index = body >> PREV_INDEX_SHIFT & FIELD_MASK
@@ -358,34 +426,27 @@ def _handle_append_entries(
     name = "HandleAppendEntriesRequest"
     if m_term < term or (m_term == term and role == FOLLOWER and not log_ok):
         reply = append_entries_reply_body(term, False, 0) << KEY_BODY_SHIFT | i << ID_BITS | j
-        yield name, (servers, _reply(bag, k, reply, network_kind), restarts)
-        return
+        return ((name, None, True, reply, ALWAYS),)
     if m_term == term and role == CANDIDATE:  # return to follower; the message stays
-        yield name, (_put(servers, i, (term, FOLLOWER, *me[VOTED_FOR:])), bag, restarts)
-        return
+        return ((name, _changed(me, (term, FOLLOWER, *me[VOTED_FOR:])), False, None, ALWAYS),)
     if not (m_term == term and role == FOLLOWER and log_ok):
-        return
+        return ()
     index = prev_index + 1
     if not sent or (len(log) >= index
                     and log[index - 1] >> ENTRY_TERM_SHIFT == sent >> ENTRY_TERM_SHIFT):
         # already done with the request (may lower commit_index on a stale copy, as raft.tla)
-        done = _put(servers, i, (*me[:COMMIT_INDEX], leader_commit, *me[VOTES_RESPONDED:]))
+        done = (*me[:COMMIT_INDEX], leader_commit, *me[VOTES_RESPONDED:])
         matched = prev_index + (1 if sent else 0)
         reply = (append_entries_reply_body(term, True, matched) << KEY_BODY_SHIFT
                  | i << ID_BITS | j)
-        yield name, (done, _reply(bag, k, reply, network_kind), restarts)
-    elif len(log) >= index:  # conflict: remove one entry
+        return ((name, _changed(me, done), True, reply, ALWAYS),)
+    if len(log) >= index:  # conflict: remove one entry
         shorter = (*me[:LOG], log[:-1], *me[COMMIT_INDEX:])
-        yield name, (_put(servers, i, shorter), bag, restarts)
-    elif len(log) == prev_index and len(log) < config.max_log:  # no conflict: append the entry
+        return ((name, _changed(me, shorter), False, None, ALWAYS),)
+    if len(log) == prev_index and len(log) < config.max_log:  # no conflict: append the entry
         longer = (*me[:LOG], (*log, sent), *me[COMMIT_INDEX:])
-        yield name, (_put(servers, i, longer), bag, restarts)
-
-
-def _reply(bag: tuple[int, ...], k: int, response: int, network_kind: str) -> tuple[int, ...]:
-    """The bag after answering its k-th message with `response` (a key): raft.tla's
-    Reply(response, m) = WithoutMessage(m, WithMessage(response, messages))."""
-    return _add(_consume(bag, k, network_kind), response, network_kind)
+        return ((name, _changed(me, longer), False, None, ALWAYS),)
+    return ()
 
 
 # ---------------------------------------------------------------- symmetry

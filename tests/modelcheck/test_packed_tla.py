@@ -111,6 +111,20 @@ def test_packed_successors_are_exactly_the_specs(config: raft.Config, network: s
         assert set(got) == expected, state
 
 
+@pytest.mark.parametrize(("config", "network"), CONFIGS)
+def test_memoised_successors_are_the_plain_ones_in_order(
+    config: raft.Config, network: str
+) -> None:
+    # The search runs `successor_function`, whose per-server outcomes come from a memo; it
+    # must yield exactly what the memo-less `successors` yields (checked against the spec
+    # above), names and order included, when the memo is cold and when it is warm.
+    states = [packed.pack(s) for s in sample_states(config, network)]
+    memoised = packed.successor_function(config, network)
+    for _ in range(2):
+        for state in states:
+            assert list(memoised(state)) == list(packed.successors(state, config, network))
+
+
 @pytest.mark.parametrize(("config", "network"), CONFIGS[:3])
 def test_canonical_form_is_one_per_orbit(config: raft.Config, network: str) -> None:
     perms = list(itertools.permutations(range(config.servers)))
