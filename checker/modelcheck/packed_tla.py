@@ -463,16 +463,41 @@ def canonical(state: Packed, symmetry: bool = True) -> Packed:
     n = len(servers)
     if not symmetry or n == 1:
         return state
-    keys: list[Any] = list(map(_OWN_KEY, servers))
+    plan = _PLANS.get(servers)
+    if plan is None:
+        if len(_PLANS) >= PLANS_LIMIT:
+            _PLANS.clear()
+        plan = _PLANS[servers] = _plan(servers)
+    order, tied, own_keys, parts = plan
+    if tied is None:
+        return state if order is None else _renamed(state, order)
+    # Refine only the tied servers' keys: being tied is itself renaming-invariant.
+    keys: list[Any] = list(own_keys)
+    for i, signature in zip(tied, _signatures(state, tied, parts), strict=True):
+        keys[i] = (*keys[i], signature)
     if len(set(keys)) < n:
-        # Refine only the tied servers' keys: being tied is itself renaming-invariant.
-        tied = [i for i in range(n) if keys.count(keys[i]) > 1]
-        for i, signature in zip(tied, _signatures(state, tied), strict=True):
-            keys[i] = (*keys[i], signature)
-        if len(set(keys)) < n:
-            return min(_renamed(state, order) for order in orders_by(keys))
+        return min(_renamed(state, order) for order in orders_by(keys))
     order = sorted(range(n), key=keys.__getitem__)
     return state if order == _IDENTITY[n] else _renamed(state, order)
+
+
+# What `canonical` reads from the servers' variables alone, memoised on them (a bounded
+# model has few combinations; past the limit the memo starts afresh): (the renaming that
+# sorts the servers, None for the identity; the tied servers, None if none; the servers'
+# own keys; the servers' part of their signatures, None if none is tied).
+Plan = tuple[Sequence[int] | None, list[int] | None, list[Any], list[tuple[Any, ...]] | None]
+_PLANS: dict[tuple[Local, ...], Plan] = {}
+PLANS_LIMIT = 1_000_000
+
+
+def _plan(servers: tuple[Local, ...]) -> Plan:
+    n = len(servers)
+    keys: list[Any] = list(map(_OWN_KEY, servers))
+    if len(set(keys)) == n:
+        order = sorted(range(n), key=keys.__getitem__)
+        return (None if order == _IDENTITY[n] else tuple(order)), None, keys, None
+    tied = [i for i in range(n) if keys.count(keys[i]) > 1]
+    return None, tied, keys, _server_parts(servers)
 
 
 _IDENTITY = [list(range(n)) for n in range(8)]
@@ -523,12 +548,14 @@ def orbit_key(servers: tuple[Local, ...]) -> int:
 _OWN_KEY = itemgetter(TERM, ROLE, LOG, COMMIT_INDEX)
 
 
-def _signatures(state: Packed, which: list[int]) -> list[tuple[Any, ...]]:
+def _signatures(
+    state: Packed, which: list[int], parts: list[tuple[Any, ...]] | None = None
+) -> list[tuple[Any, ...]]:
     """For the servers `which`, everything about each that renaming servers cannot change
     beyond its term, role, log and commit_index: its vote and vote sets relative to itself,
     its next_index/match_index rows as multisets (its own entry apart), and the id-free bodies
-    of the messages it sent and is sent. The part read from the servers' variables is
-    memoised on them (`_server_parts`); only the messages' part is computed per state."""
+    of the messages it sent and is sent. The part read from the servers' variables alone
+    (`_server_parts`) may be given, memoised; the messages' part is computed per state."""
     servers, bag, _ = state
     n = len(servers)
     sent: list[list[int]] = [[] for _ in range(n)]
@@ -538,18 +565,9 @@ def _signatures(state: Packed, which: list[int]) -> list[tuple[Any, ...]]:
         id_free = it & ~IDS_MASK | (SELF_MARK if src == dst else 0)  # keep "sent to itself"
         sent[src].append(id_free)
         received[dst].append(id_free)
-    parts = _SERVER_PARTS.get(servers)
     if parts is None:
-        if len(_SERVER_PARTS) >= SERVER_PARTS_LIMIT:
-            _SERVER_PARTS.clear()
-        parts = _SERVER_PARTS[servers] = _server_parts(servers)
+        parts = _server_parts(servers)
     return [(*parts[i], tuple(sorted(sent[i])), tuple(sorted(received[i]))) for i in which]
-
-
-# `_server_parts` of the servers' variables seen (a bounded model has few combinations);
-# past the limit it starts afresh.
-_SERVER_PARTS: dict[tuple[Local, ...], list[tuple[Any, ...]]] = {}
-SERVER_PARTS_LIMIT = 1_000_000
 
 
 def _server_parts(servers: tuple[Local, ...]) -> list[tuple[Any, ...]]:

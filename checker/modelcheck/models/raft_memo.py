@@ -34,6 +34,8 @@ def servers_view(servers: tuple[Any, ...]) -> State:
 
 # Well-typed bags remembered; past this the set starts afresh.
 BAGS_LIMIT = 1_000_000
+# Readable views of servers' variables kept; past this the memo starts afresh.
+VIEWS_LIMIT = 500_000
 
 
 class ServerMemo:
@@ -52,6 +54,17 @@ class ServerMemo:
         # Bags judged well typed (few distinct bags under an in-flight bound).
         self.bags_ok: set[tuple[int, ...]] = set()
         self.steps: dict[Any, dict[Any, str | None]] = {}
+        # Readable views of servers' variables, shared by the memos above: a combination is
+        # judged as a state, as the source and as the target of steps.
+        self.views: dict[Any, State] = {}
+
+    def view(self, servers: Any) -> State:
+        found = self.views.get(servers)
+        if found is None:
+            if len(self.views) >= VIEWS_LIMIT:
+                self.views.clear()
+            found = self.views[servers] = servers_view(servers)
+        return found
 
     def _facts(self, servers: Any) -> tuple[str | None, tuple[str, ...]]:
         last_servers, facts = self.last
@@ -59,7 +72,7 @@ class ServerMemo:
             return facts
         found = self.facts.get(servers)
         if found is None:
-            seen = servers_view(servers)
+            seen = self.view(servers)
             names = tuple(name for name, prop in SOMETIMES.items() if prop(seen))
             found = self.facts[servers] = (self._server_verdict(seen), names)
         self.last = (servers, found)
@@ -103,11 +116,11 @@ class ServerMemo:
         verdicts = self.steps.get(servers_before)
         if verdicts is None:
             verdicts = self.steps[servers_before] = {}
-        seen_before: list[State] = []
         # A step that changes no server variable (a message sent, a stale one received)
         # yields the very tuple `servers_before`: its verdict is looked up once per state,
         # not hashed again per successor.
         unchanged: list[str | None] = []
+        view = self.view
 
         def check(after: Any) -> str | None:
             servers_after = after[0]
@@ -116,12 +129,10 @@ class ServerMemo:
             try:
                 verdict = verdicts[servers_after]
             except KeyError:
-                if not seen_before:
-                    seen_before.append(servers_view(servers_before))
-                seen_after = servers_view(servers_after)
+                seen_before, seen_after = view(servers_before), view(servers_after)
                 verdict = None
                 for name, holds in TRANSITION_INVARIANTS.items():
-                    if not holds(seen_before[0], seen_after):
+                    if not holds(seen_before, seen_after):
                         verdict = name
                         break
                 verdicts[servers_after] = verdict
