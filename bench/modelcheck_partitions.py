@@ -66,16 +66,34 @@ def run(in_flight: int, count: int) -> dict[str, Any]:
     records = pickled = generated = 0
     depth = 1
     cpu = time.process_time()
+    # Per level, each partition's CPU (expanding, pickling what it sends, unpickling and
+    # merging what it receives): a level lasts as long as its slowest partition, so the sum
+    # of the per-level maxima over the sum of the means is the barrier's cost in wall time.
+    slowest = mean = shipping = 0.0
     while any(p.frontier for p in parts):
-        buckets = [expand_batch(p) for p in parts]
+        spent = [0.0] * count
+        buckets = []
+        for k, p in enumerate(parts):
+            start = time.process_time()
+            buckets.append(expand_batch(p))
+            spent[k] += time.process_time() - start
         for k, part in enumerate(parts):
             for j in range(count):
                 if j != k:
+                    start = time.process_time()
                     data = pickle.dumps(buckets[j][k], protocol=pickle.HIGHEST_PROTOCOL)
+                    sent = time.process_time()
                     incoming = pickle.loads(data)
+                    shipping += time.process_time() - start
+                    spent[j] += sent - start
+                    spent[k] += time.process_time() - sent
                     records += len(incoming)
                     pickled += len(data)
+                    start = time.process_time()
                     merge_records(part, incoming)
+                    spent[k] += time.process_time() - start
+        slowest += max(spent)
+        mean += sum(spent) / count
         generated += sum(p.advance().generated for p in parts)
         if any(p.frontier for p in parts):
             depth += 1
@@ -91,6 +109,8 @@ def run(in_flight: int, count: int) -> dict[str, Any]:
         "bytes_pickled": pickled,
         "states_per_partition": [p.distinct for p in parts],
         "cpu_seconds": round(time.process_time() - cpu, 2),
+        "pickle_seconds": round(shipping, 2),
+        "level_imbalance": round(slowest / mean, 3) if mean else 1.0,
         "load": round(os.getloadavg()[0], 2),
     }
 
@@ -103,14 +123,16 @@ def main() -> None:
     rows = [run(args.in_flight, count) for count in args.partitions]
     table = Table(title=f"partitioned search, counted (≤ {args.in_flight} in flight)")
     for column in ("partitions", "distinct", "depth", "canonical forms", "owner calls",
-                   "records", "bytes", "per partition", "CPU s (load)"):
+                   "records", "bytes", "per partition", "CPU s (load)", "pickling s",
+                   "slowest/mean"):
         table.add_column(column, justify="right")
     for r in rows:
         table.add_row(str(r["partitions"]), f"{r['distinct_states']:,}", str(r["depth"]),
                       f"{r['canonical_forms']:,}", f"{r['owner_calls']:,}",
                       f"{r['records_shipped']:,}", f"{r['bytes_pickled']:,}",
                       " / ".join(f"{n:,}" for n in r["states_per_partition"]),
-                      f"{r['cpu_seconds']} ({r['load']})")
+                      f"{r['cpu_seconds']} ({r['load']})", str(r["pickle_seconds"]),
+                      str(r["level_imbalance"]))
     Console(width=160).print(table)
     print(json.dumps({"bench": "modelcheck_partitions", "runs": rows}))
 

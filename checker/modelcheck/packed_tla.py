@@ -463,12 +463,7 @@ def canonical(state: Packed, symmetry: bool = True) -> Packed:
     n = len(servers)
     if not symmetry or n == 1:
         return state
-    plan = _PLANS.get(servers)
-    if plan is None:
-        if len(_PLANS) >= PLANS_LIMIT:
-            _PLANS.clear()
-        plan = _PLANS[servers] = _plan(servers)
-    order, tied, own_keys, parts = plan
+    order, tied, own_keys, parts, _ = _plan_of(servers)
     if tied is None:
         return state if order is None else _renamed(state, order)
     # Refine only the tied servers' keys: being tied is itself renaming-invariant.
@@ -481,51 +476,54 @@ def canonical(state: Packed, symmetry: bool = True) -> Packed:
     return state if order == _IDENTITY[n] else _renamed(state, order)
 
 
-# What `canonical` reads from the servers' variables alone, memoised on them (a bounded
-# model has few combinations; past the limit the memo starts afresh): (the renaming that
-# sorts the servers, None for the identity; the tied servers, None if none; the servers'
-# own keys; the servers' part of their signatures, None if none is tied).
-Plan = tuple[Sequence[int] | None, list[int] | None, list[Any], list[tuple[Any, ...]] | None]
+# What `canonical` and `orbit_owner` read from the servers' variables alone, memoised on
+# them (a bounded model has few combinations; past the limit the memo starts afresh): (the
+# renaming that sorts the servers, None for the identity; the tied servers, None if none;
+# the servers' own keys; the servers' part of their signatures, None if none is tied; their
+# `orbit_key`). The last plan is also kept by identity: the owner of a successor is asked
+# just before its canonical form.
+Plan = tuple[
+    Sequence[int] | None, list[int] | None, list[Any], list[tuple[Any, ...]] | None, int
+]
 _PLANS: dict[tuple[Local, ...], Plan] = {}
+_LAST_PLAN: list[Any] = [None, None]
 PLANS_LIMIT = 1_000_000
+
+
+def _plan_of(servers: tuple[Local, ...]) -> Plan:
+    if servers is _LAST_PLAN[0]:
+        return _LAST_PLAN[1]  # type: ignore[no-any-return]
+    plan = _PLANS.get(servers)
+    if plan is None:
+        if len(_PLANS) >= PLANS_LIMIT:
+            _PLANS.clear()
+        plan = _PLANS[servers] = _plan(servers)
+    _LAST_PLAN[0], _LAST_PLAN[1] = servers, plan
+    return plan
 
 
 def _plan(servers: tuple[Local, ...]) -> Plan:
     n = len(servers)
     keys: list[Any] = list(map(_OWN_KEY, servers))
+    orbit = orbit_key(servers)
     if len(set(keys)) == n:
         order = sorted(range(n), key=keys.__getitem__)
-        return (None if order == _IDENTITY[n] else tuple(order)), None, keys, None
+        return (None if order == _IDENTITY[n] else tuple(order)), None, keys, None, orbit
     tied = [i for i in range(n) if keys.count(keys[i]) > 1]
-    return None, tied, keys, _server_parts(servers)
+    return None, tied, keys, _server_parts(servers), orbit
 
 
 _IDENTITY = [list(range(n)) for n in range(8)]
 
 
-# Servers' variables whose owner `orbit_owner` remembers (each renaming of a combination is
-# a key of its own); past this it starts afresh.
-OWNER_MEMO_LIMIT = 1_000_000
-
-
 def orbit_owner() -> Callable[[Packed, int], int]:
     """`Model.owner` of packed states with symmetry: `orbit_key` of the servers' variables,
-    memoised on them (a bounded model has few combinations) and on the last ones asked about
-    (the successors of a state mostly share its servers' variables, the same tuple)."""
-    owners: dict[tuple[Local, ...], int] = {}
-    last: list[Any] = [None, 0]
+    memoised with the rest of what the canonical form reads from them (`_plan_of`: a
+    successor routed to its own partition is canonicalised next, and its servers' tuple is
+    then looked up once)."""
 
     def owner(state: Packed, fingerprint: int) -> int:
-        servers = state[0]
-        if servers is last[0]:
-            return last[1]  # type: ignore[no-any-return]
-        key = owners.get(servers)
-        if key is None:
-            if len(owners) >= OWNER_MEMO_LIMIT:
-                owners.clear()
-            key = owners[servers] = orbit_key(servers)
-        last[0], last[1] = servers, key
-        return key
+        return _plan_of(state[0])[4]
 
     return owner
 
