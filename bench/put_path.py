@@ -96,7 +96,10 @@ def install_probe(out: str) -> None:
         with open(f"{out}-{os.getpid()}.json", "w", encoding="utf-8") as file:
             json.dump({"pid": os.getpid(), "argv": sys.argv, "cpu": cpu, "events": events},
                       file)
-    atexit.register(lambda: os.path.isdir(os.path.dirname(out)) and dump())
+    def dump_if_wanted() -> None:
+        if os.path.isdir(os.path.dirname(out)):  # the harness may have cleaned up already
+            dump()
+    atexit.register(dump_if_wanted)
 
 
 def _role(state: Any) -> Any:
@@ -203,7 +206,7 @@ def report(windows: list[tuple[int, int]], servers: list[dict[str, Any]], load: 
         found = [(i, t) for i, t in found if t is not None]
         if t_back is None or not found:
             continue
-        follower, f_out = min(found, key=lambda x: x[1])  # type: ignore[arg-type,return-value]
+        follower, f_out = min(((i, t) for i, t in found if t is not None), key=lambda x: x[1])
         fev = by_id[follower]["events"]
         f_in = _first(fev, t_ae, end, "in", leader)
         f_stage = _first(fev, t_ae, end, "stage")
@@ -223,10 +226,10 @@ def report(windows: list[tuple[int, int]], servers: list[dict[str, Any]], load: 
             ("leader: receive -> AppendEntries out (decode, step, stage)", t_ae - t_in),
             ("AppendEntries out -> follower receives", f_in - t_ae),
             ("follower: receive -> staged, flusher started (decode, step)", f_stage - f_in),
-            ("follower: flusher started -> I/O thread begins", f_flush - f_stage),
-            ("follower: write (I/O thread)", f_fs0 - f_flush),
+            ("follower: flusher started -> flush begins (thread hand-off?)", f_flush - f_stage),
+            ("follower: write", f_fs0 - f_flush),
             ("follower: fsync", f_fs1 - f_fs0),
-            ("follower: flush done -> reply out (thread -> loop)", f_out - f_done),
+            ("follower: flush done -> reply out (thread -> loop?)", f_out - f_done),
             ("follower reply out -> leader receives", t_back - f_out),
             ("leader: receive -> reply to clerk out (commit, apply)", t_reply - t_back),
             ("leader reply out -> clerk receives (end)", end - t_reply),

@@ -339,6 +339,12 @@ class NetServer:
     def _from_service(self, name: str, payload: Any) -> None:
         """An answer to one of the service's own requests, on its connection to `name`."""
         msg_id, wire = read_numbered(payload)
+        reason = self.faults.reason_in(name)
+        if reason is not None:
+            if self._trace is not None:
+                self._trace.event(self.id, "drop", **{"from": name}, to=self.id, id=msg_id,
+                                  reason=reason)
+            return
         message = self.decoder.decode(wire)
         if type(message) not in self.service.replies:
             raise WireError(f"a {wire[0]} in answer to a server's request")
@@ -364,13 +370,16 @@ class NetServer:
 
     def _set_faults(self, payload: list[Any]) -> None:
         if len(payload) != 2 or type(payload[1]) is not dict:
-            raise WireError("faults takes one map: {blocked: [ids], loss: p}")
+            raise WireError("faults takes one map: {blocked: [ids or names], loss: p}")
         spec = payload[1]
         blocked = spec.get("blocked", [])
         loss = spec.get("loss", 0.0)
-        if (type(blocked) is not list or not all(type(p) is int for p in blocked)
+        names = set(self.service.destinations())
+        if (type(blocked) is not list
+                or not all(type(p) is int or (type(p) is str and p in names) for p in blocked)
                 or type(loss) not in (int, float) or not 0 <= loss <= 1):
-            raise WireError("faults: blocked must be a list of server ids, loss in [0, 1]")
+            raise WireError("faults: blocked must be a list of server ids or the names of "
+                            "servers this one calls, loss in [0, 1]")
         self.faults.blocked = frozenset(blocked)
         self.faults.loss = float(loss)
         self.log(f"faults now {self.faults.describe()}")
@@ -569,7 +578,12 @@ class NetServer:
                 if conn is not None:
                     conn.send(payload)
                 elif self._named is not None:
-                    self._named.send(to, payload)
+                    reason = self.faults.reason_out(to)
+                    if reason is None:
+                        self._named.send(to, payload)
+                    elif self._trace is not None:
+                        self._trace.event(self.id, "drop", **{"from": self.id}, to=to,
+                                          id=payload[0], reason=reason)
 
     # ------------------------------------------------------------------ tracing
     def _open_trace(self) -> None:
