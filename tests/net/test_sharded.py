@@ -171,6 +171,24 @@ def test_a_sharded_cluster_serves_puts_appends_and_gets(tmp_path: Path) -> None:
             mine = [n for n in range(10) if config.shards[key2shard(f"{n}x")] == gid]
             assert found["keys"] == len(mine), (gid, found["keys"], mine)
 
+        # Gets are answered by ReadIndex: a heartbeat round, no entry in the groups' logs.
+        async def logs() -> dict[int, int]:
+            found = {gid: await wait_for_leader(sharded.group(gid), LEADER_TIMEOUT_S)
+                     for gid in GROUPS}
+            return {gid: s["last_index"] for gid, s in found.items() if s is not None}
+
+        async def gets() -> dict[str, str]:
+            clerk = NetClerk(sharded)
+            try:
+                return {f"{n}x": await clerk.call("get", f"{n}x") or ""
+                        for n in range(10) for _ in range(3)}
+            finally:
+                clerk.close()
+
+        before = run_loop(logs())
+        assert run_loop(gets()) == got
+        assert run_loop(logs()) == before, "30 gets appended entries to a group's log"
+
 
 def test_joins_and_leaves_under_load_move_shards_and_stay_linearizable(tmp_path: Path) -> None:
     history = io.StringIO()
