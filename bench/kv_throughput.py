@@ -146,6 +146,13 @@ class OursThread(Ours):
     options = ("--flush", "thread")
 
 
+class OursUnbatched(Ours):
+    """Ours with a ReadIndex round of its own for every get (`--no-read-batching`)."""
+
+    name = "dscheck unbatched"
+    options = ("--no-read-batching",)
+
+
 class OursLoop(Ours):
     """Ours with every fsync in the event loop's thread, the leader's too (`--flush loop`)."""
 
@@ -352,7 +359,8 @@ def main() -> None:
     args = parser.parse_args()
     rows = ROWS if args.rows is None else _rows(args.rows)
     kinds = {"ours": Ours, "ours-serial": OursSerial, "ours-thread": OursThread,
-             "ours-loop": OursLoop, "etcd": Etcd, "pysyncobj": PySyncObj}
+             "ours-loop": OursLoop, "ours-unbatched": OursUnbatched, "etcd": Etcd,
+             "pysyncobj": PySyncObj}
     wanted = [s.strip() for s in args.systems.split(",")]
     console = Console(highlight=False, width=180)
     load_before = os.getloadavg()

@@ -117,7 +117,8 @@ class ServerSettings:
     # (light load: nothing to overlap with), on the I/O thread under concurrent load;
     # "loop" always in the loop; "thread" always on the I/O thread (NetServer._flush_in_loop).
     flush: FlushMode = "auto"
-    raft: RaftConfig = field(default_factory=lambda: RaftConfig(strict_flow_control=True))
+    raft: RaftConfig = field(default_factory=lambda: RaftConfig(strict_flow_control=True,
+                                                                batch_reads=True))
     service: Service = field(default_factory=KVService)  # what the group runs
     name: str | None = None  # the server's name in a sharded cluster (logs, traces)
 
