@@ -77,7 +77,7 @@ from impl.net.wire import (
     read_hello,
     read_numbered,
 )
-from impl.raft.core import RaftConfig
+from impl.raft.core import RaftConfig, Role
 from impl.raft.effects import HardState, SetTimer, TimerOp
 from impl.raft.messages import AppendEntries, InstallSnapshot, RequestVote
 from impl.rsm.effects import ServerEffects
@@ -485,15 +485,20 @@ class NetServer:
     def _flush_in_loop(self) -> bool:
         """Whether the next flush runs in the event loop's thread. A hand-off to the I/O
         thread and back costs two thread wake-ups (and the thread's wait for the GIL) on the
-        path of a put: 50-400 us each on this machine (bench/put_path.py). It pays only when
-        the loop has other work to do while the disk works — requests arriving, answers,
-        the next batch — that is, under concurrent load, when flushes carry many entries
-        (group commit). So "auto" flushes in the loop while writes are small (this one and
-        the last one at most LIGHT_FLUSH bytes: about one entry of a put), on the thread
-        otherwise; measured, a follower flushing in its loop at 16 clients lost throughput."""
+        path of a put: 50-170 us each on this machine (bench/put_path.py). It pays only when
+        the loop has other work to do while the disk works. "auto" flushes in the loop when
+        the write is small (this one and the last at most LIGHT_FLUSH bytes: one put's
+        entry, no concurrent batch) — except a leader writing in parallel with replication:
+        its own fsync is off a put's path only if the loop stays free to count the
+        followers' answers meanwhile (on a shared disk one fsync sometimes takes
+        milliseconds, and two followers make a majority without it). Under concurrent load
+        writes are batches and go to the thread, so that stepping overlaps the disk (measured:
+        flushing every batch in the loop lost 28-43% of the throughput at 16-64 clients)."""
         mode = self.settings.flush
         if mode != "auto":
             return mode == "loop"
+        if self.settings.parallel_write and self.core.raft.role is Role.LEADER:
+            return False
         return self.storage.unflushed <= LIGHT_FLUSH and self._last_flush_bytes <= LIGHT_FLUSH
 
     def _flush_here(self) -> None:
