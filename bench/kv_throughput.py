@@ -138,6 +138,28 @@ class OursSerial(Ours):
     options = ("--no-parallel-write",)
 
 
+class OursThread(Ours):
+    """Ours with every fsync on the I/O thread, a follower's too (`--flush thread`: the
+    runtime before followers flushed in their event loop)."""
+
+    name = "dscheck thread"
+    options = ("--flush", "thread")
+
+
+class OursUnbatched(Ours):
+    """Ours with a ReadIndex round of its own for every get (`--no-read-batching`)."""
+
+    name = "dscheck unbatched"
+    options = ("--no-read-batching",)
+
+
+class OursLoop(Ours):
+    """Ours with every fsync in the event loop's thread, the leader's too (`--flush loop`)."""
+
+    name = "dscheck loop"
+    options = ("--flush", "loop")
+
+
 # ---------------------------------------------------------------------------- etcd
 class HttpJson:
     """One keep-alive HTTP/1.1 connection posting JSON (etcd's v3 gateway)."""
@@ -332,8 +354,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--systems", default="ours,ours-serial,etcd,pysyncobj")
     parser.add_argument("--json", dest="json_path", default=None)
+    parser.add_argument("--rows", default=None,
+                        help="only these rows, e.g. put1,get16 (default: all five)")
     args = parser.parse_args()
-    kinds = {"ours": Ours, "ours-serial": OursSerial, "etcd": Etcd, "pysyncobj": PySyncObj}
+    rows = ROWS if args.rows is None else _rows(args.rows)
+    kinds = {"ours": Ours, "ours-serial": OursSerial, "ours-thread": OursThread,
+             "ours-loop": OursLoop, "ours-unbatched": OursUnbatched, "etcd": Etcd,
+             "pysyncobj": PySyncObj}
     wanted = [s.strip() for s in args.systems.split(",")]
     console = Console(highlight=False, width=180)
     load_before = os.getloadavg()
@@ -352,7 +379,7 @@ def main() -> None:
             systems.append(kinds[name](directory))
         figures: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
         for round_ in range(args.rounds):
-            for kind, clients in ROWS:
+            for kind, clients in rows:
                 for system in systems:
                     cpu0 = [cpu_seconds(p) for p in system.pids()]
                     mine0 = time.process_time()
@@ -380,6 +407,18 @@ def main() -> None:
     report(console, systems, figures, skipped, load_before, load_after, args)
 
 
+def _rows(text: str) -> list[tuple[str, int]]:
+    """`put1,get16` -> [("put", 1), ("get", 16)]: rows of ROWS only."""
+    chosen = []
+    for item in text.split(","):
+        kind, clients = item.strip()[:3], item.strip()[3:]
+        if not clients.isdigit() or (kind, int(clients)) not in ROWS:
+            sys.exit(f"--rows: {item!r} is not one of "
+                     + ",".join(f"{k}{c}" for k, c in ROWS))
+        chosen.append((kind, int(clients)))
+    return chosen
+
+
 def _median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in runs if key in r)
 
@@ -396,6 +435,8 @@ def report(console: Console, systems: list[Any], figures: dict[tuple[str, str, i
                          else "left")
     rows_json = []
     for kind, clients in ROWS:
+        if not any((system.name, kind, clients) in figures for system in systems):
+            continue  # a row left out by --rows
         etcd = figures.get(("etcd", kind, clients))
         for system in systems:
             runs = figures[(system.name, kind, clients)]

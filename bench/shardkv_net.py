@@ -5,8 +5,8 @@ Two sharded clusters run side by side on loopback, each with the shard controlle
 servers: one with one replica group of 3 servers, one with two (gids 100 and 101, the
 shards split five and five). The same closed-loop load — 16 clerks in this process, each one
 call at a time, 100-byte values, 20 keys spread over the ten shards — measures puts, then
-gets (a sharded get goes through its group's Raft log: the lab's shard servers have no
-ReadIndex). Rounds interleave the two clusters row by row and each figure is the median
+gets (answered by ReadIndex, the servers' default: a heartbeat round of the key's group, no
+log entry). Rounds interleave the two clusters row by row and each figure is the median
 over rounds; the load average is printed before and after, and every group leader's CPU
 seconds per 1,000 calls (from /proc) say whether a group is CPU-bound. Then the table and
 one JSON line.

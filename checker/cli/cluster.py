@@ -39,7 +39,7 @@ from impl.net.local import (
     wait_for_leader,
     wait_for_leaders,
 )
-from impl.net.server import run_loop
+from impl.net.server import FLUSH_MODES, run_loop
 from spec.errors import BadInput
 
 DEFAULT_DIR = Path("dscheck-cluster")
@@ -79,11 +79,18 @@ def command() -> None:
                    "through the log.")
 @click.option("--parallel-write/--no-parallel-write", default=True, show_default=True,
               help="Leaders send AppendEntries while their own disk write runs, or after it.")
+@click.option("--read-batching/--no-read-batching", default=True, show_default=True,
+              help="Gets arriving while a ReadIndex round is in flight share the next round, "
+                   "or each get has a round of its own.")
+@click.option("--flush", type=click.Choice(FLUSH_MODES), default="auto", show_default=True,
+              help="Where servers fsync: in the event loop for small writes and on an I/O "
+                   "thread for batches (auto), always in the loop, always on the thread.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=20.0, show_default=True,
               help="Seconds to wait for a leader.")
 def start(servers: int, sharded: bool, groups: int, join: bool, directory: Path,
           base_port: int | None, maxraftstate: int, trace: bool, allow_faults: bool,
-          read_index: bool, parallel_write: bool, timeout: float) -> None:
+          read_index: bool, parallel_write: bool, read_batching: bool, flush: str,
+          timeout: float) -> None:
     """Start SERVERS servers (or, with --sharded, the controller and --groups groups of
     SERVERS) in the background; return once every group has a leader."""
     if maxraftstate == 0:
@@ -106,6 +113,10 @@ def start(servers: int, sharded: bool, groups: int, join: bool, directory: Path,
         options.append("--no-read-index")
     if not parallel_write:
         options.append("--no-parallel-write")
+    if not read_batching:
+        options.append("--no-read-batching")
+    if flush != "auto":
+        options += ["--flush", flush]
     if sharded:
         _start_sharded(directory, groups, servers, base_port, options, join, timeout)
         return

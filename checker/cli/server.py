@@ -13,8 +13,9 @@ from pathlib import Path
 import click
 
 from impl.net.cluster import Address, Sharded, read_any
-from impl.net.server import ServerSettings, serve
+from impl.net.server import FLUSH_MODES, FlushMode, ServerSettings, serve
 from impl.net.service import KVService, Service
+from impl.raft.core import RaftConfig
 from spec.errors import BadInput
 
 
@@ -46,9 +47,17 @@ from spec.errors import BadInput
               help="As leader, send AppendEntries while the own disk write of their entries "
                    "runs (counting itself in a commit majority only once it is done), or "
                    "only after it.")
+@click.option("--flush", type=click.Choice(FLUSH_MODES), default="auto", show_default=True,
+              help="Where the fsyncs run: in the event loop unless leading under concurrent "
+                   "requests, then on an I/O thread (auto); always in the loop; always on "
+                   "the thread.")
+@click.option("--read-batching/--no-read-batching", default=True, show_default=True,
+              help="Confirm the gets that arrive while a ReadIndex round is in flight with "
+                   "one next round, or each get with a round of its own.")
 def command(node_id: str, cluster_file: Path, directory: Path, bind: str | None,
             maxraftstate: int, trace_dir: Path | None, allow_faults: bool,
-            seed: int | None, read_index: bool, parallel_write: bool) -> None:
+            seed: int | None, read_index: bool, parallel_write: bool,
+            flush: FlushMode, read_batching: bool) -> None:
     """Run one server of the cluster in FILE until stopped (SIGTERM or Ctrl-C)."""
     if maxraftstate == 0:
         raise click.BadParameter("must be -1 (never snapshot) or at least 1 byte",
@@ -69,7 +78,9 @@ def command(node_id: str, cluster_file: Path, directory: Path, bind: str | None,
     settings = ServerSettings(node=node, cluster=group, directory=directory, bind=bind,
                               maxraftstate=maxraftstate, trace=trace_dir,
                               allow_faults=allow_faults, seed=seed, read_index=read_index,
-                              parallel_write=parallel_write, service=service,
+                              parallel_write=parallel_write, flush=flush, service=service,
+                              raft=RaftConfig(strict_flow_control=True,
+                                              batch_reads=read_batching),
                               name=name)
 
     def ready(address: Address) -> None:

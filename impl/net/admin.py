@@ -4,6 +4,7 @@ on an admin connection, one answer."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from impl.net.cluster import Address
@@ -49,9 +50,10 @@ async def status(address: Address, timeout: float = 2.0) -> dict[str, Any] | Non
     return answer if isinstance(answer, dict) else None
 
 
-async def set_faults(address: Address, blocked: list[int], loss: float = 0.0,
+async def set_faults(address: Address, blocked: Sequence[int | str], loss: float = 0.0,
                      timeout: float = 2.0) -> dict[str, Any]:
-    """Cut the server off from `blocked` peers and lose `loss` of its messages."""
-    answer = await ask(address, ["faults", {"blocked": blocked, "loss": loss}], timeout)
+    """Cut the server off from `blocked` — Raft peers by id, servers it calls by name (a
+    sharded cluster's) — and lose `loss` of its messages."""
+    answer = await ask(address, ["faults", {"blocked": list(blocked), "loss": loss}], timeout)
     assert isinstance(answer, dict)
     return answer

@@ -83,25 +83,34 @@ class Framed(asyncio.Protocol):
 @dataclass(slots=True)
 class Faults:
     """The fault layer: links cut, and random loss. Off unless the server was started with
-    fault injection allowed and a test set it through an admin connection."""
+    fault injection allowed and a test set it through an admin connection.
 
-    blocked: frozenset[int] = frozenset()  # peers this server neither hears nor reaches
-    loss: float = 0.0  # each message to or from a peer is lost with this probability
+    A link is named by a Raft peer's id (an int: both directions of the pair's traffic, at
+    this end), or — in a sharded cluster — by another server's name (a str: the calls this
+    server makes to it, a shard group's Query to the controller's servers or Transfer to
+    another group, and their answers). Calls between servers are request and answer on the
+    caller's own connection, so cutting the names both ways (each side blocking the
+    other's) partitions two groups completely; a group blocking the controller's names is cut
+    off from it (the controller never calls a group)."""
+
+    blocked: frozenset[int | str] = frozenset()  # ids or names: neither heard nor reached
+    loss: float = 0.0  # each message to or from one of them is lost with this probability
     rng: random.Random = field(default_factory=random.Random)
 
-    def reason_out(self, peer: int) -> str | None:
-        """Why a message to `peer` is dropped (a trace `drop` reason), or None."""
-        if peer in self.blocked:
+    def reason_out(self, link: int | str) -> str | None:
+        """Why a message to `link` is dropped (a trace `drop` reason), or None."""
+        if link in self.blocked:
             return "disconnected"
         if self.loss and self.rng.random() < self.loss:
             return "unreliable"
         return None
 
-    def reason_in(self, peer: int) -> str | None:
-        return self.reason_out(peer)
+    def reason_in(self, link: int | str) -> str | None:
+        return self.reason_out(link)
 
     def describe(self) -> dict[str, Any]:
-        return {"blocked": sorted(self.blocked), "loss": self.loss}
+        return {"blocked": sorted(self.blocked, key=lambda b: (isinstance(b, str), str(b))),
+                "loss": self.loss}
 
 
 class PeerLink:

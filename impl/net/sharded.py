@@ -156,7 +156,8 @@ class ShardService(_Traced):
     def build(self, node: int, peers: range, storage: RaftStorage, maxraftstate: int,
               raft: RaftConfig, read_index: bool, restored: HardState | None,
               snapshot: bytes) -> ReplicatedServer[Any, Any]:
-        config = ShardServerConfig(rsm=ServerConfig(maxraftstate=maxraftstate, raft=raft),
+        config = ShardServerConfig(rsm=ServerConfig(maxraftstate=maxraftstate, raft=raft,
+                                                    read_index=read_index),
                                    poll_ms=self.POLL_MS, push_ms=self.POLL_MS)
         # The controller clerk's id: random per incarnation, as a clerk's (its calls are
         # queries, which the controller never deduplicates, but ids must not collide).

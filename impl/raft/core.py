@@ -112,6 +112,11 @@ class RaftConfig:
     # reported durable (`persisted`). Off keeps every driver's behaviour and traces as they
     # were; `RaftCore._advance_commit` says why it is safe.
     parallel_write: bool = False
+    # ReadIndex reads batched (thesis §6.4: "the leader can batch"): while a confirmation
+    # round is in flight, reads that arrive wait and start one round together when it is
+    # confirmed, instead of one heartbeat broadcast per read. Off keeps every driver's
+    # behaviour and traces as they were (the network runtime turns it on).
+    batch_reads: bool = False
 
     def __post_init__(self) -> None:
         low, high = self.election_timeout_ms
@@ -703,7 +708,8 @@ class RaftCore:
     def _finish(self) -> Effects:
         """Close the step: apply what is newly committed, freeze the effects bundle."""
         if (self._reads_waiting and self.role is Role.LEADER
-                and self._term_at(self.commit_index) == self.term):
+                and self._term_at(self.commit_index) == self.term
+                and not (self.config.batch_reads and self._reads)):
             self._start_reads()
         out = self._out
         if self.commit_index > self.last_applied:

@@ -10,7 +10,10 @@ the group's leader (followers only answer ErrWrongLeader):
 * Clerk calls. A get, put or append for a shard the group does not serve (yet) is answered
   ErrWrongGroup at once; otherwise it goes through the log and is answered once applied at
   its index — OK, ErrNoKey, or ErrWrongGroup if by then the shard had moved on. A write the
-  shard's duplicate table shows executed is answered OK at once.
+  shard's duplicate table shows executed is answered OK at once. With
+  `ServerConfig.read_index` (the network runtime's default; the simulator's is off) a get
+  is answered by ReadIndex instead (impl.rsm.server): from the machine once it has applied
+  through the confirmed index, for a shard it serves in that state, else ErrWrongGroup.
 * Polling the controller (timer `poll`, every `poll_ms`, the lab's "about every 100 ms"):
   once the current configuration is settled, the leader asks the controller (through a
   controller clerk of its own, impl.shardctrler.clerk) for configuration num + 1, and
@@ -56,7 +59,7 @@ from impl.kv.messages import (
 )
 from impl.raft.effects import HardState, SetTimer
 from impl.rsm.clerk import ClerkConfig
-from impl.rsm.effects import ClerkEffects
+from impl.rsm.effects import ClerkEffects, Read
 from impl.rsm.server import ReplicatedServer, ServerConfig, Waiter
 from impl.shardctrler.clerk import CtrlClerk
 from impl.shardctrler.messages import ChangeReply, QueryReply
@@ -73,7 +76,7 @@ from impl.shardkv.machine import (
     read_command,
     reconfigure,
 )
-from impl.shardkv.messages import TransferArgs, TransferReply
+from impl.shardkv.messages import TransferArgs, TransferReply, key2shard
 from spec.shardctrler import Configuration
 from spec.shardkv import Status
 
@@ -293,12 +296,34 @@ class ShardServer(ReplicatedServer[Command, ShardMachine]):
         elif not self.machine.serves(m.key):
             self._answer(src, m, ERR_WRONG_GROUP)
         elif isinstance(m, GetArgs):
-            self._propose(src, Op(GET, m.key, None, m.clerk, m.seq))
+            op = Op(GET, m.key, None, m.clerk, m.seq)
+            if self.config.read_index:
+                # The no-op a leader appends when its term has no entry yet: the current
+                # configuration again, which applying leaves as it is (not num + 1).
+                self._read_index(src, op, reconfigure(self.machine.config))
+            else:
+                self._propose(src, op)
         elif self.machine.executed(m.key, m.clerk, m.seq):
             self._answer(src, m, OK)  # a retry of a write already applied: nothing to redo
         else:
             self._propose(src, Op(PUT if m.op == "Put" else APPEND, m.key, m.value, m.clerk,
                                   m.seq))
+
+    def _answer_read(self, waiter: Waiter[Command], index: int) -> None:
+        """A get confirmed by ReadIndex: the machine has applied through the confirmed
+        index, so it holds every configuration change, install and delete committed before
+        the get arrived. The group answers only for a shard it serves in that state — the
+        check a get through the log makes at its apply — else ErrWrongGroup."""
+        op = waiter.command
+        assert isinstance(op, Op)
+        if not self.machine.serves(op.key):
+            self._answer_op(waiter.to, op, ERR_WRONG_GROUP, "")
+            return
+        value = self.machine.shards[key2shard(op.key)].data.get(op.key)
+        outcome = Outcome(executed=False, output=value or "", found=value is not None)
+        self._events.append(Read(index=self.machine.applied, read_index=index, op=op,
+                                 outcome=outcome))
+        self._answer_op(waiter.to, op, OK if outcome.found else ERR_NO_KEY, value or "")
 
     # ---------------------------------------------------------------- replies
     def _answer_applied(self, waiter: Waiter[Command], command: Command,

@@ -114,6 +114,7 @@ class RaftStorage:
         self._lock = threading.Lock()
         self._ops: list[_Append | _Checkpoint] = []
         self._staged = 0  # sequence number of the last staged state
+        self._unflushed = 0  # bytes staged since the last flush took its batch
         self._durable = 0  # ... and of the last one a flush made durable
         self._generation = 0
         # What the staged records describe so far (the event loop's view).
@@ -241,6 +242,11 @@ class RaftStorage:
         state file's log and the log file's records, superseded ones included."""
         return self._bytes
 
+    @property
+    def unflushed(self) -> int:
+        """Bytes staged that no flush has taken yet: the size of the next write."""
+        return self._unflushed
+
     def stage(self, persist: Persist) -> int:
         """Encode what `persist` changes; returns the sequence number that `flush` must
         report durable before anything depending on this state may happen."""
@@ -283,6 +289,7 @@ class RaftStorage:
         with self._lock:
             self._staged += 1
             self._ops.append(op)
+            self._unflushed += len(op.data)
             return self._staged
 
     # ------------------------------------------------------------------ the flusher's side
@@ -291,6 +298,7 @@ class RaftStorage:
         thread at a time); returns the sequence number now durable."""
         with self._lock:
             ops, self._ops = self._ops, []
+            self._unflushed = 0
             target = self._staged
         if not ops:
             return self._durable

@@ -10,7 +10,7 @@ from impl.kv.effects import Applied
 from impl.kv.machine import NOOP_OP, Op
 from impl.kv.messages import GetArgs, GetReply, PutAppendArgs, PutAppendReply
 from impl.kv.server import KVServer, ServerConfig
-from impl.raft.core import RaftCore
+from impl.raft.core import RaftConfig, RaftCore
 from impl.raft.effects import Effects, ReadReady
 from impl.raft.messages import AppendEntries, AppendEntriesReply, RequestVote, RequestVoteReply
 from impl.rsm.effects import Read
@@ -154,3 +154,25 @@ def test_a_leader_that_loses_its_term_refuses_its_waiting_reads() -> None:
                                   leader_commit=0))
     assert [r.message for r in out.replies] == [GetReply(err="ErrWrongLeader", value="",
                                                          seq=1)]
+
+
+def test_batched_reads_wait_for_the_round_in_flight_then_share_the_next() -> None:
+    """RaftConfig.batch_reads: one round in flight at a time; reads asked meanwhile start
+    one round together once it is confirmed — never confirmed by a round sent before them."""
+    core = RaftCore(0, (0, 1, 2), RaftConfig(batch_reads=True))
+    core.boot()
+    core.timeout("election")
+    core.step(1, RequestVoteReply(term=1, granted=True))
+    core.start("x")
+    core.step(1, reply(core, 1, 0))  # committed: an entry of term 1
+    _, effects = core.read_index(1)
+    assert rounds(effects) == [1, 1]  # round 1 for read 1
+    for request in (2, 3):
+        _, effects = core.read_index(request)
+        assert rounds(effects) == [] and effects.reads == ()  # wait: round 1 is in flight
+    effects = core.step(1, reply(core, 1, 1))  # round 1 confirmed: only read 1
+    assert effects.reads == (ReadReady(request=1, index=1),)
+    assert rounds(effects) == [2, 2]  # and one round for reads 2 and 3 together
+    assert core.step(2, reply(core, 1, 1)).reads == ()  # a round-1 echo confirms neither
+    assert core.step(2, reply(core, 1, 2)).reads == (ReadReady(request=2, index=1),
+                                                      ReadReady(request=3, index=1))

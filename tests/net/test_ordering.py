@@ -33,7 +33,7 @@ from impl.net import server as server_module
 from impl.net.clerk import NetClerk
 from impl.net.cluster import Address
 from impl.net.local import free_ports
-from impl.net.server import NetServer, ServerSettings, run_loop
+from impl.net.server import FlushMode, NetServer, ServerSettings, run_loop
 from impl.net.wire import LENGTH, RAFT_MESSAGES, Decoder, decode_op, frame, unpack
 from impl.raft.core import RaftCore
 from impl.raft.effects import HardState, Persist
@@ -108,12 +108,15 @@ def durable_state(server: NetServer) -> HardState:
     return storage.states.get(server._durable) or EMPTY
 
 
-@pytest.mark.parametrize(("parallel_write", "broken_twin"),
-                         [(True, None), (False, None), (True, "eager"), (True, "counts-own")],
-                         ids=["driver", "driver-serial-write", "eager-twin", "counts-own-twin"])
+@pytest.mark.parametrize(("parallel_write", "broken_twin", "flush"),
+                         [(True, None, "auto"), (False, None, "auto"), (True, None, "loop"),
+                          (True, None, "thread"), (True, "eager", "auto"),
+                          (True, "counts-own", "auto")],
+                         ids=["driver", "driver-serial-write", "driver-flush-in-loop",
+                              "driver-flush-on-thread", "eager-twin", "counts-own-twin"])
 def test_nothing_leaves_before_what_it_depends_on_is_durable(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel_write: bool,
-        broken_twin: str | None) -> None:
+        broken_twin: str | None, flush: FlushMode) -> None:
     storage = {None: RecordingStorage, "eager": EagerStorage, "counts-own": UnevenStorage}
     monkeypatch.setattr(server_module, "RaftStorage", storage[broken_twin])
     if broken_twin == "counts-own":
@@ -173,7 +176,8 @@ def test_nothing_leaves_before_what_it_depends_on_is_durable(
     async def scenario() -> None:
         servers.extend(NetServer(ServerSettings(node=n, cluster=cluster,
                                                 directory=tmp_path / f"s{n}", maxraftstate=4096,
-                                                seed=n, parallel_write=parallel_write),
+                                                seed=n, parallel_write=parallel_write,
+                                                flush=flush),
                                  log=lambda _t: None)
                        for n in range(3))
         tasks = [asyncio.create_task(s.run()) for s in servers]

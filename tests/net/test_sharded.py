@@ -6,7 +6,10 @@ linearizability and every acknowledged append must be found exactly once in the 
 * a sharded cluster serves puts, appends and gets, its keys spread over both groups;
 * groups join and leave under load: the shards move (the groups' own status shows which they
   serve, and it follows the final configuration), nothing acknowledged is lost;
-* kill -9 of a group's leader under load, then its restart: the same.
+* kill -9 of a group's leader under load, then its restart: the same;
+* two groups partitioned from each other (the fault layer cutting the calls between them)
+  while a join moves shards from one to the other, then healed: the move waits for the
+  heal, then completes; the same audit.
 
 In both load runs every server writes its own trace; `dscheck check-trace`'s merge makes them
 one `shardkv` trace of the whole service (the controller's group and both replica groups),
@@ -24,15 +27,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from checker.trace_check import check_trace
 from checker.trace_check.merge import merge_traces, trace_files
 from checker.verdict import Verdict
-from impl.net.admin import status
+from impl.net.admin import set_faults, status
 from impl.net.clerk import NetClerk
 from impl.net.cluster import Sharded
 from impl.net.load import LoadSettings, run_load
 from impl.net.local import LocalCluster, wait_for_leader, wait_for_leaders
 from impl.net.server import run_loop
+from impl.net.wire import WireError
 from impl.shardkv.messages import key2shard
 from spec.shardctrler import Configuration
 from tests.net.harness import LEADER_TIMEOUT_S, acknowledged_appends, audit
@@ -43,10 +49,13 @@ APPENDS_AND_GETS = (("append", 1.0), ("get", 1.0))
 
 @contextlib.contextmanager
 def sharded_cluster(directory: Path, *, join: tuple[int, ...] = GROUPS,
-                    maxraftstate: int = 64 << 10, trace: bool = False) -> Iterator[LocalCluster]:
+                    maxraftstate: int = 64 << 10, trace: bool = False,
+                    faults: bool = False) -> Iterator[LocalCluster]:
     options = ["--maxraftstate", str(maxraftstate)]
     if trace:
         options += ["--trace", str(directory / "traces")]
+    if faults:
+        options.append("--faults")
     cluster = LocalCluster.create_sharded(directory, len(GROUPS), 3, options=options)
     try:
         cluster.start_all()
@@ -162,6 +171,24 @@ def test_a_sharded_cluster_serves_puts_appends_and_gets(tmp_path: Path) -> None:
             mine = [n for n in range(10) if config.shards[key2shard(f"{n}x")] == gid]
             assert found["keys"] == len(mine), (gid, found["keys"], mine)
 
+        # Gets are answered by ReadIndex: a heartbeat round, no entry in the groups' logs.
+        async def logs() -> dict[int, int]:
+            found = {gid: await wait_for_leader(sharded.group(gid), LEADER_TIMEOUT_S)
+                     for gid in GROUPS}
+            return {gid: s["last_index"] for gid, s in found.items() if s is not None}
+
+        async def gets() -> dict[str, str]:
+            clerk = NetClerk(sharded)
+            try:
+                return {f"{n}x": await clerk.call("get", f"{n}x") or ""
+                        for n in range(10) for _ in range(3)}
+            finally:
+                clerk.close()
+
+        before = run_loop(logs())
+        assert run_loop(gets()) == got
+        assert run_loop(logs()) == before, "30 gets appended entries to a group's log"
+
 
 def test_joins_and_leaves_under_load_move_shards_and_stay_linearizable(tmp_path: Path) -> None:
     history = io.StringIO()
@@ -215,3 +242,48 @@ def test_kill9_of_a_group_leader_under_load_then_restart(tmp_path: Path) -> None
         _assert_nothing_acknowledged_lost(sharded, text)
         merged = _assert_traces_check(cluster, moved=False)
         assert '"event":"crash"' in merged  # the merge marks the killed incarnation's end
+
+
+async def _cut(sharded: Sharded, a: int, b: int, cut: bool) -> None:
+    """Partition groups `a` and `b` from each other (or heal): each server of one stops
+    calling the other's servers and hearing their answers (impl.net.links.Faults)."""
+    for mine, theirs in ((a, b), (b, a)):
+        for address in sharded.group(mine):
+            got = await set_faults(address, list(sharded.names(theirs)) if cut else [])
+            assert got["blocked"] == (sorted(sharded.names(theirs)) if cut else [])
+
+
+def test_groups_partitioned_during_a_migration_then_healed(tmp_path: Path) -> None:
+    history = io.StringIO()
+    with sharded_cluster(tmp_path, join=(100,), trace=True, faults=True) as cluster:
+        sharded = layout(cluster)
+
+        async def scenario() -> tuple[int, list[int], int]:
+            # The fault layer takes only names of servers this one calls.
+            with pytest.raises((WireError, ConnectionError)):
+                await set_faults(sharded.group(100)[0], ["nobody"])
+            load = asyncio.create_task(run_load(sharded, _settings(9.0, 11), history))
+            await asyncio.sleep(1.0)
+            await _cut(sharded, 100, 101, cut=True)
+            await control(sharded, lambda core: core.join({101: sharded.names(101)}))
+            config = await control(sharded, lambda core: core.query(-1))
+            assert set(config.shards_of(101)), "the join gave group 101 shards"
+            await asyncio.sleep(3.0)  # the move cannot happen: 100 cannot reach 101
+            during = await wait_for_leader(sharded.group(101), LEADER_TIMEOUT_S)
+            assert during is not None
+            await _cut(sharded, 100, 101, cut=False)
+            result = await load
+            assert result.done > 0
+            await _settled(sharded, config)
+            return config.num, during["serving"], during["num"]
+
+        num, serving_cut, num_cut = run_loop(scenario())
+        # While cut off, group 101 had reached the new configuration (it polls the
+        # controller, which it still reached) but served none of its shards: they all had
+        # to come from 100 (every shard was 100's before the join).
+        assert num_cut == num and serving_cut == [], (num_cut, num, serving_cut)
+        text = history.getvalue()
+        audit(text)
+        _assert_nothing_acknowledged_lost(sharded, text)
+        merged = _assert_traces_check(cluster, moved=True)
+        assert '"reason":"disconnected"' in merged  # the cut dropped calls between groups
