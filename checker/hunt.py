@@ -11,8 +11,8 @@ run's trace breaks an invariant (`dscheck check-trace`'s judgement, the most sen
 the three). On the first failure Hypothesis shrinks it: fewer faults, earlier times, smaller
 seeds — a minimal schedule by its order, a shortest one in practice.
 
-Shrinking is bounded in time: once `budget_s` has passed, every candidate not yet run counts
-as passing, so the shrinker stops at once, and the report says so, with how many shrink
+Shrinking is bounded in time: once `budget_s` has passed, no candidate is run any more and
+the search ends at once, and the report says so, with how many shrink
 steps it took and the best schedule it had. Outcomes are memoised by schedule, so Hypothesis's
 final replay of its minimum sees the same verdict it saw before.
 """
@@ -52,6 +52,10 @@ RIVALS = tuple(inv for inv in SAFETY if inv.name == "CommittedEntriesOutvoteRiva
 _CORE_EVENTS = {"receive", "timer", "restart", "crash"}
 
 
+class _OutOfTime(Exception):
+    """The hunt's budget is spent: ends Hypothesis's search from inside the predicate."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """One candidate's run: why it failed (None: it passed), and how many core inputs
@@ -74,6 +78,8 @@ class HuntResult:
     shrink_complete: bool
     first: Schedule | None = None
     notes: list[str] = field(default_factory=list)
+    cpu_to_first_failure: float | None = None  # this process's CPU seconds (the machine
+    cpu_seconds: float = 0.0                   # is shared: wall seconds depend on its load)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,6 +87,8 @@ class HuntResult:
             "seconds_to_first_failure": _round(self.seconds_to_first_failure),
             "shrink_seconds": round(self.shrink_seconds, 3), "shrink_steps": self.shrink_steps,
             "shrink_complete": self.shrink_complete,
+            "cpu_to_first_failure": _round(self.cpu_to_first_failure),
+            "cpu_seconds": round(self.cpu_seconds, 3),
             "faults": None if self.schedule is None else _faults(self.schedule),
             "first_faults": None if self.first is None else _faults(self.first),
             "core_events": None if self.outcome is None else self.outcome.core_events,
@@ -192,6 +200,7 @@ def episodes(servers: int, duration_ms: int) -> hs.SearchStrategy[list[dict[str,
 # what the vote flags need) first, so that shrinking tends to it; then a heartbeat, an
 # election timeout, and longer absences
 FOR_MS = (0, 50, 150, 400, 1000, 2000)
+SLOW_MS = 60  # a slowed server's requests: past the network's 0-27 ms, so replies overtake them
 # The aimed faults drawn: (op, role, trigger, peer role). Not the whole product of ops,
 # roles and triggers (4 × 5 × 4 × 5, most of it meaningless: crash a candidate when some
 # server votes), but the moves the flags' counterexamples are made of, so that two or three
@@ -206,6 +215,7 @@ AIMS: tuple[tuple[str, str, str | None, str | None], ...] = (
     ("cut", "leader", "elected", "nonvoter"),  # a new leader unheard by a server (a rival)
     ("crash", "leader", "elected", None),
     ("disconnect", "follower", None, None),
+    ("slow", "candidate", "candidate", None),  # its RequestVotes overtaken by replies
 )
 
 
@@ -225,6 +235,8 @@ def aimed(servers: int, duration_ms: int) -> hs.SearchStrategy[list[dict[str, An
             fault["peer"] = peer
             if peer_pick:
                 fault["peer_pick"] = peer_pick
+        if op == "slow":
+            fault["ms"] = SLOW_MS
         if on is not None:
             fault["on"] = on
         fault["for"] = ms
@@ -254,12 +266,14 @@ def _key(schedule: Schedule) -> tuple[Any, ...]:
 
 def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_faults: int = 8,
          unreliable: bool = True, max_examples: int = 200, budget_s: float = 120.0,
-         snapshots: bool | None = None) -> HuntResult:
+         snapshots: bool | None = None, cpu_budget: bool = False) -> HuntResult:
     """Search schedules for a failure with `bug` on (None: the correct core, which must
     pass them all), then shrink it within `budget_s` seconds of the start (see the module
-    docstring)."""
+    docstring): wall seconds, or this process's CPU seconds with `cpu_budget` (on a shared
+    machine, the same work whatever the load). Times in the result are on that clock."""
     memo: dict[tuple[Any, ...], Outcome] = {}
-    started = time.perf_counter()
+    clock = time.process_time if cpu_budget else time.perf_counter
+    started, cpu = clock(), time.process_time()
     state: dict[str, Any] = {"first_at": None, "first": None, "best": None, "steps": 0,
                              "cut": False}
 
@@ -267,15 +281,19 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
         key = _key(schedule)
         if key in memo:
             return memo[key].failure is not None
-        if time.perf_counter() - started > budget_s:
+        if clock() - started > budget_s:
+            # out of time: nothing new is run. Answering "passes" stops the shrinker, but
+            # not the generation, which would go on drawing (cheaply, but up to
+            # max_examples) — so the search is ended: the best schedule so far stands.
             state["cut"] = True
-            return False  # out of time: nothing new is run, so the shrinker stops
+            raise _OutOfTime
         outcome = run_schedule(schedule)
         memo[key] = outcome
         if outcome.failure is None:
             return False
         if state["first_at"] is None:
-            state["first_at"] = time.perf_counter() - started
+            state["first_at"] = clock() - started
+            state["first_cpu"] = time.process_time() - cpu
             state["first"] = schedule
         else:
             state["steps"] += 1
@@ -291,9 +309,9 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
         shrunk: Schedule | None = find(
             schedules(bug, servers, duration_ms, max_faults, unreliable, snapshots), fails,
             settings=options)
-    except NoSuchExample:
+    except (NoSuchExample, _OutOfTime):
         shrunk = None
-    seconds = time.perf_counter() - started
+    seconds = clock() - started
     if shrunk is None and state["best"] is not None:
         shrunk = state["best"]
     outcome = memo.get(_key(shrunk)) if shrunk is not None else None
@@ -302,7 +320,8 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
         bug=bug, found=shrunk is not None, schedule=shrunk, outcome=outcome, runs=len(memo),
         seconds_to_first_failure=first_at,
         shrink_seconds=0.0 if first_at is None else seconds - first_at,
-        shrink_steps=state["steps"], shrink_complete=not state["cut"], first=state["first"])
+        shrink_steps=state["steps"], shrink_complete=not state["cut"], first=state["first"],
+        cpu_to_first_failure=state.get("first_cpu"), cpu_seconds=time.process_time() - cpu)
 
 
 def _size(schedule: Schedule) -> tuple[int, int, int]:

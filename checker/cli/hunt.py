@@ -30,19 +30,22 @@ def command() -> None:
               help="Virtual seconds of faults per run.")
 @click.option("--max-faults", type=click.IntRange(0, 50), default=8, show_default=True,
               help="Faults per schedule, at most.")
-@click.option("--examples", type=click.IntRange(1, 100_000), default=200, show_default=True,
-              help="Schedules Hypothesis generates, at most, before shrinking.")
+@click.option("--examples", type=click.IntRange(1, 100_000), default=100_000,
+              show_default=True, help="Schedules Hypothesis generates, at most, before "
+              "shrinking (the budget usually ends the search first).")
 @click.option("--budget", type=click.FloatRange(1.0, 86_400.0), default=300.0,
-              show_default=True, help="Seconds for the whole hunt; shrinking stops there and "
-              "the report says how far it got.")
+              show_default=True, help="Seconds for the whole hunt; the search and shrinking "
+              "stop there and the report says how far they got.")
+@click.option("--cpu-budget", is_flag=True, help="Count --budget in this process's CPU "
+              "seconds, not wall seconds (the same work whatever the machine's load).")
 @click.option("--unreliable/--reliable", default=True, show_default=True,
               help="The lab's lossy network (drops, delays) under every schedule.")
 @click.option("--schedule-out", "schedule_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write the shrunk schedule here (default: print it only).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def raft_command(bug: str, servers: int, duration: float, max_faults: int, examples: int,
-                 budget: float, unreliable: bool, schedule_path: Path | None,
-                 as_json: bool) -> None:
+                 budget: float, cpu_budget: bool, unreliable: bool,
+                 schedule_path: Path | None, as_json: bool) -> None:
     """Hunt a fault flag of the Raft core with random fault schedules."""
     try:
         check_bugs([bug])
@@ -52,7 +55,7 @@ def raft_command(bug: str, servers: int, duration: float, max_faults: int, examp
         raise BadInput("no such directory; expected an existing folder", str(schedule_path))
     result = hunt(bug, servers=servers, duration_ms=round(duration * 1000),
                   max_faults=max_faults, unreliable=unreliable, max_examples=examples,
-                  budget_s=budget)
+                  budget_s=budget, cpu_budget=cpu_budget)
     if result.schedule is not None and schedule_path is not None:
         write_output(schedule_path, result.schedule.text(), "the shrunk schedule")
     verdict = (Verdict.VIOLATION if result.found

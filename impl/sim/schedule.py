@@ -8,7 +8,8 @@ a malformed file is reported as `path:line: what is wrong`. Two kinds:
   drops, reordering, election timeouts and the clients' choices) and the run's settings;
   each line is one fault at a virtual time: `{"t": 1200, "op": "crash", "node": 1}`, with op
   one of crash, restart, disconnect, connect, partition (`"groups": [[0, 1], [2]]`), heal,
-  isolate (one server against the rest), cut (the links between `node` and `peer`), or
+  isolate (one server against the rest), cut (the links between `node` and `peer`), slow
+  (`"ms": 60`: the server's requests take that much longer, so replies overtake them), or
   skip (a draw that changed nothing: kept so that a recorded run replays draw for draw).
   A fault's server may be a role resolved when it is carried out (`"node": "voter"`, with
   `"pick": k` among several); `"on": "elected"` (or candidate, vote) waits from `t` for the
@@ -37,13 +38,13 @@ FORMAT = "dscheck-schedule"
 VERSION = 1
 KINDS = ("faults", "steps")
 FAULT_OPS = ("crash", "restart", "disconnect", "connect", "partition", "heal", "skip", "isolate",
-             "cut")
+             "cut", "slow")
 # a fault's server by role, resolved when it is carried out, and the events a fault may wait
 # for (impl/raft/scenarios/roles.py says what each means)
 ROLES = ("leader", "follower", "candidate", "voter", "nonvoter", "crashed")
 TRIGGERS = ("elected", "candidate", "vote")
-_ROLE_OPS = {"crash", "restart", "disconnect", "connect", "isolate", "cut"}
-_UNDOABLE = {"crash", "disconnect", "isolate", "cut", "partition"}
+_ROLE_OPS = {"crash", "restart", "disconnect", "connect", "isolate", "cut", "slow"}
+_UNDOABLE = {"crash", "disconnect", "isolate", "cut", "partition", "slow"}
 STEP_OPS = ("timer", "deliver", "duplicate", "drop", "start", "snapshot", "crash", "restart")
 _NODE_OPS = {"crash", "restart", "disconnect", "connect", "timer", "start", "snapshot"}
 
@@ -207,6 +208,9 @@ def _check_fault(r: dict[str, Any], op: str, servers: int, path: str, line: int)
                            f"({', '.join(ROLES)})", path, line)
         if pick in r and not _int(r[pick], 0, servers - 1):
             raise BadInput(f"{op}: {pick} {r[pick]!r}; expected 0..{servers - 1}", path, line)
+    if op == "slow" and not _int(r.get("ms"), 1, 60_000):
+        raise BadInput(f"slow: ms {r.get('ms')!r}; expected the extra delay of the server's "
+                       "requests, 1..60000", path, line)
     if "on" in r and (r["on"] not in TRIGGERS or op == "skip"):
         raise BadInput(f"{op}: on {r['on']!r}; expected one of {', '.join(TRIGGERS)}",
                        path, line)

@@ -18,7 +18,8 @@ first such event after it — a server becoming leader, starting an election, gr
 a network fault (disconnect, isolate, cut, partition) before the step's messages are sent,
 so that they meet it; a crash or restart right after the step, at the same virtual instant. A fault with `for` is undone
 that many ms after it was carried out (crash → restart of the same server, disconnect →
-connect, isolate → the server rejoins, cut → the two links back). Why: the windows the vote flags need (a
+connect, isolate → the server rejoins, cut → the two links back, slow → its usual
+speed). Why: the windows the vote flags need (a
 voter restarted between two candidates' requests) last a few ms; a schedule with fixed
 times and server numbers hits them by luck, one aimed at "the voter, right after the
 election" hits them by construction, and Hypothesis shrinks it like any other fault.
@@ -161,6 +162,9 @@ class RoleFaults:
                 return
             self._link(i, j, False)
             undo = lambda: self._link(i, j, True)  # noqa: E731
+        elif op == "slow":
+            cfg.net.slow[i] = fault["ms"]
+            undo = lambda: self._unslow(i)  # noqa: E731
         if undo is not None and "for" in fault:
             cfg.loop.call_later(fault["for"], undo)
 
@@ -179,6 +183,9 @@ class RoleFaults:
 
     def healed(self) -> None:
         self.isolated.clear()
+
+    def _unslow(self, i: int) -> None:
+        self.cfg.net.slow.pop(i, None)
 
     def _restart_down(self, i: int) -> None:
         if self.cfg.rafts[i] is None:
