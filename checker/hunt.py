@@ -107,6 +107,8 @@ class HuntResult:
     notes: list[str] = field(default_factory=list)
     cpu_to_first_failure: float | None = None  # this process's CPU seconds (the machine
     cpu_seconds: float = 0.0                   # is shared: wall seconds depend on its load)
+    wall_to_first_failure: float | None = None  # whatever clock the budget counts in
+    wall_seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -116,6 +118,8 @@ class HuntResult:
             "shrink_complete": self.shrink_complete,
             "cpu_to_first_failure": _round(self.cpu_to_first_failure),
             "cpu_seconds": round(self.cpu_seconds, 3),
+            "wall_to_first_failure": _round(self.wall_to_first_failure),
+            "wall_seconds": round(self.wall_seconds, 3),
             "faults": None if self.schedule is None else _faults(self.schedule),
             "first_faults": None if self.first is None else _faults(self.first),
             "core_events": None if self.outcome is None else self.outcome.core_events,
@@ -302,7 +306,7 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
     machine, the same work whatever the load). Times in the result are on that clock."""
     memo: dict[tuple[Any, ...], Outcome] = {}
     clock = time.process_time if cpu_budget else time.perf_counter
-    started, cpu = clock(), time.process_time()
+    started, cpu, wall = clock(), time.process_time(), time.perf_counter()
     state: dict[str, Any] = {"first_at": None, "first": None, "best": None, "steps": 0,
                              "cut": False}
 
@@ -323,6 +327,7 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
         if state["first_at"] is None:
             state["first_at"] = clock() - started
             state["first_cpu"] = time.process_time() - cpu
+            state["first_wall"] = time.perf_counter() - wall
             state["first"] = schedule
         else:
             state["steps"] += 1
@@ -350,7 +355,8 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
         seconds_to_first_failure=first_at,
         shrink_seconds=0.0 if first_at is None else seconds - first_at,
         shrink_steps=state["steps"], shrink_complete=not state["cut"], first=state["first"],
-        cpu_to_first_failure=state.get("first_cpu"), cpu_seconds=time.process_time() - cpu)
+        cpu_to_first_failure=state.get("first_cpu"), cpu_seconds=time.process_time() - cpu,
+        wall_to_first_failure=state.get("first_wall"), wall_seconds=time.perf_counter() - wall)
 
 
 def _size(schedule: Schedule) -> tuple[int, int, int]:
