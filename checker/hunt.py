@@ -107,7 +107,7 @@ class HuntResult:
     notes: list[str] = field(default_factory=list)
     cpu_to_first_failure: float | None = None  # this process's CPU seconds (the machine
     cpu_seconds: float = 0.0                   # is shared: wall seconds depend on its load)
-    wall_to_first_failure: float | None = None  # whatever clock the budget counts in
+    wall_to_first_failure: float | None = None  # wall seconds, whichever clock the budget uses
     wall_seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
