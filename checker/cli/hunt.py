@@ -63,11 +63,11 @@ def raft_command(bug: str, servers: int, duration: float, max_faults: int, examp
     if as_json:
         click.echo(json.dumps({"verdict": verdict.value, **result.to_json()}))
     else:
-        _print(result, verdict, schedule_path)
+        _print(result, verdict, schedule_path, cpu_budget)
     sys.exit(verdict.exit_status)
 
 
-def _print(r: HuntResult, verdict: Verdict, path: Path | None) -> None:
+def _print(r: HuntResult, verdict: Verdict, path: Path | None, cpu_budget: bool) -> None:
     click.echo(f"hunt raft --bug {r.bug}: {r.runs} schedules run")
     if not r.found:
         why = ("" if r.shrink_complete else " (the time budget ran out first)")
@@ -75,10 +75,12 @@ def _print(r: HuntResult, verdict: Verdict, path: Path | None) -> None:
         return
     assert r.schedule is not None and r.outcome is not None
     first = r.first
-    click.echo(f"first failure after {r.seconds_to_first_failure:.1f} s"
+    click.echo(f"first failure after {r.wall_to_first_failure or 0:.1f} s "
+               f"({r.cpu_to_first_failure or 0:.1f} CPU s)"
                + (f" ({sum(f['op'] != 'skip' for f in first.items)} faults)" if first else ""))
     state = ("complete" if r.shrink_complete else "stopped by the time budget; the best so far")
-    click.echo(f"shrunk in {r.shrink_seconds:.1f} s, {r.shrink_steps} smaller failing schedules "
+    unit = "CPU s" if cpu_budget else "s"
+    click.echo(f"shrunk in {r.shrink_seconds:.1f} {unit}, {r.shrink_steps} smaller failing schedules "
                f"found ({state})")
     click.echo(f"minimal schedule: seed {r.schedule.seed}, "
                f"{sum(f['op'] != 'skip' for f in r.schedule.items)} faults, "
