@@ -75,6 +75,7 @@ STEPS = ('{"format":"dscheck-schedule","version":1,"system":"raft","kind":"steps
     (HEADER + '\n{"t":5,"op":"crash","node":"leader","pick":9}\n', 2, "pick 9"),
     (HEADER + '\n{"t":5,"op":"restart","node":"crashed","for":10}\n', 2, "for 10"),
     (HEADER + '\n{"t":5,"op":"cut","node":"leader"}\n', 2, "peer None"),
+    (HEADER + '\n{"t":5,"op":"slow","node":0}\n', 2, "ms None"),
     (STEPS + '\n{"op":"deliver","from":0,"to":1,"msg":["RV",1,0,0,0]}\n', 2, "not in flight"),
     (STEPS + '\n{"op":"timer","node":0,"timer":"heartbeat"}\n', 2, "not armed"),
     (HEADER.replace('"bugs":[]', '"bugs":["nope"]') + "\n", 1, "unknown bug"),

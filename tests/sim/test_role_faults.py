@@ -38,7 +38,9 @@ def _schedule(bug: str | None, seed: int, items: tuple[dict[str, Any], ...],
 
 def test_aimed_faults_round_trip_through_the_file_format() -> None:
     schedule = _schedule("unpersisted-vote", 13, (*VOTES, {"t": 900, "op": "restart",
-                                                           "node": "crashed", "pick": 1}))
+                                                           "node": "crashed", "pick": 1},
+                                                  {"t": 900, "op": "slow", "node": "leader",
+                                                   "ms": 60, "for": 100}))
     again = parse_schedule(schedule.text().splitlines())
     assert again == schedule and again.text() == schedule.text()
 
