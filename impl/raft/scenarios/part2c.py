@@ -202,7 +202,9 @@ def _churn_client(cfg: RaftTester, me: int, stop: list[bool]) -> Task[list[int]]
                 # time it would not, and the client would loop at one instant, growing the
                 # log until the watchdog stops the run — with a trace on, every step then
                 # writes the whole, ever longer log (minutes of CPU for 2 virtual seconds).
-                yield 1
+                # The round takes the wait ladder's first step: one ms per round still grew
+                # the log by 3 entries a ms, and a 4 s run's trace took 499 CPU s to check.
+                yield 10
         else:
             yield 79 + me * 17
     return values
