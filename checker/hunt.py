@@ -11,14 +11,16 @@ run's trace breaks an invariant (`dscheck check-trace`'s judgement, the most sen
 the three). On the first failure Hypothesis shrinks it: fewer faults, earlier times, smaller
 seeds — a minimal schedule by its order, a shortest one in practice.
 
-Shrinking is bounded in time: once `budget_s` has passed, every candidate not yet run counts
-as passing, so the shrinker stops at once, and the report says so, with how many shrink
+Shrinking is bounded in time: once `budget_s` has passed, no candidate is run any more and
+the search ends at once, and the report says so, with how many shrink
 steps it took and the best schedule it had. Outcomes are memoised by schedule, so Hypothesis's
 final replay of its minimum sees the same verdict it saw before.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as hs
 from hypothesis.errors import NoSuchExample
 
+from checker.invariants.raft import SAFETY
 from checker.trace_check.check import check_trace
 from checker.verdict import Verdict
 from impl.raft.labtester import ELECTION_TIMEOUT_MS
@@ -40,8 +43,44 @@ OPS = ("crash", "restart", "disconnect", "connect", "partition", "heal")
 # the unreliable network's drop rates a schedule is drawn with: None is the lab's (and what
 # a schedule shrinks to); lossier ones make elections contested (see `schedules`)
 DROP_RATES: tuple[float | None, ...] = (None, 0.25, 0.45)
+# The trace checker leaves this invariant to the proofs (O(commit index) per pair of servers
+# and state: slow on long traces); the model checker finds figure8-commit by it (a leader
+# commits an old entry that a rival's log can still outvote), and a hunt's runs are short,
+# so the hunt's judgement adds it. Without it, the run must go on until the rival wins and
+# overwrites the entry, which random timing rarely does.
+# Its definition walks every committed index of every ordered pair, on every state: on a
+# run whose logs grow to thousands of entries that is minutes. `_rivals_fast` decides the
+# common cases in C-speed slices and O(servers), and leaves the rest to the definition.
+_RIVALS = next(inv for inv in SAFETY if inv.name == "CommittedEntriesOutvoteRivals")
+
+
+def _rivals_fast(v: Any, o: Any, i: int, j: int) -> Any:
+    """The invariant for (i, j) on a trace's concrete state: it holds when a quorum of
+    logs outranks j's, or when j holds every entry i has committed (known terms equal, no
+    values recorded); otherwise the definition decides."""
+    ri, rj = v.recs[i], v.recs[j]
+    c = ri.commit_index
+    if c == 0:
+        return True
+    last_j, term_j = rj.last_index, v.last_term(j)
+    rivals = sum(1 for m in range(v.n)
+                 if (v.last_term(m), v.last_index[m]) > (term_j, last_j))
+    if rivals >= v.n // 2 + 1:
+        return True
+    if ri.values is None and rj.values is None and ri.last_index >= c and last_j >= c:
+        lo = max(ri.snapshot_index, rj.snapshot_index, 1)
+        if lo > c or ri.terms(lo, c) == rj.terms(lo, c):
+            return True
+    return _RIVALS.body(v, o, i, j)
+
+
+RIVALS = (dataclasses.replace(_RIVALS, body=_rivals_fast),)
 # core inputs a trace records, counted to compare a run with a model checker's steps
 _CORE_EVENTS = {"receive", "timer", "restart", "crash"}
+
+
+class _OutOfTime(Exception):
+    """The hunt's budget is spent: ends Hypothesis's search from inside the predicate."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +105,10 @@ class HuntResult:
     shrink_complete: bool
     first: Schedule | None = None
     notes: list[str] = field(default_factory=list)
+    cpu_to_first_failure: float | None = None  # this process's CPU seconds (the machine
+    cpu_seconds: float = 0.0                   # is shared: wall seconds depend on its load)
+    wall_to_first_failure: float | None = None  # wall seconds, whichever clock the budget uses
+    wall_seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +116,10 @@ class HuntResult:
             "seconds_to_first_failure": _round(self.seconds_to_first_failure),
             "shrink_seconds": round(self.shrink_seconds, 3), "shrink_steps": self.shrink_steps,
             "shrink_complete": self.shrink_complete,
+            "cpu_to_first_failure": _round(self.cpu_to_first_failure),
+            "cpu_seconds": round(self.cpu_seconds, 3),
+            "wall_to_first_failure": _round(self.wall_to_first_failure),
+            "wall_seconds": round(self.wall_seconds, 3),
             "faults": None if self.schedule is None else _faults(self.schedule),
             "first_faults": None if self.first is None else _faults(self.first),
             "core_events": None if self.outcome is None else self.outcome.core_events,
@@ -101,7 +148,7 @@ def run_schedule(schedule: Schedule) -> Outcome:
                            duration_ms=schedule.duration_ms, drop_rate=schedule.drop_rate,
                            trace=TraceWriter(stream), bugs=frozenset(schedule.bugs),
                            faults=list(schedule.items))
-        judged = check_trace(path, max_violations=1)
+        judged = check_trace(path, max_violations=1, also=RIVALS)
         lines = path.read_text(encoding="utf-8").splitlines()
     failure = run.failure
     stop = len(lines)
@@ -121,7 +168,7 @@ def _event(line: str) -> str:
 
 
 def schedules(bug: str | None, servers: int, duration_ms: int, max_faults: int,
-              unreliable: bool) -> hs.SearchStrategy[Schedule]:
+              unreliable: bool, snapshots: bool | None = None) -> hs.SearchStrategy[Schedule]:
     """Hypothesis's strategy: a seed, a drop rate, and up to `max_faults` faults in time
     order, drawn as episodes (see `episodes`). The drop rate is the lab's or a lossier one
     (`DROP_RATES`): lost RequestVotes and heartbeats make split votes, candidates of one
@@ -130,14 +177,15 @@ def schedules(bug: str | None, servers: int, duration_ms: int, max_faults: int,
     leader whose follower is behind its snapshot sends InstallSnapshot, never an
     AppendEntries, so a flag that shows on an AppendEntries to a follower back from a long
     absence (commit-to-last-index) cannot show; with them off it can, and the snapshot
-    flags need them on."""
+    flags need them on (`snapshots`: None draws it, else fixed)."""
     return hs.builds(
         lambda seed, rate, snapshots, drawn: Schedule(
             kind="faults", servers=servers, bugs=() if bug is None else (bug,), seed=seed,
             duration_ms=duration_ms, unreliable=unreliable,
             drop_rate=rate if unreliable else None, snapshots=snapshots,
             items=_in_order(drawn, max_faults)),
-        hs.integers(0, 10_000), hs.sampled_from(DROP_RATES), hs.just(True),  # see WITHDRAWN below
+        hs.integers(0, 10_000), hs.sampled_from(DROP_RATES),
+        hs.booleans() if snapshots is None else hs.just(snapshots),
         hs.lists(episodes(servers, duration_ms), max_size=max_faults))
 
 
@@ -175,7 +223,61 @@ def episodes(servers: int, duration_ms: int) -> hs.SearchStrategy[list[dict[str,
     disconnect = hs.builds(
         lambda t, dt, i: [{"t": t, "op": "disconnect", "node": i},
                           {"t": then(t, dt), "op": "connect", "node": i}], at, gap, node)
-    return hs.one_of(crash_restart, isolate, disconnect, *(single(op) for op in OPS))
+    # half the episodes aimed: as one of ten alternatives, an aimed fault came once in ten
+    # episodes, and the flags that need two of them met rarely
+    timed = hs.one_of(crash_restart, isolate, disconnect, *(single(op) for op in OPS))
+    return hs.one_of(timed, aimed(servers, duration_ms))
+
+
+# how long an aimed fault lasts before it is undone: 0 (a crash and an immediate restart,
+# what the vote flags need) first, so that shrinking tends to it; then a heartbeat, an
+# election timeout, and longer absences
+FOR_MS = (0, 50, 150, 400, 1000, 2000)
+SLOW_MS = 60  # a slowed server's requests: past the network's 0-27 ms, so replies overtake them
+# The aimed faults drawn: (op, role, trigger, peer role). Not the whole product of ops,
+# roles and triggers (4 × 5 × 4 × 5, most of it meaningless: crash a candidate when some
+# server votes), but the moves the flags' counterexamples are made of, so that two or three
+# of them meet in one schedule often enough.
+AIMS: tuple[tuple[str, str, str | None, str | None], ...] = (
+    ("crash", "voter", "elected", None),       # a voter forgets its vote (restarted at once)
+    ("cut", "candidate", "candidate", "nonvoter"),  # a candidate unheard by one server
+    ("isolate", "leader", None, None),         # a leader cut off while the others move on
+    ("isolate", "leader", "elected", None),    # ... a new leader, cut off before it replicates
+    ("crash", "leader", None, None),
+    ("cut", "leader", None, "follower"),       # one follower stops hearing the leader
+    ("cut", "leader", "elected", "nonvoter"),  # a new leader unheard by a server (a rival)
+    ("crash", "leader", "elected", None),
+    ("disconnect", "follower", None, None),
+    ("slow", "candidate", "candidate", None),  # its RequestVotes overtaken by replies
+)
+
+
+def aimed(servers: int, duration_ms: int) -> hs.SearchStrategy[list[dict[str, Any]]]:
+    """A fault aimed at a role and undone after a while (impl/raft/scenarios/roles.py), at
+    time t or at the first election event after t ("crash a voter of the new leader as
+    soon as it is elected, and restart it at once"; "cut the new candidate from a server
+    that has not voted for it"). Server numbers cost a factor of the cluster size per role
+    a flag needs; roles resolved at run time do not."""
+    def build(t: int, aim: tuple[str, str, str | None, str | None], pick: int, ms: int,
+              peer_pick: int) -> list[dict[str, Any]]:
+        op, node, on, peer = aim
+        fault: dict[str, Any] = {"t": t, "op": op, "node": node}
+        if pick:
+            fault["pick"] = pick
+        if peer is not None:
+            fault["peer"] = peer
+            if peer_pick:
+                fault["peer_pick"] = peer_pick
+        if op == "slow":
+            fault["ms"] = SLOW_MS
+        if on is not None:
+            fault["on"] = on
+        fault["for"] = ms
+        return [fault]
+
+    pick = hs.integers(0, servers - 1)
+    return hs.builds(build, hs.integers(0, duration_ms), hs.sampled_from(AIMS), pick,
+                     hs.sampled_from(FOR_MS), pick)
 
 
 def _in_order(drawn: list[list[dict[str, Any]]], max_faults: int) -> tuple[dict[str, Any], ...]:
@@ -191,17 +293,20 @@ def _split(mask: int, servers: int) -> list[list[int]]:
 
 
 def _key(schedule: Schedule) -> tuple[Any, ...]:
-    return (tuple((f["t"], f["op"], f.get("node"), str(f.get("groups")))
-                  for f in schedule.items), schedule.seed, schedule.drop_rate, schedule.snapshots)
+    return (json.dumps(schedule.items, sort_keys=True), schedule.seed, schedule.drop_rate,
+            schedule.snapshots)
 
 
 def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_faults: int = 8,
-         unreliable: bool = True, max_examples: int = 200, budget_s: float = 120.0) -> HuntResult:
+         unreliable: bool = True, max_examples: int = 200, budget_s: float = 120.0,
+         snapshots: bool | None = None, cpu_budget: bool = False) -> HuntResult:
     """Search schedules for a failure with `bug` on (None: the correct core, which must
     pass them all), then shrink it within `budget_s` seconds of the start (see the module
-    docstring)."""
+    docstring): wall seconds, or this process's CPU seconds with `cpu_budget` (on a shared
+    machine, the same work whatever the load). Times in the result are on that clock."""
     memo: dict[tuple[Any, ...], Outcome] = {}
-    started = time.perf_counter()
+    clock = time.process_time if cpu_budget else time.perf_counter
+    started, cpu, wall = clock(), time.process_time(), time.perf_counter()
     state: dict[str, Any] = {"first_at": None, "first": None, "best": None, "steps": 0,
                              "cut": False}
 
@@ -209,15 +314,20 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
         key = _key(schedule)
         if key in memo:
             return memo[key].failure is not None
-        if time.perf_counter() - started > budget_s:
+        if clock() - started > budget_s:
+            # out of time: nothing new is run. Answering "passes" stops the shrinker, but
+            # not the generation, which would go on drawing (cheaply, but up to
+            # max_examples) — so the search is ended: the best schedule so far stands.
             state["cut"] = True
-            return False  # out of time: nothing new is run, so the shrinker stops
+            raise _OutOfTime
         outcome = run_schedule(schedule)
         memo[key] = outcome
         if outcome.failure is None:
             return False
         if state["first_at"] is None:
-            state["first_at"] = time.perf_counter() - started
+            state["first_at"] = clock() - started
+            state["first_cpu"] = time.process_time() - cpu
+            state["first_wall"] = time.perf_counter() - wall
             state["first"] = schedule
         else:
             state["steps"] += 1
@@ -231,11 +341,11 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
                        suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
     try:
         shrunk: Schedule | None = find(
-            schedules(bug, servers, duration_ms, max_faults, unreliable), fails,
+            schedules(bug, servers, duration_ms, max_faults, unreliable, snapshots), fails,
             settings=options)
-    except NoSuchExample:
+    except (NoSuchExample, _OutOfTime):
         shrunk = None
-    seconds = time.perf_counter() - started
+    seconds = clock() - started
     if shrunk is None and state["best"] is not None:
         shrunk = state["best"]
     outcome = memo.get(_key(shrunk)) if shrunk is not None else None
@@ -244,14 +354,11 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
         bug=bug, found=shrunk is not None, schedule=shrunk, outcome=outcome, runs=len(memo),
         seconds_to_first_failure=first_at,
         shrink_seconds=0.0 if first_at is None else seconds - first_at,
-        shrink_steps=state["steps"], shrink_complete=not state["cut"], first=state["first"])
+        shrink_steps=state["steps"], shrink_complete=not state["cut"], first=state["first"],
+        cpu_to_first_failure=state.get("first_cpu"), cpu_seconds=time.process_time() - cpu,
+        wall_to_first_failure=state.get("first_wall"), wall_seconds=time.perf_counter() - wall)
 
 
 def _size(schedule: Schedule) -> tuple[int, int, int]:
     last = max((f["t"] for f in schedule.items), default=0)
     return (_faults(schedule), last, schedule.seed)
-
-# WITHDRAWN: drawing snapshots on or off (hs.booleans()) let the hunt find
-# commit-to-last-index (docs/model-checking.md, "Measured"), but a run with snapshots off can
-# run for minutes: seed 0, apply-before-commit, 2 s, snapshots off did not end within 60 CPU s
-# (with snapshots on: 5 s). Until that run is understood, snapshots stay on.

@@ -30,19 +30,22 @@ def command() -> None:
               help="Virtual seconds of faults per run.")
 @click.option("--max-faults", type=click.IntRange(0, 50), default=8, show_default=True,
               help="Faults per schedule, at most.")
-@click.option("--examples", type=click.IntRange(1, 100_000), default=200, show_default=True,
-              help="Schedules Hypothesis generates, at most, before shrinking.")
+@click.option("--examples", type=click.IntRange(1, 100_000), default=100_000,
+              show_default=True, help="Schedules Hypothesis generates, at most, before "
+              "shrinking (the budget usually ends the search first).")
 @click.option("--budget", type=click.FloatRange(1.0, 86_400.0), default=300.0,
-              show_default=True, help="Seconds for the whole hunt; shrinking stops there and "
-              "the report says how far it got.")
+              show_default=True, help="Seconds for the whole hunt; the search and shrinking "
+              "stop there and the report says how far they got.")
+@click.option("--cpu-budget", is_flag=True, help="Count --budget in this process's CPU "
+              "seconds, not wall seconds (the same work whatever the machine's load).")
 @click.option("--unreliable/--reliable", default=True, show_default=True,
               help="The lab's lossy network (drops, delays) under every schedule.")
 @click.option("--schedule-out", "schedule_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write the shrunk schedule here (default: print it only).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def raft_command(bug: str, servers: int, duration: float, max_faults: int, examples: int,
-                 budget: float, unreliable: bool, schedule_path: Path | None,
-                 as_json: bool) -> None:
+                 budget: float, cpu_budget: bool, unreliable: bool,
+                 schedule_path: Path | None, as_json: bool) -> None:
     """Hunt a fault flag of the Raft core with random fault schedules."""
     try:
         check_bugs([bug])
@@ -52,7 +55,7 @@ def raft_command(bug: str, servers: int, duration: float, max_faults: int, examp
         raise BadInput("no such directory; expected an existing folder", str(schedule_path))
     result = hunt(bug, servers=servers, duration_ms=round(duration * 1000),
                   max_faults=max_faults, unreliable=unreliable, max_examples=examples,
-                  budget_s=budget)
+                  budget_s=budget, cpu_budget=cpu_budget)
     if result.schedule is not None and schedule_path is not None:
         write_output(schedule_path, result.schedule.text(), "the shrunk schedule")
     verdict = (Verdict.VIOLATION if result.found
@@ -60,11 +63,11 @@ def raft_command(bug: str, servers: int, duration: float, max_faults: int, examp
     if as_json:
         click.echo(json.dumps({"verdict": verdict.value, **result.to_json()}))
     else:
-        _print(result, verdict, schedule_path)
+        _print(result, verdict, schedule_path, cpu_budget)
     sys.exit(verdict.exit_status)
 
 
-def _print(r: HuntResult, verdict: Verdict, path: Path | None) -> None:
+def _print(r: HuntResult, verdict: Verdict, path: Path | None, cpu_budget: bool) -> None:
     click.echo(f"hunt raft --bug {r.bug}: {r.runs} schedules run")
     if not r.found:
         why = ("" if r.shrink_complete else " (the time budget ran out first)")
@@ -72,10 +75,12 @@ def _print(r: HuntResult, verdict: Verdict, path: Path | None) -> None:
         return
     assert r.schedule is not None and r.outcome is not None
     first = r.first
-    click.echo(f"first failure after {r.seconds_to_first_failure:.1f} s"
+    click.echo(f"first failure after {r.wall_to_first_failure or 0:.1f} s "
+               f"({r.cpu_to_first_failure or 0:.1f} CPU s)"
                + (f" ({sum(f['op'] != 'skip' for f in first.items)} faults)" if first else ""))
     state = ("complete" if r.shrink_complete else "stopped by the time budget; the best so far")
-    click.echo(f"shrunk in {r.shrink_seconds:.1f} s, {r.shrink_steps} smaller failing schedules "
+    unit = "CPU s" if cpu_budget else "s"
+    click.echo(f"shrunk in {r.shrink_seconds:.1f} {unit}, {r.shrink_steps} smaller failing schedules "
                f"found ({state})")
     click.echo(f"minimal schedule: seed {r.schedule.seed}, "
                f"{sum(f['op'] != 'skip' for f in r.schedule.items)} faults, "

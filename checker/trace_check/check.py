@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.invariants import CONCRETE, LEADER_APPEND_ONLY, TRACEABLE, ConcreteView, ServerRec
+from checker.invariants.raft import Invariant
 from checker.trace_check.kv import KvJudge
 from checker.trace_check.reader import (
     STATE_EVENTS,
@@ -114,7 +115,8 @@ class TraceResult:
 
 
 class _Checker:
-    def __init__(self, path: str, servers: int, max_violations: int) -> None:
+    def __init__(self, path: str, servers: int, max_violations: int,
+                 also: tuple[Invariant, ...] = ()) -> None:
         self.path = path
         self.n = servers
         self.recs: list[ServerRec] = [initial_rec(servers)] * servers
@@ -125,7 +127,8 @@ class _Checker:
         self.max_violations = max_violations
         self.states = self.evaluated = 0
         # For each server, the instances of each invariant that involve it.
-        self.mine = [[(inv, _instances_with(inv.scope, node, servers)) for inv in TRACEABLE]
+        self.mine = [[(inv, _instances_with(inv.scope, node, servers))
+                      for inv in (*TRACEABLE, *also)]
                      for node in range(servers)]
 
     def malformed(self, node: int, broken: list[str], line: int, seq: int) -> None:
@@ -218,11 +221,12 @@ def _instances_with(scope: str, me: int, n: int) -> list[tuple[int, ...]]:
 
 
 def check_trace(path: Path, *, max_violations: int = 10,
-                observe: Callable[[Header], Callable[[Event], None]] | None = None
-                ) -> TraceResult:
+                observe: Callable[[Header], Callable[[Event], None]] | None = None,
+                also: tuple[Invariant, ...] = ()) -> TraceResult:
     """Check every state of the Raft, kv, shardctrler or shardkv trace at `path`; BadInput if
     it is not one. `observe(header)`, when given, returns a function that sees every event of
-    the same pass (trace validation, checker.validation, rides along this way)."""
+    the same pass (trace validation, checker.validation, rides along this way). `also`: more
+    invariants to evaluate on a Raft or kv trace's states (the hunt adds a proof-only one)."""
     name = str(path)
     start = time.perf_counter()
     try:
@@ -240,7 +244,7 @@ def check_trace(path: Path, *, max_violations: int = 10,
                 _fill_excerpts(path, result.violations)
                 return result
             assert header.servers is not None  # read_header requires it of a server trace
-            checker = _Checker(name, header.servers, max_violations)
+            checker = _Checker(name, header.servers, max_violations, also)
             judge = KvJudge(name, checker._report) if header.system == "kv" else None
             events = 0
             raw: list[object] = [None] * header.servers  # each server's last `state` object
@@ -285,7 +289,7 @@ def check_trace(path: Path, *, max_violations: int = 10,
     seconds = time.perf_counter() - start
     _fill_excerpts(path, checker.violations)
     verdict = Verdict.VIOLATION if checker.violations else Verdict.OK
-    names = [WELL_FORMED, *(inv.name for inv in TRACEABLE), LEADER_APPEND_ONLY.name,
+    names = [WELL_FORMED, *(inv.name for inv in (*TRACEABLE, *also)), LEADER_APPEND_ONLY.name,
              f"{APPLIED_SMS} (applied)"]
     if judge is not None:
         names += [inv.name for inv in kv.PROPERTIES]

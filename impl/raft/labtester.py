@@ -95,6 +95,9 @@ class RaftTester:
             header["bugs"] = sorted(self.bugs)
         self.trace.header("raft", header, seed, generator="dscheck-sim")
         self.net = LabNetwork(self.loop, self.trace)
+        #: Called with every server after each of its steps (before its effects): the role-
+        #: aimed faults of a schedule watch elections through it (scenarios/roles.py).
+        self.step_hooks: list[Callable[[RaftNode], None]] = []
         self.net.set_reliable(not unreliable)
         self.net.set_long_delays(True)  # the Raft tester always turns long delays on
         if drop_rate is not None:
@@ -227,6 +230,8 @@ class RaftTester:
         # Every step of every server is work for the loop's watchdog: a task that calls a
         # server in a loop that never yields stalls virtual time without running any event.
         self.loop.charge()
+        for hook in self.step_hooks:
+            hook(node)
         term, is_leader = node.core.get_state()
         if is_leader:
             other = self.leaders.setdefault(term, node.id)

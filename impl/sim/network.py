@@ -94,6 +94,10 @@ class LabNetwork:
         self._incarnation: dict[Node, int] = {}
         self._alive: dict[Node, bool] = {}
         self._disabled: set[tuple[Node, Node]] = set()
+        # Extra transit time of a sender's requests (a fault schedule's `slow`): a request
+        # then arrives after replies sent later, the race some flags need. Empty: no draw
+        # and no cost, so runs without it are unchanged.
+        self.slow: dict[Node, int] = {}
         self._next_id = 0
 
     # -- membership: attach, crash, restart ------------------------------------------
@@ -167,7 +171,7 @@ class LabNetwork:
                 self._drop(msg_id, src, dst, "disconnected" if self.alive(dst) else "dead")
                 self._fail_later(src, dst, message, self._fail_delay())
                 return msg_id
-            delay = self.latency_ms
+            delay = self.latency_ms + (self.slow.get(src, 0) if self.slow else 0)
             if not self.reliable:
                 delay += rng.randint(0, SHORT_DELAY_MAX_MS)
                 if rng.random() < self.drop_rate:

@@ -7,8 +7,13 @@ a malformed file is reported as `path:line: what is wrong`. Two kinds:
 - `faults`: a random run made data. The header holds the seed (whose draws decide delays,
   drops, reordering, election timeouts and the clients' choices) and the run's settings;
   each line is one fault at a virtual time: `{"t": 1200, "op": "crash", "node": 1}`, with op
-  one of crash, restart, disconnect, connect, partition (`"groups": [[0, 1], [2]]`), heal, or
+  one of crash, restart, disconnect, connect, partition (`"groups": [[0, 1], [2]]`), heal,
+  isolate (one server against the rest), cut (the links between `node` and `peer`), slow
+  (`"ms": 60`: the server's requests take that much longer, so replies overtake them), or
   skip (a draw that changed nothing: kept so that a recorded run replays draw for draw).
+  A fault's server may be a role resolved when it is carried out (`"node": "voter"`, with
+  `"pick": k` among several); `"on": "elected"` (or candidate, vote) waits from `t` for the
+  next such event; `"for": ms` undoes it that long after (impl/raft/scenarios/roles.py).
 - `steps`: an exact interleaving, as a model checker's counterexample is — each line one input
   to one node, in order, with nothing else happening in between: `timer` (`"node", "timer"`),
   `deliver`/`duplicate`/`drop` (`"from", "to", "msg"`: the message's wire form), `start`
@@ -32,7 +37,14 @@ from spec.errors import BadInput
 FORMAT = "dscheck-schedule"
 VERSION = 1
 KINDS = ("faults", "steps")
-FAULT_OPS = ("crash", "restart", "disconnect", "connect", "partition", "heal", "skip")
+FAULT_OPS = ("crash", "restart", "disconnect", "connect", "partition", "heal", "skip", "isolate",
+             "cut", "slow")
+# a fault's server by role, resolved when it is carried out, and the events a fault may wait
+# for (impl/raft/scenarios/roles.py says what each means)
+ROLES = ("leader", "follower", "candidate", "voter", "nonvoter", "crashed")
+TRIGGERS = ("elected", "candidate", "vote")
+_ROLE_OPS = {"crash", "restart", "disconnect", "connect", "isolate", "cut", "slow"}
+_UNDOABLE = {"crash", "disconnect", "isolate", "cut", "partition", "slow"}
 STEP_OPS = ("timer", "deliver", "duplicate", "drop", "start", "snapshot", "crash", "restart")
 _NODE_OPS = {"crash", "restart", "disconnect", "connect", "timer", "start", "snapshot"}
 
@@ -160,7 +172,9 @@ def _check_item(kind: str, r: dict[str, Any], servers: int, path: str, line: int
         raise BadInput(f"op {op!r}; a {kind} schedule's ops are {', '.join(ops)}", path, line)
     if kind == "faults" and not _int(r.get("t"), 0, 3_600_000):
         raise BadInput(f"t {r.get('t')!r}; expected the fault's virtual time in ms", path, line)
-    if op in _NODE_OPS and not _int(r.get("node"), 0, servers - 1):
+    if kind == "faults":
+        _check_fault(r, str(op), servers, path, line)
+    elif op in _NODE_OPS and not _int(r.get("node"), 0, servers - 1):
         raise BadInput(f"{op}: node {r.get('node')!r}; expected 0..{servers - 1}", path, line)
     if op == "partition":
         groups = r.get("groups")
@@ -180,6 +194,29 @@ def _check_item(kind: str, r: dict[str, Any], servers: int, path: str, line: int
         raise BadInput("start: missing command", path, line)
     if op == "snapshot" and not _int(r.get("index"), 0, 2**31):
         raise BadInput(f"snapshot: index {r.get('index')!r}; expected an integer", path, line)
+
+
+def _check_fault(r: dict[str, Any], op: str, servers: int, path: str, line: int) -> None:
+    """A fault's server (a number, or a role with `pick`), `peer` of a cut, `on`, `for`."""
+    where = [("node", "pick")] if op in _ROLE_OPS else []
+    if op == "cut":
+        where.append(("peer", "peer_pick"))
+    for key, pick in where:
+        node = r.get(key)
+        if not (_int(node, 0, servers - 1) or node in ROLES):
+            raise BadInput(f"{op}: {key} {node!r}; expected 0..{servers - 1} or a role "
+                           f"({', '.join(ROLES)})", path, line)
+        if pick in r and not _int(r[pick], 0, servers - 1):
+            raise BadInput(f"{op}: {pick} {r[pick]!r}; expected 0..{servers - 1}", path, line)
+    if op == "slow" and not _int(r.get("ms"), 1, 60_000):
+        raise BadInput(f"slow: ms {r.get('ms')!r}; expected the extra delay of the server's "
+                       "requests, 1..60000", path, line)
+    if "on" in r and (r["on"] not in TRIGGERS or op == "skip"):
+        raise BadInput(f"{op}: on {r['on']!r}; expected one of {', '.join(TRIGGERS)}",
+                       path, line)
+    if "for" in r and (op not in _UNDOABLE or not _int(r["for"], 0, 3_600_000)):
+        raise BadInput(f"{op}: for {r['for']!r}; expected ms until it is undone, on "
+                       f"{', '.join(sorted(_UNDOABLE))}", path, line)
 
 
 def _groups(groups: Any) -> bool:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from impl.raft.labtester import ELECTION_TIMEOUT_MS, RaftTester, RaftTestFailure
 from impl.raft.scenarios.part2b import rand_int
 from impl.raft.scenarios.part2c import _churn_client
+from impl.raft.scenarios.roles import RoleFaults
 from impl.sim.faults import Fault, run_judged
 from impl.sim.loop import Task, TaskHandle
 from impl.trace import TraceWriter
@@ -79,26 +80,25 @@ def scheduled_faults(cfg: RaftTester, duration_ms: int,
     stop = [False]
     clients = [cfg.loop.spawn(_churn_client(cfg, me, stop), f"client{me}") for me in range(3)]
     end = cfg.now + duration_ms
+    roles = RoleFaults(cfg, _restart, _heal)
     for fault in faults:
         rng.randint(200, 1500)  # the slot's gap, as random_faults draws it
         yield max(0, min(fault["t"], end) - cfg.now)
         rng.choice(FAULTS)
         rng.randrange(n)
         op = fault["op"]
-        if op == "disconnect":
-            cfg.disconnect(fault["node"])
-        elif op == "connect" and cfg.rafts[fault["node"]] is not None:
-            cfg.connect(fault["node"])
-        elif op == "crash" and cfg.rafts[fault["node"]] is not None:
-            cfg.crash1(fault["node"])
-        elif op == "restart" and cfg.rafts[fault["node"]] is None:
-            _restart(cfg, fault["node"])
+        if "on" in fault:
+            roles.arm(fault)  # carried out at the next such event (impl/raft/scenarios/roles.py)
         elif op == "partition":
-            _partition(cfg, fault["groups"])
-        elif op == "heal":
-            _heal(cfg)
+            _partition(cfg, fault["groups"])  # with random_faults's draws
+            roles.healed()  # the groups replace any isolation
+            if "for" in fault:
+                cfg.loop.call_later(fault["for"], roles.carry_out, {"op": "heal"})
+        elif op != "skip":
+            roles.carry_out(fault)  # heal too: it ends the isolations
     while cfg.now < end:
         yield min(rng.randint(200, 1500), max(0, end - cfg.now))
+    roles.armed.clear()  # a trigger not met by the end: the settling must run undisturbed
     yield from _settle(cfg, stop, clients)
 
 

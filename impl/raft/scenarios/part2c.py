@@ -185,6 +185,7 @@ def _churn_client(cfg: RaftTester, me: int, stop: list[bool]) -> Task[list[int]]
                     index = result.index
         if accepted:
             # Maybe the leader will commit our value, maybe not; don't wait forever.
+            waited = False
             for to in (10, 20, 50, 100, 200):
                 count, command = cfg.n_committed(index)
                 if count > 0:
@@ -194,6 +195,16 @@ def _churn_client(cfg: RaftTester, me: int, stop: list[bool]) -> Task[list[int]]
                         values.append(x)
                     break
                 yield to
+                waited = True
+            if not waited:
+                # Found committed at once (a stale leader's index, or a core that applies
+                # before committing): in the lab the round still costs real time; in virtual
+                # time it would not, and the client would loop at one instant, growing the
+                # log until the watchdog stops the run — with a trace on, every step then
+                # writes the whole, ever longer log (minutes of CPU for 2 virtual seconds).
+                # The round takes the wait ladder's first step: one ms per round still grew
+                # the log by 3 entries a ms, and a 4 s run's trace took 499 CPU s to check.
+                yield 10
         else:
             yield 79 + me * 17
     return values
