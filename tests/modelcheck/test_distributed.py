@@ -80,7 +80,13 @@ def counts(result: ModelCheckResult) -> tuple[Any, ...]:
     return (result.distinct_states, result.states_generated, result.sometimes)
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+# The two largest configurations (about two minutes together at -n 2) run in the campaign;
+# the default suite keeps every engine path on the smaller ones.
+_LARGE = {"raft-tla-packed", "raft-restarts-drops"}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.campaign) if n in _LARGE else n for n in MODELS])
 def test_ray_gives_the_local_search_results(name: str, local_ray: None) -> None:
     make = MODELS[name]
     serial = check(make(), Options())

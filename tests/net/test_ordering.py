@@ -197,6 +197,15 @@ def test_nothing_leaves_before_what_it_depends_on_is_durable(
 
     handler = signal.getsignal(signal.SIGTERM)
     run_loop(scenario())
+    # The counts-own twin errs only when a follower's acknowledgement beats the leader's own
+    # flush, which the uneven disks make likely but not certain in one run on a loaded
+    # machine: it gets a few more runs (on the same disks) to show itself. The check is the
+    # same; only the twin's chances to misbehave grow.
+    for _again in range(4 if broken_twin == "counts-own" else 0):
+        if any("announced commit" in b for b in broken):
+            break
+        servers.clear()
+        run_loop(scenario())
     # Servers run in this process leave its SIGTERM as they found it: a handler left behind
     # made every process later forked from here (pools of workers) ignore terminate().
     assert signal.getsignal(signal.SIGTERM) == handler
