@@ -311,17 +311,8 @@ class NetServer:
                   else peer)
         if sender != peer:
             raise WireError(f"peer {peer} sent a message in the name of {sender}")
-        reason = self.faults.reason_in(peer)
-        if reason is not None:
-            if self._trace is not None:
-                self._trace.event(self.id, "drop", **{"from": peer}, to=self.id, id=msg_id,
-                                  reason=reason)
-            return
-        effects = self.core.step(peer, message)
-        if self._trace is not None:
-            self._trace.event(self.id, "receive", **{"from": peer}, id=msg_id,
-                              msg=message.trace(), state=self._state())
-        self._carry_out(effects)
+        if not self._dropped(peer, msg_id):
+            self._step(peer, peer, msg_id, message)
 
     def _from_client(self, token: str, payload: Any) -> None:
         msg_id, wire = read_numbered(payload)
@@ -331,25 +322,30 @@ class NetServer:
         clerk = getattr(message, "clerk", None)  # a server's request (a shard) names none
         name = f"ck{clerk}" if clerk is not None else token
         self._clerk_of[token] = name
-        effects = self.core.step(token, message)
-        if self._trace is not None:
-            self._trace.event(self.id, "receive", **{"from": name}, id=msg_id,
-                              msg=message.trace(), state=self._state())
-        self._carry_out(effects)
+        self._step(token, name, msg_id, message)
 
     def _from_service(self, name: str, payload: Any) -> None:
         """An answer to one of the service's own requests, on its connection to `name`."""
         msg_id, wire = read_numbered(payload)
-        reason = self.faults.reason_in(name)
-        if reason is not None:
-            if self._trace is not None:
-                self._trace.event(self.id, "drop", **{"from": name}, to=self.id, id=msg_id,
-                                  reason=reason)
+        if self._dropped(name, msg_id):
             return
         message = self.decoder.decode(wire)
         if type(message) not in self.service.replies:
             raise WireError(f"a {wire[0]} in answer to a server's request")
-        effects = self.core.step(name, message)
+        self._step(name, name, msg_id, message)
+
+    def _dropped(self, source: int | str, msg_id: Any) -> bool:
+        """Does the fault layer drop what `source` sent (traced as a drop when it does)?"""
+        reason = self.faults.reason_in(source)
+        if reason is not None and self._trace is not None:
+            self._trace.event(self.id, "drop", **{"from": source}, to=self.id, id=msg_id,
+                              reason=reason)
+        return reason is not None
+
+    def _step(self, source: Any, name: int | str, msg_id: Any, message: Any) -> None:
+        """Hand `message` from `source` to the core, trace its receipt under `name`, and
+        carry out the effects."""
+        effects = self.core.step(source, message)
         if self._trace is not None:
             self._trace.event(self.id, "receive", **{"from": name}, id=msg_id,
                               msg=message.trace(), state=self._state())
