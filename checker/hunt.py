@@ -36,10 +36,10 @@ from checker.trace_check.check import check_trace
 from checker.verdict import Verdict
 from impl.raft.labtester import ELECTION_TIMEOUT_MS
 from impl.raft.scenarios.chaos import simulate
-from impl.sim.schedule import Schedule
+from impl.sim.schedule import CLIENTS, Schedule
 from impl.trace import TraceWriter
 
-OPS = ("crash", "restart", "disconnect", "connect", "partition", "heal")
+OPS = ("crash", "restart", "disconnect", "connect", "partition", "heal")  # timed singles
 # the unreliable network's drop rates a schedule is drawn with: None is the lab's (and what
 # a schedule shrinks to); lossier ones make elections contested (see `schedules`)
 DROP_RATES: tuple[float | None, ...] = (None, 0.25, 0.45)
@@ -147,7 +147,7 @@ def run_schedule(schedule: Schedule) -> Outcome:
                            unreliable=schedule.unreliable, snapshots=schedule.snapshots,
                            duration_ms=schedule.duration_ms, drop_rate=schedule.drop_rate,
                            trace=TraceWriter(stream), bugs=frozenset(schedule.bugs),
-                           faults=list(schedule.items))
+                           faults=list(schedule.items), clients=schedule.clients)
         judged = check_trace(path, max_violations=1, also=RIVALS)
         lines = path.read_text(encoding="utf-8").splitlines()
     failure = run.failure
@@ -169,23 +169,30 @@ def _event(line: str) -> str:
 
 def schedules(bug: str | None, servers: int, duration_ms: int, max_faults: int,
               unreliable: bool, snapshots: bool | None = None) -> hs.SearchStrategy[Schedule]:
-    """Hypothesis's strategy: a seed, a drop rate, and up to `max_faults` faults in time
-    order, drawn as episodes (see `episodes`). The drop rate is the lab's or a lossier one
-    (`DROP_RATES`): lost RequestVotes and heartbeats make split votes, candidates of one
-    term that never heard of each other, and logs left behind — the states most flags need
-    — far more common than the lab's rate does. Snapshots are on or off: with them on, a
-    leader whose follower is behind its snapshot sends InstallSnapshot, never an
-    AppendEntries, so a flag that shows on an AppendEntries to a follower back from a long
-    absence (commit-to-last-index) cannot show; with them off it can, and the snapshot
-    flags need them on (`snapshots`: None draws it, else fixed)."""
+    """Hypothesis's strategy: a seed, a drop rate, snapshots on or off, the churn clients
+    on or off, and up to `max_faults` faults in time order, drawn as episodes (see
+    `episodes`). The drop rate is the lab's or a lossier one (`DROP_RATES`): lost
+    RequestVotes and heartbeats make split votes, candidates of one term that never heard
+    of each other, and logs left behind — the states most flags need — far more common
+    than the lab's rate does. Snapshots are on or off: with them on, a leader whose
+    follower is behind its snapshot sends InstallSnapshot, never an AppendEntries, so a
+    flag that shows on an AppendEntries to a follower back from a long absence
+    (commit-to-last-index) cannot show; with them off it can, and the snapshot flags need
+    them on (`snapshots`: None draws it, else fixed). Clients off (first, so that shrinking
+    tends to it) leaves every log equal until the settling's command, so that votes are
+    decided by terms alone — a leader holding its clients' newest entries refuses every
+    candidate that lacks them, which hides the vote flags (grant-before-persist) — and a
+    run without clients takes a hundredth of the CPU time and far fewer core events; the
+    commit and apply flags need the clients' entries."""
     return hs.builds(
-        lambda seed, rate, snapshots, drawn: Schedule(
+        lambda seed, rate, snapshots, clients, drawn: Schedule(
             kind="faults", servers=servers, bugs=() if bug is None else (bug,), seed=seed,
             duration_ms=duration_ms, unreliable=unreliable,
-            drop_rate=rate if unreliable else None, snapshots=snapshots,
+            drop_rate=rate if unreliable else None, snapshots=snapshots, clients=clients,
             items=_in_order(drawn, max_faults)),
         hs.integers(0, 10_000), hs.sampled_from(DROP_RATES),
         hs.booleans() if snapshots is None else hs.just(snapshots),
+        hs.sampled_from((0, CLIENTS)),
         hs.lists(episodes(servers, duration_ms), max_size=max_faults))
 
 
@@ -223,10 +230,10 @@ def episodes(servers: int, duration_ms: int) -> hs.SearchStrategy[list[dict[str,
     disconnect = hs.builds(
         lambda t, dt, i: [{"t": t, "op": "disconnect", "node": i},
                           {"t": then(t, dt), "op": "connect", "node": i}], at, gap, node)
-    # half the episodes aimed: as one of ten alternatives, an aimed fault came once in ten
-    # episodes, and the flags that need two of them met rarely
+    # a third of the episodes aimed, a third races: as one of ten alternatives, an aimed
+    # fault came once in ten episodes, and the flags that need two of them met rarely
     timed = hs.one_of(crash_restart, isolate, disconnect, *(single(op) for op in OPS))
-    return hs.one_of(timed, aimed(servers, duration_ms))
+    return hs.one_of(timed, aimed(servers, duration_ms), race(duration_ms))
 
 
 # how long an aimed fault lasts before it is undone: 0 (a crash and an immediate restart,
@@ -280,6 +287,45 @@ def aimed(servers: int, duration_ms: int) -> hs.SearchStrategy[list[dict[str, An
                      hs.sampled_from(FOR_MS), pick)
 
 
+# A raced candidate's requests are this much slower: a heartbeat period (100 ms) and a round
+# trip (2 × 27 ms at most) more, so that the leader's next heartbeat is answered, with the
+# candidate's new term, before its RequestVote arrives.
+RACE_SLOW_MS = 160
+
+
+def race(duration_ms: int) -> hs.SearchStrategy[list[dict[str, Any]]]:
+    """An election race at time t: a follower's election timer runs out while its leader
+    is alive (the `timeout` op), and, each drawn on or off (off is what shrinking tends
+    to), the other follower times out at once (two candidates of one term), the new
+    candidate's requests are slowed so that replies overtake them (the leader learns the
+    new term from its heartbeat's refusal, before the RequestVote: it is then in the term
+    without a vote, and a grant is a step that raises nothing — what grant-before-persist
+    needs), and the new candidate is cut from the remaining follower for a while (it wins
+    with the old leader's vote alone, and the cut-off server, hearing from no leader,
+    times out into the same term later). The slow and the cut are armed `on` candidate
+    just before the timeout, so that they meet its RequestVotes. Random timers make such
+    races when heartbeats are lost; a fault makes them at a time Hypothesis chooses, and
+    shrinks like any other."""
+    def build(t: int, pick: int, both: bool, slow: bool, cut: int,
+              restart: bool) -> list[dict[str, Any]]:
+        faults: list[dict[str, Any]] = []
+        if restart:
+            faults.append({"t": t, "op": "crash", "node": "voter", "on": "elected", "for": 0})
+        if slow:
+            faults.append({"t": t, "op": "slow", "node": "candidate", "ms": RACE_SLOW_MS,
+                           "on": "candidate", "for": RACE_SLOW_MS})
+        if cut:
+            faults.append({"t": t, "op": "cut", "node": "candidate", "peer": "follower",
+                           "on": "candidate", "for": cut})
+        faults.append({"t": t, "op": "timeout", "node": "follower", "pick": pick})
+        if both:  # the other follower: the one left in the role
+            faults.append({"t": t, "op": "timeout", "node": "follower"})
+        return faults
+
+    return hs.builds(build, hs.integers(0, duration_ms), hs.integers(0, 1), hs.booleans(),
+                     hs.booleans(), hs.sampled_from((0, *FOR_MS[3:])), hs.booleans())
+
+
 def _in_order(drawn: list[list[dict[str, Any]]], max_faults: int) -> tuple[dict[str, Any], ...]:
     """The episodes' faults in time order (a stable sort: a pair at one time keeps its
     order), the latest cut to keep at most `max_faults` (the settling heals everything)."""
@@ -294,7 +340,7 @@ def _split(mask: int, servers: int) -> list[list[int]]:
 
 def _key(schedule: Schedule) -> tuple[Any, ...]:
     return (json.dumps(schedule.items, sort_keys=True), schedule.seed, schedule.drop_rate,
-            schedule.snapshots)
+            schedule.snapshots, schedule.clients)
 
 
 def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_faults: int = 8,

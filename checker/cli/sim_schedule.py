@@ -15,7 +15,7 @@ import click
 
 from impl.raft.bugs import check_bugs
 from impl.raft.scenarios.scripted import play_steps
-from impl.sim.schedule import Schedule, read_schedule
+from impl.sim.schedule import CLIENTS, Schedule, read_schedule
 from impl.trace import TraceWriter
 from spec.errors import BadInput
 
@@ -43,7 +43,7 @@ def faults_record(run_args: dict[str, Any], record: list[dict[str, Any]]) -> Sch
                     bugs=tuple(sorted(run_args["bugs"])), seed=run_args["seed"],
                     duration_ms=run_args["duration_ms"], unreliable=run_args["unreliable"],
                     drop_rate=run_args["drop_rate"], snapshots=run_args["snapshots"],
-                    items=tuple(record))
+                    clients=run_args.get("clients", CLIENTS), items=tuple(record))
 
 
 def run_args(schedule: Schedule) -> dict[str, Any]:
@@ -51,7 +51,8 @@ def run_args(schedule: Schedule) -> dict[str, Any]:
     return {"seed": schedule.seed, "servers": schedule.servers,
             "unreliable": schedule.unreliable, "snapshots": schedule.snapshots,
             "duration_ms": schedule.duration_ms, "drop_rate": schedule.drop_rate,
-            "bugs": frozenset(schedule.bugs), "faults": list(schedule.items)}
+            "bugs": frozenset(schedule.bugs), "faults": list(schedule.items),
+            "clients": schedule.clients}
 
 
 def play(schedule: Schedule, trace: TraceWriter) -> dict[str, Any]:

@@ -9,8 +9,9 @@ a malformed file is reported as `path:line: what is wrong`. Two kinds:
   each line is one fault at a virtual time: `{"t": 1200, "op": "crash", "node": 1}`, with op
   one of crash, restart, disconnect, connect, partition (`"groups": [[0, 1], [2]]`), heal,
   isolate (one server against the rest), cut (the links between `node` and `peer`), slow
-  (`"ms": 60`: the server's requests take that much longer, so replies overtake them), or
-  skip (a draw that changed nothing: kept so that a recorded run replays draw for draw).
+  (`"ms": 60`: the server's requests take that much longer, so replies overtake them),
+  timeout (the server's election timer fires now, as the model checker's timer step: a
+  follower that stops trusting its leader, a paused server's timer running out), or skip (a draw that changed nothing: kept so that a recorded run replays draw for draw).
   A fault's server may be a role resolved when it is carried out (`"node": "voter"`, with
   `"pick": k` among several); `"on": "elected"` (or candidate, vote) waits from `t` for the
   next such event; `"for": ms` undoes it that long after (impl/raft/scenarios/roles.py).
@@ -21,7 +22,9 @@ a malformed file is reported as `path:line: what is wrong`. Two kinds:
 
 Header: `{"format": "dscheck-schedule", "version": 1, "system": "raft", "kind": ...,
 "servers": N, "bugs": [...]}` plus, for `faults`, `seed`, `duration_ms`, `unreliable`,
-`drop_rate` (null: the lab's), `snapshots`.
+`drop_rate` (null: the lab's), `snapshots`, and optionally `clients` (how many of the lab's
+churn clients start commands during the faults: 0..3, 3 when absent; with 0 the logs hold
+only the settling's command, and elections are decided by terms alone).
 """
 
 from __future__ import annotations
@@ -38,14 +41,15 @@ FORMAT = "dscheck-schedule"
 VERSION = 1
 KINDS = ("faults", "steps")
 FAULT_OPS = ("crash", "restart", "disconnect", "connect", "partition", "heal", "skip", "isolate",
-             "cut", "slow")
+             "cut", "slow", "timeout")
 # a fault's server by role, resolved when it is carried out, and the events a fault may wait
 # for (impl/raft/scenarios/roles.py says what each means)
 ROLES = ("leader", "follower", "candidate", "voter", "nonvoter", "crashed")
 TRIGGERS = ("elected", "candidate", "vote")
-_ROLE_OPS = {"crash", "restart", "disconnect", "connect", "isolate", "cut", "slow"}
+_ROLE_OPS = {"crash", "restart", "disconnect", "connect", "isolate", "cut", "slow", "timeout"}
 _UNDOABLE = {"crash", "disconnect", "isolate", "cut", "partition", "slow"}
 STEP_OPS = ("timer", "deliver", "duplicate", "drop", "start", "snapshot", "crash", "restart")
+CLIENTS = 3  # the lab's churn clients in a `faults` run (impl/raft/scenarios/chaos.py)
 _NODE_OPS = {"crash", "restart", "disconnect", "connect", "timer", "start", "snapshot"}
 
 
@@ -61,6 +65,7 @@ class Schedule:
     unreliable: bool = False
     drop_rate: float | None = None
     snapshots: bool = False
+    clients: int = CLIENTS
     items: tuple[dict[str, Any], ...] = ()
     path: str = "<schedule>"
     lines: tuple[int, ...] = field(default=(), compare=False)
@@ -73,6 +78,8 @@ class Schedule:
             record.update(seed=self.seed, duration_ms=self.duration_ms,
                           unreliable=self.unreliable, drop_rate=self.drop_rate,
                           snapshots=self.snapshots)
+            if self.clients != CLIENTS:  # written only when not the default: older files
+                record["clients"] = self.clients  # and their golden copies stay as they are
         return record
 
     def text(self) -> str:
@@ -161,8 +168,12 @@ def _fault_settings(head: dict[str, Any], path: str, number: int) -> dict[str, A
     unreliable, snapshots = head.get("unreliable", False), head.get("snapshots", False)
     if not isinstance(unreliable, bool) or not isinstance(snapshots, bool):
         raise BadInput("unreliable and snapshots must be true or false", path, number)
+    clients = head.get("clients", CLIENTS)
+    if not _int(clients, 0, CLIENTS):
+        raise BadInput(f"clients {clients!r}; expected an integer 0..{CLIENTS}", path, number)
     return {"seed": seed, "duration_ms": duration, "unreliable": unreliable,
-            "drop_rate": None if rate is None else float(rate), "snapshots": snapshots}
+            "drop_rate": None if rate is None else float(rate), "snapshots": snapshots,
+            "clients": clients}
 
 
 def _check_item(kind: str, r: dict[str, Any], servers: int, path: str, line: int) -> None:

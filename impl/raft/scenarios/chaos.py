@@ -21,6 +21,7 @@ from impl.raft.scenarios.part2c import _churn_client
 from impl.raft.scenarios.roles import RoleFaults
 from impl.sim.faults import Fault, run_judged
 from impl.sim.loop import Task, TaskHandle
+from impl.sim.schedule import CLIENTS
 from impl.trace import TraceWriter
 
 if TYPE_CHECKING:
@@ -69,16 +70,17 @@ def random_faults(cfg: RaftTester, duration_ms: int,
 
 
 def scheduled_faults(cfg: RaftTester, duration_ms: int,
-                     faults: Sequence[dict[str, Any]]) -> Task[None]:
+                     faults: Sequence[dict[str, Any]], clients: int = CLIENTS) -> Task[None]:
     """The random fault schedule's run with its faults read from `faults` (a `faults`
     schedule's items) instead of drawn. The draws `random_faults` makes for each fault slot
     are still made, and discarded, so that a recorded run replays draw for draw: the seed's
     draws then decide everything else (delays, drops, reordering, timeouts, clients) as they
-    did. For a schedule edited by hand or shrunk, the run is just as deterministic."""
+    did. For a schedule edited by hand or shrunk, the run is just as deterministic.
+    `clients` churn clients run (fewer than the recorded run's three: its draws differ)."""
     n, rng = cfg.n, cfg.rng
     cfg.begin()
     stop = [False]
-    clients = [cfg.loop.spawn(_churn_client(cfg, me, stop), f"client{me}") for me in range(3)]
+    tasks = [cfg.loop.spawn(_churn_client(cfg, me, stop), f"client{me}") for me in range(clients)]
     end = cfg.now + duration_ms
     roles = RoleFaults(cfg, _restart, _heal)
     for fault in faults:
@@ -99,7 +101,7 @@ def scheduled_faults(cfg: RaftTester, duration_ms: int,
     while cfg.now < end:
         yield min(rng.randint(200, 1500), max(0, end - cfg.now))
     roles.armed.clear()  # a trigger not met by the end: the settling must run undisturbed
-    yield from _settle(cfg, stop, clients)
+    yield from _settle(cfg, stop, tasks)
 
 
 def _restart(cfg: RaftTester, i: int) -> None:
@@ -176,13 +178,15 @@ def simulate(
     bugs: frozenset[str] = frozenset(),
     faults: Sequence[dict[str, Any]] | None = None,
     record: list[dict[str, Any]] | None = None,
+    clients: int = CLIENTS,
 ) -> SimRun:
     """Run a lab scenario, or (scenario None) the random fault schedule, under `seed`.
 
     This is the library form of `dscheck sim raft`: the demo and other tools call it to get
     a recorded run (pass a `TraceWriter`) and its verdict. `bugs` turns fault flags of the
     core on (impl.raft.bugs). For the random schedule, `faults` replays a `faults`
-    schedule's items instead of drawing them, and `record` receives the faults drawn."""
+    schedule's items instead of drawing them (with `clients` churn clients), and `record`
+    receives the faults drawn."""
     if scenario is not None:
         cfg = scenario.tester(seed, trace, bugs, drop_rate)
         task = scenario.play(cfg)
@@ -191,7 +195,7 @@ def simulate(
                          trace=trace, scenario="random", drop_rate=drop_rate, bugs=bugs,
                          duration_ms=duration_ms)
         task = (random_faults(cfg, duration_ms, record) if faults is None
-                else scheduled_faults(cfg, duration_ms, faults))
+                else scheduled_faults(cfg, duration_ms, faults, clients))
     started = time.perf_counter()
     _, failure, fault = run_judged(lambda: cfg.run(task), RaftTestFailure, cfg.fault)
     return SimRun(cfg, failure, time.perf_counter() - started, fault)

@@ -19,7 +19,8 @@ a network fault (disconnect, isolate, cut, partition) before the step's messages
 so that they meet it; a crash or restart right after the step, at the same virtual instant. A fault with `for` is undone
 that many ms after it was carried out (crash → restart of the same server, disconnect →
 connect, isolate → the server rejoins, cut → the two links back, slow → its usual
-speed). Why: the windows the vote flags need (a
+speed). `timeout` fires the server's election timer now (a follower that stops trusting its
+leader): with faults armed `on` candidate at the same `t`, they meet its RequestVotes. Why: the windows the vote flags need (a
 voter restarted between two candidates' requests) last a few ms; a schedule with fixed
 times and server numbers hits them by luck, one aimed at "the voter, right after the
 election" hits them by construction, and Hypothesis shrinks it like any other fault.
@@ -32,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from impl.raft.core import Role
+from impl.raft.core import ELECTION, Role
 from impl.raft.labtester import RaftTester
 from impl.raft.node import RaftNode
 from impl.sim.schedule import ROLES, TRIGGERS
@@ -40,7 +41,8 @@ from impl.sim.schedule import ROLES, TRIGGERS
 __all__ = ["ROLES", "TRIGGERS", "RoleFaults"]
 
 
-_CRASHES = ("crash", "restart")
+# ops that step a server (or stop one): never inside another server's step, right after it
+_DEFERRED = ("crash", "restart", "timeout")
 
 
 class RoleFaults:
@@ -115,8 +117,8 @@ class RoleFaults:
         fire = [f for f in self.armed if f["on"] in events]
         self.armed = [f for f in self.armed if f["on"] not in events]
         for fault in fire:
-            if fault["op"] in _CRASHES:
-                # not inside the step of a server it may stop: right after it
+            if fault["op"] in _DEFERRED:
+                # not inside the step of a server it may stop or step: right after it
                 self.cfg.loop.call_later(0, self.carry_out, fault)
             else:
                 # the network changes at once, so that the step's own messages (a new
@@ -165,6 +167,12 @@ class RoleFaults:
         elif op == "slow":
             cfg.net.slow[i] = fault["ms"]
             undo = lambda: self._unslow(i)  # noqa: E731
+        elif op == "timeout":
+            # the model checker's `timer` step in a timed run: a live server's election
+            # timer (armed on followers and candidates) runs out now
+            raft = cfg.rafts[i]
+            if raft is not None and raft.timers.armed(ELECTION):
+                raft.timers.fire_now(ELECTION)
         if undo is not None and "for" in fault:
             cfg.loop.call_later(fault["for"], undo)
 
