@@ -40,11 +40,14 @@ def command() -> None:
               "seconds, not wall seconds (the same work whatever the machine's load).")
 @click.option("--unreliable/--reliable", default=True, show_default=True,
               help="The lab's lossy network (drops, delays) under every schedule.")
+@click.option("--no-tighten", is_flag=True, help="Stop at Hypothesis's shrunk schedule: no "
+              "post-pass for a shorter failing run (clients off, faults removed or sooner, "
+              "other seeds).")
 @click.option("--schedule-out", "schedule_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write the shrunk schedule here (default: print it only).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def raft_command(bug: str, servers: int, duration: float, max_faults: int, examples: int,
-                 budget: float, cpu_budget: bool, unreliable: bool,
+                 budget: float, cpu_budget: bool, unreliable: bool, no_tighten: bool,
                  schedule_path: Path | None, as_json: bool) -> None:
     """Hunt a fault flag of the Raft core with random fault schedules."""
     try:
@@ -55,7 +58,7 @@ def raft_command(bug: str, servers: int, duration: float, max_faults: int, examp
         raise BadInput("no such directory; expected an existing folder", str(schedule_path))
     result = hunt(bug, servers=servers, duration_ms=round(duration * 1000),
                   max_faults=max_faults, unreliable=unreliable, max_examples=examples,
-                  budget_s=budget, cpu_budget=cpu_budget)
+                  budget_s=budget, cpu_budget=cpu_budget, tighten=not no_tighten)
     if result.schedule is not None and schedule_path is not None:
         write_output(schedule_path, result.schedule.text(), "the shrunk schedule")
     verdict = (Verdict.VIOLATION if result.found
@@ -82,6 +85,12 @@ def _print(r: HuntResult, verdict: Verdict, path: Path | None, cpu_budget: bool)
     unit = "CPU s" if cpu_budget else "s"
     click.echo(f"shrunk in {r.shrink_seconds:.1f} {unit}, {r.shrink_steps} smaller failing schedules "
                f"found ({state})")
+    if r.shrunk is not None and r.shrunk_outcome is not None and r.tighten_runs:
+        state = "complete" if r.tighten_complete else "stopped by the time budget"
+        click.echo(f"shrunk schedule: {sum(f['op'] != 'skip' for f in r.shrunk.items)} faults, "
+                   f"{r.shrunk_outcome.core_events} core events; tightened in "
+                   f"{r.tighten_seconds:.1f} {unit}, {r.tighten_runs} runs, "
+                   f"{r.tighten_steps} shorter ({state})")
     click.echo(f"minimal schedule: seed {r.schedule.seed}, "
                f"{sum(f['op'] != 'skip' for f in r.schedule.items)} faults, "
                f"{r.outcome.core_events} core events up to the failure")

@@ -1,0 +1,116 @@
+"""After Hypothesis's shrink, a shorter failing run (`dscheck hunt`'s post-pass).
+
+Theory of operation
+-------------------
+Hypothesis minimises a schedule by its own order over its draws — fewer faults, earlier
+times, a smaller seed — not by the run the schedule makes. Two things keep a shrunk run long
+when it is measured as the bench measures it (core events up to the failure, the unit of the
+model checker's steps):
+
+- the run is all of the cores' traffic up to the failure — heartbeats, the churn clients'
+  entries, elections — so a smaller seed, or a schedule with fewer faults, is not an earlier
+  failure, and the clients' traffic stays whenever the schedule that first failed had them;
+- a fault consumes the seed's draws (`scheduled_faults` replays a recorded run draw for
+  draw), so removing one changes every later delay and drop: the same seed without it
+  rarely fails, and Hypothesis, which changes one draw at a time, keeps faults that only
+  feed the random stream.
+
+The post-pass is a greedy descent on the run itself: from the shrunk schedule it tries, in
+order, the clients off, each fault removed, all faults moved earlier, and the seed alone;
+each change under the current seed and then under others (`SEEDS`), and it takes the first
+schedule that still fails with fewer core events (ties: fewer faults), and starts again.
+It stops when nothing is shorter, or at the hunt's deadline (then it says so, and the best
+so far stands). The failure it keeps may be another invariant than the shrunk one's, as
+Hypothesis's own shrinking may: any failure of the flag's run counts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from impl.sim.schedule import Schedule
+
+if TYPE_CHECKING:
+    from checker.hunt import Outcome
+
+# Seeds tried beside the current one for each change: the draws a removed fault consumed
+# shift every later one, so a change is judged under several random streams — as many as
+# stay cheap: a run without clients takes ~10 ms, one with them 0.2-2 s, so a pass over
+# eight changes stays within seconds, or within a few minutes.
+SEEDS = 8
+QUIET_SEEDS = 64  # without clients
+
+
+@dataclass
+class Tightened:
+    schedule: Schedule
+    outcome: Outcome
+    runs: int          # runs the post-pass made (memoised ones not counted)
+    steps: int         # shorter failing schedules it moved to
+    complete: bool     # False: the deadline stopped it, `schedule` is the best so far
+
+
+def tighten(schedule: Schedule, outcome: Outcome,
+            run: Callable[[Schedule], Outcome | None]) -> Tightened:
+    """The descent from `schedule` (whose run is `outcome`). `run` gives a schedule's
+    outcome, or None once the hunt's time is spent (then the descent ends)."""
+    best, best_outcome = schedule, outcome
+    runs = steps = 0
+    while True:
+        moved = False
+        for candidate in _changes(best):
+            for seed in _seeds(best.seed, QUIET_SEEDS if candidate.clients == 0 else SEEDS):
+                tried = dataclasses.replace(candidate, seed=seed)
+                if _key(tried) == _key(best):
+                    continue
+                got = run(tried)
+                runs += 1
+                if got is None:
+                    return Tightened(best, best_outcome, runs, steps, complete=False)
+                if got.failure is not None and _shorter(tried, got, best, best_outcome):
+                    best, best_outcome, moved = tried, got, True
+                    steps += 1
+                    break
+            if moved:
+                break
+        if not moved:
+            return Tightened(best, best_outcome, runs, steps, complete=True)
+
+
+def _seeds(current: int, count: int) -> Iterator[int]:
+    yield current
+    yield from (s for s in range(count) if s != current)
+
+
+def _changes(schedule: Schedule) -> Iterator[Schedule]:
+    """The changes tried, cheapest run and largest cut first."""
+    if schedule.clients:
+        yield dataclasses.replace(schedule, clients=0)
+    items = schedule.items
+    for k in reversed(range(len(items))):
+        yield dataclasses.replace(schedule, items=items[:k] + items[k + 1:])
+    # the faults from the k-th on sooner, by all or half of the gap before them (from the
+    # start for the first): the same faults in the same order, the same gaps between them
+    times = sorted({f["t"] for f in items})
+    for k, at in enumerate(times):
+        gap = at - (times[k - 1] if k else 0)
+        for shift in (gap, gap // 2):
+            if shift > 0:
+                yield dataclasses.replace(schedule, items=tuple(
+                    {**f, "t": f["t"] - shift} if f["t"] >= at else f for f in items))
+    yield schedule  # the seed alone
+
+
+def _shorter(a: Schedule, a_out: Outcome, b: Schedule, b_out: Outcome) -> bool:
+    return (a_out.core_events, _faults(a)) < (b_out.core_events, _faults(b))
+
+
+def _faults(schedule: Schedule) -> int:
+    return sum(1 for f in schedule.items if f["op"] != "skip")
+
+
+def _key(schedule: Schedule) -> tuple[Any, ...]:
+    return (schedule.items, schedule.seed, schedule.clients)
