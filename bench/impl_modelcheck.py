@@ -13,7 +13,9 @@ Part 2, per flag: the model checker's shortest counterexample at the flag's boun
 (`FLAG_BOUNDS`: its length in core events, states, CPU seconds), and a hunt (`checker.hunt`): time
 to the first failing random schedule, time spent shrinking (bounded by --hunt-budget), the
 faults in the shrunk schedule, and the core events its run takes up to the failure — the
-unit of the model checker's steps, so their ratio compares the shrunk run with the optimum.
+unit of the model checker's steps, so their ratio compares the shrunk run with the optimum —
+both for Hypothesis's shrunk schedule and after the hunt's post-pass (checker/hunt_tighten.py),
+measured the same way.
 
 Prints a table and one JSON line, with the load average and CPU seconds (the machine is
 shared: figures depend on its load; say so when quoting them).
@@ -87,10 +89,13 @@ def flag(name: str, budget: float, examples: int, cpu_budget: bool = False) -> d
     load = os.getloadavg()[0]
     found = hunt(name, budget_s=budget, max_examples=examples, cpu_budget=cpu_budget)
     events = found.outcome.core_events if found.outcome else None
+    shrunk = found.shrunk_outcome.core_events if found.shrunk_outcome else None
     return {
         "flag": name, "bounds": bounds, "model_check": mc,
         "hunt": {k: v for k, v in found.to_json().items() if k != "schedule"},
+        "schedule": found.schedule.text() if found.schedule else None,
         "ratio": round(events / mc["length"], 1) if events and mc["length"] else None,
+        "shrunk_ratio": round(shrunk / mc["length"], 1) if shrunk and mc["length"] else None,
         "hunt_load": [round(load, 1), round(os.getloadavg()[0], 1)],
     }
 
@@ -130,6 +135,7 @@ def main() -> None:
     table = Table(title="each fault flag: shortest counterexample vs hunted and shrunk")
     for column in ("flag", "MC steps", "MC states", "MC CPU s", "schedules",
                    "first failure s (CPU s)", "shrink s", "shrink done", "faults first→shrunk",
+                   "core events (× optimal)", "tighten s", "tightened faults",
                    "core events", "× optimal"):
         table.add_column(column)
     for f in out["flags"]:
@@ -139,8 +145,10 @@ def main() -> None:
                       f"{h['seconds_to_first_failure']} ({h['cpu_to_first_failure']})",
                       str(h["shrink_seconds"]),
                       "yes" if h["shrink_complete"] else "budget",
-                      f"{h['first_faults']}→{h['faults']}", str(h["core_events"]),
-                      str(f["ratio"]))
+                      f"{h['first_faults']}→{h['shrunk_faults']}",
+                      f"{h['shrunk_core_events']} ({f['shrunk_ratio']})",
+                      f"{h['tighten_seconds']}" + ("" if h["tighten_complete"] else " (budget)"),
+                      str(h["faults"]), str(h["core_events"]), str(f["ratio"]))
     console.print(table)
     print(json.dumps(out))
 
