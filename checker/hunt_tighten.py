@@ -15,9 +15,9 @@ model checker's steps):
   rarely fails, and Hypothesis, which changes one draw at a time, keeps faults that only
   feed the random stream.
 
-The post-pass is a greedy descent on the run itself: from the shrunk schedule it tries, in
-order, the clients off, each fault removed, all faults moved earlier, and the seed alone;
-each change under the current seed and then under others (`SEEDS`), and it takes the first
+The post-pass is a greedy descent on the run itself: from the shrunk schedule it tries the
+clients off, each fault removed, faults moved earlier, and the seed alone — every change
+under the current seed, then under each other seed in turn (`SEEDS`) — takes the first
 schedule that still fails with fewer core events (ties: fewer faults), and starts again.
 It stops when nothing is shorter, or at the hunt's deadline (then it says so, and the best
 so far stands). The failure it keeps may be another invariant than the shrunk one's, as
@@ -59,30 +59,31 @@ def tighten(schedule: Schedule, outcome: Outcome,
     outcome, or None once the hunt's time is spent (then the descent ends)."""
     best, best_outcome = schedule, outcome
     runs = steps = 0
-    while True:
+    moved = True
+    while moved:
         moved = False
-        for candidate in _changes(best):
-            for seed in _seeds(best.seed, QUIET_SEEDS if candidate.clients == 0 else SEEDS):
-                tried = dataclasses.replace(candidate, seed=seed)
-                if _key(tried) == _key(best):
-                    continue
-                got = run(tried)
-                runs += 1
-                if got is None:
-                    return Tightened(best, best_outcome, runs, steps, complete=False)
-                if got.failure is not None and _shorter(tried, got, best, best_outcome):
-                    best, best_outcome, moved = tried, got, True
-                    steps += 1
-                    break
-            if moved:
+        for tried in _tries(best):
+            got = run(tried)
+            runs += 1
+            if got is None:
+                return Tightened(best, best_outcome, runs, steps, complete=False)
+            if got.failure is not None and _shorter(tried, got, best, best_outcome):
+                best, best_outcome, moved = tried, got, True
+                steps += 1
                 break
-        if not moved:
-            return Tightened(best, best_outcome, runs, steps, complete=True)
+    return Tightened(best, best_outcome, runs, steps, complete=True)
 
 
-def _seeds(current: int, count: int) -> Iterator[int]:
-    yield current
-    yield from (s for s in range(count) if s != current)
+def _tries(best: Schedule) -> Iterator[Schedule]:
+    """Every change under the current seed first (a shorter run is often one change away),
+    then under each other seed in turn, as many as the change's runs afford."""
+    changes = list(_changes(best))
+    for seed in (best.seed, *(s for s in range(QUIET_SEEDS) if s != best.seed)):
+        for change in changes:
+            if seed == best.seed or seed < (QUIET_SEEDS if change.clients == 0 else SEEDS):
+                tried = dataclasses.replace(change, seed=seed)
+                if _key(tried) != _key(best):
+                    yield tried
 
 
 def _changes(schedule: Schedule) -> Iterator[Schedule]:

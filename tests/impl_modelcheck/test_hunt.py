@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from checker.hunt import _RIVALS, _rivals_fast, hunt, run_schedule
+from checker.hunt import _RIVALS, RACE_SLOW_MS, Outcome, _rivals_fast, hunt, run_schedule
+from checker.hunt_tighten import tighten
 from checker.invariants import CONCRETE, ConcreteView
 from checker.modelcheck.models.impl_raft import FLAG_BOUNDS
 from checker.trace_check.reader import initial_rec, server_rec
 from impl.raft.scenarios.chaos import simulate
+from impl.sim.schedule import Schedule
 from impl.trace import TraceWriter
 
 
@@ -44,13 +46,8 @@ def test_a_hunt_out_of_time_is_not_a_pass() -> None:
 
 # The campaign: each flag found by the hunt's own search (no schedule written for it), within
 # a budget a campaign affords; the shrunk schedule replays to the same failure. And the
-# correct core passes the same search. A flag not found yet is a strict xfail, so that the
-# day the search finds it, the campaign says so (docs/model-checking.md, "Measured").
-_NOT_YET = pytest.mark.xfail(strict=True, reason="not found by the hunt's search yet: the "
-                             "voter must learn the term from a reply that overtakes the "
-                             "candidate's RequestVote, then a third server ask in that term")
-HUNTED = (*(bug for bug in FLAG_BOUNDS if bug != "grant-before-persist"),
-          pytest.param("grant-before-persist", marks=_NOT_YET))
+# correct core passes the same search (docs/model-checking.md, "Measured").
+HUNTED = tuple(FLAG_BOUNDS)
 # CPU seconds of the hunt's own process: ~400 wall s at load 4 on two cores, and the same
 # work (the same derandomized schedules) whatever the machine's load
 CAMPAIGN_BUDGET_CPU_S = 200.0
@@ -63,6 +60,9 @@ def test_the_hunt_finds_each_flag_and_its_shrunk_schedule_replays(bug: str) -> N
     assert result.found, f"{bug}: no failure in {result.runs} schedules"
     assert result.schedule is not None and result.outcome is not None
     assert run_schedule(result.schedule) == result.outcome
+    # the post-pass only ever shortens Hypothesis's shrunk run
+    assert result.shrunk_outcome is not None
+    assert result.outcome.core_events <= result.shrunk_outcome.core_events
 
 
 @pytest.mark.campaign
@@ -98,3 +98,37 @@ def test_the_hunts_fast_rivals_check_agrees_with_the_definition(
                 differ += fast != bool(_RIVALS.body(view, CONCRETE, i, j))
                 checked += 1
     assert checked > 100 and differ == 0
+
+
+def _race_at(t: int) -> tuple[dict[str, object], ...]:
+    return ({"t": t, "op": "crash", "node": "voter", "on": "elected", "for": 0},
+            {"t": t, "op": "slow", "node": "candidate", "ms": RACE_SLOW_MS, "on": "candidate",
+             "for": RACE_SLOW_MS},
+            {"t": t, "op": "cut", "node": "candidate", "peer": "follower", "on": "candidate",
+             "for": 1000},
+            {"t": t, "op": "timeout", "node": "follower", "pick": 0})
+
+
+def test_the_post_pass_only_shortens_the_run_and_stops_when_told() -> None:
+    """checker.hunt_tighten: every schedule it moves to fails with fewer core events (and
+    replays to that), the flag is what fails it, and a run out of time ends it with the
+    best so far, reported incomplete."""
+    start = Schedule(kind="faults", servers=3, bugs=("grant-before-persist",), seed=1,
+                     duration_ms=4000, unreliable=True, clients=0, items=_race_at(2000))
+    first = run_schedule(start)
+    assert first.failure is not None
+    runs: list[Outcome] = []
+
+    def run(schedule: Schedule) -> Outcome | None:
+        if len(runs) == 120:  # the deadline, as the hunt's budget would end it
+            return None
+        runs.append(run_schedule(schedule))
+        return runs[-1]
+
+    got = tighten(start, first, run)
+    assert not got.complete and got.runs == 121 and got.steps >= 1
+    assert got.outcome.failure is not None
+    assert got.outcome.core_events < first.core_events
+    assert run_schedule(got.schedule) == got.outcome
+    clean = dataclasses.replace(got.schedule, bugs=())
+    assert run_schedule(clean).failure is None

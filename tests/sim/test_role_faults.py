@@ -11,8 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from checker.hunt import run_schedule
+import pytest
+
+from checker.hunt import RACE_SLOW_MS, run_schedule
+from impl.raft.scenarios.chaos import simulate
 from impl.sim.schedule import Schedule, parse_schedule
+from impl.trace import TraceWriter
+from spec.errors import BadInput
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,11 +34,24 @@ FIGURE8: tuple[dict[str, Any], ...] = (
     {"t": 500, "op": "isolate", "node": "leader", "on": "elected", "for": 2000},
 )
 
+# an election race (checker.hunt.race) at 1 s: a follower times out while its leader is
+# alive, its RequestVotes slowed so that the leader's heartbeat is refused first, the other
+# follower cut from it for a second, and the winner's voter restarted at once
+RACE: tuple[dict[str, Any], ...] = (
+    {"t": 1000, "op": "crash", "node": "voter", "on": "elected", "for": 0},
+    {"t": 1000, "op": "slow", "node": "candidate", "ms": RACE_SLOW_MS, "on": "candidate",
+     "for": RACE_SLOW_MS},
+    {"t": 1000, "op": "cut", "node": "candidate", "peer": "follower", "on": "candidate",
+     "for": 1000},
+    {"t": 1000, "op": "timeout", "node": "follower", "pick": 0},
+)
+
 
 def _schedule(bug: str | None, seed: int, items: tuple[dict[str, Any], ...],
-              snapshots: bool = False) -> Schedule:
+              snapshots: bool = False, clients: int = 3) -> Schedule:
     return Schedule(kind="faults", servers=3, bugs=() if bug is None else (bug,), seed=seed,
-                    duration_ms=4000, unreliable=True, snapshots=snapshots, items=items)
+                    duration_ms=4000, unreliable=True, snapshots=snapshots, items=items,
+                    clients=clients)
 
 
 def test_aimed_faults_round_trip_through_the_file_format() -> None:
@@ -43,6 +61,42 @@ def test_aimed_faults_round_trip_through_the_file_format() -> None:
                                                    "ms": 60, "for": 100}))
     again = parse_schedule(schedule.text().splitlines())
     assert again == schedule and again.text() == schedule.text()
+    quiet = _schedule("grant-before-persist", 1, RACE, clients=0)
+    assert parse_schedule(quiet.text().splitlines()) == quiet
+    # the default, three clients, is not written: older files and golden copies stay valid
+    assert '"clients"' in quiet.text() and '"clients"' not in schedule.text()
+
+
+@pytest.mark.parametrize(("field", "value"), [("clients", 4), ("clients", "none")])
+def test_a_bad_clients_count_is_one_line_naming_it(field: str, value: object) -> None:
+    head = json.loads(_schedule(None, 1, ()).text())
+    head[field] = value
+    with pytest.raises(BadInput, match=f"clients {value!r}; expected an integer 0..3"):
+        parse_schedule([json.dumps(head)])
+
+
+def test_a_timeout_fires_a_followers_election_timer_at_its_time(tmp_path: Path) -> None:
+    """`timeout` is the model checker's timer step at a virtual time: the follower becomes
+    a candidate of the next term there and then, while its leader is alive."""
+    path = tmp_path / "t.jsonl"
+    with path.open("w") as stream:
+        run = simulate(seed=0, servers=3, unreliable=True, duration_ms=2000,
+                       trace=TraceWriter(stream), clients=0,
+                       faults=[{"t": 1000, "op": "timeout", "node": "follower", "pick": 1}])
+    assert run.failure is None
+    state: dict[int, dict[str, Any]] = {}
+    for line in path.read_text().splitlines()[1:]:
+        e = json.loads(line)
+        if e["event"] == "timer" and e["time"] == 1000:
+            before = state[e["node"]]
+            assert before["role"] == "follower"
+            assert any(s["role"] == "leader" for s in state.values())
+            assert e["state"]["role"] == "candidate"
+            assert e["state"]["term"] == before["term"] + 1
+            return
+        if "state" in e and isinstance(e["node"], int):
+            state[e["node"]] = e["state"]
+    raise AssertionError("no election timer fired at 1000 ms")
 
 
 def test_a_schedule_with_aimed_faults_replays_to_the_same_trace(tmp_path: Path) -> None:
@@ -92,6 +146,18 @@ def test_a_crash_aimed_at_a_voter_hits_a_server_that_voted_for_the_new_leader(
 
 def test_aimed_faults_reach_the_vote_flags_window_and_the_correct_core_survives_it() -> None:
     schedule = _schedule("unpersisted-vote", 13, VOTES)
+    outcome = run_schedule(schedule)
+    assert outcome.failure is not None and "ElectionSafety" in outcome.failure
+    assert run_schedule(dataclasses.replace(schedule, bugs=())).failure is None
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4])
+def test_an_election_race_reaches_grant_before_persist_and_the_correct_core_survives_it(
+        seed: int) -> None:
+    """The model checker's counterexample, as faults: the old leader learns the new term
+    from its heartbeat's refusal, grants the vote without persisting it, forgets it on the
+    restart, and grants it again in that term to the server the winner never reached."""
+    schedule = _schedule("grant-before-persist", seed, RACE, clients=0)
     outcome = run_schedule(schedule)
     assert outcome.failure is not None and "ElectionSafety" in outcome.failure
     assert run_schedule(dataclasses.replace(schedule, bugs=())).failure is None
