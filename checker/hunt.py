@@ -226,7 +226,8 @@ def episodes(servers: int, duration_ms: int) -> hs.SearchStrategy[list[dict[str,
     others move on, a server back with a stale log. Uniformly drawn single faults rarely
     make such windows (a restart of the crashed server lands seconds later, if at all);
     drawing the pair as one item with a short gap makes them common, and the shrinker
-    keeps or drops the pair whole."""
+    keeps or drops the pair whole. A third of the episodes are faults aimed at a role
+    (`aimed`), a third election races (`race`)."""
     node = hs.integers(0, servers - 1)
     at = hs.integers(0, duration_ms)
     gap = hs.integers(0, 2 * ELECTION_TIMEOUT_MS)
@@ -317,17 +318,18 @@ RACE_SLOW_MS = 160
 
 def race(duration_ms: int) -> hs.SearchStrategy[list[dict[str, Any]]]:
     """An election race at time t: a follower's election timer runs out while its leader
-    is alive (the `timeout` op), and, each drawn on or off (off is what shrinking tends
-    to, but for the slow), the other follower times out at once (two candidates of one term), the new
-    candidate's requests are slowed so that replies overtake them (the leader learns the
-    new term from its heartbeat's refusal, before the RequestVote: it is then in the term
-    without a vote, and a grant is a step that raises nothing — what grant-before-persist
-    needs), and the new candidate is cut from the remaining follower for a while (it wins
-    with the old leader's vote alone, and the cut-off server, hearing from no leader,
-    times out into the same term later). The slow and the cut are armed `on` candidate
+    is alive (the `timeout` op, on the follower `pick`), and, each drawn on or off:
+    the new candidate's requests slowed so that replies overtake them (the leader learns
+    the new term from its heartbeat's refusal before the RequestVote arrives: it is then
+    in the term without a vote, and its grant is a step that raises nothing — what
+    grant-before-persist needs); the new candidate cut from the other follower for a while
+    (it wins with the old leader's vote alone, and the cut-off server, hearing from no
+    leader, times out into the same term later); and a server that voted for the winner
+    crashed as soon as it is elected and restarted at once (it forgets what it did not
+    persist: a vote, under the vote flags). The slow and the cut are armed `on` candidate
     just before the timeout, so that they meet its RequestVotes. Random timers make such
     races when heartbeats are lost; a fault makes them at a time Hypothesis chooses, and
-    shrinks like any other."""
+    shrinks like any other (shrinking tends to each part off, but for the slow)."""
     def build(t: int, pick: int, slow: bool, cut: int, restart: bool) -> list[dict[str, Any]]:
         faults: list[dict[str, Any]] = []
         if restart:
