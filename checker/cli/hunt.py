@@ -41,8 +41,8 @@ def command() -> None:
 @click.option("--unreliable/--reliable", default=True, show_default=True,
               help="The lab's lossy network (drops, delays) under every schedule.")
 @click.option("--no-tighten", is_flag=True, help="Stop at Hypothesis's shrunk schedule: no "
-              "post-pass for a shorter failing run (clients off, faults removed or sooner, "
-              "other seeds).")
+              "post-pass for a shorter failing run (fewer clients, less time, faults removed or "
+              "sooner, other seeds).")
 @click.option("--schedule-out", "schedule_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write the shrunk schedule here (default: print it only).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")

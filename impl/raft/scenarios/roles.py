@@ -13,17 +13,18 @@ the fault is carried out (impl/sim/schedule.py lists the fields):
 Several servers may hold a role; `pick` k chooses the k-th (mod the count; servers in id
 order, `crashed` latest first). No server in the role: the fault does nothing.
 
-A fault with `on` (elected, candidate, vote) is armed at its time `t` and carried out at the
-first such event after it — a server becoming leader, starting an election, granting a vote:
-a network fault (disconnect, isolate, cut, partition) before the step's messages are sent,
-so that they meet it; a crash or restart right after the step, at the same virtual instant. A fault with `for` is undone
-that many ms after it was carried out (crash → restart of the same server, disconnect →
-connect, isolate → the server rejoins, cut → the two links back, slow → its usual
-speed). `timeout` fires the server's election timer now (a follower that stops trusting its
-leader): with faults armed `on` candidate at the same `t`, they meet its RequestVotes. Why: the windows the vote flags need (a
-voter restarted between two candidates' requests) last a few ms; a schedule with fixed
-times and server numbers hits them by luck, one aimed at "the voter, right after the
-election" hits them by construction, and Hypothesis shrinks it like any other fault.
+A fault with `on` (elected, candidate, vote) is armed at its time `t` and carried out at
+the first such event after it — a server becoming leader, starting an election, granting a
+vote: a network fault (disconnect, isolate, cut, partition) before the step's messages are
+sent, so that they meet it; a crash or restart right after the step, at the same virtual
+instant. A fault with `for` is undone that many ms after it was carried out (crash →
+restart of the same server, disconnect → connect, isolate → the server rejoins, cut → the
+two links back, slow → its usual speed). `timeout` fires the server's election timer now (a
+follower that stops trusting its leader): faults armed `on` candidate at the same `t` meet
+its RequestVotes. Why: the windows the vote flags need (a voter restarted between two
+candidates' requests) last a few ms; a schedule with fixed times and server numbers hits
+them by luck, one aimed at "the voter, right after the election" hits them by construction,
+and Hypothesis shrinks it like any other fault.
 
 Nothing here draws from the run's random generator: a schedule replays draw for draw.
 """
