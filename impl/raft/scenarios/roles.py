@@ -16,8 +16,8 @@ order, `crashed` latest first). No server in the role: the fault does nothing.
 A fault with `on` (elected, candidate, vote) is armed at its time `t` and carried out at
 the first such event after it — a server becoming leader, starting an election, granting a
 vote: a network fault (disconnect, isolate, cut, partition) before the step's messages are
-sent, so that they meet it; a crash or restart right after the step, at the same virtual
-instant. A fault with `for` is undone that many ms after it was carried out (crash →
+sent, so that they meet it; a crash, restart or timeout right after the step, at the same
+virtual instant. A fault with `for` is undone that many ms after it was carried out (crash →
 restart of the same server, disconnect → connect, isolate → the server rejoins, cut → the
 two links back, slow → its usual speed). `timeout` fires the server's election timer now (a
 follower that stops trusting its leader): faults armed `on` candidate at the same `t` meet
