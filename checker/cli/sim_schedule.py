@@ -43,7 +43,7 @@ def faults_record(run_args: dict[str, Any], record: list[dict[str, Any]]) -> Sch
                     bugs=tuple(sorted(run_args["bugs"])), seed=run_args["seed"],
                     duration_ms=run_args["duration_ms"], unreliable=run_args["unreliable"],
                     drop_rate=run_args["drop_rate"], snapshots=run_args["snapshots"],
-                    clients=run_args.get("clients", CLIENTS), items=tuple(record))
+                    clients=run_args.get("clients", CLIENTS), drawn=True, items=tuple(record))
 
 
 def run_args(schedule: Schedule) -> dict[str, Any]:
@@ -52,7 +52,9 @@ def run_args(schedule: Schedule) -> dict[str, Any]:
             "unreliable": schedule.unreliable, "snapshots": schedule.snapshots,
             "duration_ms": schedule.duration_ms, "drop_rate": schedule.drop_rate,
             "bugs": frozenset(schedule.bugs), "faults": list(schedule.items),
-            "clients": schedule.clients}
+            "clients": schedule.clients,
+            # A trace of faults the seed does not draw names the file that replays it.
+            "schedule": None if schedule.drawn else str(schedule.path)}
 
 
 def play(schedule: Schedule, trace: TraceWriter) -> dict[str, Any]:

@@ -603,6 +603,9 @@ def _replay(header: Header, path: str) -> list[str]:
         return []
     scenario = config.get("scenario")
     words = ["dscheck", "sim", "raft"]
+    if "schedule" in config:  # the faults were the file's, not the seed's draws
+        return [" ".join([*words, "--schedule", str(config["schedule"]), "--trace", path]),
+                f"dscheck check-trace {path}"]
     if scenario and scenario != "random":
         words += ["--scenario", str(scenario)]
     elif scenario == "random":

@@ -66,6 +66,7 @@ class RaftTester:
         drop_rate: float | None = None,
         bugs: frozenset[str] = frozenset(),
         duration_ms: int | None = None,
+        schedule: str | None = None,
     ) -> None:
         if n < 1:
             raise ValueError("a Raft cluster needs at least one server")
@@ -87,6 +88,8 @@ class RaftTester:
             header["duration_ms"] = duration_ms
         if drop_rate is not None:
             header["drop_rate"] = drop_rate
+        if schedule is not None:  # the run's faults came from this file, not from the seed
+            header["schedule"] = schedule
         if self.config.max_entries_per_message != RaftConfig().max_entries_per_message:
             header["max_entries_per_message"] = self.config.max_entries_per_message
         if self.config.parallel_write:

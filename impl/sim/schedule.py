@@ -24,7 +24,10 @@ Header: `{"format": "dscheck-schedule", "version": 1, "system": "raft", "kind": 
 "servers": N, "bugs": [...]}` plus, for `faults`, `seed`, `duration_ms`, `unreliable`,
 `drop_rate` (null: the lab's), `snapshots`, and optionally `clients` (how many of the lab's
 churn clients start commands during the faults: 0..3, 3 when absent; with 0 the logs hold
-only the settling's command, and elections are decided by terms alone).
+only the settling's command, and elections are decided by terms alone), and optionally
+`drawn` (true: the faults are the ones the seed draws, as `--schedule-out` writes them, so
+the seed alone replays the run; absent: they were chosen otherwise, by a hunt say, and a
+trace of their run names the schedule file as what replays it).
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class Schedule:
     drop_rate: float | None = None
     snapshots: bool = False
     clients: int = CLIENTS
+    drawn: bool = False
     items: tuple[dict[str, Any], ...] = ()
     path: str = "<schedule>"
     lines: tuple[int, ...] = field(default=(), compare=False)
@@ -80,6 +84,8 @@ class Schedule:
                           snapshots=self.snapshots)
             if self.clients != CLIENTS:  # written only when not the default: older files
                 record["clients"] = self.clients  # and their golden copies stay as they are
+            if self.drawn:
+                record["drawn"] = True
         return record
 
     def text(self) -> str:
@@ -171,9 +177,12 @@ def _fault_settings(head: dict[str, Any], path: str, number: int) -> dict[str, A
     clients = head.get("clients", CLIENTS)
     if not _int(clients, 0, CLIENTS):
         raise BadInput(f"clients {clients!r}; expected an integer 0..{CLIENTS}", path, number)
+    drawn = head.get("drawn", False)
+    if not isinstance(drawn, bool):
+        raise BadInput(f"drawn {drawn!r}; expected true or false", path, number)
     return {"seed": seed, "duration_ms": duration, "unreliable": unreliable,
             "drop_rate": None if rate is None else float(rate), "snapshots": snapshots,
-            "clients": clients}
+            "clients": clients, "drawn": drawn}
 
 
 def _check_item(kind: str, r: dict[str, Any], servers: int, path: str, line: int) -> None:

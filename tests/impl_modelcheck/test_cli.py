@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from checker.trace_check.reader import read_header
+from checker.validation.raft import BINDING
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -110,3 +113,22 @@ def test_a_schedule_fixes_its_own_settings(tmp_path: Path) -> None:
     path.write_text(HEADER + "\n")
     result = dscheck("sim", "raft", "--schedule", str(path), "--seed", "3")
     assert result.returncode == 2 and "--seed" in result.stderr
+
+
+def test_a_trace_of_chosen_faults_names_its_schedule_as_the_replay(tmp_path: Path) -> None:
+    # A hunted schedule's faults are not the seed's draws: the seed alone would replay
+    # another run, so check-trace's replay hint must name the schedule file instead.
+    drawn, trace = tmp_path / "drawn", tmp_path / "t.jsonl"
+    dscheck("sim", "raft", "--seed", "3", "--servers", "3", "--duration", "2",
+            "--schedule-out", str(drawn))
+    head, *items = drawn.read_text().splitlines()
+    assert json.loads(head)["drawn"] is True
+    chosen = tmp_path / "chosen"
+    header = {k: v for k, v in json.loads(head).items() if k != "drawn"}
+    chosen.write_text("\n".join([json.dumps(header), *items]) + "\n")
+    assert dscheck("sim", "raft", "--schedule", str(chosen), "--trace", str(trace)).returncode == 0
+    config = json.loads(trace.read_text().splitlines()[0])["config"]
+    assert config["schedule"] == str(chosen)
+    with trace.open() as stream:
+        header = read_header(stream, str(trace))
+    assert BINDING.replay(header, "T")[0] == f"dscheck sim raft --schedule {chosen} --trace T"

@@ -179,21 +179,22 @@ def simulate(
     faults: Sequence[dict[str, Any]] | None = None,
     record: list[dict[str, Any]] | None = None,
     clients: int = CLIENTS,
+    schedule: str | None = None,
 ) -> SimRun:
     """Run a lab scenario, or (scenario None) the random fault schedule, under `seed`.
 
     This is the library form of `dscheck sim raft`: the demo and other tools call it to get
     a recorded run (pass a `TraceWriter`) and its verdict. `bugs` turns fault flags of the
     core on (impl.raft.bugs). For the random schedule, `faults` replays a `faults`
-    schedule's items instead of drawing them (with `clients` churn clients), and `record`
-    receives the faults drawn."""
+    schedule's items instead of drawing them (with `clients` churn clients; `schedule` names
+    the file they came from, for the trace's header), and `record` receives the faults drawn."""
     if scenario is not None:
         cfg = scenario.tester(seed, trace, bugs, drop_rate)
         task = scenario.play(cfg)
     else:
         cfg = RaftTester(servers, unreliable=unreliable, snapshot=snapshots, seed=seed,
                          trace=trace, scenario="random", drop_rate=drop_rate, bugs=bugs,
-                         duration_ms=duration_ms)
+                         duration_ms=duration_ms, schedule=schedule)
         task = (random_faults(cfg, duration_ms, record) if faults is None
                 else scheduled_faults(cfg, duration_ms, faults, clients))
     started = time.perf_counter()
