@@ -430,8 +430,8 @@ class NetServer:
     # ------------------------------------------------------------------ effects, group commit
     def _carry_out(self, effects: ServerEffects) -> None:
         try:
-            need = (self.storage.stage(effects.persist) if effects.persist is not None
-                    else self.storage.staged)
+            need = (self.storage.stage(effects.persist, self.core.raft.log_cuts)
+                    if effects.persist is not None else self.storage.staged)
         except (ValueError, TypeError) as error:  # a command msgpack cannot encode: a bug
             self._fail(error)
             return

@@ -54,8 +54,8 @@ class RecordingStorage(RaftStorage):
         super().__init__(*args, **kwargs)
         self.states: dict[int, HardState] = {0: EMPTY}
 
-    def stage(self, persist: Persist) -> int:
-        seq = super().stage(persist)
+    def stage(self, persist: Persist, cuts: int | None = None) -> int:
+        seq = super().stage(persist, cuts)
         self.states[seq] = persist.state
         return seq
 
@@ -68,8 +68,8 @@ class EagerStorage(RecordingStorage):
     """A broken twin: it tells the driver every staged state is already durable, so the
     driver lets outputs go at once. The check must catch it."""
 
-    def stage(self, persist: Persist) -> int:
-        super().stage(persist)
+    def stage(self, persist: Persist, cuts: int | None = None) -> int:
+        super().stage(persist, cuts)
         return self.durable
 
 
