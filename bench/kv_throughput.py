@@ -432,7 +432,7 @@ def _rows(text: str) -> list[tuple[str, int]]:
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(r[key] for r in runs if key in r)
+    return float(statistics.median(r[key] for r in runs if key in r))
 
 
 def report(console: Console, systems: list[Any], figures: dict[tuple[str, str, int], Any],
