@@ -238,7 +238,8 @@ class RaftCore:
         # conflicting suffix cut, a snapshot installed over it), or the log was rebuilt.
         # While it and the snapshot index stay the same, the log only grew at its end: a
         # driver's storage then stages an append without comparing the whole log
-        # (RaftStorage.stage's `cuts`), which costs a step time in the log's length.
+        # (RaftStorage.stage's `cuts`), which costs a step time in the log's length. Nothing
+        # in the core reads it, so it is not part of `image()` (a state space must not count).
         self.log_cuts = 0
         self._out = EffectsBuilder()
 
