@@ -115,7 +115,7 @@ class ServerSettings:
     # majority answered, with no log entry and so no fsync; off: a get goes through the log.
     read_index: bool = True
     # The leader's disk write in parallel with replication (RaftConfig.parallel_write): its
-    # AppendEntries leave before its own fsync; off: they wait for it, as every reply does.
+    # AppendEntries leave before its own fsync; off: they wait for it, as everything else does.
     parallel_write: bool = True
     # Where fsyncs run: "auto" (default) in the event loop's thread while writes are small
     # (light load: nothing to overlap with), on the I/O thread under concurrent load;

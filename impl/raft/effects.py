@@ -10,7 +10,7 @@ The ordering contract (like etcd's `Ready`), which every driver keeps:
    marked `early` may leave at once, before this step's `persist` and before any earlier
    step's persist that is not durable yet. The core marks exactly the AppendEntries
    (heartbeats included) of a leader in a step that changed neither its term nor its vote;
-   every other message — every reply, every vote granted or asked for, InstallSnapshot —
+   every other message — every Raft reply, every vote granted or asked for, InstallSnapshot —
    still waits for its step's persist and every earlier one, as above. A driver may always
    treat an early message as an ordinary one (a stricter order is never wrong).
    Under `parallel_write` the driver also reports durability: each time its disk comes to
