@@ -13,6 +13,9 @@ values, keys spread over 100 per client) measures put throughput and p50/p99 lat
   default, Raft thesis §10.2.1);
 * ours-serial (`dscheck serial`): the same servers with `--no-parallel-write`, the leader
   sending AppendEntries only once its own fsync is done, for comparison in the same run;
+  likewise ours-thread (`--flush thread`), ours-loop (`--flush loop`), ours-unbatched
+  (`--no-read-batching`) and ours-held (`--no-early-replies`: replies wait for the leader's
+  own fsync even when the call is committed without it);
 * etcd: 3 `etcd` members (Debian: `apt-get install etcd-server`; the column is skipped if
   `etcd` is not on the PATH), the same Python clients speaking its v3 JSON gateway over
   keep-alive HTTP/1.1 to the leader; a range read is linearizable by default (ReadIndex);
@@ -151,6 +154,14 @@ class OursUnbatched(Ours):
 
     name = "dscheck unbatched"
     options = ("--no-read-batching",)
+
+
+class OursHeld(Ours):
+    """Ours with every reply held behind the leader's own pending fsync
+    (`--no-early-replies`: the runtime before replies left once their call was committed)."""
+
+    name = "dscheck held"
+    options = ("--no-early-replies",)
 
 
 class OursLoop(Ours):
@@ -359,7 +370,8 @@ def main() -> None:
     args = parser.parse_args()
     rows = ROWS if args.rows is None else _rows(args.rows)
     kinds = {"ours": Ours, "ours-serial": OursSerial, "ours-thread": OursThread,
-             "ours-loop": OursLoop, "ours-unbatched": OursUnbatched, "etcd": Etcd,
+             "ours-loop": OursLoop, "ours-held": OursHeld, "ours-unbatched": OursUnbatched,
+             "etcd": Etcd,
              "pysyncobj": PySyncObj}
     wanted = [s.strip() for s in args.systems.split(",")]
     console = Console(highlight=False, width=180)
@@ -420,7 +432,7 @@ def _rows(text: str) -> list[tuple[str, int]]:
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(r[key] for r in runs if key in r)
+    return float(statistics.median(r[key] for r in runs if key in r))
 
 
 def report(console: Console, systems: list[Any], figures: dict[tuple[str, str, int], Any],

@@ -14,7 +14,8 @@ critical path:
     -> its reply out -> leader in -> reply out -> clerk in
 
 with the leader's own fsync beside it (parallel write). Printed: the median and p90 of each
-hop in microseconds, fsyncs and bytes per put, and the CPU each process spent per put.
+hop in microseconds, how many replies left before the leader's own flush of their put was
+done (early replies), fsyncs and bytes per put, and the CPU each process spent per put.
 Usage: python bench/put_path.py [--puts N] [--gap MS] [--options "--no-parallel-write"]
 """
 
@@ -187,7 +188,9 @@ def report(windows: list[tuple[int, int]], servers: list[dict[str, Any]], load: 
     written = {i: 0 for i in by_id}
     inline = {i: 0 for i in by_id}
     counted = 0
-    for begin, end in windows:
+    early = 0  # replies that left before the leader's own flush of the put was done
+    bounds = [b for b, _ in windows[1:]] + [windows[-1][1] + 10**9]
+    for (begin, end), after in zip(windows, bounds, strict=True):
         leader = next((i for i, d in by_id.items()
                        if _first(d["events"], begin, end, "in", "str") is not None), None)
         if leader is None:
@@ -214,13 +217,21 @@ def report(windows: list[tuple[int, int]], servers: list[dict[str, Any]], load: 
         f_fs0 = _first(fev, t_ae, end, "fsync<")
         f_fs1 = _first(fev, t_ae, end, "fsync>")
         f_done = _first(fev, t_ae, end, "flush>")
-        l_fs0 = _first(lev, t_in, end, "fsync<")
-        l_fs1 = _first(lev, t_in, end, "fsync>")
-        stamps = [f_in, f_stage, f_flush, f_fs0, f_fs1, f_done, l_fs0, l_fs1]
+        # The leader's own flush of this put: the first to start after the put was staged
+        # (one flusher: an earlier flush still running started before); it may end after
+        # the reply left (early replies), so look up to the next put's start.
+        l_stage = _first(lev, t_in, after, "stage")
+        l_flush = l_stage and _first(lev, l_stage, after, "flush<")
+        l_fs0 = l_flush and _first(lev, l_flush, after, "fsync<")
+        l_fs1 = l_fs0 and _first(lev, l_fs0, after, "fsync>")
+        l_done = l_fs1 and _first(lev, l_fs1, after, "flush>")
+        stamps = [f_in, f_stage, f_flush, f_fs0, f_fs1, f_done, l_flush, l_fs0, l_fs1, l_done]
         if any(s is None for s in stamps):
             continue
         assert f_in and f_stage and f_flush and f_fs0 and f_fs1 and f_done and l_fs0 and l_fs1
+        assert l_flush and l_done
         counted += 1
+        early += l_done > t_reply
         steps = [
             ("clerk send -> leader receives", t_in - begin),
             ("leader: receive -> AppendEntries out (decode, step, stage)", t_ae - t_in),
@@ -233,11 +244,9 @@ def report(windows: list[tuple[int, int]], servers: list[dict[str, Any]], load: 
             ("follower reply out -> leader receives", t_back - f_out),
             ("leader: receive -> reply to clerk out (commit, apply)", t_reply - t_back),
             ("leader reply out -> clerk receives (end)", end - t_reply),
-            ("(leader: receive -> its own flush starts)",
-             (_first(lev, t_in, end, "flush<") or t_in) - t_in),
+            ("(leader: receive -> its own flush starts)", l_flush - t_in),
             ("(leader's own fsync, beside)", l_fs1 - l_fs0),
-            ("(leader: receive -> its own flush done)",
-             (_first(lev, t_in, end, "flush>") or t_in) - t_in),
+            ("(leader: receive -> its own flush done)", l_done - t_in),
             ("total", end - begin)]
         for name, ns in steps:
             hops.setdefault(name, []).append(ns / 1000)
@@ -256,6 +265,8 @@ def report(windows: list[tuple[int, int]], servers: list[dict[str, Any]], load: 
         print(f"{name:62} {statistics.median(values):8.0f} "
               f"{values[int(len(values) * 0.9)]:8.0f} {values[int(len(values) * 0.99)]:8.0f} "
               f"{statistics.fmean(values):8.0f}")
+    print(f"replies that left before the leader's own flush of their put was done: {early} "
+          f"of {counted}")
     every = sorted((end - begin) / 1000 for begin, end in windows)
     print(f"every put (all {len(windows)}): p50 {statistics.median(every):.0f} us, p99 "
           f"{every[int(len(every) * 0.99)]:.0f} us, mean {statistics.fmean(every):.0f} us")

@@ -82,6 +82,9 @@ def command() -> None:
 @click.option("--read-batching/--no-read-batching", default=True, show_default=True,
               help="Gets arriving while a ReadIndex round is in flight share the next round, "
                    "or each get has a round of its own.")
+@click.option("--early-replies/--no-early-replies", default=True, show_default=True,
+              help="With the parallel write, servers answer a call once it is committed, "
+                   "or only once their own pending fsync is done too.")
 @click.option("--flush", type=click.Choice(FLUSH_MODES), default="auto", show_default=True,
               help="Where servers fsync: in the event loop for small writes and on an I/O "
                    "thread for batches (auto), always in the loop, always on the thread.")
@@ -89,8 +92,8 @@ def command() -> None:
               help="Seconds to wait for a leader.")
 def start(servers: int, sharded: bool, groups: int, join: bool, directory: Path,
           base_port: int | None, maxraftstate: int, trace: bool, allow_faults: bool,
-          read_index: bool, parallel_write: bool, read_batching: bool, flush: str,
-          timeout: float) -> None:
+          read_index: bool, parallel_write: bool, read_batching: bool, early_replies: bool,
+          flush: str, timeout: float) -> None:
     """Start SERVERS servers (or, with --sharded, the controller and --groups groups of
     SERVERS) in the background; return once every group has a leader."""
     if maxraftstate == 0:
@@ -115,6 +118,8 @@ def start(servers: int, sharded: bool, groups: int, join: bool, directory: Path,
         options.append("--no-parallel-write")
     if not read_batching:
         options.append("--no-read-batching")
+    if not early_replies:
+        options.append("--no-early-replies")
     if flush != "auto":
         options += ["--flush", flush]
     if sharded:

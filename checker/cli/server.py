@@ -54,10 +54,14 @@ from spec.errors import BadInput
 @click.option("--read-batching/--no-read-batching", default=True, show_default=True,
               help="Confirm the gets that arrive while a ReadIndex round is in flight with "
                    "one next round, or each get with a round of its own.")
+@click.option("--early-replies/--no-early-replies", default=True, show_default=True,
+              help="With the parallel write, answer clerks as soon as their call is "
+                   "committed (on a majority of durable logs), or only once this server's "
+                   "own pending fsync is done too.")
 def command(node_id: str, cluster_file: Path, directory: Path, bind: str | None,
             maxraftstate: int, trace_dir: Path | None, allow_faults: bool,
             seed: int | None, read_index: bool, parallel_write: bool,
-            flush: FlushMode, read_batching: bool) -> None:
+            flush: FlushMode, read_batching: bool, early_replies: bool) -> None:
     """Run one server of the cluster in FILE until stopped (SIGTERM or Ctrl-C)."""
     if maxraftstate == 0:
         raise click.BadParameter("must be -1 (never snapshot) or at least 1 byte",
@@ -79,6 +83,7 @@ def command(node_id: str, cluster_file: Path, directory: Path, bind: str | None,
                               maxraftstate=maxraftstate, trace=trace_dir,
                               allow_faults=allow_faults, seed=seed, read_index=read_index,
                               parallel_write=parallel_write, flush=flush, service=service,
+                              early_replies=early_replies,
                               raft=RaftConfig(strict_flow_control=True,
                                               batch_reads=read_batching),
                               name=name)

@@ -27,7 +27,11 @@ the contract allows: group commit.
   followers write the entries while the leader's own fsync runs. When a flush returns, the
   driver reports the state it made durable to the core (`persisted`) right after releasing
   what it covered: the leader counts itself in a commit majority only through what its disk
-  holds, and a commit this makes is one more step (traced as `durable`).
+  holds, and a commit this makes is one more step (traced as `durable`). The service's
+  replies then leave at once too (`ServerSettings.early_replies`): they depend only on
+  committed state, which is on a majority of durable logs whatever this server's disk
+  holds (impl.rsm.effects), so a put's reply does not wait for the leader's own fsync
+  when the two followers' copies committed it first.
 * Timers are set at once: they are local to the process, and a timeout that fires while
   outputs are held is just another step, whose outputs queue behind.
 * A crash (kill -9) loses what was staged but not flushed; nothing that depended on it
@@ -111,12 +115,16 @@ class ServerSettings:
     # majority answered, with no log entry and so no fsync; off: a get goes through the log.
     read_index: bool = True
     # The leader's disk write in parallel with replication (RaftConfig.parallel_write): its
-    # AppendEntries leave before its own fsync; off: they wait for it, as every reply does.
+    # AppendEntries leave before its own fsync; off: they wait for it, as everything else does.
     parallel_write: bool = True
     # Where fsyncs run: "auto" (default) in the event loop's thread while writes are small
     # (light load: nothing to overlap with), on the I/O thread under concurrent load;
     # "loop" always in the loop; "thread" always on the I/O thread (NetServer._flush_in_loop).
     flush: FlushMode = "auto"
+    # Under parallel write, the service's replies leave as soon as their step made them, not
+    # behind this server's pending flush (impl/raft/effects.py, rule 2); off: held like
+    # everything else (the strict order, for A/B comparisons). Ignored without parallel write.
+    early_replies: bool = True
     raft: RaftConfig = field(default_factory=lambda: RaftConfig(strict_flow_control=True,
                                                                 batch_reads=True))
     service: Service = field(default_factory=KVService)  # what the group runs
@@ -142,6 +150,8 @@ class NetServer:
         # Parallel write: the states staged and not yet reported durable, by sequence number.
         self._unreported: deque[tuple[int, HardState]] = deque()
         self._durable = 0
+        # Only under parallel write does a commit never count this server's non-durable log.
+        self._early_replies = settings.early_replies and settings.parallel_write
         self._flushing = False
         self._last_flush_bytes = 0  # the size of the last flush's write
         self._flushes = 0  # group commit's figures, for `dscheck cluster status`
@@ -420,8 +430,8 @@ class NetServer:
     # ------------------------------------------------------------------ effects, group commit
     def _carry_out(self, effects: ServerEffects) -> None:
         try:
-            need = (self.storage.stage(effects.persist) if effects.persist is not None
-                    else self.storage.staged)
+            need = (self.storage.stage(effects.persist, self.core.raft.log_cuts)
+                    if effects.persist is not None else self.storage.staged)
         except (ValueError, TypeError) as error:  # a command msgpack cannot encode: a bug
             self._fail(error)
             return
@@ -444,12 +454,18 @@ class NetServer:
         if trace is not None:
             for event in effects.events:
                 self._trace_event(event)
+        # The service's outputs (replies to clerks, a server's own calls) depend only on what
+        # is committed, which under parallel write is on a majority of durable logs whatever
+        # this server's disk holds: they leave at once (rule 2 of impl/raft/effects.py).
+        replies: list[tuple[Any, Any]] = [] if self._early_replies else out
         for reply in effects.replies:
             msg_id = self._message_id()
             if trace is not None:
                 trace.event(self.id, "send", to=self._clerk_of.get(str(reply.to), str(reply.to)),
                             id=msg_id, rpc="reply", bytes=0, msg=reply.message.trace())
-            out.append((reply.to, [msg_id, reply.message.wire()]))
+            replies.append((reply.to, [msg_id, reply.message.wire()]))
+        if replies is not out and replies:
+            self._release(replies)
         if not out:
             if need > self._durable:
                 self._start_flusher()

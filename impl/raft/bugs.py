@@ -69,6 +69,7 @@ class _StaleAppendTruncates(RaftCore):
         reply = _reply_just_sent(self)
         if reply.success and self.last_index > reply.match_index >= self.snapshot_index:
             del self._log[reply.match_index - self.snapshot_index + 1:]
+            self.log_cuts += 1
             self._out.persist_needed = True
 
 

@@ -234,6 +234,13 @@ class RaftCore:
         self._reads_waiting: list[int] = []
         # Parallel write: what was restored is on disk, so all of it is durable.
         self._durable_index = self._log[-1].index
+        # How many times entries left the log other than by compaction at its start (a
+        # conflicting suffix cut, a snapshot installed over it), or the log was rebuilt.
+        # While it and the snapshot index stay the same, the log only grew at its end: a
+        # driver's storage then stages an append without comparing the whole log
+        # (RaftStorage.stage's `cuts`), which costs a step time in the log's length. Nothing
+        # in the core reads it, so it is not part of `image()` (a state space must not count).
+        self.log_cuts = 0
         self._out = EffectsBuilder()
 
     # ---------------------------------------------------------------- the log, compacted
@@ -317,6 +324,7 @@ class RaftCore:
             return self._finish()  # stale, or not yet applied: nothing to trim
         keep = self._log[index - self.snapshot_index:]
         self._log = [Entry(index=index, term=keep[0].term, command=None), *keep[1:]]
+        self.log_cuts += 1
         self._snapshot = data
         self._out.persist_needed = True
         self._out.snapshot_changed = True
@@ -541,6 +549,7 @@ class RaftCore:
                 if self._term_at(entry.index) == entry.term:
                     continue  # already there: never truncate on a stale, reordered request
                 del self._log[entry.index - self.snapshot_index:]
+                self.log_cuts += 1
                 self._durable_index = min(self._durable_index, entry.index - 1)
             self._log.append(entry)
             self._out.persist_needed = True
@@ -652,6 +661,7 @@ class RaftCore:
                 # index is committed: capping here keeps `persisted`'s invariant.
                 self._durable_index = min(self._durable_index, m.last_index)
             self._log = [Entry(index=m.last_index, term=m.last_term, command=None), *tail]
+            self.log_cuts += 1
             self._snapshot = m.data
             self.commit_index = self.last_applied = m.last_index
             self._out.persist_needed = True

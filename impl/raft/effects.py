@@ -10,7 +10,7 @@ The ordering contract (like etcd's `Ready`), which every driver keeps:
    marked `early` may leave at once, before this step's `persist` and before any earlier
    step's persist that is not durable yet. The core marks exactly the AppendEntries
    (heartbeats included) of a leader in a step that changed neither its term nor its vote;
-   every other message — every reply, every vote granted or asked for, InstallSnapshot —
+   every other message — every Raft reply, every vote granted or asked for, InstallSnapshot —
    still waits for its step's persist and every earlier one, as above. A driver may always
    treat an early message as an ordinary one (a stricter order is never wrong).
    Under `parallel_write` the driver also reports durability: each time its disk comes to
@@ -20,6 +20,17 @@ The ordering contract (like etcd's `Ready`), which every driver keeps:
    (it may commit, hence apply). A leader counts itself in a commit majority only through
    what was so reported; a driver that never reports keeps its leader from committing
    anything a majority of the *other* servers has not acknowledged.
+   Hence, under `parallel_write`, **every committed entry is on a majority of durable
+   logs** the moment this server learns it is committed (a follower's acknowledgement
+   leaves only after its own persist; the leader counts itself only through `persisted`;
+   a follower's commit index comes from a leader's), whatever this server's own disk
+   holds. A driver may therefore let a service's output that depends only on committed
+   state — a reply about an applied entry, a ReadIndex answer, a refusal — leave before
+   its step's persist (impl.rsm.effects: "early replies"): a crash of this server then
+   loses no entry the reply reported, since the majority keeps it and any later leader
+   holds it (Leader Completeness). Without `parallel_write` a leader counts its own
+   non-durable log (in a cluster of one, a commit needs no other disk), so there outputs
+   keep the strict order.
 3. `applies` — then hand them to the service, in order. They are committed entries (and
    snapshots received from the leader) that the service has not seen; the core has already
    counted them as applied. The service may call back into the core (e.g. `snapshot`) while

@@ -20,6 +20,15 @@ A server's bundle (`ServerEffects`) extends Raft's ordering contract (impl.raft.
    calls others (a shard key/value server polls the controller and hands shards to other
    groups), its requests. A reply that reports success is only ever produced after the
    call's entry was applied at its index (step 3), in the same step or an earlier one.
+   **Early replies.** Every service here builds its replies and requests from the state
+   machine (entries applied, hence committed: answers, ReadIndex reads, the shard data a
+   group hands off, its duplicate table), from the server's role (a refusal), or from
+   nothing durable at all (a query to the controller) — never from an entry or a vote
+   this step asked to persist. Under `RaftConfig.parallel_write` a committed entry is on a
+   majority of durable logs whatever this server's disk holds (impl.raft.effects, rule
+   2), so a driver may send the replies at once, ahead of step 1 and of every earlier
+   persist not yet durable; a crash of this server loses nothing a reply reported. A new
+   service must keep that property to be driven so (or its driver must hold its replies).
 5. `timers` — Raft's timers and the service's own, as in Raft's bundle (random delays drawn
    by the driver).
 

@@ -122,6 +122,7 @@ class RaftStorage:
         self._vote: int | None = None
         self._base = 0  # snapshot index
         self._log: tuple[Entry, ...] = ()
+        self._cuts: int | None = None  # the core's log_cuts when `_log` was staged, if given
         self._bytes = 0  # Raft state on disk: the state file's log part and the log file
         # The flusher's own view: the log file records go to.
         self._writing = log_name(0)
@@ -247,16 +248,26 @@ class RaftStorage:
         """Bytes staged that no flush has taken yet: the size of the next write."""
         return self._unflushed
 
-    def stage(self, persist: Persist) -> int:
+    def stage(self, persist: Persist, cuts: int | None = None) -> int:
         """Encode what `persist` changes; returns the sequence number that `flush` must
-        report durable before anything depending on this state may happen."""
+        report durable before anything depending on this state may happen.
+
+        `cuts`: the core's `RaftCore.log_cuts` after the step that made `persist`, from a
+        caller that stages every state its core asks to persist, in order. When it is the
+        count of the last state staged (and the snapshot index is the same), the core has
+        only appended since, so the old log is a prefix of the new one and is not compared
+        entry by entry: that comparison cost a step time in the log's length (tens of
+        microseconds at a few thousand entries, on every put's path). None: compare."""
         state = persist.state
+        known, self._cuts = self._cuts, cuts
         if persist.snapshot is not None or state.snapshot_index != self._base:
             if persist.snapshot is None:
                 raise ValueError("the snapshot index moved without a snapshot")
             return self._checkpoint(state, persist.snapshot)
         log, old = state.log, self._log
-        if len(log) >= len(old) and log[:len(old)] == old:
+        if cuts is not None and cuts == known and len(log) >= len(old):
+            start = len(old)  # appended only (or nothing), as the core's count says
+        elif len(log) >= len(old) and log[:len(old)] == old:
             start = len(old)  # appended only (or nothing): the common case, compared in C
         else:
             start = 0

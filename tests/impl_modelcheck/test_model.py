@@ -62,8 +62,11 @@ def test_an_image_holds_every_attribute_of_the_core_and_restores_it() -> None:
     core.timeout(ELECTION)
     core.step(1, RequestVoteReply(term=1, granted=True))  # leader now: every map is filled
     constant = {"id", "peers", "others", "config", "_out"}
+    # A count kept for the network driver's storage (RaftStorage.stage): nothing in the core
+    # reads it, and a state space must not tell states apart by it.
+    for_the_driver = {"log_cuts"}
     image = core.image()
-    assert set(vars(core)) - constant == {
+    assert set(vars(core)) - constant - for_the_driver == {
         {"voted_for": "voted_for", "log": "_log", "snapshot": "_snapshot",
          "votes_granted": "_votes_granted", "next_index": "_next_index",
          "match_index": "_match_index", "in_flight": "_in_flight",

@@ -12,7 +12,11 @@ loopback, with their real storage; every output is checked at the moment it leav
 * a granted vote is durable (term and vote), and so is a candidate's own vote for itself;
 * the commit index a leader announces (AppendEntries' leader_commit) is an entry of the
   leader's log that a majority of the servers' *durable* logs hold: a leader never counts
-  its own entries before its disk has them.
+  its own entries before its disk has them;
+* a reply to a clerk leaves only when everything its server has applied is on a majority of
+  durable logs — under parallel write possibly before the server's own disk has it (early
+  replies: such replies must actually happen with disks of uneven speed), and a twin whose
+  leader counts its own non-durable entries is caught replying too early.
 
 No timing is involved: the check is on the order of events, and fsyncs are slowed down only
 to make many requests share one (group commit must not weaken the contract).
@@ -50,8 +54,8 @@ class RecordingStorage(RaftStorage):
         super().__init__(*args, **kwargs)
         self.states: dict[int, HardState] = {0: EMPTY}
 
-    def stage(self, persist: Persist) -> int:
-        seq = super().stage(persist)
+    def stage(self, persist: Persist, cuts: int | None = None) -> int:
+        seq = super().stage(persist, cuts)
         self.states[seq] = persist.state
         return seq
 
@@ -64,8 +68,8 @@ class EagerStorage(RecordingStorage):
     """A broken twin: it tells the driver every staged state is already durable, so the
     driver lets outputs go at once. The check must catch it."""
 
-    def stage(self, persist: Persist) -> int:
-        super().stage(persist)
+    def stage(self, persist: Persist, cuts: int | None = None) -> int:
+        super().stage(persist, cuts)
         return self.durable
 
 
@@ -108,21 +112,24 @@ def durable_state(server: NetServer) -> HardState:
     return storage.states.get(server._durable) or EMPTY
 
 
-@pytest.mark.parametrize(("parallel_write", "broken_twin", "flush"),
-                         [(True, None, "auto"), (False, None, "auto"), (True, None, "loop"),
-                          (True, None, "thread"), (True, "eager", "auto"),
-                          (True, "counts-own", "auto")],
+@pytest.mark.parametrize(("parallel_write", "broken_twin", "flush", "disks"),
+                         [(True, None, "auto", "even"), (False, None, "auto", "even"),
+                          (True, None, "loop", "even"), (True, None, "thread", "even"),
+                          (True, None, "auto", "uneven"), (True, "eager", "auto", "even"),
+                          (True, "counts-own", "auto", "uneven")],
                          ids=["driver", "driver-serial-write", "driver-flush-in-loop",
-                              "driver-flush-on-thread", "eager-twin", "counts-own-twin"])
+                              "driver-flush-on-thread", "driver-uneven-disks", "eager-twin",
+                              "counts-own-twin"])
 def test_nothing_leaves_before_what_it_depends_on_is_durable(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel_write: bool,
-        broken_twin: str | None, flush: FlushMode) -> None:
-    storage = {None: RecordingStorage, "eager": EagerStorage, "counts-own": UnevenStorage}
-    monkeypatch.setattr(server_module, "RaftStorage", storage[broken_twin])
+        broken_twin: str | None, flush: FlushMode, disks: str) -> None:
+    storage = (EagerStorage if broken_twin == "eager"
+               else UnevenStorage if disks == "uneven" else RecordingStorage)
+    monkeypatch.setattr(server_module, "RaftStorage", storage)
     if broken_twin == "counts-own":
         monkeypatch.setattr(RaftCore, "_advance_commit", _counts_its_whole_log)
     checked: dict[str, int] = {"entries": 0, "early": 0, "matches": 0, "votes": 0,
-                               "requests": 0, "commits": 0}
+                               "requests": 0, "commits": 0, "replies": 0, "replies-early": 0}
     broken: list[str] = []
     original = NetServer._release
     servers: list[NetServer] = []
@@ -131,6 +138,19 @@ def test_nothing_leaves_before_what_it_depends_on_is_durable(
         durable = durable_state(self)
         for to, (_msg_id, wire) in out:
             if not isinstance(to, int):
+                # A reply to a clerk depends at most on what its server applied: every entry
+                # through `applied` must be on a majority of durable logs when it leaves —
+                # with early replies, whether or not this server's own disk has it yet.
+                checked["replies"] += 1
+                applied = self.core.machine.applied
+                raft = self.core.raft
+                term = raft._term_at(applied) if applied > raft.snapshot_index else None
+                copies = sum(holds(durable_state(s), applied, term) for s in servers)
+                if 2 * copies <= len(servers):
+                    broken.append(f"s{self.id} replied having applied {applied}, which only "
+                                  f"{copies} durable logs held")
+                if not holds(durable, applied, term):
+                    checked["replies-early"] += 1
                 continue
             message = _decode(wire)
             if isinstance(message, AppendEntries):
@@ -200,9 +220,15 @@ def test_nothing_leaves_before_what_it_depends_on_is_durable(
     # The counts-own twin errs only when a follower's acknowledgement beats the leader's own
     # flush, which the uneven disks make likely but not certain in one run on a loaded
     # machine: it gets a few more runs (on the same disks) to show itself. The check is the
-    # same; only the twin's chances to misbehave grow.
-    for _again in range(4 if broken_twin == "counts-own" else 0):
-        if any("announced commit" in b for b in broken):
+    # same; only the twin's chances to misbehave grow. So does the correct driver on uneven
+    # disks, for its replies to leave before the leader's flush at least once (10-26 times
+    # in each of five runs here).
+    for _again in range(4 if disks == "uneven" else 0):
+        if broken_twin == "counts-own":
+            if (any("announced commit" in b for b in broken)
+                    and any("replied" in b for b in broken)):
+                break
+        elif checked["replies-early"] > 0 or broken:
             break
         servers.clear()
         run_loop(scenario())
@@ -215,14 +241,22 @@ def test_nothing_leaves_before_what_it_depends_on_is_durable(
     if broken_twin == "counts-own":
         assert any("announced commit" in b for b in broken), \
             "the check missed a commit counting the leader's non-durable entries"
+        # Replies leave once their call is committed, not behind the leader's own flush: a
+        # commit that counted a non-durable copy lets one out too early, and the check sees it.
+        assert any("replied" in b for b in broken), \
+            "the check missed a reply to a call committed on too few durable logs"
         return
     assert broken == [], broken[:5]
     # Not vacuous: each kind of output was seen, and many entries.
     assert checked["entries"] >= 200 and checked["matches"] > 0, checked
     assert checked["votes"] > 0 and checked["requests"] > 0, checked
-    assert checked["commits"] > 0, checked
+    assert checked["commits"] > 0 and checked["replies"] >= 200, checked
     if parallel_write:  # the relaxation was exercised: entries left before the leader's fsync
         assert checked["early"] > 0, checked
+    if disks == "uneven":
+        # and replies before it: with the leader's disk often the slowest, the followers'
+        # copies commit many calls first, and the replies leave without waiting for it
+        assert checked["replies-early"] > 0, checked
 
 
 _RAFT = Decoder(RAFT_MESSAGES, decode_op)

@@ -82,6 +82,56 @@ def test_snapshot_checkpoint_starts_a_new_log_file(tmp_path: Path) -> None:
     assert snapshot == b"store@7"
 
 
+def test_the_cores_cut_count_stands_in_for_comparing_the_log(tmp_path: Path) -> None:
+    """With the core's `log_cuts` given, an unchanged count is taken at its word (the old
+    log is not compared: the count is what makes an append cheap), and a changed one makes
+    the stage compare, so a cut suffix is recorded as cut."""
+    rewritten = state(3, entries(1, 2, 1) + entries(3, 6, 3))  # longer than the old log
+    for cuts_after, expect in ((0, False), (1, True)):
+        directory = tmp_path / f"cuts{cuts_after}"
+        storage, _, _ = open_storage(directory)
+        storage.stage(Persist(state=state(2, entries(1, 5, 1)), snapshot=None), 0)
+        storage.stage(Persist(state=rewritten, snapshot=None), cuts_after)
+        storage.flush()
+        _, restored, _ = open_storage(directory)
+        # A count that lies (0: "nothing cut") records only what follows the old log.
+        assert (restored == rewritten) is expect, restored
+
+
+def test_a_follower_core_staged_with_its_cut_count_recovers_its_state(tmp_path: Path) -> None:
+    """A real core through appends, a conflicting suffix cut and a snapshot installed over
+    its log, each state staged with the core's cut count: what is recovered is the core's
+    last state, and the count moved exactly at the cuts."""
+    from impl.raft.core import RaftConfig, RaftCore
+    from impl.raft.messages import AppendEntries, InstallSnapshot
+
+    core = RaftCore(1, range(3), RaftConfig())
+    core.boot()
+    storage, _, _ = open_storage(tmp_path)
+
+    def deliver(message: Any) -> None:
+        effects = core.step(0, message)
+        if effects.persist is not None:
+            storage.stage(effects.persist, core.log_cuts)
+
+    def append(term: int, prev: int, prev_term: int, first: int, last: int) -> None:
+        deliver(AppendEntries(term=term, leader=0, prev_index=prev, prev_term=prev_term,
+                              entries=entries(first, last, term), leader_commit=0))
+
+    for i in range(1, 30):
+        append(1, i - 1, 1 if i > 1 else 0, i, i)
+    assert core.log_cuts == 0
+    append(2, 20, 1, 21, 25)  # a new leader's entries from 21 on: 21..29 of term 1 go
+    assert core.log_cuts == 1 and core.last_index == 25
+    append(2, 25, 2, 26, 27)
+    deliver(InstallSnapshot(term=2, leader=0, last_index=40, last_term=2, data=b"s@40"))
+    append(2, 40, 2, 41, 42)
+    assert core.log_cuts == 2
+    storage.flush()
+    _, restored, snapshot = open_storage(tmp_path)
+    assert restored == core.hard_state() and snapshot == b"s@40"
+
+
 def test_torn_tail_is_cut_and_reported(tmp_path: Path) -> None:
     storage, _, _ = open_storage(tmp_path)
     storage.stage(Persist(state=state(1, entries(1, 3, 1)), snapshot=None))
