@@ -134,11 +134,11 @@ class HuntResult:
             "cpu_seconds": round(self.cpu_seconds, 3),
             "wall_to_first_failure": _round(self.wall_to_first_failure),
             "wall_seconds": round(self.wall_seconds, 3),
-            "faults": None if self.schedule is None else _faults(self.schedule),
-            "first_faults": None if self.first is None else _faults(self.first),
+            "faults": None if self.schedule is None else self.schedule.faults,
+            "first_faults": None if self.first is None else self.first.faults,
             "core_events": None if self.outcome is None else self.outcome.core_events,
             "failure": None if self.outcome is None else self.outcome.failure,
-            "shrunk_faults": None if self.shrunk is None else _faults(self.shrunk),
+            "shrunk_faults": None if self.shrunk is None else self.shrunk.faults,
             "shrunk_core_events": (None if self.shrunk_outcome is None
                                    else self.shrunk_outcome.core_events),
             "tighten_seconds": round(self.tighten_seconds, 3),
@@ -147,10 +147,6 @@ class HuntResult:
             "schedule": None if self.schedule is None else [self.schedule.header(),
                                                             *self.schedule.items],
         }
-
-
-def _faults(schedule: Schedule) -> int:
-    return sum(1 for f in schedule.items if f["op"] != "skip")
 
 
 def _round(x: float | None) -> float | None:
@@ -391,20 +387,26 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
     state: dict[str, Any] = {"first_at": None, "first": None, "best": None, "steps": 0,
                              "cut": False}
 
-    def fails(schedule: Schedule) -> bool:
+    def outcome_of(schedule: Schedule) -> Outcome | None:
+        """The schedule's run, memoised; None once the budget is spent (nothing new runs)."""
         key = _key(schedule)
-        if key in memo:
-            return memo[key].failure is not None
-        if clock() - started > budget_s:
-            # out of time: nothing new is run. Answering "passes" stops the shrinker, but
-            # not the generation, which would go on drawing (cheaply, but up to
-            # max_examples) — so the search is ended: the best schedule so far stands.
+        if key not in memo:
+            if clock() - started > budget_s:
+                return None
+            memo[key] = run_schedule(schedule)
+        return memo[key]
+
+    def fails(schedule: Schedule) -> bool:
+        known = _key(schedule) in memo
+        outcome = outcome_of(schedule)
+        if outcome is None:
+            # out of time. Answering "passes" stops the shrinker, but not the generation,
+            # which would go on drawing (cheaply, but up to max_examples) — so the search
+            # is ended: the best schedule so far stands.
             state["cut"] = True
             raise _OutOfTime
-        outcome = run_schedule(schedule)
-        memo[key] = outcome
-        if outcome.failure is None:
-            return False
+        if known or outcome.failure is None:
+            return outcome.failure is not None
         if state["first_at"] is None:
             state["first_at"] = clock() - started
             state["first_cpu"] = time.process_time() - cpu
@@ -432,15 +434,7 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
     outcome = memo.get(_key(shrunk)) if shrunk is not None else None
     final, final_outcome, post = shrunk, outcome, None
     if tighten and shrunk is not None and outcome is not None:
-        def run(schedule: Schedule) -> Outcome | None:
-            key = _key(schedule)
-            if key not in memo:
-                if clock() - started > budget_s:
-                    return None
-                memo[key] = run_schedule(schedule)
-            return memo[key]
-
-        post = tighten_schedule(shrunk, outcome, run)
+        post = tighten_schedule(shrunk, outcome, outcome_of)
         final, final_outcome = post.schedule, post.outcome
     first_at = state["first_at"]
     return HuntResult(
@@ -459,4 +453,4 @@ def hunt(bug: str | None, *, servers: int = 3, duration_ms: int = 4_000, max_fau
 
 def _size(schedule: Schedule) -> tuple[int, int, int]:
     last = max((f["t"] for f in schedule.items), default=0)
-    return (_faults(schedule), last, schedule.seed)
+    return (schedule.faults, last, schedule.seed)

@@ -87,12 +87,12 @@ def _print(r: HuntResult, verdict: Verdict, path: Path | None, cpu_budget: bool)
                f"found ({state})")
     if r.shrunk is not None and r.shrunk_outcome is not None and r.tighten_runs:
         state = "complete" if r.tighten_complete else "stopped by the time budget"
-        click.echo(f"shrunk schedule: {sum(f['op'] != 'skip' for f in r.shrunk.items)} faults, "
+        click.echo(f"shrunk schedule: {r.shrunk.faults} faults, "
                    f"{r.shrunk_outcome.core_events} core events; tightened in "
                    f"{r.tighten_seconds:.1f} {unit}, {r.tighten_runs} runs, "
                    f"{r.tighten_steps} shorter ({state})")
     click.echo(f"minimal schedule: seed {r.schedule.seed}, "
-               f"{sum(f['op'] != 'skip' for f in r.schedule.items)} faults, "
+               f"{r.schedule.faults} faults, "
                f"{r.outcome.core_events} core events up to the failure")
     click.echo(r.schedule.text(), nl=False)
     click.echo(f"failure: {r.outcome.failure}")

@@ -11,7 +11,8 @@ a malformed file is reported as `path:line: what is wrong`. Two kinds:
   isolate (one server against the rest), cut (the links between `node` and `peer`), slow
   (`"ms": 60`: the server's requests take that much longer, so replies overtake them),
   timeout (the server's election timer fires now, as the model checker's timer step: a
-  follower that stops trusting its leader, a paused server's timer running out), or skip (a draw that changed nothing: kept so that a recorded run replays draw for draw).
+  follower that stops trusting its leader, a paused server's timer running out), or skip
+  (a draw that changed nothing: kept so that a recorded run replays draw for draw).
   A fault's server may be a role resolved when it is carried out (`"node": "voter"`, with
   `"pick": k` among several); `"on": "elected"` (or candidate, vote) waits from `t` for the
   next such event; `"for": ms` undoes it that long after (impl/raft/scenarios/roles.py).
@@ -87,6 +88,11 @@ class Schedule:
             if self.drawn:
                 record["drawn"] = True
         return record
+
+    @property
+    def faults(self) -> int:
+        """The faults it holds, not counting `skip` (a draw kept only for the replay)."""
+        return sum(1 for f in self.items if f["op"] != "skip")
 
     def text(self) -> str:
         return "".join(json.dumps(r, separators=(",", ":")) + "\n"
