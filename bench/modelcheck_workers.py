@@ -1,0 +1,117 @@
+"""Two workers against one (and TLC) on the raft.tla comparison configuration, interleaved.
+
+Issue 17's targets are ratios of wall times on a machine whose speed drifts by ±15% from
+minute to minute, so one run of each says little: this runs `dscheck model-check` with 1
+and 2 workers in alternating order, round after round, each in a fresh process (the packed
+engine's module-level memos would otherwise carry one run's work into the next), and
+optionally TLC once in the middle round (`bench/modelcheck_tlc.sh 2 FALSE 2`, needs Java and
+tla2tools.jar). The figure compared is the search's own time (the report's `seconds`: start-up
+and the one-process run's freeing of its states at exit left out).
+
+    python3 bench/modelcheck_workers.py --rounds 5 [--tlc]
+
+Prints a table and one JSON line: each run, the medians, the ratio of the medians, each
+round's ratio and their median, the CPU seconds and the load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ["--semantics", "raft-tla-clean-bag", "--servers", "3", "--max-term", "2",
+          "--max-log", "1", "--max-messages", "2"]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def dscheck(workers: int) -> dict[str, Any]:
+    cpu, wall = _children_cpu(), time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "checker", "model-check", "raft", *CONFIG, "--workers",
+         str(workers), "--json"], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = json.loads(proc.stdout)
+    return {"workers": workers, "seconds": out["seconds"], "distinct": out["distinct_states"],
+            "depth": out["depth"], "verdict": out["verdict"],
+            "wall": round(time.perf_counter() - wall, 2), "cpu": round(_children_cpu() - cpu, 2)}
+
+
+def tlc() -> dict[str, Any]:
+    cpu, wall = _children_cpu(), time.perf_counter()
+    proc = subprocess.run(["bash", str(ROOT / "bench" / "modelcheck_tlc.sh"), "2", "FALSE", "2"],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    found = re.findall(r"(\d+) distinct states found", proc.stdout)  # progress, then the end
+    return {"workers": 2, "seconds": round(time.perf_counter() - wall, 2),
+            "distinct": int(found[-1]) if found else None,
+            "cpu": round(_children_cpu() - cpu, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--tlc", action="store_true", help="TLC once, in the middle round")
+    args = parser.parse_args()
+    load_before = os.getloadavg()[0]
+    runs: list[dict[str, Any]] = []
+    tlc_run = None
+    for k in range(args.rounds):
+        for workers in ((1, 2) if k % 2 == 0 else (2, 1)):  # the order alternates with drift
+            run = dscheck(workers)
+            run["round"] = k + 1
+            runs.append(run)
+            print(f"round {k + 1}: {workers} worker(s) {run['seconds']} s", file=sys.stderr)
+        if args.tlc and k == args.rounds // 2:
+            tlc_run = tlc()
+            print(f"TLC: {tlc_run['seconds']} s", file=sys.stderr)
+    one = [r["seconds"] for r in runs if r["workers"] == 1]
+    two = [r["seconds"] for r in runs if r["workers"] == 2]
+    per_round = [round(a / b, 2) for a, b in zip(one, two, strict=True)]
+    summary: dict[str, Any] = {
+        "median_1": statistics.median(one), "median_2": statistics.median(two),
+        "two_over_one": round(statistics.median(one) / statistics.median(two), 2),
+        "per_round": per_round, "per_round_median": statistics.median(per_round),
+        "cpu_median_1": statistics.median(r["cpu"] for r in runs if r["workers"] == 1),
+        "cpu_median_2": statistics.median(r["cpu"] for r in runs if r["workers"] == 2),
+    }
+    if tlc_run is not None:
+        summary["tlc_over_two"] = round(tlc_run["seconds"] / summary["median_2"], 2)
+    load_after = os.getloadavg()[0]
+    table = Table(title=f"raft.tla, ≤ 2 in flight: {args.rounds} interleaved rounds "
+                        f"(load {load_before:.1f} → {load_after:.1f})")
+    for column in ("run", "search s (each round)", "median s", "CPU s (median)"):
+        table.add_column(column)
+    table.add_row("dscheck, 1 worker", ", ".join(map(str, one)), str(summary["median_1"]),
+                  str(summary["cpu_median_1"]))
+    table.add_row("dscheck, 2 workers", ", ".join(map(str, two)), str(summary["median_2"]),
+                  str(summary["cpu_median_2"]))
+    if tlc_run is not None:
+        table.add_row("TLC, 2 workers (wall)", str(tlc_run["seconds"]), str(tlc_run["seconds"]),
+                      str(tlc_run["cpu"]))
+    console = Console(width=140)
+    console.print(table)
+    console.print(f"2 workers over 1: {summary['two_over_one']}x by the medians; per round "
+                  f"{per_round} (median {summary['per_round_median']})"
+                  + (f"; TLC over 2 workers: {summary['tlc_over_two']}x" if tlc_run else ""))
+    print(json.dumps({"bench": "modelcheck_workers", "rounds": args.rounds, "runs": runs,
+                      "tlc": tlc_run, "summary": summary,
+                      "load": [round(load_before, 2), round(load_after, 2)]}))
+
+
+if __name__ == "__main__":
+    main()
