@@ -25,14 +25,17 @@ from checker.modelcheck.partition import (
     Partition,
     Record,
     dump_partition,
-    expand_batch,
     merge_records,
     node_name,
+    offer,
     peak_memory,
     restore_partition,
+    taken,
+    wanted,
 )
 from checker.modelcheck.plain import fingerprint_function
 from checker.modelcheck.result import ModelCheckResult, Options
+from checker.modelcheck.stealing import Stealing
 
 
 def status(part: Partition) -> PartStatus:
@@ -41,16 +44,19 @@ def status(part: Partition) -> PartStatus:
                       peak_memory(), cpu=time.process_time())
 
 
-def _worker(part: Partition, control: Connection, inboxes: list[Any]) -> None:
+def _worker(
+    part: Partition, control: Connection, inboxes: list[Any], pipes: dict[int, Connection]
+) -> None:
     with cyclic_gc_paused():
-        _serve(part, control, inboxes)
+        _serve(part, control, inboxes, pipes)
 
 
-def _serve(part: Partition, control: Connection, inboxes: list[Any]) -> None:
+def _serve(
+    part: Partition, control: Connection, inboxes: list[Any], pipes: dict[int, Connection]
+) -> None:
     # The model arrives by fork, not by pickling: each process has its own copy (and its
     # own memo, for a model that memoises).
-    index, count = part.index, part.count
-    inbox = inboxes[index]
+    stealing = Stealing(part, pipes)
     while True:
         command, arg = control.recv()
         if command == "seed":
@@ -61,12 +67,7 @@ def _serve(part: Partition, control: Connection, inboxes: list[Any]) -> None:
             control.send(PartStatus(part.report, part.distinct, part.queue, dict(part.reached),
                                     node_name(), peak_memory(), cpu=time.process_time()))
         elif command == "level":
-            buckets = expand_batch(part)
-            for k in range(count):
-                if k != index:
-                    inboxes[k].put(buckets[k])
-            for _ in range(count - 1):
-                merge_records(part, inbox.get())
+            _exchange(part, stealing.expand_level(), inboxes)
             control.send(status(part))
         elif command == "parent":
             control.send(part.parent_of(arg))
@@ -78,6 +79,27 @@ def _serve(part: Partition, control: Connection, inboxes: list[Any]) -> None:
             return
 
 
+def _exchange(part: Partition, buckets: list[list[Record]], inboxes: list[Any]) -> None:
+    """Send each other partition its bucket and merge the ones sent here, in three messages
+    per pair: the bucket's fingerprints (`offer`), the positions its owner wants back
+    (`wanted`), and only those records (`taken`), so that records the owner already holds
+    are never pickled. Queues, not pipes: a queue's feeder thread sends, so that two
+    partitions sending to each other at once cannot both block on a full pipe."""
+    index, count = part.index, part.count
+    for k in range(count):
+        if k != index:
+            inboxes[k].put(("offer", index, offer(buckets[k])))
+    inbox = inboxes[index]
+    for _ in range(3 * (count - 1)):  # an offer, a reply and records from each other one
+        kind, sender, payload = inbox.get()
+        if kind == "offer":
+            inboxes[sender].put(("want", index, wanted(part, payload)))
+        elif kind == "want":
+            inboxes[sender].put(("records", index, taken(buckets[sender], payload)))
+        else:
+            merge_records(part, payload)
+
+
 class ForkedPartitions:
     """`levels.Partitions` in forked processes talking through pipes and queues."""
 
@@ -87,11 +109,17 @@ class ForkedPartitions:
         ctx = mp.get_context("fork")
         inboxes = [ctx.Queue() for _ in range(self.count)]
         pipes = [ctx.Pipe() for _ in range(self.count)]
+        # One duplex pipe between each two partitions, for work stealing (`stealing.py`).
+        peers: list[dict[int, Connection]] = [{} for _ in range(self.count)]
+        for i in range(self.count):
+            for j in range(i + 1, self.count):
+                peers[i][j], peers[j][i] = ctx.Pipe()
         self.procs = []
         for k in range(self.count):
             part = Partition(k, self.count, model, self.fingerprint, options.spill_after,
                              options.spill_dir)
-            proc = ctx.Process(target=_worker, args=(part, pipes[k][1], inboxes), daemon=True)
+            proc = ctx.Process(target=_worker, args=(part, pipes[k][1], inboxes, peers[k]),
+                               daemon=True)
             proc.start()
             self.procs.append(proc)
         self.controls = [a for a, _ in pipes]

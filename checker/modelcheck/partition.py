@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import resource
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +111,16 @@ class Partition:
         report, self.report = self.report, LevelReport()
         self.frontier, self.next, self.cursor = self.next, [], 0
         return report
+
+    def give(self, count: int) -> list[tuple[int, Any]]:
+        """The last `count` unexpanded frontier states, removed: another partition expands
+        them this level (see `parallel.balance`)."""
+        count = min(count, len(self.frontier) - self.cursor)
+        if count <= 0:
+            return []
+        given = self.frontier[-count:]
+        del self.frontier[-count:]
+        return given
 
     def encoding(self, state: Any) -> Encoding:
         """The encoding a frontier entry is stored as (a checkpoint, a resume)."""
@@ -201,6 +212,29 @@ def expand_batch(part: Partition, limit: int | None = None) -> list[list[Record]
     if local:
         _merge(part, local, decoded=True)
     return buckets
+
+
+def offer(bucket: list[Record]) -> bytes:
+    """The fingerprints of a bucket, sent to its owner before the bucket itself: most records
+    name a state the owner found in the same level (in the raft.tla comparison ~60% of
+    those crossing processes), which `wanted` lets it decline before they are pickled."""
+    return array("q", [record[0] for record in bucket]).tobytes()
+
+
+def wanted(part: Partition, offered: bytes) -> bytes:
+    """The positions in an `offer` of the fingerprints this partition does not hold (a
+    spilled seen-set is checked when the records arrive, by `merge_records`)."""
+    fps = array("q")
+    fps.frombytes(offered)
+    parent = part.parent
+    return array("I", [k for k, fp in enumerate(fps) if fp not in parent]).tobytes()
+
+
+def taken(bucket: list[Record], want: bytes) -> list[Record]:
+    """The records of a bucket at the positions its owner asked for (`wanted`)."""
+    positions = array("I")
+    positions.frombytes(want)
+    return [bucket[k] for k in positions]
 
 
 def merge_records(part: Partition, incoming: list[Record]) -> int:
