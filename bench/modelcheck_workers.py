@@ -11,7 +11,8 @@ and the one-process run's freeing of its states at exit left out).
     python3 bench/modelcheck_workers.py --rounds 5 [--tlc]
 
 Prints a table and one JSON line: each run, the medians, the ratio of the medians, each
-round's ratio and their median, the CPU seconds and the load average before and after.
+round's ratio and their median, the CPU seconds, the load average before and after, and
+before each round a probe of the two cores' speeds (a fixed loop pinned to each, both at once).
 """
 
 from __future__ import annotations
@@ -52,6 +53,29 @@ def dscheck(workers: int) -> dict[str, Any]:
             "wall": round(time.perf_counter() - wall, 2), "cpu": round(_children_cpu() - cpu, 2)}
 
 
+# A fixed loop of dict work (~1.5 s on this machine), the probe of each core's speed.
+PROBE = """
+import time
+t = time.perf_counter()
+d = {}
+for i in range(6_000_000):
+    d[(i, i & 1023)] = i
+    if len(d) > 100_000:
+        d.clear()
+print(time.perf_counter() - t)
+"""
+
+
+def probe() -> list[float]:
+    """The probe loop on each of the first two cores at once, pinned: the seconds of each.
+    A virtual machine's two cores are not always two full cores; a round whose probe shows
+    one core slower (or both slower than usual) says why its two-worker search was slow."""
+    procs = [subprocess.Popen([sys.executable, "-c", PROBE], stdout=subprocess.PIPE, text=True,
+                              preexec_fn=lambda k=k: os.sched_setaffinity(0, {k}))
+             for k in range(2)]
+    return [round(float(p.communicate()[0]), 2) for p in procs]
+
+
 def tlc() -> dict[str, Any]:
     cpu, wall = _children_cpu(), time.perf_counter()
     proc = subprocess.run(["bash", str(ROOT / "bench" / "modelcheck_tlc.sh"), "2", "FALSE", "2"],
@@ -70,7 +94,9 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     runs: list[dict[str, Any]] = []
     tlc_run = None
+    probes: list[list[float]] = []
     for k in range(args.rounds):
+        probes.append(probe())
         for workers in ((1, 2) if k % 2 == 0 else (2, 1)):  # the order alternates with drift
             run = dscheck(workers)
             run["round"] = k + 1
@@ -82,12 +108,15 @@ def main() -> None:
     one = [r["seconds"] for r in runs if r["workers"] == 1]
     two = [r["seconds"] for r in runs if r["workers"] == 2]
     per_round = [round(a / b, 2) for a, b in zip(one, two, strict=True)]
+    def median(values: Any) -> float:
+        return round(statistics.median(values), 3)  # an even count averages two
+
     summary: dict[str, Any] = {
-        "median_1": statistics.median(one), "median_2": statistics.median(two),
+        "median_1": median(one), "median_2": median(two),
         "two_over_one": round(statistics.median(one) / statistics.median(two), 2),
-        "per_round": per_round, "per_round_median": statistics.median(per_round),
-        "cpu_median_1": statistics.median(r["cpu"] for r in runs if r["workers"] == 1),
-        "cpu_median_2": statistics.median(r["cpu"] for r in runs if r["workers"] == 2),
+        "per_round": per_round, "per_round_median": median(per_round),
+        "cpu_median_1": median(r["cpu"] for r in runs if r["workers"] == 1),
+        "cpu_median_2": median(r["cpu"] for r in runs if r["workers"] == 2),
     }
     if tlc_run is not None:
         summary["tlc_over_two"] = round(tlc_run["seconds"] / summary["median_2"], 2)
@@ -108,8 +137,9 @@ def main() -> None:
     console.print(f"2 workers over 1: {summary['two_over_one']}x by the medians; per round "
                   f"{per_round} (median {summary['per_round_median']})"
                   + (f"; TLC over 2 workers: {summary['tlc_over_two']}x" if tlc_run else ""))
+    console.print(f"probe loop on cores 0 and 1 at once, before each round (s): {probes}")
     print(json.dumps({"bench": "modelcheck_workers", "rounds": args.rounds, "runs": runs,
-                      "tlc": tlc_run, "summary": summary,
+                      "tlc": tlc_run, "summary": summary, "probes": probes,
                       "load": [round(load_before, 2), round(load_after, 2)]}))
 
 

@@ -2,10 +2,11 @@
 
 Each partition (`partition.Partition`: its share of the seen-set by `Model.owner`, its
 frontier) lives in a forked process. A level is the two phases of `partition.py`: every
-process expands its whole frontier, sends each other process the bucket addressed to it
-through a queue, and merges what it receives; the coordinator (`levels.drive`) only counts,
-writes checkpoints and decides when to stop. The Ray engine (`ray_search.py`) runs the same
-phase functions in actors, batch by batch.
+process expands its frontier, and what it can take of the others' once its own is done
+(`stealing.py`), sends each other process the bucket addressed to it (fingerprints first,
+then only the records the owner lacks: `_exchange`) and merges what it receives; the
+coordinator (`levels.drive`) only counts, writes checkpoints and decides when to stop. The
+Ray engine (`ray_search.py`) runs the same phase functions in actors, batch by batch.
 """
 
 from __future__ import annotations
