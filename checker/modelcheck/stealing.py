@@ -41,6 +41,7 @@ class Stealing:
     def __init__(self, part: Partition, pipes: dict[int, Connection]) -> None:
         self.part = part
         self.pipes = pipes  # the other partitions' indexes -> the pipe to each
+        self.index_of = {id(conn): k for k, conn in pipes.items()}
         self.level = 0
         self.done: set[int] = set()
         self.buckets: list[list[Record]] = []
@@ -91,10 +92,9 @@ class Stealing:
     def _await_answer(self, victim: int) -> bool:
         """Wait for `victim`'s answer, telling others who ask meanwhile that this partition
         has nothing to give; True if work came (it is then this partition's frontier)."""
-        index_of = {id(conn): k for k, conn in self.pipes.items()}
         while True:
             for ready in wait(list(self.pipes.values())):
-                k = index_of[id(ready)]
+                k = self.index_of[id(ready)]
                 conn = self.pipes[k]
                 kind, level, payload = conn.recv()
                 if level != self.level:
@@ -105,6 +105,6 @@ class Stealing:
                     self.done.add(k)
                     if k == victim:
                         return False
-                elif kind == "work" and k == victim:
+                else:  # "work": only `victim` sends it, in answer to this request
                     self.part.frontier, self.part.cursor = payload, 0
                     return True
