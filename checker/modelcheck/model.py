@@ -117,6 +117,13 @@ class Model(Generic[S]):
     def decode(self, encoding: Encoding) -> S:
         return encoding  # type: ignore[return-value]
 
+    def intern(self, states: list[S]) -> list[S]:
+        """States unpickled from another process (a parallel search's records and stolen
+        states), with the parts this process already holds as objects of its own replaced
+        by those (equal values): a model whose memos are keyed by such parts then finds
+        them by identity. The default keeps them as they are."""
+        return states
+
     def owner(self, encoding: Encoding, fingerprint: int) -> int:
         """Which partition of a parallel search owns a state, as an int taken modulo the
         number of partitions: by default its fingerprint (see also `owner_is_invariant`)."""

@@ -234,7 +234,7 @@ class StepMemo:
         if found is None:
             if len(memo) >= STEP_MEMO_LIMIT:
                 memo.clear()
-            found = memo[me] = _server_outcomes(me, i, config)
+            found = memo[me] = _shared_outcomes(_server_outcomes(me, i, config))
         return found
 
     def receive_outcomes(self, me: Local, i: int, key: int, config: Config
@@ -247,7 +247,7 @@ class StepMemo:
             by_key = memo[me] = {}
         found = by_key.get(key)
         if found is None:
-            found = by_key[key] = _receive_outcomes(me, i, key, config)
+            found = by_key[key] = _shared_outcomes(_receive_outcomes(me, i, key, config))
         return found
 
 
@@ -449,6 +449,56 @@ def _append_entries_outcomes(
     return ()
 
 
+# ---------------------------------------------------------------- one object per value
+
+# The memos above and below are dicts keyed by servers' variables (a `Local`, or the tuple of
+# them), and a dict compares a key found by hash to the one it holds by identity first, field
+# by field only when they are different objects. Every `Local` a process makes is made by a
+# memo, once per value, except those unpickled from another process (a record, stolen
+# frontier states): each message brings its own copies, which then cost a comparison of every
+# field at each lookup, and memory, for as long as the states holding them live. `_LOCALS`
+# holds one object per value; memos register what they make, and `intern` swaps the copies
+# in states that crossed processes for it (measured in docs/model-checking.md, "One object
+# per value"). Past the limit it starts afresh.
+_LOCALS: dict[Local, Local] = {}
+LOCALS_LIMIT = 200_000
+
+
+def _shared(local: Local) -> Local:
+    found = _LOCALS.get(local)
+    if found is None:
+        if len(_LOCALS) >= LOCALS_LIMIT:
+            _LOCALS.clear()
+        found = _LOCALS[local] = local
+    return found
+
+
+def _shared_outcomes(outcomes: tuple[Outcome, ...]) -> tuple[Outcome, ...]:
+    return tuple((action, None if local is None else _shared(local), consumed, sent, needs)
+                 for action, local, consumed, sent, needs in outcomes)
+
+
+def intern(states: list[Packed]) -> list[Packed]:
+    """`Model.intern`: the same states, their servers' variables replaced by this process's
+    object for each value. Within one message pickle already keeps one copy of an object
+    sent many times, so each copy is looked up once, by its id."""
+    by_id: dict[int, Any] = {}  # the states keep every object alive: ids stay unique
+    out = []
+    for state in states:
+        servers = state[0]
+        shared = by_id.get(id(servers))
+        if shared is None:
+            parts = []
+            for local in servers:
+                one = by_id.get(id(local))
+                if one is None:
+                    one = by_id[id(local)] = _shared(local)
+                parts.append(one)
+            shared = by_id[id(servers)] = tuple(parts)
+        out.append(state if shared is servers else (shared, state[1], state[2]))
+    return out
+
+
 # ---------------------------------------------------------------- symmetry
 
 
@@ -616,7 +666,7 @@ def _renamed(state: Packed, order: Sequence[int]) -> Packed:
                 row(next_index),
                 row(match_index),
             )
-            locals_[local] = new
+            new = locals_[local] = _shared(new)
         renamed.append(new)
     ids = table.ids
     new_bag = tuple(sorted([it & ~IDS_MASK | ids[(it & IDS_MASK) >> DST_SHIFT] for it in bag]))

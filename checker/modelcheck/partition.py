@@ -250,9 +250,9 @@ def merge_records(part: Partition, incoming: list[Record]) -> int:
 def _canonical_records(part: Partition, records: list[Record]) -> list[Record]:
     parent, canonical, fingerprint = part.parent, part.model.canonical, part.fingerprint
     out: list[Record] = []
-    for nfp, parent_fp, state in records:
-        if nfp in parent:
-            continue
+    records = [record for record in records if record[0] not in parent]
+    states = part.model.intern([record[2] for record in records])
+    for (nfp, parent_fp, _), state in zip(records, states, strict=True):
         enc = canonical(state)
         out.append((nfp, parent_fp, enc) if enc is state else (fingerprint(enc), parent_fp, enc))
     return out
@@ -308,11 +308,18 @@ def dump_partition(part: Partition) -> bytes:
 def restore_partition(part: Partition, saved: SavedPart) -> None:
     """Load a checkpoint's share of this partition (whose seen-set is empty)."""
     part.parent = parents_dict(saved)
-    decode = part.model.decode
-    part.frontier = [(fp, decode(enc)) for fp, enc in saved.frontier]
-    part.next = [(fp, decode(enc)) for fp, enc in saved.next]
+    model = part.model
+    part.frontier = interned(model, [(fp, model.decode(enc)) for fp, enc in saved.frontier])
+    part.next = interned(model, [(fp, model.decode(enc)) for fp, enc in saved.next])
     part.cursor = 0
     _spill_if_full(part)
+
+
+def interned(model: Model[Any], entries: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    """Frontier entries `(fingerprint, state)` that come from another process or a file,
+    their states interned (`Model.intern`)."""
+    states = model.intern([state for _, state in entries])
+    return [(fp, state) for (fp, _), state in zip(entries, states, strict=True)]
 
 
 def peak_memory() -> int:

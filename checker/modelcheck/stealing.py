@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from multiprocessing.connection import Connection, wait
 
-from checker.modelcheck.partition import Partition, Record, expand_batch
+from checker.modelcheck.partition import Partition, Record, expand_batch, interned
 
 # States expanded between two looks for requests (~15 ms of work in the raft.tla comparison).
 CHUNK = 1_000
@@ -106,5 +106,6 @@ class Stealing:
                     if k == victim:
                         return False
                 else:  # "work": only `victim` sends it, in answer to this request
-                    self.part.frontier, self.part.cursor = payload, 0
+                    self.part.frontier = interned(self.part.model, payload)
+                    self.part.cursor = 0
                     return True

@@ -5,6 +5,7 @@ one per orbit, the same property verdicts, and the same state counts (TLC's, whe
 from __future__ import annotations
 
 import itertools
+import pickle
 import random
 from collections import deque
 from pathlib import Path
@@ -154,6 +155,23 @@ def test_the_partition_key_is_the_same_for_every_renaming(
         assert {owner(image, 0) for image in images} == keys
         keys_seen |= keys
     assert len(keys_seen) > 10  # and it tells states apart: partitions can be balanced
+
+
+def test_interned_states_are_equal_and_made_of_this_processs_objects() -> None:
+    # States that crossed processes (a parallel search pickles records and stolen states)
+    # come back equal, with one object for each value of a server's variables, and the
+    # memo's later steps reuse those objects: the memos then find them by identity.
+    config, network = CONFIGS[0]
+    states = [packed.pack(s) for s in sample_states(config, network, walks=10)]
+    back = packed.intern(pickle.loads(pickle.dumps(states)))
+    assert back == states
+    known = {local: local for state in back for local in state[0]}
+    assert all(known[local] is local for state in back for local in state[0])
+    assert len(known) < sum(len(state[0]) for state in back)  # (values did repeat)
+    successors = packed.successor_function(config, network)  # a fresh memo
+    made = [local for state in back for _, t in successors(state)
+            for i, local in enumerate(t[0]) if local is not state[0][i] and local in known]
+    assert made and all(local is known[local] for local in made)
 
 
 @pytest.mark.parametrize("network", ["clean-bag", "bag"])

@@ -144,6 +144,7 @@ class RaftModel(Model[Any]):
             # only them, live in one process; with symmetry, by a key of them that is the
             # same for the whole orbit, so that a successor is routed before its canonical
             # form (`Model.owner_is_invariant`).
+            intern=packed_tla.intern,
             owner=packed_tla.orbit_owner() if symmetry else _servers_hash,
             owner_is_invariant=symmetry,
             partition_key="servers-orbit-key" if symmetry else "servers-hash",
