@@ -8,11 +8,14 @@ optionally TLC once in the middle round (`bench/modelcheck_tlc.sh 2 FALSE 2`, ne
 tla2tools.jar). The figure compared is the search's own time (the report's `seconds`: start-up
 and the one-process run's freeing of its states at exit left out).
 
-    python3 bench/modelcheck_workers.py --rounds 5 [--tlc]
+    python3 bench/modelcheck_workers.py --rounds 5 [--tlc] [--pair]
 
 Prints a table and one JSON line: each run, the medians, the ratio of the medians, each
 round's ratio and their median, the CPU seconds, the load average before and after, and
 before each round a probe of the two cores' speeds (a fixed loop pinned to each, both at once).
+With --pair, each round also starts two one-worker searches together: twice the work of one
+in the time of the slower, the most that two processes could gain on this machine at that
+moment (`pair`), and the share of it that the two-worker search reached.
 """
 
 from __future__ import annotations
@@ -42,15 +45,37 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _search(workers: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "checker", "model-check", "raft", *CONFIG, "--workers",
+         str(workers), "--json"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+
+
+def _report(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    stdout, _ = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"dscheck model-check exited with {proc.returncode}")
+    return json.loads(stdout)  # type: ignore[no-any-return]
+
+
 def dscheck(workers: int) -> dict[str, Any]:
     cpu, wall = _children_cpu(), time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "checker", "model-check", "raft", *CONFIG, "--workers",
-         str(workers), "--json"], cwd=ROOT, capture_output=True, text=True, check=True)
-    out = json.loads(proc.stdout)
+    out = _report(_search(workers))
     return {"workers": workers, "seconds": out["seconds"], "distinct": out["distinct_states"],
             "depth": out["depth"], "verdict": out["verdict"],
             "wall": round(time.perf_counter() - wall, 2), "cpu": round(_children_cpu() - cpu, 2)}
+
+
+def pair() -> dict[str, Any]:
+    """Two one-worker searches started together: what this machine gives two processes at
+    that moment. Each does the whole search, so together they do twice the work of one in
+    the time of the slower: 2 x (one alone) / that is the most two workers could gain over
+    one then, whatever the code."""
+    cpu = _children_cpu()
+    procs = [_search(1), _search(1)]
+    seconds = [_report(p)["seconds"] for p in procs]
+    return {"workers": "1+1", "seconds": max(seconds), "each": seconds,
+            "cpu": round(_children_cpu() - cpu, 2)}
 
 
 # A fixed loop of dict work (~1.5 s on this machine), the probe of each core's speed.
@@ -90,11 +115,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tlc", action="store_true", help="TLC once, in the middle round")
+    parser.add_argument("--pair", action="store_true",
+                        help="each round, also two one-worker searches at once (see pair())")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     runs: list[dict[str, Any]] = []
     tlc_run = None
     probes: list[list[float]] = []
+    pairs: list[dict[str, Any]] = []
     for k in range(args.rounds):
         probes.append(probe())
         for workers in ((1, 2) if k % 2 == 0 else (2, 1)):  # the order alternates with drift
@@ -102,6 +130,12 @@ def main() -> None:
             run["round"] = k + 1
             runs.append(run)
             print(f"round {k + 1}: {workers} worker(s) {run['seconds']} s", file=sys.stderr)
+        if args.pair:
+            both = pair()
+            both["round"] = k + 1
+            pairs.append(both)
+            print(f"round {k + 1}: two one-worker searches at once {both['each']} s",
+                  file=sys.stderr)
         if args.tlc and k == args.rounds // 2:
             tlc_run = tlc()
             print(f"TLC: {tlc_run['seconds']} s", file=sys.stderr)
@@ -118,6 +152,12 @@ def main() -> None:
         "cpu_median_1": median(r["cpu"] for r in runs if r["workers"] == 1),
         "cpu_median_2": median(r["cpu"] for r in runs if r["workers"] == 2),
     }
+    if pairs:
+        # The machine's ceiling for two workers over one, and the share of it they reached.
+        ceiling = [round(2 * a / b["seconds"], 2) for a, b in zip(one, pairs, strict=True)]
+        share = [round(b["seconds"] / (2 * t), 2) for t, b in zip(two, pairs, strict=True)]
+        summary.update(median_pair=median(b["seconds"] for b in pairs), ceiling=ceiling,
+                       ceiling_median=median(ceiling), share=share, share_median=median(share))
     if tlc_run is not None:
         summary["tlc_over_two"] = round(tlc_run["seconds"] / summary["median_2"], 2)
     load_after = os.getloadavg()[0]
@@ -129,6 +169,10 @@ def main() -> None:
                   str(summary["cpu_median_1"]))
     table.add_row("dscheck, 2 workers", ", ".join(map(str, two)), str(summary["median_2"]),
                   str(summary["cpu_median_2"]))
+    if pairs:
+        table.add_row("two 1-worker searches at once (the slower)",
+                      ", ".join(str(b["seconds"]) for b in pairs), str(summary["median_pair"]),
+                      str(median(b["cpu"] for b in pairs)))
     if tlc_run is not None:
         table.add_row("TLC, 2 workers (wall)", str(tlc_run["seconds"]), str(tlc_run["seconds"]),
                       str(tlc_run["cpu"]))
@@ -137,8 +181,13 @@ def main() -> None:
     console.print(f"2 workers over 1: {summary['two_over_one']}x by the medians; per round "
                   f"{per_round} (median {summary['per_round_median']})"
                   + (f"; TLC over 2 workers: {summary['tlc_over_two']}x" if tlc_run else ""))
+    if pairs:
+        console.print(f"the machine's ceiling, 2 x (1 worker) / (two at once), per round "
+                      f"{summary['ceiling']} (median {summary['ceiling_median']}); 2 workers "
+                      f"reached {summary['share']} of it (median {summary['share_median']})")
     console.print(f"probe loop on cores 0 and 1 at once, before each round (s): {probes}")
     print(json.dumps({"bench": "modelcheck_workers", "rounds": args.rounds, "runs": runs,
+                      "pairs": pairs,
                       "tlc": tlc_run, "summary": summary, "probes": probes,
                       "load": [round(load_before, 2), round(load_after, 2)]}))
 

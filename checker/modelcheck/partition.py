@@ -18,8 +18,8 @@ two phases, the shape of a map/shuffle/reduce:
 
 Both are plain functions over plain data, so that forked processes (`parallel.py`) and Ray
 actors (`ray_search.py`) run the same search: only the transport of buckets differs. The
-frontier is expanded batch by batch (a Ray actor takes ~1,000 states a call, and so does a
-forked worker between looks for another's request for work), and `advance` ends a level.
+frontier is expanded batch by batch (a Ray actor takes ~1,000 states a call, a forked
+worker 200 between looks for another's request for work), and `advance` ends a level.
 Levels stay synchronous, so the first violation is still found at the least depth.
 
 A partition's seen-set is a dict from fingerprint to parent (NO_PARENT for an initial state);
