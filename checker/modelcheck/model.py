@@ -118,10 +118,10 @@ class Model(Generic[S]):
         return encoding  # type: ignore[return-value]
 
     def intern(self, states: list[S]) -> list[S]:
-        """States unpickled from another process (a parallel search's records and stolen
-        states), with the parts this process already holds as objects of its own replaced
-        by those (equal values): a model whose memos are keyed by such parts then finds
-        them by identity. The default keeps them as they are."""
+        """States made outside this process (a parallel search's records and stolen
+        states, a checkpoint's frontier), with the parts this process already holds as
+        objects of its own replaced by those (equal values): a model whose memos are keyed
+        by such parts then finds them by identity. The default keeps them as they are."""
         return states
 
     def owner(self, encoding: Encoding, fingerprint: int) -> int:

@@ -453,13 +453,13 @@ def _append_entries_outcomes(
 
 # The memos above and below are dicts keyed by servers' variables (a `Local`, or the tuple of
 # them), and a dict compares a key found by hash to the one it holds by identity first, field
-# by field only when they are different objects. Every `Local` a process makes is made by a
-# memo, once per value, except those unpickled from another process (a record, stolen
-# frontier states): each message brings its own copies, which then cost a comparison of every
-# field at each lookup, and memory, for as long as the states holding them live. `_LOCALS`
-# holds one object per value; memos register what they make, and `intern` swaps the copies
-# in states that crossed processes for it (measured in docs/model-checking.md, "One object
-# per value"). Past the limit it starts afresh.
+# by field only when they are different objects. A search makes its `Local`s in memos, once
+# per value (the initial states' in `pack`), but states that come from another process (a
+# record, stolen frontier states) or a checkpoint bring their own copies, which then cost a
+# comparison of every field at each lookup, and memory, for as long as the states holding
+# them live. `_LOCALS` holds one object per value; memos register what they make, and
+# `intern` swaps the copies in such states for it (measured in docs/model-checking.md, "One
+# object per value"). Past the limit it starts afresh.
 _LOCALS: dict[Local, Local] = {}
 LOCALS_LIMIT = 200_000
 
