@@ -138,7 +138,9 @@ def _search(
             if violation is not None:
                 break
             expanded += 1
-            if budget.elapsed() - last_report >= 0.5:
+            # The clock is read every 64 states: reading it at every one cost 0.5% of the
+            # instructions of a small raft.tla search (callgrind, 57,021 states).
+            if not expanded & 63 and budget.elapsed() - last_report >= 0.5:
                 last_report = budget.elapsed()
                 if progress is not None:
                     progress(
