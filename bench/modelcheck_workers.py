@@ -111,6 +111,10 @@ def tlc() -> dict[str, Any]:
             "cpu": round(_children_cpu() - cpu, 2)}
 
 
+def median(values: Any) -> float:
+    return round(statistics.median(values), 3)  # an even count averages two
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
@@ -142,9 +146,6 @@ def main() -> None:
     one = [r["seconds"] for r in runs if r["workers"] == 1]
     two = [r["seconds"] for r in runs if r["workers"] == 2]
     per_round = [round(a / b, 2) for a, b in zip(one, two, strict=True)]
-    def median(values: Any) -> float:
-        return round(statistics.median(values), 3)  # an even count averages two
-
     summary: dict[str, Any] = {
         "median_1": median(one), "median_2": median(two),
         "two_over_one": round(statistics.median(one) / statistics.median(two), 2),

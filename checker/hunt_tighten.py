@@ -20,8 +20,8 @@ clients off or one fewer, half the time, each fault removed, faults moved earlie
 seed alone — every change under the current seed, then under each other seed in turn
 (`SEEDS`) — takes the first schedule that still fails with fewer core events (ties: fewer
 faults), and starts again. It stops when nothing is shorter, or at the hunt's deadline (then
-it says so, and the best so far stands). The failure it keeps may be another invariant than the shrunk one's, as
-Hypothesis's own shrinking may: any failure of the flag's run counts.
+it says so, and the best so far stands). The failure it keeps may be another invariant than
+the shrunk one's, as Hypothesis's own shrinking may: any failure of the flag's run counts.
 """
 
 from __future__ import annotations
