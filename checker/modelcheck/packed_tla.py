@@ -517,7 +517,7 @@ def canonical(state: Packed, symmetry: bool = True) -> Packed:
     if tied is None:
         return state if order is None else _renamed(state, order)
     # Refine only the tied servers' keys: being tied is itself renaming-invariant.
-    keys: list[Any] = list(own_keys)
+    keys: list[Any] = list(own_keys)  # type: ignore[arg-type]  # (a whole plan has them)
     for i, signature in zip(tied, _signatures(state, tied, parts), strict=True):
         keys[i] = (*keys[i], signature)
     if len(set(keys)) < n:
@@ -531,9 +531,12 @@ def canonical(state: Packed, symmetry: bool = True) -> Packed:
 # renaming that sorts the servers, None for the identity; the tied servers, None if none;
 # the servers' own keys; the servers' part of their signatures, None if none is tied; their
 # `orbit_key`). The last plan is also kept by identity: the owner of a successor is asked
-# just before its canonical form.
+# just before its canonical form. A combination only asked its owner has a partial plan, its
+# own keys None: in a parallel search that is a successor owned by another process, which
+# alone canonicalises it (1.9 M states at <= 2 in flight: 35,000 such combinations a search,
+# 14,000 of them tied).
 Plan = tuple[
-    Sequence[int] | None, list[int] | None, list[Any], list[tuple[Any, ...]] | None, int
+    Sequence[int] | None, list[int] | None, list[Any] | None, list[tuple[Any, ...]] | None, int
 ]
 _PLANS: dict[tuple[Local, ...], Plan] = {}
 _LAST_PLAN: list[Any] = [None, None]
@@ -541,21 +544,26 @@ PLANS_LIMIT = 1_000_000
 
 
 def _plan_of(servers: tuple[Local, ...]) -> Plan:
-    if servers is _LAST_PLAN[0]:
-        return _LAST_PLAN[1]  # type: ignore[no-any-return]
-    plan = _PLANS.get(servers)
-    if plan is None:
-        if len(_PLANS) >= PLANS_LIMIT:
-            _PLANS.clear()
-        plan = _PLANS[servers] = _plan(servers)
+    """The whole plan of `servers`."""
+    plan: Plan | None = _LAST_PLAN[1] if servers is _LAST_PLAN[0] else _PLANS.get(servers)
+    if plan is None or plan[2] is None:
+        plan = _plan(servers, None if plan is None else plan[4])
+        _remember(servers, plan)
     _LAST_PLAN[0], _LAST_PLAN[1] = servers, plan
     return plan
 
 
-def _plan(servers: tuple[Local, ...]) -> Plan:
+def _remember(servers: tuple[Local, ...], plan: Plan) -> None:
+    if len(_PLANS) >= PLANS_LIMIT:
+        _PLANS.clear()
+    _PLANS[servers] = plan
+
+
+def _plan(servers: tuple[Local, ...], orbit: int | None = None) -> Plan:
     n = len(servers)
     keys: list[Any] = list(map(_OWN_KEY, servers))
-    orbit = orbit_key(servers)
+    if orbit is None:
+        orbit = orbit_key(servers)
     if len(set(keys)) == n:
         order = sorted(range(n), key=keys.__getitem__)
         return (None if order == _IDENTITY[n] else tuple(order)), None, keys, None, orbit
@@ -568,12 +576,21 @@ _IDENTITY = [list(range(n)) for n in range(8)]
 
 def orbit_owner() -> Callable[[Packed, int], int]:
     """`Model.owner` of packed states with symmetry: `orbit_key` of the servers' variables,
-    memoised with the rest of what the canonical form reads from them (`_plan_of`: a
-    successor routed to its own partition is canonicalised next, and its servers' tuple is
-    then looked up once)."""
+    memoised with the rest of what the canonical form reads from them (`_PLANS`: a successor
+    routed to its own partition is canonicalised next, and its servers' tuple is then looked
+    up once). A combination not met before gets a partial plan: its orbit key alone."""
+    last = _LAST_PLAN
 
     def owner(state: Packed, fingerprint: int) -> int:
-        return _plan_of(state[0])[4]
+        servers = state[0]
+        if servers is last[0]:
+            return last[1][4]  # type: ignore[no-any-return]
+        plan = _PLANS.get(servers)
+        if plan is None:
+            plan = (None, None, None, None, orbit_key(servers))
+            _remember(servers, plan)
+        last[0], last[1] = servers, plan
+        return plan[4]
 
     return owner
 

@@ -157,6 +157,33 @@ def test_the_partition_key_is_the_same_for_every_renaming(
     assert len(keys_seen) > 10  # and it tells states apart: partitions can be balanced
 
 
+@pytest.mark.parametrize(("config", "network"), CONFIGS[:3])
+def test_a_state_first_routed_is_canonicalised_as_one_never_routed(
+    config: raft.Config, network: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The owner leaves a partial plan (the orbit key alone) for servers' variables it has
+    # not met; a canonical form asked later, or at once, must complete it, not read it.
+    states = [packed.pack(s) for s in sample_states(config, network, walks=25)]
+
+    def fresh_memo() -> None:
+        monkeypatch.setattr(packed, "_PLANS", {})
+        monkeypatch.setattr(packed, "_LAST_PLAN", [None, None])
+
+    fresh_memo()
+    expected = [packed.canonical(s) for s in states]
+    assert any(form is not s for form, s in zip(expected, states, strict=True))
+    fresh_memo()
+    owner = packed.orbit_owner()
+    assert [owner(s, 0) for s in states] == [packed.orbit_key(s[0]) for s in states]
+    assert all(plan[2] is None for plan in packed._PLANS.values())  # all partial
+    assert [packed.canonical(s) for s in states] == expected
+    fresh_memo()
+    owner = packed.orbit_owner()
+    for state, form in zip(states, expected, strict=True):
+        owner(state, 0)
+        assert packed.canonical(state) == form
+
+
 def test_interned_states_are_equal_and_made_of_this_processs_objects() -> None:
     # States that crossed processes (a parallel search pickles records and stolen states)
     # come back equal, with one object for each value of a server's variables, and the
