@@ -73,7 +73,12 @@ def pair() -> dict[str, Any]:
     one then, whatever the code."""
     cpu = _children_cpu()
     procs = [_search(1), _search(1)]
-    seconds = [_report(p)["seconds"] for p in procs]
+    try:
+        seconds = [_report(p)["seconds"] for p in procs]
+    finally:  # if the first failed, the second is not left running on its own
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
     return {"workers": "1+1", "seconds": max(seconds), "each": seconds,
             "cpu": round(_children_cpu() - cpu, 2)}
 
